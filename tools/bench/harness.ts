@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+
+/** One measured number. `pass` is set when the issue names a target for it. */
+export interface BenchResult {
+  suite: string;
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  pass?: boolean;
+  note?: string;
+}
+
+export interface Timing {
+  iterations: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+/** Times `fn` after a warm-up; each sample is one call. */
+export async function time(fn: () => unknown, opts: { iterations?: number; warmup?: number } = {}): Promise<Timing> {
+  const iterations = opts.iterations ?? 1000;
+  const warmup = opts.warmup ?? Math.min(100, iterations);
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = new Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples[i] = performance.now() - t0;
+  }
+  samples.sort((a, b) => a - b);
+  const sum = samples.reduce((a, b) => a + b, 0);
+  return {
+    iterations,
+    meanMs: sum / iterations,
+    p50Ms: quantile(samples, 0.5),
+    p95Ms: quantile(samples, 0.95),
+    maxMs: samples[samples.length - 1]!,
+  };
+}
+
+/** Peak RSS growth while `fn` runs, sampled every 5 ms (plus the final reading). */
+export async function withPeakMemory<T>(fn: () => Promise<T> | T): Promise<{ result: T; peakRssMb: number; ms: number }> {
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  const t0 = performance.now();
+  try {
+    const result = await fn();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, peakRssMb: (peak - base) / 2 ** 20, ms: performance.now() - t0 };
+  } finally {
+    clearInterval(timer);
+  }
+}

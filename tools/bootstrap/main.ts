@@ -1,0 +1,189 @@
+/**
+ * What `npm start`, `npm test`, `npm run bench` and the db scripts do once run.sh has the
+ * toolchain ready: bring up PostgreSQL and Redis, migrate, seed, then start or test.
+ * Ctrl-C (or SIGTERM) stops every process this started, servers included.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closeAllDbs, createDb } from '@ctxlab/db';
+import { applyMigrations } from '@ctxlab/db/migrate';
+import { seed } from '../../prisma/seed';
+import { dropDatabase, ensureDatabase, ensureServices, portOpen, root, serviceConfig } from './services';
+
+const cmd = process.argv[2] ?? 'start';
+const rest = process.argv.slice(3);
+const cfg = serviceConfig();
+const portalPort = Number(process.env.PORT ?? 3000);
+const children: ChildProcess[] = [];
+let stopServices: () => void = () => undefined;
+
+const log = (msg: string) => process.stderr.write(`\x1b[36mctxlab\x1b[0m ${msg}\n`);
+
+function run(command: string, args: string[], env: Record<string, string | undefined> = {}, opts: { name?: string } = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    children.push(child);
+    child.on('exit', (code, signal) => {
+      children.splice(children.indexOf(child), 1);
+      if (signal) log(`${opts.name ?? command} ended by ${signal}`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function startLongRunning(name: string, command: string, args: string[], env: Record<string, string | undefined>) {
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const prefix = `\x1b[35m${name}\x1b[0m `;
+  for (const s of [child.stdout, child.stderr]) {
+    let buf = '';
+    s?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) process.stderr.write(prefix + l + '\n');
+    });
+  }
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) {
+      log(`${name} exited (${signal ?? code}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const c of children) c.kill('SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await closeAllDbs().catch(() => undefined);
+  stopServices();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(130));
+process.on('SIGTERM', () => void shutdown(143));
+
+async function prepareDatabase(url: string, withSeed: boolean) {
+  await ensureDatabase(url);
+  const m = await applyMigrations(url, join(root, 'prisma/migrations'));
+  log(m.applied.length ? `applied migrations: ${m.applied.join(', ')}` : `database is up to date (${m.alreadyApplied.length} migrations)`);
+  if (withSeed) {
+    const db = createDb(url);
+    const counts = await seed(db);
+    log(`seeded ${counts.models} models, ${counts.lineage} lineage edges, ${counts.adapters} adapters, ${counts.recipes} recipes`);
+  }
+}
+
+/** Hash of the portal's inputs, so `npm start` rebuilds only when something changed. */
+function portalSourceHash(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      if (name === 'node_modules' || name === '.next' || name.startsWith('.')) continue;
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else h.update(p).update(readFileSync(p));
+    }
+  };
+  for (const d of ['apps/portal', 'libs']) walk(join(root, d));
+  h.update(readFileSync(join(root, 'package-lock.json')));
+  return h.digest('hex');
+}
+
+async function buildPortal() {
+  const stamp = join(root, 'apps/portal/.next/ctxlab-build.sha');
+  const want = portalSourceHash();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
+    log('portal build is up to date');
+    return;
+  }
+  log('building the portal (next build)');
+  const code = await run('npx', ['next', 'build', 'apps/portal'], {}, { name: 'next build' });
+  if (code !== 0) throw new Error('the portal build failed');
+  writeFileSync(stamp, want);
+}
+
+function appEnv(databaseUrl: string): Record<string, string | undefined> {
+  return { DATABASE_URL: databaseUrl, REDIS_URL: cfg.redisUrl, NODE_ENV: 'production' };
+}
+
+async function start() {
+  stopServices = await ensureServices(cfg);
+  await prepareDatabase(cfg.databaseUrl, true);
+  await buildPortal();
+  if (await portOpen(portalPort)) throw new Error(`port ${portalPort} is taken: stop what runs there or set PORT`);
+  startLongRunning('portal', 'npx', ['next', 'start', 'apps/portal', '-p', String(portalPort)], { ...appEnv(cfg.databaseUrl), PORT: String(portalPort) });
+  startLongRunning('worker', process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], appEnv(cfg.databaseUrl));
+  for (let i = 0; i < 150 && !(await portOpen(portalPort)); i++) await new Promise((r) => setTimeout(r, 200));
+  await run(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', 'health', '--wait'], { CTXLAB_URL: `http://localhost:${portalPort}`, ...appEnv(cfg.databaseUrl) }, { name: 'main job' });
+  log(`ready: portal http://localhost:${portalPort}  ·  PostgreSQL ${cfg.databaseUrl}  ·  Redis ${cfg.redisUrl}`);
+  log('Ctrl-C stops the portal, the worker and the servers this started');
+  await new Promise(() => undefined);
+}
+
+async function test() {
+  stopServices = await ensureServices(cfg);
+  await dropDatabase(cfg.testDatabaseUrl);
+  await prepareDatabase(cfg.testDatabaseUrl, false);
+  await closeAllDbs();
+  const env = { DATABASE_URL: cfg.testDatabaseUrl, REDIS_URL: cfg.redisUrl, CTXLAB_TEST_REDIS_PREFIX: `test-${process.pid}` };
+  const steps: [string, string, string[]][] = [
+    ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
+    ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']],
+    ['tests', 'npx', ['vitest', 'run', ...rest]],
+  ];
+  for (const [name, c, args] of steps) {
+    log(`${name}: ${c} ${args.join(' ')}`);
+    const code = await run(c, args, env, { name });
+    if (code !== 0) {
+      log(`${name} failed`);
+      return shutdown(code);
+    }
+  }
+  return shutdown(0);
+}
+
+async function main() {
+  switch (cmd) {
+    case 'start':
+      return start();
+    case 'test':
+      return test();
+    case 'migrate':
+      stopServices = await ensureServices(cfg);
+      await prepareDatabase(cfg.databaseUrl, false);
+      return shutdown(0);
+    case 'seed':
+      stopServices = await ensureServices(cfg);
+      await prepareDatabase(cfg.databaseUrl, true);
+      return shutdown(0);
+    case 'migration':
+      return shutdown(await run(process.execPath, ['--import', 'tsx', 'tools/db/create-migration.ts', ...rest]));
+    case 'lint':
+      return shutdown(await run('npx', ['eslint', '--max-warnings=0', '.']));
+    case 'bench': {
+      stopServices = await ensureServices(cfg);
+      await prepareDatabase(cfg.testDatabaseUrl, false);
+      return shutdown(await run(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts', ...rest], { DATABASE_URL: cfg.testDatabaseUrl, REDIS_URL: cfg.redisUrl }));
+    }
+    default:
+      log(`unknown command ${cmd}: use start, test, bench, migrate, seed, migration, lint`);
+      return shutdown(2);
+  }
+}
+
+main().catch((e: unknown) => {
+  log(`failed: ${(e as Error).message}`);
+  void shutdown(1);
+});
