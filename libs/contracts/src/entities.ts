@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { dtypeSchema, idSchema, listInput, nameSchema, positiveInt, tagsSchema } from './common';
+
+// ---------- adapters ----------
+export const adapterCreateInput = z.object({
+  name: nameSchema,
+  description: z.string().max(10_000).optional(),
+  baseModelId: idSchema,
+  /** The long-context model the adapter was extracted from, when it was extracted. */
+  sourceModelId: idSchema.optional(),
+  rank: positiveInt,
+  alpha: z.number().positive('must be positive'),
+  targetModules: z.array(z.string().trim().min(1)).min(1, 'must name at least one module'),
+  dtype: dtypeSchema.default('bf16'),
+  sizeBytes: z.number().int().nonnegative().optional(),
+  uri: z.string().trim().max(2000).optional(),
+  digest: z.string().trim().max(200).optional(),
+  tags: tagsSchema,
+});
+export const adapterUpdateInput = z.object({
+  id: idSchema,
+  patch: z
+    .object({
+      name: nameSchema,
+      description: z.string().max(10_000).nullable(),
+      uri: z.string().trim().max(2000).nullable(),
+      digest: z.string().trim().max(200).nullable(),
+      sizeBytes: z.number().int().nonnegative().nullable(),
+      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+    })
+    .partial(),
+});
+export const adapterListInput = listInput(['name', 'createdAt', 'rank'] as const, {
+  baseModelId: idSchema.optional(),
+  /** Adapters a model is the base of, or was extracted from. */
+  modelId: idSchema.optional(),
+});
+
+// ---------- datasets ----------
+export const datasetKindSchema = z.enum(['haystack', 'training-mix']);
+export const datasetCreateInput = z.object({
+  name: nameSchema,
+  kind: datasetKindSchema,
+  description: z.string().max(10_000).optional(),
+  source: z.string().trim().min(1, 'must say where the data comes from').max(2000),
+  license: z.string().trim().max(200).optional(),
+  language: z.string().trim().min(2).max(16).default('en'),
+  documents: z.number().int().nonnegative().default(0),
+  bytes: z.number().int().nonnegative().default(0),
+  /** Token counts keyed by tokenizer name, e.g. { "llama3": 2100000 }. */
+  tokenCounts: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  digest: z.string().trim().max(200).optional(),
+  uri: z.string().trim().max(2000).optional(),
+  tags: tagsSchema,
+});
+export const datasetUpdateInput = z.object({
+  id: idSchema,
+  patch: z
+    .object({
+      name: nameSchema,
+      description: z.string().max(10_000).nullable(),
+      license: z.string().trim().max(200).nullable(),
+      tokenCounts: z.record(z.string(), z.number().int().nonnegative()),
+      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+    })
+    .partial(),
+});
+export const datasetListInput = listInput(['name', 'createdAt', 'bytes'] as const, {
+  kind: datasetKindSchema.optional(),
+  language: z.string().optional(),
+});
+
+// ---------- endpoints ----------
+export const endpointUrlSchema = z
+  .string()
+  .trim()
+  .url('must be an absolute URL such as http://host:8000/v1')
+  .refine((u) => {
+    try {
+      return /^https?:$/.test(new URL(u).protocol);
+    } catch {
+      return true; // .url() has already reported it
+    }
+  }, 'must use http or https');
+
+export const endpointCreateInput = z.object({
+  name: nameSchema,
+  url: endpointUrlSchema,
+  modelId: idSchema.optional(),
+  /** The model name the server expects in requests (vLLM's --served-model-name). */
+  servedModelName: z.string().trim().min(1).max(200),
+  kind: z.enum(['vllm', 'openai-compatible', 'local']).default('openai-compatible'),
+  maxModelLen: positiveInt.optional(),
+  tags: tagsSchema,
+});
+export const endpointUpdateInput = z.object({
+  id: idSchema,
+  patch: z
+    .object({
+      name: nameSchema,
+      url: endpointUrlSchema,
+      modelId: idSchema.nullable(),
+      servedModelName: z.string().trim().min(1).max(200),
+      maxModelLen: positiveInt.nullable(),
+      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+    })
+    .partial(),
+});
+export const endpointListInput = listInput(['name', 'createdAt'] as const, { modelId: idSchema.optional() });
+
+// ---------- eval runs ----------
+export const evalKindSchema = z.enum(['niah', 'ruler', 'perplexity', 'mmlu', 'tokenizer-roundtrip']);
+export const evalStatusSchema = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled']);
+export const evalRunCreateInput = z.object({
+  name: nameSchema,
+  kind: evalKindSchema,
+  modelId: idSchema.optional(),
+  endpointId: idSchema.optional(),
+  datasetId: idSchema.optional(),
+  /** The full sweep spec; its schema depends on kind and is checked by the eval service. */
+  config: z.record(z.string(), z.unknown()),
+  tags: tagsSchema,
+});
+export const evalRunUpdateInput = z.object({
+  id: idSchema,
+  patch: z.object({ name: nameSchema, tags: z.array(z.string().trim().min(1).max(64)).max(32) }).partial(),
+});
+export const evalRunListInput = listInput(['name', 'createdAt', 'status'] as const, {
+  kind: evalKindSchema.optional(),
+  status: evalStatusSchema.optional(),
+  modelId: idSchema.optional(),
+});
+export const evalCellsInput = z.object({
+  evalRunId: idSchema,
+  limit: z.number().int().min(1).max(2000).default(200),
+  offset: z.number().int().min(0).default(0),
+});
+
+// ---------- jobs ----------
+export const jobKindSchema = z.enum(['health', 'niah-eval', 'train', 'lora-extract', 'lora-merge', 'serve']);
+export type JobKind = z.infer<typeof jobKindSchema>;
+export const jobStatusSchema = z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+export const jobListInput = listInput(['createdAt', 'status', 'kind'] as const, {
+  kind: jobKindSchema.optional(),
+  status: jobStatusSchema.optional(),
+});
+
+export const archiveInput = z.object({ id: idSchema });
+export const getInput = z.object({ id: idSchema });
+
+export type AdapterCreateInput = z.infer<typeof adapterCreateInput>;
+export type DatasetCreateInput = z.infer<typeof datasetCreateInput>;
+export type EndpointCreateInput = z.infer<typeof endpointCreateInput>;
+export type EvalRunCreateInput = z.infer<typeof evalRunCreateInput>;
+export type AdapterPatch = z.infer<typeof adapterUpdateInput>['patch'];
+export type DatasetPatch = z.infer<typeof datasetUpdateInput>['patch'];
+export type EndpointPatch = z.infer<typeof endpointUpdateInput>['patch'];

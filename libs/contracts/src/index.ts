@@ -1,0 +1,5 @@
+export * from './common';
+export * from './errors';
+export * from './model';
+export * from './recipe';
+export * from './entities';

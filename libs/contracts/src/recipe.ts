@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { idSchema, listInput, nameSchema, positiveInt, tagsSchema } from './common';
+
+export const parallelModeSchema = z.enum(['zigzag_ring_attn', 'dist_flash_attn', 'ulysses_attn', 'usp_attn', 'data_parallel']);
+export type ParallelMode = z.infer<typeof parallelModeSchema>;
+
+export const thetaRuleSchema = z.enum(['manual', 'ntk', 'dynamic-ntk', 'critical-dim', 'critical-dim-even', 'yarn', 'llama3']);
+export type ThetaRule = z.infer<typeof thetaRuleSchema>;
+
+export const recipeMethodSchema = z.enum(['full', 'lora', 'qlora']);
+
+export const recipeStageSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  /** Model name this stage starts from; omitted = the previous stage's output (or the base model for stage 1). */
+  initFrom: z.string().trim().max(200).optional(),
+  /** Training sequence length in tokens. */
+  seqLength: positiveInt,
+  /** When the recipe states the length as 2^N, N; seqLength must then equal 2^N. */
+  seqLengthLog2: z.number().int('must be an integer').min(1).max(40).optional(),
+  ropeTheta: z.number().positive('must be positive'),
+  batchSize: positiveInt,
+  gradientAccumulation: positiveInt.default(1),
+  steps: z.number().int('must be an integer').positive('must be positive'),
+  learningRate: z.number().positive('must be positive'),
+  gpus: positiveInt,
+  gpuType: z.string().trim().min(1).max(50),
+  parallelMode: parallelModeSchema.default('zigzag_ring_attn'),
+  /** Published total, checked against seqLength × batch × accumulation × steps. */
+  declaredTotalTokens: z.number().int().positive().optional(),
+  /** Published wall-clock minutes, when known (used for implied throughput). */
+  wallMinutes: z.number().positive().optional(),
+});
+export type RecipeStage = z.infer<typeof recipeStageSchema>;
+
+export const loraSpecSchema = z.object({
+  rank: positiveInt,
+  alpha: z.number().positive(),
+  targetModules: z.array(z.string().min(1)).min(1, 'must name at least one module'),
+  extraTrainedParameters: z.array(z.string().min(1)).default([]),
+  quantization: z.enum(['none', 'nf4', 'int8']).default('none'),
+  gradientCheckpointing: z.boolean().default(true),
+});
+
+export const dataMixEntrySchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  datasetId: idSchema.optional(),
+  samples: z.number().int().positive().optional(),
+  description: z.string().max(2000).optional(),
+});
+
+export const recipeSpecObject = z.object({
+  method: recipeMethodSchema,
+  baseModel: z.string().trim().min(1, 'must name the base model'),
+  targetContext: positiveInt,
+  thetaRule: thetaRuleSchema.default('manual'),
+  progressive: z.boolean().default(false),
+  trainer: z.enum(['easycontext', 'qlora', 'custom']).default('easycontext'),
+  stages: z.array(recipeStageSchema).min(1, 'a recipe needs at least one stage'),
+  lora: loraSpecSchema.optional(),
+  dataMix: z.array(dataMixEntrySchema).default([]),
+  hardware: z
+    .object({ gpuType: z.string().trim().min(1), gpus: positiveInt, note: z.string().max(500).optional() })
+    .optional(),
+  notes: z.string().max(10_000).optional(),
+});
+
+export function stageTokens(s: Pick<RecipeStage, 'seqLength' | 'batchSize' | 'gradientAccumulation' | 'steps'>): number {
+  return s.seqLength * s.batchSize * s.gradientAccumulation * s.steps;
+}
+
+function fmt(n: number): string {
+  return n >= 1e6 ? n.toExponential(2).replace('e+', 'e') : n.toLocaleString('en-US');
+}
+
+/** Cross-field rules: messages name the stage (1-based, as people count them) and the field. */
+export function recipeIssues(spec: z.infer<typeof recipeSpecObject>): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  spec.stages.forEach((s, i) => {
+    const label = `stage ${i + 1} (${s.name})`;
+    if (s.seqLengthLog2 !== undefined && s.seqLength !== 2 ** s.seqLengthLog2) {
+      out.push({ path: ['stages', i, 'seqLength'], message: `${label}: seqLength ${s.seqLength} is not 2^${s.seqLengthLog2} = ${2 ** s.seqLengthLog2}` });
+    }
+    if (spec.progressive && (s.seqLength & (s.seqLength - 1)) !== 0) {
+      out.push({ path: ['stages', i, 'seqLength'], message: `${label}: seqLength ${s.seqLength} is not a power of two, which a progressive recipe requires` });
+    }
+    const prev = spec.stages[i - 1];
+    if (prev && s.ropeTheta < prev.ropeTheta) {
+      out.push({ path: ['stages', i, 'ropeTheta'], message: `${label}: ropeTheta ${fmt(s.ropeTheta)} is lower than stage ${i}'s ${fmt(prev.ropeTheta)}` });
+    }
+    if (prev && s.seqLength < prev.seqLength) {
+      out.push({ path: ['stages', i, 'seqLength'], message: `${label}: seqLength ${s.seqLength} is shorter than stage ${i}'s ${prev.seqLength}` });
+    }
+    if (s.declaredTotalTokens !== undefined) {
+      const t = stageTokens(s);
+      if (t !== s.declaredTotalTokens) {
+        out.push({
+          path: ['stages', i, 'declaredTotalTokens'],
+          message: `${label}: declaredTotalTokens ${s.declaredTotalTokens.toLocaleString('en-US')} does not match seqLength × batchSize × gradientAccumulation × steps = ${t.toLocaleString('en-US')}`,
+        });
+      }
+    }
+  });
+  if ((spec.method === 'lora' || spec.method === 'qlora') && !spec.lora) {
+    out.push({ path: ['lora'], message: `a ${spec.method} recipe needs a lora section (rank, alpha, targetModules)` });
+  }
+  return out;
+}
+
+export const recipeSpecSchema = recipeSpecObject.superRefine((spec, ctx) => {
+  for (const i of recipeIssues(spec)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+});
+export type RecipeSpec = z.infer<typeof recipeSpecSchema>;
+export type RecipeSpecInput = z.input<typeof recipeSpecSchema>;
+
+export const recipeCreateInput = z.object({
+  name: nameSchema,
+  description: z.string().max(10_000).optional(),
+  tags: tagsSchema,
+  spec: recipeSpecSchema,
+});
+
+/** Updating a recipe's spec creates a new version; name and description edit in place. */
+export const recipeUpdateInput = z.object({
+  id: idSchema,
+  patch: z
+    .object({
+      description: z.string().max(10_000).nullable(),
+      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      spec: recipeSpecSchema,
+    })
+    .partial(),
+});
+
+export const recipeListInput = listInput(['name', 'createdAt', 'version'] as const, {
+  method: recipeMethodSchema.optional(),
+  allVersions: z.boolean().default(false),
+});

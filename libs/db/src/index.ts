@@ -1,0 +1,34 @@
+export { createDb, closeAllDbs, type Db } from './client';
+export { translateDbError, guard } from './errors';
+export { modelsRepo, modelConfigOf, type ModelRecord } from './repos/models';
+export { adaptersRepo, type AdapterRecord } from './repos/adapters';
+export { recipesRepo, type RecipeRecord } from './repos/recipes';
+export { datasetsRepo, type DatasetRecord } from './repos/datasets';
+export { endpointsRepo } from './repos/endpoints';
+export { evalsRepo } from './repos/evals';
+export { jobsRepo } from './repos/jobs';
+export type { ListArgs } from './repos/paging';
+
+import type { Db } from './client';
+import { adaptersRepo } from './repos/adapters';
+import { datasetsRepo } from './repos/datasets';
+import { endpointsRepo } from './repos/endpoints';
+import { evalsRepo } from './repos/evals';
+import { jobsRepo } from './repos/jobs';
+import { modelsRepo } from './repos/models';
+import { recipesRepo } from './repos/recipes';
+
+/** Every repository over one client: what services receive. */
+export function repositories(db: Db) {
+  return {
+    db,
+    models: modelsRepo(db),
+    adapters: adaptersRepo(db),
+    recipes: recipesRepo(db),
+    datasets: datasetsRepo(db),
+    endpoints: endpointsRepo(db),
+    evals: evalsRepo(db),
+    jobs: jobsRepo(db),
+  };
+}
+export type Repositories = ReturnType<typeof repositories>;

@@ -1,0 +1,52 @@
+import { notFound, type DatasetCreateInput as DatasetCreate, type DatasetPatch } from '@ctxlab/contracts';
+import type { Db } from '../client';
+import { guard } from '../errors';
+import type { Dataset as DatasetRow, Prisma } from '../generated/prisma/client';
+import { paginate, textSearch, type ListArgs } from './paging';
+
+const toRecord = (d: DatasetRow) => ({
+  ...d,
+  kind: d.kind.replace('_', '-') as DatasetCreate['kind'],
+  bytes: Number(d.bytes),
+  tokenCounts: (d.tokenCounts ?? {}) as Record<string, number>,
+});
+export type DatasetRecord = ReturnType<typeof toRecord>;
+const kindIn = (k: DatasetCreate['kind']) => k.replace('-', '_') as DatasetRow['kind'];
+
+export function datasetsRepo(db: Db) {
+  return {
+    list: (a: ListArgs & { kind?: DatasetCreate['kind'] | undefined; language?: string | undefined }) =>
+      paginate(
+        db.dataset,
+        a,
+        { ...textSearch(['name', 'description', 'source'], a.search), ...(a.kind ? { kind: kindIn(a.kind) } : {}), ...(a.language ? { language: a.language } : {}) },
+        toRecord,
+        { defaultSort: { name: 'asc' } },
+      ),
+    async get(id: string) {
+      const r = await db.dataset.findUnique({ where: { id } });
+      if (!r) throw notFound('dataset', id);
+      return toRecord(r);
+    },
+    async getByName(name: string) {
+      const r = await db.dataset.findUnique({ where: { name } });
+      return r ? toRecord(r) : null;
+    },
+    create(input: DatasetCreate) {
+      return guard('dataset', async () =>
+        toRecord(await db.dataset.create({ data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue } })),
+      );
+    },
+    async update(id: string, patch: DatasetPatch) {
+      await this.get(id);
+      const { tokenCounts, ...rest } = patch;
+      return guard('dataset', async () =>
+        toRecord(await db.dataset.update({ where: { id }, data: { ...rest, ...(tokenCounts ? { tokenCounts: tokenCounts as Prisma.InputJsonValue } : {}) } })),
+      );
+    },
+    async archive(id: string) {
+      await this.get(id);
+      return toRecord(await db.dataset.update({ where: { id }, data: { archivedAt: new Date() } }));
+    },
+  };
+}

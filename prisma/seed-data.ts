@@ -1,0 +1,222 @@
+/**
+ * The registry's seed: the published long-context work ctxlab's users build on (field notes §1).
+ * Numbers come from the public model cards; where a card does not state a value the recipe needs,
+ * the value is marked as assumed in the recipe's notes.
+ */
+import type { AdapterCreateInput, LineageKind, ModelCreateInput, RecipeSpecInput } from '@ctxlab/contracts';
+
+const llama3_8b = {
+  architecture: 'llama',
+  numLayers: 32,
+  hiddenSize: 4096,
+  numAttentionHeads: 32,
+  numKeyValueHeads: 8,
+  headDim: 128,
+  intermediateSize: 14336,
+  vocabSize: 128256,
+  ropeTheta: 500_000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 8192,
+  tieWordEmbeddings: false,
+  tokenizer: 'llama3',
+  dtype: 'bf16',
+} as const;
+
+const llama3_70b = { ...llama3_8b, numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, intermediateSize: 28672 } as const;
+
+type SeedModel = Omit<ModelCreateInput, 'tags' | 'origin'> & { tags?: string[]; origin?: 'base' | 'derived' };
+
+export const seedModels: SeedModel[] = [
+  {
+    name: 'Meta-Llama-3-8B-Instruct',
+    family: 'llama-3',
+    origin: 'base',
+    sourceUri: 'hf://meta-llama/Meta-Llama-3-8B-Instruct',
+    description: 'Meta Llama 3 8B Instruct: 8,192-token context, RoPE base 500,000.',
+    tags: ['llama-3', '8b', 'instruct'],
+    config: llama3_8b,
+  },
+  {
+    name: 'Meta-Llama-3-70B-Instruct',
+    family: 'llama-3',
+    origin: 'base',
+    sourceUri: 'hf://meta-llama/Meta-Llama-3-70B-Instruct',
+    description: 'Meta Llama 3 70B Instruct: 8,192-token context, RoPE base 500,000.',
+    tags: ['llama-3', '70b', 'instruct'],
+    config: llama3_70b,
+  },
+  {
+    name: 'llama3-8B-360Zhinao-360k-Instruct',
+    family: 'llama-3',
+    origin: 'derived',
+    sourceUri: 'hf://qihoo360/llama3-8B-360Zhinao-360k-Instruct',
+    description: 'Llama-3-8B-Instruct extended to 360K by raising the RoPE base 500,000 → 500,000,000 and training with EasyContext. Served on 8×A800-80G with vLLM.',
+    tags: ['llama-3', '8b', 'long-context', '360k'],
+    config: { ...llama3_8b, ropeTheta: 500_000_000, maxPositionEmbeddings: 368_640 },
+  },
+  {
+    name: 'Llama-3-8B-Instruct-80K-QLoRA',
+    family: 'llama-3',
+    origin: 'derived',
+    sourceUri: 'hf://namespace-Pt/Llama-3-8B-Instruct-80K-QLoRA',
+    description: 'BAAI: Llama-3-8B-Instruct extended to 80K with QLoRA in 8 hours on 8×A800 (RoPE base 500K → 200M). NIAH 100% up to 128K.',
+    tags: ['llama-3', '8b', 'long-context', '80k', 'qlora'],
+    config: { ...llama3_8b, ropeTheta: 200_000_000, maxPositionEmbeddings: 81_920 },
+  },
+  ...(
+    [
+      ['65k', 15_296_098, 65_536],
+      ['262k', 207_112_184, 262_144],
+      ['524k', 1_062_356_830, 524_288],
+      ['1048k', 3_580_165_449, 1_048_576],
+    ] as const
+  ).map(([label, theta, maxPos]) => ({
+    name: `Llama-3-70B-Instruct-Gradient-${label}`,
+    family: 'llama-3',
+    origin: 'derived' as const,
+    sourceUri: label === '1048k' ? 'hf://gradientai/Llama-3-70B-Instruct-Gradient-1048k' : undefined,
+    description:
+      label === '1048k'
+        ? 'Gradient: Llama-3-70B-Instruct extended to 1048K in four progressive stages (EasyContext ring attention on L40S).'
+        : `Gradient's ${label} stage model on the way to 1048K.`,
+    tags: ['llama-3', '70b', 'long-context', label, 'gradient'],
+    config: { ...llama3_70b, ropeTheta: theta, maxPositionEmbeddings: maxPos },
+  })),
+];
+
+export const seedLineage: { parent: string; child: string; kind: LineageKind; note?: string }[] = [
+  { parent: 'Meta-Llama-3-70B-Instruct', child: 'Llama-3-70B-Instruct-Gradient-65k', kind: 'context-extension', note: 'Gradient stage 1 (65K)' },
+  { parent: 'Llama-3-70B-Instruct-Gradient-65k', child: 'Llama-3-70B-Instruct-Gradient-262k', kind: 'context-extension', note: 'Gradient stage 2 (262K)' },
+  { parent: 'Llama-3-70B-Instruct-Gradient-262k', child: 'Llama-3-70B-Instruct-Gradient-524k', kind: 'context-extension', note: 'Gradient stage 3 (524K)' },
+  { parent: 'Llama-3-70B-Instruct-Gradient-524k', child: 'Llama-3-70B-Instruct-Gradient-1048k', kind: 'context-extension', note: 'Gradient stage 4 (1048K)' },
+  { parent: 'Meta-Llama-3-8B-Instruct', child: 'llama3-8B-360Zhinao-360k-Instruct', kind: 'context-extension', note: 'RoPE base 500K → 500M, EasyContext' },
+  { parent: 'Meta-Llama-3-8B-Instruct', child: 'Llama-3-8B-Instruct-80K-QLoRA', kind: 'context-extension', note: 'QLoRA, RoPE base 500K → 200M' },
+];
+
+type SeedAdapter = Omit<AdapterCreateInput, 'baseModelId' | 'sourceModelId' | 'tags' | 'dtype'> & { base: string; source: string; tags: string[] };
+const projections = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+export const seedAdapters: SeedAdapter[] = (['524k', '1048k'] as const).map((label) => ({
+  name: `Llama-3-70B-Gradient-${label}-LoRA-r32`,
+  description: `Rank-32 LoRA extracted (SVD of the weight deltas) from Gradient's ${label} model against Llama-3-70B-Instruct; about 800 MB. Merge it into any Llama-3-70B fine-tune and patch rope_theta and max_position_embeddings.`,
+  base: 'Meta-Llama-3-70B-Instruct',
+  source: `Llama-3-70B-Instruct-Gradient-${label}`,
+  rank: 32,
+  alpha: 32,
+  targetModules: projections,
+  tags: ['lora', 'long-context', label],
+}));
+
+const gradientStages = [
+  { name: '65K', init: 'Meta-Llama-3-70B-Instruct', n: 16, theta: 15_296_098, batch: 64, accum: 1, steps: 20, tokens: 83_886_080, gpus: 512, minutes: 100 },
+  { name: '262K', init: undefined, n: 18, theta: 207_112_184, batch: 16, accum: 1, steps: 25, tokens: 104_857_600, gpus: 512, minutes: 170 },
+  { name: '524K', init: undefined, n: 19, theta: 1_062_356_830, batch: 8, accum: 2, steps: 25, tokens: 209_715_200, gpus: 512, minutes: 284 },
+  { name: '1048K', init: undefined, n: 20, theta: 3_580_165_449, batch: 1, accum: 4, steps: 8, tokens: 33_554_432, gpus: 128, minutes: 516 },
+];
+
+export const seedRecipes: { name: string; description: string; tags: string[]; spec: RecipeSpecInput }[] = [
+  {
+    name: 'gradient-llama3-70b-1048k',
+    description: "Gradient's progressive extension of Llama-3-70B-Instruct to 1048K: four stages, each initialised from the last, thetas by dynamic NTK (α = 4) then the critical-dimension rule.",
+    tags: ['progressive', 'ring-attention', '70b'],
+    spec: {
+      method: 'full',
+      baseModel: 'Meta-Llama-3-70B-Instruct',
+      targetContext: 1_048_576,
+      thetaRule: 'dynamic-ntk',
+      progressive: true,
+      trainer: 'easycontext',
+      stages: gradientStages.map((s) => ({
+        name: s.name,
+        initFrom: s.init,
+        seqLength: 2 ** s.n,
+        seqLengthLog2: s.n,
+        ropeTheta: s.theta,
+        batchSize: s.batch,
+        gradientAccumulation: s.accum,
+        steps: s.steps,
+        learningRate: 2e-5,
+        gpus: s.gpus,
+        gpuType: 'L40S',
+        parallelMode: 'zigzag_ring_attn',
+        declaredTotalTokens: s.tokens,
+        wallMinutes: s.minutes,
+      })),
+      hardware: { gpuType: 'L40S', gpus: 512 },
+      notes: 'Stage table as published by Gradient. The learning rate (2e-5) is assumed: the stage table does not state it.',
+    },
+  },
+  {
+    name: '360zhinao-llama3-8b-360k',
+    description: '360Zhinao: Llama-3-8B-Instruct to 360K by raising the RoPE base 500,000 → 500,000,000 directly, trained with EasyContext (pre-training loss beat SFT-only).',
+    tags: ['ring-attention', '8b'],
+    spec: {
+      method: 'full',
+      baseModel: 'Meta-Llama-3-8B-Instruct',
+      targetContext: 368_640,
+      thetaRule: 'manual',
+      progressive: false,
+      trainer: 'easycontext',
+      stages: [
+        {
+          name: '360K',
+          initFrom: 'Meta-Llama-3-8B-Instruct',
+          seqLength: 368_640,
+          ropeTheta: 500_000_000,
+          batchSize: 1,
+          gradientAccumulation: 1,
+          steps: 100,
+          learningRate: 2e-5,
+          gpus: 8,
+          gpuType: 'A800-80G',
+          parallelMode: 'zigzag_ring_attn',
+        },
+      ],
+      hardware: { gpuType: 'A800-80G', gpus: 8, note: 'served with vLLM: TP 8, gpu-memory-utilization 0.6, max-model-len 365000' },
+      notes: 'Published: theta 500K → 500M in one step, EasyContext, pre-training loss. Assumed (not published): sequence length, batch, steps, learning rate and GPU count for training.',
+    },
+  },
+  {
+    name: 'baai-llama3-8b-80k-qlora',
+    description: 'BAAI: Llama-3-8B-Instruct to 80K by QLoRA in 8 hours on 8×A800; 20K samples (3.5K GPT-4 synthesised long QA/summaries, 5K RedPajama, 12K LongAlpaca).',
+    tags: ['qlora', '8b'],
+    spec: {
+      method: 'qlora',
+      baseModel: 'Meta-Llama-3-8B-Instruct',
+      targetContext: 81_920,
+      thetaRule: 'manual',
+      progressive: false,
+      trainer: 'qlora',
+      stages: [
+        {
+          name: '80K',
+          initFrom: 'Meta-Llama-3-8B-Instruct',
+          seqLength: 81_920,
+          ropeTheta: 200_000_000,
+          batchSize: 8,
+          gradientAccumulation: 1,
+          steps: 2_500,
+          learningRate: 5e-5,
+          gpus: 8,
+          gpuType: 'A800-80G',
+          parallelMode: 'data_parallel',
+          wallMinutes: 480,
+        },
+      ],
+      lora: {
+        rank: 32,
+        alpha: 16,
+        targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+        extraTrainedParameters: ['embed_tokens'],
+        quantization: 'nf4',
+        gradientCheckpointing: true,
+      },
+      dataMix: [
+        { name: 'GPT-4 synthesised long-context QA', samples: 3_500, description: 'single-detail QA, multi-detail QA, biography summarisation' },
+        { name: 'RedPajama', samples: 5_000 },
+        { name: 'LongAlpaca', samples: 12_000 },
+      ],
+      hardware: { gpuType: 'A800-80G', gpus: 8 },
+      notes: 'Published: rank 32, alpha 16, q/k/v/o plus the embedding layer, lr 5e-5 linear decay, batch 8, gradient checkpointing, 8 hours. Assumed: one epoch over the 20K samples (2,500 steps), every sample counted at the full 80K length.',
+    },
+  },
+];
