@@ -1,0 +1,81 @@
+/**
+ * `ctxlab`: the typed tRPC client for scripts, plus local commands. Every command takes --json
+ * for machine-readable output.
+ */
+import { createClient } from '@ctxlab/api/client';
+import { TRPCClientError } from '@trpc/client';
+import { parseArgs } from 'node:util';
+import { loadEnv } from './env';
+import { table } from './table';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: false },
+    search: { type: 'string' },
+    limit: { type: 'string', default: '50' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const usage = `usage: ctxlab <command> [--json]
+  health [--wait]        check the API, the database and (through the queue) a worker
+  models list [--search Q]
+  recipes list
+  models lineage <model-id>`;
+
+const env = loadEnv();
+const api = createClient(env.CTXLAB_URL, { token: env.CTXLAB_TOKEN });
+const out = (data: unknown, text: () => string) => console.log(values.json ? JSON.stringify(data, null, 2) : text());
+
+async function health() {
+  const deadline = Date.now() + (values.wait ? 60_000 : 0);
+  for (;;) {
+    try {
+      const h = await api.health.query();
+      const w = await api.workerHealth.mutate();
+      out({ api: h, worker: w }, () => `api ok (database reachable) · worker ${w.worker} answered through Redis in ${w.redisRoundTripMs.toFixed(2)} ms`);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function main() {
+  const [cmd, sub, arg] = positionals;
+  if (values.help || !cmd) {
+    console.log(usage);
+    return;
+  }
+  const limit = Number(values.limit);
+  if (cmd === 'health') return health();
+  if (cmd === 'models' && sub === 'list') {
+    const page = await api.models.list.query({ limit, search: values.search });
+    return out(page, () =>
+      table(
+        ['name', 'origin', 'context', 'rope θ', 'layers', 'kv heads'],
+        page.items.map((m) => [m.name, m.origin, m.maxPositionEmbeddings, m.ropeTheta, m.numLayers, m.numKeyValueHeads]),
+      ) + `\n${page.items.length} of ${page.total}`,
+    );
+  }
+  if (cmd === 'models' && sub === 'lineage' && arg) {
+    const g = await api.models.lineage.query({ modelId: arg });
+    const name = new Map(g.nodes.map((n) => [n.id, n.name]));
+    return out(g, () => table(['parent', 'kind', 'child'], g.edges.map((e) => [name.get(e.parentId), e.kind, name.get(e.childId)])));
+  }
+  if (cmd === 'recipes' && sub === 'list') {
+    const page = await api.recipes.list.query({ limit, search: values.search });
+    return out(page, () => table(['name', 'version', 'method', 'stages', 'target'], page.items.map((r) => [r.name, r.version, r.method, r.spec.stages.length, r.spec.targetContext])));
+  }
+  console.error(usage);
+  process.exitCode = 2;
+}
+
+main().catch((e: unknown) => {
+  const msg = e instanceof TRPCClientError ? `${e.data?.code ?? 'ERROR'}: ${e.message}` : (e as Error).message;
+  console.error(`ctxlab: ${msg}`);
+  process.exitCode = 1;
+});

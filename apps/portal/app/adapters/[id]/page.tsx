@@ -1,0 +1,30 @@
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { fmtDate, fmtInt, KeyValues, Tags } from '../../../src/components/EntityList';
+import { api, loadOr404 } from '../../../src/server/api';
+
+export const dynamic = 'force-dynamic';
+
+export default async function AdapterPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const a = api();
+  const ad = await loadOr404(() => a.adapters.get({ id }));
+  if (!ad) notFound();
+  const [base, source] = await Promise.all([a.models.get({ id: ad.baseModelId }), ad.sourceModelId ? a.models.get({ id: ad.sourceModelId }) : null]);
+  return (
+    <>
+      <h1>{ad.name}</h1>
+      <p className="sub">{ad.description} <Tags tags={ad.tags} /></p>
+      <div className="panel">
+        <KeyValues
+          items={[
+            ['base model', <Link key="b" href={`/models/${base.id}`}>{base.name}</Link>],
+            ['extracted from', source ? <Link key="s" href={`/models/${source.id}`}>{source.name}</Link> : '—'],
+            ['rank', ad.rank], ['alpha', ad.alpha], ['target modules', ad.targetModules.join(', ')], ['dtype', ad.dtype],
+            ['size', ad.sizeBytes ? `${fmtInt(ad.sizeBytes)} bytes` : '—'], ['uri', ad.uri], ['digest', ad.digest], ['created', fmtDate(ad.createdAt)],
+          ]}
+        />
+      </div>
+    </>
+  );
+}

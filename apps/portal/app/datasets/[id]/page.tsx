@@ -1,0 +1,26 @@
+import { notFound } from 'next/navigation';
+import { fmtDate, fmtInt, KeyValues, Tags } from '../../../src/components/EntityList';
+import { api, loadOr404 } from '../../../src/server/api';
+
+export const dynamic = 'force-dynamic';
+
+export default async function DatasetPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const d = await loadOr404(() => api().datasets.get({ id }));
+  if (!d) notFound();
+  return (
+    <>
+      <h1>{d.name}</h1>
+      <p className="sub">{d.description} <Tags tags={d.tags} /></p>
+      <div className="panel">
+        <KeyValues
+          items={[
+            ['kind', d.kind], ['source', d.source], ['license', d.license], ['language', d.language], ['documents', fmtInt(d.documents)],
+            ['bytes', fmtInt(d.bytes)], ...Object.entries(d.tokenCounts).map(([k, v]): [string, string] => [`tokens (${k})`, fmtInt(v)]),
+            ['digest', <span key="d" className="mono">{d.digest ?? '—'}</span>], ['created', fmtDate(d.createdAt)],
+          ]}
+        />
+      </div>
+    </>
+  );
+}

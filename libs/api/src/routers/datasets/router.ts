@@ -1,0 +1,10 @@
+import { archiveInput, getInput, datasetCreateInput, datasetListInput, datasetUpdateInput } from '@ctxlab/contracts';
+import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+
+export const datasetsRouter = router({
+  list: viewerProcedure.input(datasetListInput).query(({ ctx, input }) => ctx.repos.datasets.list(input)),
+  get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.datasets.get(input.id)),
+  create: memberProcedure.input(datasetCreateInput).mutation(({ ctx, input }) => ctx.repos.datasets.create(input)),
+  update: memberProcedure.input(datasetUpdateInput).mutation(({ ctx, input }) => ctx.repos.datasets.update(input.id, input.patch)),
+  archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.datasets.archive(input.id)),
+});

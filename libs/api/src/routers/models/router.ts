@@ -1,0 +1,12 @@
+import { archiveInput, getInput, lineageCreateInput, lineageQueryInput, modelCreateInput, modelListInput, modelUpdateInput } from '@ctxlab/contracts';
+import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+
+export const modelsRouter = router({
+  list: viewerProcedure.input(modelListInput).query(({ ctx, input }) => ctx.repos.models.list(input)),
+  get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.models.get(input.id)),
+  create: memberProcedure.input(modelCreateInput).mutation(({ ctx, input }) => ctx.repos.models.create(input)),
+  update: memberProcedure.input(modelUpdateInput).mutation(({ ctx, input }) => ctx.repos.models.update(input.id, input.patch)),
+  archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.models.archive(input.id)),
+  lineage: viewerProcedure.input(lineageQueryInput).query(({ ctx, input }) => ctx.repos.models.lineage(input.modelId, input.depth)),
+  addLineage: memberProcedure.input(lineageCreateInput).mutation(({ ctx, input }) => ctx.repos.models.addLineage(input)),
+});

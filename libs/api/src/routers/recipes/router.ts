@@ -1,0 +1,12 @@
+import { archiveInput, getInput, recipeCreateInput, recipeListInput, recipeUpdateInput } from '@ctxlab/contracts';
+import { z } from 'zod';
+import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+
+export const recipesRouter = router({
+  list: viewerProcedure.input(recipeListInput).query(({ ctx, input }) => ctx.repos.recipes.list(input)),
+  get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.recipes.get(input.id)),
+  create: memberProcedure.input(recipeCreateInput).mutation(({ ctx, input }) => ctx.repos.recipes.create(input)),
+  update: memberProcedure.input(recipeUpdateInput).mutation(({ ctx, input }) => ctx.repos.recipes.update(input.id, input.patch)),
+  archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.recipes.archive(input.id)),
+  versions: viewerProcedure.input(z.object({ name: z.string().min(1) })).query(({ ctx, input }) => ctx.repos.recipes.versions(input.name)),
+});

@@ -1,0 +1,28 @@
+import { DomainError } from '@ctxlab/contracts';
+import { QueueUnavailableError, redisConnection, runHealthCheck, type HealthResult } from '@ctxlab/queue';
+import { randomUUID } from 'node:crypto';
+
+export interface WorkerCheckDeps {
+  redisUrl: string;
+  queuePrefix?: string | undefined;
+}
+
+/** Sends a health job through Redis and waits for a worker to answer it. */
+export async function checkWorkers(deps: WorkerCheckDeps, requestedBy: string, timeoutMs = 15_000): Promise<HealthResult> {
+  const producer = redisConnection(deps.redisUrl, 'producer');
+  const events = redisConnection(deps.redisUrl, 'worker');
+  producer.on('error', () => undefined);
+  events.on('error', () => undefined);
+  try {
+    return await runHealthCheck(producer, events, { requestedBy, nonce: randomUUID() }, { timeoutMs, ...(deps.queuePrefix ? { prefix: deps.queuePrefix } : {}) });
+  } catch (e) {
+    if (e instanceof QueueUnavailableError) throw new DomainError('UNAVAILABLE', e.message);
+    if (/timed out|timeout/i.test((e as Error).message)) {
+      throw new DomainError('UNAVAILABLE', `no worker answered within ${timeoutMs / 1000} s: is the worker running?`);
+    }
+    throw e;
+  } finally {
+    producer.disconnect();
+    events.disconnect();
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Queue names: one queue per kind of work, so each gets its own concurrency. */
+export const QUEUES = {
+  health: 'ctxlab-health',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** The job catalog: one payload schema per job kind. Producers and workers both parse with it. */
+export const jobCatalog = {
+  health: z.object({
+    requestedBy: z.string().min(1).max(200),
+    /** Unique per request, so two health checks are two jobs. */
+    nonce: z.string().min(1).max(100),
+  }),
+} as const;
+
+export type JobPayload<K extends keyof typeof jobCatalog> = z.infer<(typeof jobCatalog)[K]>;
+
+export const healthResultSchema = z.object({
+  worker: z.string(),
+  pid: z.number().int(),
+  redisRoundTripMs: z.number(),
+  checkedAt: z.string(),
+});
+export type HealthResult = z.infer<typeof healthResultSchema>;
