@@ -1,0 +1,77 @@
+// Public API of @ctxlab/longctx: pure math for extending LLM context windows. No I/O.
+export { LongctxError, type LongctxErrorCode } from './errors';
+export {
+  ropeInvFreq,
+  ropeWavelengths,
+  ntkTheta,
+  dynamicNtkTheta,
+  dynamicNtkChain,
+  criticalDimension,
+  criticalDimTheta,
+  criticalDimMaxContext,
+  criticalDimSupportedLength,
+  yarnCorrectionDim,
+  yarnRope,
+  llama3InvFreq,
+  thetaForTarget,
+  type RopeBase,
+  type DynamicNtkStep,
+  type YarnRope,
+  type Llama3ScalingParams,
+  type ThetaRequest,
+  type ThetaResult,
+} from './rope';
+export {
+  layerParams,
+  paramCount,
+  weightBytes,
+  kvBytesPerToken,
+  tensorParallelIssue,
+  kvHeadsPerRank,
+  kvBytesPerTokenPerGpu,
+  weightBytesPerGpu,
+  trainingMemory,
+  type LlamaShape,
+  type LayerParams,
+  type ParamBreakdown,
+  type TrainingMemoryOptions,
+  type TrainingMemoryEstimate,
+} from './memory';
+export {
+  GPU_CATALOG,
+  findGpu,
+  recipeTokens,
+  flopsPerToken,
+  trainingCompute,
+  impliedThroughput,
+  type GpuSpec,
+  type AttentionFlops,
+  type ComputeInput,
+  type ComputeEstimate,
+  type ImpliedThroughput,
+} from './budget';
+export {
+  planServing,
+  vllmCommand,
+  smallestTensorParallelSize,
+  tensorParallelCandidates,
+  servingActivationBytesPerToken,
+  servingWeightDtype,
+  resolveKvDtype,
+  type KvCacheDtype,
+  type ServingInput,
+  type ServingMemory,
+  type ServingPlan,
+  type VllmCommand,
+} from './serving';
+export {
+  LORA_TARGET_MODULES,
+  moduleShape,
+  resolveTargetModules,
+  loraSize,
+  type LoraTargetModule,
+  type ModuleShape,
+  type LoraSize,
+} from './adapter';
+export { planRecipe, type PlanOptions, type PlanIssue, type PublishedStageRate, type StagePlan, type RecipePlan } from './recipe-plan';
+export { LLAMA3_8B, LLAMA3_70B, GRADIENT_70B_1048K } from './presets';

@@ -1,0 +1,228 @@
+import { DTYPE_BYTES, type Dtype, type ModelConfig } from '@ctxlab/contracts';
+import { LongctxError, requirePositiveInt } from './errors';
+
+/** The architecture fields the planners read; a full `ModelConfig` satisfies it. */
+export type LlamaShape = Pick<
+  ModelConfig,
+  'numLayers' | 'hiddenSize' | 'numAttentionHeads' | 'numKeyValueHeads' | 'headDim' | 'intermediateSize' | 'vocabSize'
+> & {
+  tieWordEmbeddings?: boolean;
+  /** Weight dtype; bf16 when absent. */
+  dtype?: Dtype;
+};
+
+/** Parameters of one decoder layer, by tensor (HF LlamaDecoderLayer; Llama has no biases). */
+export interface LayerParams {
+  qProj: number;
+  kProj: number;
+  vProj: number;
+  oProj: number;
+  gateProj: number;
+  upProj: number;
+  downProj: number;
+  /** input_layernorm + post_attention_layernorm (RMSNorm weight vectors). */
+  norms: number;
+  total: number;
+}
+
+/** Parameter count of a Llama model, split the way the weights are stored. */
+export interface ParamBreakdown {
+  embedTokens: number;
+  /** 0 when tieWordEmbeddings (lm_head shares embed_tokens). */
+  lmHead: number;
+  perLayer: LayerParams;
+  /** perLayer.total × numLayers. */
+  layers: number;
+  finalNorm: number;
+  total: number;
+}
+
+/** Parameters of one decoder layer: q/k/v/o with GQA, SwiGLU MLP (3 matrices), 2 RMSNorms. */
+export function layerParams(c: LlamaShape): LayerParams {
+  const qDim = c.numAttentionHeads * c.headDim;
+  const kvDim = c.numKeyValueHeads * c.headDim;
+  const h = c.hiddenSize;
+  const p = {
+    qProj: h * qDim,
+    kProj: h * kvDim,
+    vProj: h * kvDim,
+    oProj: qDim * h,
+    gateProj: h * c.intermediateSize,
+    upProj: h * c.intermediateSize,
+    downProj: c.intermediateSize * h,
+    norms: 2 * h,
+  };
+  return { ...p, total: p.qProj + p.kProj + p.vProj + p.oProj + p.gateProj + p.upProj + p.downProj + p.norms };
+}
+
+/**
+ * Parameter count of a Llama model (HF LlamaForCausalLM): embeddings, lm_head unless tied,
+ * the decoder layers and the final norm. Llama-3-8B → 8,030,261,248; 70B → 70,553,706,496.
+ */
+export function paramCount(c: LlamaShape): ParamBreakdown {
+  const perLayer = layerParams(c);
+  const embedTokens = c.vocabSize * c.hiddenSize;
+  const lmHead = c.tieWordEmbeddings ? 0 : c.vocabSize * c.hiddenSize;
+  const layers = perLayer.total * c.numLayers;
+  const finalNorm = c.hiddenSize;
+  return { embedTokens, lmHead, perLayer, layers, finalNorm, total: embedTokens + lmHead + layers + finalNorm };
+}
+
+/** Bytes of all weights in `dtype` (default: the config's dtype, else bf16). */
+export function weightBytes(c: LlamaShape, dtype: Dtype = c.dtype ?? 'bf16'): number {
+  return paramCount(c).total * DTYPE_BYTES[dtype];
+}
+
+/** KV cache bytes per token for the whole model: 2 (K and V) × layers × kvHeads × headDim × dtype bytes. */
+export function kvBytesPerToken(c: Pick<LlamaShape, 'numLayers' | 'numKeyValueHeads' | 'headDim'>, dtype: Dtype = 'bf16'): number {
+  return 2 * c.numLayers * c.numKeyValueHeads * c.headDim * DTYPE_BYTES[dtype];
+}
+
+/**
+ * Why a tensor-parallel size does not work for this model, or null when it does. Mirrors vLLM:
+ * attention heads must divide evenly across ranks, and KV heads must either split evenly
+ * (kvHeads % tp = 0) or be replicated evenly (tp % kvHeads = 0).
+ */
+export function tensorParallelIssue(c: Pick<LlamaShape, 'numAttentionHeads' | 'numKeyValueHeads'>, tp: number): string | null {
+  if (!Number.isInteger(tp) || tp < 1) return `tensor parallel size must be a positive integer, got ${tp}`;
+  if (c.numAttentionHeads % tp !== 0) return `numAttentionHeads ${c.numAttentionHeads} is not divisible by tensor parallel size ${tp}`;
+  if (c.numKeyValueHeads % tp !== 0 && tp % c.numKeyValueHeads !== 0) {
+    return `numKeyValueHeads ${c.numKeyValueHeads} can be neither split nor replicated evenly over tensor parallel size ${tp}`;
+  }
+  return null;
+}
+
+/**
+ * KV heads each tensor-parallel rank holds: kvHeads / tp, but never fewer than 1. When tp > kvHeads
+ * (e.g. TP 16 with Llama-3's 8 KV heads) vLLM replicates each KV head on tp/kvHeads ranks, so
+ * every rank still stores one full head: KV memory per GPU stops shrinking past tp = kvHeads.
+ */
+export function kvHeadsPerRank(numKeyValueHeads: number, tp: number): number {
+  requirePositiveInt(tp, 'tensorParallelSize', 'INVALID_TENSOR_PARALLEL');
+  return Math.max(1, Math.floor(numKeyValueHeads / tp));
+}
+
+/** KV cache bytes per token on one GPU under tensor parallelism (see `kvHeadsPerRank` for replication). */
+export function kvBytesPerTokenPerGpu(c: Pick<LlamaShape, 'numLayers' | 'numKeyValueHeads' | 'headDim'>, tp: number, dtype: Dtype = 'bf16'): number {
+  return 2 * c.numLayers * kvHeadsPerRank(c.numKeyValueHeads, tp) * c.headDim * DTYPE_BYTES[dtype];
+}
+
+/**
+ * Weight bytes on one GPU under tensor parallelism, as vLLM shards a Llama: embed_tokens and
+ * lm_head split by vocab (ceil(vocab/tp) rows, vocab padding ignored), q/o and the MLP split by
+ * heads/columns, k/v split by KV head (replicated when tp > kvHeads), norms replicated.
+ */
+export function weightBytesPerGpu(c: LlamaShape, tp: number, dtype: Dtype = c.dtype ?? 'bf16'): number {
+  const issue = tensorParallelIssue(c, tp);
+  if (issue) throw new LongctxError('INVALID_TENSOR_PARALLEL', issue, 'tensorParallelSize');
+  const p = paramCount(c);
+  const vocabRows = Math.ceil(c.vocabSize / tp);
+  const embed = vocabRows * c.hiddenSize;
+  const lmHead = c.tieWordEmbeddings ? 0 : vocabRows * c.hiddenSize;
+  const l = p.perLayer;
+  const kvShare = kvHeadsPerRank(c.numKeyValueHeads, tp) / c.numKeyValueHeads;
+  const layer =
+    (l.qProj + l.oProj + l.gateProj + l.upProj + l.downProj) / tp + (l.kProj + l.vProj) * kvShare + l.norms;
+  return (embed + lmHead + layer * c.numLayers + p.finalNorm) * DTYPE_BYTES[dtype];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training memory under ring attention
+// ---------------------------------------------------------------------------------------------
+
+/** Inputs of the training-memory estimate. */
+export interface TrainingMemoryOptions {
+  /** Tokens in one training sequence. */
+  seqLength: number;
+  /** GPUs one sequence is spread over by ring attention (EasyContext's sequence-parallel group). */
+  ringGpus: number;
+  /** GPUs the ZeRO-3 model states are sharded over; default ringGpus (a pure ring, no extra data parallelism). */
+  shardGpus?: number;
+  /** Sequences per GPU per micro-step; default 1 (EasyContext trains one long sequence at a time). */
+  microBatch?: number;
+  /** Full activation checkpointing at every decoder layer; default true. */
+  activationCheckpointing?: boolean;
+  /** CUDA context, NCCL buffers, allocator slack; default 2 GiB. */
+  overheadGiB?: number;
+}
+
+/** Per-GPU training memory, in bytes, by component. */
+export interface TrainingMemoryEstimate {
+  /** Tokens of each sequence that live on one GPU: ceil(microBatch × seqLength / ringGpus). */
+  tokensPerGpu: number;
+  /** bf16 weights + bf16 grads + fp32 master weights + Adam m and v = 16 bytes/param, / shardGpus. */
+  modelStates: number;
+  /** Full bf16 parameters ZeRO-3 gathers at once: the larger of two decoder layers (current + prefetch) or the embedding. */
+  gatheredParams: number;
+  /** Layer-boundary checkpoints: tokensPerGpu × layers × hidden × 2 bytes (0 without checkpointing). */
+  checkpoints: number;
+  /** Saved activations of the layer(s) being back-propagated (one layer with checkpointing, all without). */
+  layerActivations: number;
+  /** Ring attention K/V blocks in flight: double-buffered K and V of one peer's shard. */
+  ringBuffers: number;
+  /** Logits and loss: bf16 logits, their fp32 copy for cross-entropy and its fp32 gradient = 10 × vocab bytes/token. */
+  logits: number;
+  overhead: number;
+  total: number;
+  /** The assumptions above, in words, for a UI to show. */
+  assumptions: string[];
+}
+
+/**
+ * Rough per-GPU memory to train `seqLength`-token sequences with ring attention over `ringGpus`
+ * GPUs and ZeRO-3 sharding. An estimate for sizing, not a promise: fragmentation, kernels'
+ * workspaces and framework extras are folded into `overheadGiB`.
+ */
+export function trainingMemory(c: LlamaShape, o: TrainingMemoryOptions): TrainingMemoryEstimate {
+  requirePositiveInt(o.seqLength, 'seqLength', 'INVALID_LENGTH');
+  requirePositiveInt(o.ringGpus, 'ringGpus', 'INVALID_GPU');
+  const shardGpus = o.shardGpus ?? o.ringGpus;
+  requirePositiveInt(shardGpus, 'shardGpus', 'INVALID_GPU');
+  const microBatch = o.microBatch ?? 1;
+  requirePositiveInt(microBatch, 'microBatch', 'INVALID_LENGTH');
+  const ckpt = o.activationCheckpointing ?? true;
+  const overheadGiB = o.overheadGiB ?? 2;
+  if (!(overheadGiB >= 0)) throw new LongctxError('INVALID_MEMORY', `overheadGiB must be ≥ 0, got ${overheadGiB}`, 'overheadGiB');
+
+  const p = paramCount(c);
+  const bf16 = 2;
+  const h = c.hiddenSize;
+  const qDim = c.numAttentionHeads * c.headDim;
+  const kvDim = c.numKeyValueHeads * c.headDim;
+  const I = c.intermediateSize;
+  const tokensPerGpu = Math.ceil((microBatch * o.seqLength) / o.ringGpus);
+
+  // Mixed-precision Adam, ZeRO paper (Rajbhandari et al. 2020, §3.1): 2 + 2 + (4 + 4 + 4) bytes/param.
+  const modelStates = (16 * p.total) / shardGpus;
+  const gatheredParams = Math.max(2 * p.perLayer.total, p.embedTokens) * bf16;
+  // What autograd keeps per token for one Llama layer, in bf16 elements: layer input, normed input,
+  // q/k/v after RoPE, attention output (flash attention keeps no L×L matrix), residual, normed
+  // residual, gate, silu(gate), up, and their product (down_proj's input).
+  const perLayerBytesPerToken = (4 * h + 2 * qDim + 2 * kvDim + 4 * I) * bf16;
+  const layersHeld = ckpt ? 1 : c.numLayers;
+  const layerActivations = tokensPerGpu * perLayerBytesPerToken * layersHeld;
+  const checkpoints = ckpt ? tokensPerGpu * c.numLayers * h * bf16 : 0;
+  const ringBuffers = 2 * 2 * tokensPerGpu * kvDim * bf16;
+  const logits = tokensPerGpu * c.vocabSize * (2 + 4 + 4);
+  const overhead = overheadGiB * 2 ** 30;
+  const total = modelStates + gatheredParams + checkpoints + layerActivations + ringBuffers + logits + overhead;
+  return {
+    tokensPerGpu,
+    modelStates,
+    gatheredParams,
+    checkpoints,
+    layerActivations,
+    ringBuffers,
+    logits,
+    overhead,
+    total,
+    assumptions: [
+      `ring attention: each GPU holds ${tokensPerGpu} tokens (${microBatch} × ${o.seqLength} / ${o.ringGpus})`,
+      `ZeRO-3 over ${shardGpus} GPUs: 16 bytes/param (bf16 weights and grads, fp32 master, Adam m and v)`,
+      ckpt ? 'activation checkpointing at every layer: layer inputs kept, one layer recomputed at a time' : 'no activation checkpointing: every layer keeps its activations',
+      'flash attention: no L×L score matrix is stored',
+      'logits: bf16 + fp32 copy + fp32 gradient for the whole local shard',
+      `fixed overhead ${overheadGiB} GiB (CUDA context, NCCL, allocator slack)`,
+    ],
+  };
+}

@@ -1,0 +1,57 @@
+import type { ModelConfig, RecipeSpec } from '@ctxlab/contracts';
+
+// Seed data from docs/field-notes.md §1 and §3 (Meta's config.json for Llama-3 8B/70B).
+
+/** Llama-3-8B(-Instruct) architecture: 32 layers, hidden 4096, 32 heads, 8 KV heads, RoPE 500,000, 8,192 context. */
+export const LLAMA3_8B: ModelConfig = {
+  architecture: 'llama',
+  numLayers: 32,
+  hiddenSize: 4096,
+  numAttentionHeads: 32,
+  numKeyValueHeads: 8,
+  headDim: 128,
+  intermediateSize: 14336,
+  vocabSize: 128256,
+  ropeTheta: 500000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 8192,
+  tieWordEmbeddings: false,
+  tokenizer: 'llama-3',
+  dtype: 'bf16',
+};
+
+/** Llama-3-70B(-Instruct) architecture: 80 layers, hidden 8192, 64 heads, 8 KV heads, RoPE 500,000, 8,192 context. */
+export const LLAMA3_70B: ModelConfig = {
+  ...LLAMA3_8B,
+  numLayers: 80,
+  hiddenSize: 8192,
+  numAttentionHeads: 64,
+  intermediateSize: 28672,
+};
+
+const gradientStage = {
+  // The field notes give no learning rate; Gradient's 8B card lists 2.00E-05 for every stage.
+  // Used here as a stand-in so the spec is complete — it does not enter any computation.
+  learningRate: 2e-5,
+  gpuType: 'L40S',
+  parallelMode: 'zigzag_ring_attn',
+} as const;
+
+/** Gradient's Llama-3-70B-Instruct → 1048K progressive recipe (field notes §1), parsed form. */
+export const GRADIENT_70B_1048K: RecipeSpec = {
+  method: 'full',
+  baseModel: 'meta-llama/Meta-Llama-3-70B-Instruct',
+  targetContext: 2 ** 20,
+  // Stages 1–3 are dynamic NTK (α = 4) chained; stage 4 is the critical-dimension rule.
+  thetaRule: 'manual',
+  progressive: true,
+  trainer: 'easycontext',
+  stages: [
+    { ...gradientStage, name: '65K', seqLength: 2 ** 16, seqLengthLog2: 16, ropeTheta: 15_296_098, batchSize: 64, gradientAccumulation: 1, steps: 20, gpus: 512, declaredTotalTokens: 83_886_080, wallMinutes: 100 },
+    { ...gradientStage, name: '262K', seqLength: 2 ** 18, seqLengthLog2: 18, ropeTheta: 207_112_184, batchSize: 16, gradientAccumulation: 1, steps: 25, gpus: 512, declaredTotalTokens: 104_857_600, wallMinutes: 170 },
+    { ...gradientStage, name: '524K', seqLength: 2 ** 19, seqLengthLog2: 19, ropeTheta: 1_062_356_830, batchSize: 8, gradientAccumulation: 2, steps: 25, gpus: 512, declaredTotalTokens: 209_715_200, wallMinutes: 284 },
+    { ...gradientStage, name: '1048K', seqLength: 2 ** 20, seqLengthLog2: 20, ropeTheta: 3_580_165_449, batchSize: 1, gradientAccumulation: 4, steps: 8, gpus: 128, declaredTotalTokens: 33_554_432, wallMinutes: 516 },
+  ],
+  dataMix: [],
+  hardware: { gpuType: 'L40S', gpus: 512, note: 'Crusoe L40S cluster; EasyContext ring attention' },
+};
