@@ -139,6 +139,8 @@ async function test() {
   await closeAllDbs();
   const env = { DATABASE_URL: cfg.testDatabaseUrl, REDIS_URL: cfg.redisUrl, CTXLAB_TEST_REDIS_PREFIX: `test-${process.pid}` };
   const steps: [string, string, string[]][] = [
+    // The module-boundary rule reads Nx's cached project graph: compute it first, or it skips.
+    ['project graph', 'npx', ['nx', 'show', 'projects']],
     ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
     ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']],
     ['tests', 'npx', ['vitest', 'run', ...rest]],
@@ -171,6 +173,7 @@ async function main() {
     case 'migration':
       return shutdown(await run(process.execPath, ['--import', 'tsx', 'tools/db/create-migration.ts', ...rest]));
     case 'lint':
+      await run('npx', ['nx', 'show', 'projects']);
       return shutdown(await run('npx', ['eslint', '--max-warnings=0', '.']));
     case 'bench': {
       stopServices = await ensureServices(cfg);

@@ -9,7 +9,8 @@ const root = resolve(import.meta.dirname, '../..');
 describe('module boundaries', () => {
   let eslint: ESLint;
   beforeAll(() => {
-    execFileSync(process.execPath, [resolve(root, 'node_modules/nx/bin/nx.js'), 'show', 'projects'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' }, stdio: 'ignore' });
+    // The rule reads Nx's cached project graph; this computes it.
+    execFileSync(process.execPath, [resolve(root, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' }, stdio: 'ignore' });
     eslint = new ESLint({ cwd: root });
   }, 60_000);
 

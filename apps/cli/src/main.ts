@@ -6,6 +6,7 @@ import { createClient } from '@ctxlab/api/client';
 import { TRPCClientError } from '@trpc/client';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
+import { plan, planUsage } from './plan';
 import { table } from './table';
 
 const { positionals, values } = parseArgs({
@@ -14,6 +15,10 @@ const { positionals, values } = parseArgs({
     json: { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
     search: { type: 'string' },
+    model: { type: 'string' }, target: { type: 'string' }, rule: { type: 'string' }, alpha: { type: 'string' }, via: { type: 'string' },
+    mfu: { type: 'string' }, gpu: { type: 'string' }, 'gpu-mem': { type: 'string' }, tp: { type: 'string' }, util: { type: 'string' },
+    'max-model-len': { type: 'string' }, kv: { type: 'string' }, dtype: { type: 'string' }, seq: { type: 'string' }, 'ring-gpus': { type: 'string' },
+    rank: { type: 'string' }, targets: { type: 'string' },
     limit: { type: 'string', default: '50' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -23,7 +28,8 @@ const usage = `usage: ctxlab <command> [--json]
   health [--wait]        check the API, the database and (through the queue) a worker
   models list [--search Q]
   recipes list
-  models lineage <model-id>`;
+  models lineage <model-id>
+${planUsage.replace(/^/gm, '  ')}`;
 
 const env = loadEnv();
 const api = createClient(env.CTXLAB_URL, { token: env.CTXLAB_TOKEN });
@@ -52,6 +58,10 @@ async function main() {
   }
   const limit = Number(values.limit);
   if (cmd === 'health') return health();
+  if (cmd === 'plan') {
+    const r = await plan(api, sub, arg, values);
+    return out(r.data, () => r.text);
+  }
   if (cmd === 'models' && sub === 'list') {
     const page = await api.models.list.query({ limit, search: values.search });
     return out(page, () =>

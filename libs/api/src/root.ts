@@ -5,6 +5,7 @@ import { endpointsRouter } from './routers/endpoints/router';
 import { evalsRouter } from './routers/evals/router';
 import { jobsRouter } from './routers/jobs/router';
 import { modelsRouter } from './routers/models/router';
+import { plannerRouter } from './routers/planner/router';
 import { recipesRouter } from './routers/recipes/router';
 
 export const appRouter = router({
@@ -21,6 +22,7 @@ export const appRouter = router({
   endpoints: endpointsRouter,
   evals: evalsRouter,
   jobs: jobsRouter,
+  planner: plannerRouter,
 });
 
 export type AppRouter = typeof appRouter;

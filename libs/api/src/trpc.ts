@@ -74,6 +74,10 @@ const mapErrors = t.middleware(async ({ next }) => {
     if (cause instanceof DomainError) {
       throw new TRPCError({ code: codeMap[cause.code], message: cause.message, cause });
     }
+    if (cause instanceof Error && cause.name === 'LongctxError') {
+      // The planners' own input checks: the message names the field.
+      throw new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+    }
     if (isZodError(cause)) {
       // Same message in-process (server components, scripts) as over HTTP.
       throw new TRPCError({ code: 'BAD_REQUEST', message: zodMessage(cause), cause });

@@ -44,14 +44,13 @@ type ConfigLike = Partial<z.infer<typeof modelConfigObject>>;
 /** Cross-field rules of the architecture; each issue names the field it is about. */
 export function modelConfigIssues(c: ConfigLike): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
-  if (c.numAttentionHeads && c.numKeyValueHeads && c.numAttentionHeads % c.numKeyValueHeads !== 0) {
+  if (c.numKeyValueHeads && c.numAttentionHeads && c.numKeyValueHeads > c.numAttentionHeads) {
+    out.push({ path: 'numKeyValueHeads', message: `numKeyValueHeads ${c.numKeyValueHeads} exceeds numAttentionHeads ${c.numAttentionHeads}` });
+  } else if (c.numAttentionHeads && c.numKeyValueHeads && c.numAttentionHeads % c.numKeyValueHeads !== 0) {
     out.push({
       path: 'numKeyValueHeads',
       message: `numAttentionHeads ${c.numAttentionHeads} is not divisible by numKeyValueHeads ${c.numKeyValueHeads}`,
     });
-  }
-  if (c.numKeyValueHeads && c.numAttentionHeads && c.numKeyValueHeads > c.numAttentionHeads) {
-    out.push({ path: 'numKeyValueHeads', message: `numKeyValueHeads ${c.numKeyValueHeads} exceeds numAttentionHeads ${c.numAttentionHeads}` });
   }
   if ((c.architecture ?? 'llama') === 'llama' && c.hiddenSize && c.numAttentionHeads && c.headDim) {
     if (c.hiddenSize !== c.numAttentionHeads * c.headDim) {

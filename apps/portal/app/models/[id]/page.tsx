@@ -29,6 +29,17 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
         />
       </div>
       <div className="panel">
+        <h2>Planner facts</h2>
+        <KeyValues
+          items={[
+            ['parameters', fmtInt(m.derived.parameters)],
+            ['weights', `${(m.derived.weightBytes / 2 ** 30).toFixed(1)} GiB (${m.dtype})`],
+            ['KV cache per token', `${fmtInt(m.derived.kvBytesPerToken.bf16)} bytes bf16 · ${fmtInt(m.derived.kvBytesPerToken.fp8)} bytes fp8`],
+            ['longest context its θ supports', `${fmtInt(m.derived.longestContextForTheta)} tokens (critical-dimension rule, from ${m.derived.pretrainedFrom.name}'s θ ${fmtInt(m.derived.pretrainedFrom.ropeTheta)} at ${fmtInt(m.derived.pretrainedFrom.maxPositionEmbeddings)})`],
+          ]}
+        />
+      </div>
+      <div className="panel">
         <h2>Lineage</h2>
         {lineage.edges.length === 0 ? <p className="empty">No recorded parents or children.</p> : <LineageGraph graph={lineage} />}
       </div>

@@ -10,6 +10,8 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
   const r = await loadOr404(() => api().recipes.get({ id }));
   if (!r) notFound();
   const s = r.spec;
+  const plan = r.computed.plan;
+  const stagePlan = (i: number) => plan?.stages[i];
   const rows: [string, (st: (typeof s.stages)[number]) => string | number][] = [
     ['initialised from', (st) => st.initFrom ?? 'previous stage'],
     ['sequence length', (st) => (st.seqLengthLog2 ? `2^${st.seqLengthLog2} = ${fmtInt(st.seqLength)}` : fmtInt(st.seqLength))],
@@ -22,6 +24,14 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
     ['GPUs', (st) => `${st.gpus} × ${st.gpuType}`],
     ['parallel mode', (st) => st.parallelMode],
     ['minutes (wall)', (st) => (st.wallMinutes ? fmtInt(st.wallMinutes) : '—')],
+  ];
+  const computedRows: [string, (i: number) => string][] = [
+    ['FLOPs per token', (i) => stagePlan(i)?.flopsPerToken.toExponential(3) ?? '—'],
+    [`GPU-hours at MFU ${r.computed.mfu}`, (i) => fmtInt(Math.round(stagePlan(i)?.gpuHours ?? NaN))],
+    [`wall hours at MFU ${r.computed.mfu}`, (i) => stagePlan(i)?.wallHours?.toFixed(1) ?? '—'],
+    ['published: tokens/s per GPU', (i) => stagePlan(i)?.published?.tokensPerSecondPerGpu.toFixed(1) ?? '—'],
+    ['published: implied MFU', (i) => { const m = stagePlan(i)?.published?.impliedMfu; return m === null || m === undefined ? '—' : `${(m * 100).toFixed(1)}%`; }],
+    ['context its θ supports', (i) => fmtInt(stagePlan(i)?.supportedContext)],
   ];
   return (
     <>
@@ -37,15 +47,29 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
             {rows.map(([label, f]) => (
               <tr key={label}><th scope="row">{label}</th>{s.stages.map((st) => <td key={st.name} className="num">{f(st)}</td>)}</tr>
             ))}
+            {plan && computedRows.map(([label, f]) => (
+              <tr key={label} className="computed"><th scope="row">{label}</th>{s.stages.map((st, i) => <td key={st.name} className="num">{f(i)}</td>)}</tr>
+            ))}
           </tbody>
         </table>
       </div>
+      {!plan && <p className="sub">No computed plan: {r.computed.reason}.</p>}
+      {plan && (plan.warnings.length > 0 || plan.errors.length > 0) && (
+        <div className="panel" role="note">
+          <h2>Planner findings</h2>
+          <ul>
+            {plan.errors.map((e) => <li key={e.message} className="status-failed">{e.message}</li>)}
+            {plan.warnings.map((w) => <li key={w.message}>{w.message}</li>)}
+          </ul>
+        </div>
+      )}
       <div className="panel">
         <h2>Recipe</h2>
         <KeyValues
           items={[
             ['method', s.method], ['base model', s.baseModel], ['target context', fmtInt(s.targetContext)], ['θ rule', s.thetaRule],
             ['trainer', s.trainer], ['total tokens', fmtInt(s.stages.reduce((t, st) => t + stageTokens(st), 0))],
+            ['total GPU-hours', plan?.totals.gpuHours ? `${fmtInt(Math.round(plan.totals.gpuHours))} at MFU ${r.computed.mfu}` : '—'],
             ['LoRA', s.lora ? `rank ${s.lora.rank}, alpha ${s.lora.alpha}, ${s.lora.targetModules.join('/')}${s.lora.extraTrainedParameters.length ? ` + ${s.lora.extraTrainedParameters.join(', ')}` : ''}, ${s.lora.quantization}` : '—'],
             ['data', s.dataMix.length ? s.dataMix.map((d) => `${d.name}${d.samples ? ` (${fmtInt(d.samples)})` : ''}`).join(' · ') : '—'],
             ['hardware', s.hardware ? `${s.hardware.gpus} × ${s.hardware.gpuType}${s.hardware.note ? ` — ${s.hardware.note}` : ''}` : '—'],

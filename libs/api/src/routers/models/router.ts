@@ -1,9 +1,11 @@
 import { archiveInput, getInput, lineageCreateInput, lineageQueryInput, modelCreateInput, modelListInput, modelUpdateInput } from '@ctxlab/contracts';
+import { modelDetail } from '../../services/planner';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
 
 export const modelsRouter = router({
   list: viewerProcedure.input(modelListInput).query(({ ctx, input }) => ctx.repos.models.list(input)),
-  get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.models.get(input.id)),
+  /** The model with the planner's derived facts (parameters, KV bytes per token, longest context its theta supports). */
+  get: viewerProcedure.input(getInput).query(({ ctx, input }) => modelDetail(ctx.repos, input.id)),
   create: memberProcedure.input(modelCreateInput).mutation(({ ctx, input }) => ctx.repos.models.create(input)),
   update: memberProcedure.input(modelUpdateInput).mutation(({ ctx, input }) => ctx.repos.models.update(input.id, input.patch)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.models.archive(input.id)),

@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seed } from '../../../prisma/seed';
+import { startApiServer } from '../../../tools/testing/api-server';
+import { resetDb, testRepos } from '../../../tools/testing/db';
+
+const run = promisify(execFile);
+const main = resolve(import.meta.dirname, 'main.ts');
+
+describe('ctxlab CLI against the API over HTTP', () => {
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, CTXLAB_URL: server.url } });
+
+  beforeAll(async () => {
+    await resetDb();
+    await seed(testRepos().db);
+    server = await startApiServer();
+  });
+  afterAll(() => server.close());
+
+  it('plan recipe prints the stage table and totals', async () => {
+    const { stdout } = await cli('plan', 'recipe', 'gradient-llama3-70b-1048k');
+    expect(stdout).toContain('83,886,080');
+    expect(stdout).toContain('33,554,432');
+    expect(stdout).toMatch(/total: 432,013,312 tokens/);
+  });
+
+  it('plan theta --json is machine-readable', async () => {
+    const { stdout } = await cli('plan', 'theta', '--model', 'Meta-Llama-3-70B-Instruct', '--target', '1048576', '--rule', 'critical-dim', '--json');
+    expect(JSON.parse(stdout).theta).toBe(3_580_165_449);
+  });
+
+  it('plan serve shows the vLLM command', async () => {
+    const { stdout } = await cli('plan', 'serve', '--model', 'llama3-8B-360Zhinao-360k-Instruct', '--gpu-mem', '80', '--tp', '8', '--util', '0.6', '--max-model-len', '365000');
+    expect(stdout).toMatch(/^FITS/);
+    expect(stdout).toContain('vllm serve');
+  });
+
+  it('models list and a bad request exit non-zero with the reason', async () => {
+    const { stdout } = await cli('models', 'list', '--search', 'Gradient');
+    expect(stdout).toContain('Llama-3-70B-Instruct-Gradient-1048k');
+    const bad = await cli('plan', 'theta', '--model', 'ghost', '--target', '1000', '--rule', 'ntk').then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(bad?.code).toBe(1);
+    expect(bad?.stderr).toMatch(/BAD_REQUEST: model\.modelName: no model named ghost/);
+  });
+});
