@@ -3,3 +3,4 @@ export * from './errors';
 export * from './model';
 export * from './recipe';
 export * from './entities';
+export * from './planner';
