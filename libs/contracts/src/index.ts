@@ -4,3 +4,4 @@ export * from './model';
 export * from './recipe';
 export * from './entities';
 export * from './planner';
+export * from './niah';

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OpenAIClient, type OpenAIClientOptions } from './client';
+import { startOpenAITestServer, type OpenAITestServer } from './testing/openai-test-server';
+
+let server: OpenAITestServer;
+let sleeps: number[];
+
+beforeAll(async () => {
+  server = await startOpenAITestServer({ tokenizer: 'byte', maxModelLen: 4096 });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.setBehaviour({ kind: 'answer' });
+  server.requests.length = 0;
+  sleeps = [];
+});
+
+const client = (over: Partial<OpenAIClientOptions> = {}) =>
+  new OpenAIClient({
+    baseUrl: server.url,
+    model: server.model,
+    timeoutMs: 2_000,
+    maxAttempts: 4,
+    sleep: async (ms) => void sleeps.push(ms),
+    random: () => 0.5,
+    ...over,
+  });
+
+const question = [{ role: 'user', content: 'The special magic Oslo number is: 4242424.\n\nWhat is the special magic Oslo number?' }];
+
+describe('OpenAI-compatible client against the test server', () => {
+  it('gets an answer, usage and latency from /v1/chat/completions', async () => {
+    const r = await client().chat(question, { maxTokens: 50 });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.text).toContain('4242424');
+    expect(r.usage?.promptTokens).toBe(server.requests[0]!.promptTokens);
+    expect(r.attempts).toBe(1);
+    expect(r.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('sends token-id prompts to /v1/completions', async () => {
+    const ids = Array.from(new TextEncoder().encode(question[0]!.content));
+    const r = await client().complete(Uint32Array.from(ids));
+    expect(r.ok && r.text).toContain('4242424');
+    expect(server.requests[0]!.body).toMatchObject({ prompt: ids });
+  });
+
+  it.each([
+    ['HTTP 500', { kind: 'status', status: 500 }],
+    ['HTTP 503', { kind: 'status', status: 503 }],
+    ['a hanging server (timeout)', { kind: 'hang' }],
+    ['a truncated body', { kind: 'truncate' }],
+    ['a connection reset', { kind: 'reset' }],
+    ['invalid JSON', { kind: 'invalid-json' }],
+    ['a response without choices', { kind: 'wrong-shape' }],
+  ] as const)('retries after %s and succeeds', async (_name, failure) => {
+    server.script(failure, failure);
+    const r = await client({ timeoutMs: 300 }).chat(question);
+    expect(r.ok).toBe(true);
+    expect(r.attempts).toBe(3);
+    expect(server.requests).toHaveLength(3);
+    // Exponential backoff with jitter: 500·2^(n−1) scaled by 0.5 + 0.5·random.
+    expect(sleeps).toEqual([375, 750]);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    server.script({ kind: 'status', status: 429, retryAfterSeconds: 3 });
+    const r = await client().chat(question);
+    expect(r.ok).toBe(true);
+    expect(sleeps).toEqual([3000]);
+  });
+
+  it('gives up after maxAttempts with a failure that says why', async () => {
+    server.setBehaviour({ kind: 'status', status: 503, message: 'overloaded' });
+    const r = await client().chat(question);
+    expect(r).toMatchObject({ ok: false, kind: 'http', status: 503, attempts: 4 });
+    expect(!r.ok && r.error).toContain('overloaded');
+  });
+
+  it('does not retry a bad request', async () => {
+    const r = await client().chat([{ role: 'user', content: 'x'.repeat(5000) }]);
+    expect(r).toMatchObject({ ok: false, kind: 'http', status: 400, attempts: 1 });
+    expect(!r.ok && r.error).toContain('maximum context length is 4096');
+    const wrongModel = await client({ model: 'nope' }).chat(question);
+    expect(wrongModel).toMatchObject({ ok: false, status: 404, attempts: 1 });
+  });
+
+  it('stops when the caller aborts', async () => {
+    server.setBehaviour({ kind: 'hang' });
+    const ctl = new AbortController();
+    const p = client({ timeoutMs: 10_000 }).chat(question, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(), 50);
+    expect(await p).toMatchObject({ ok: false, kind: 'aborted' });
+  });
+
+  it('limits requests in flight', async () => {
+    server.setBehaviour({ kind: 'delay', ms: 40 });
+    let inFlight = 0;
+    let peak = 0;
+    const counting: typeof fetch = async (...args) => {
+      peak = Math.max(peak, ++inFlight);
+      try {
+        return await fetch(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    const c = client({ concurrency: 2, fetch: counting });
+    const results = await Promise.all(Array.from({ length: 6 }, () => c.chat(question)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(peak).toBe(2);
+  });
+
+  it('lists models and probes health', async () => {
+    expect(await client().listModels()).toEqual({ ok: true, models: [server.model] });
+    expect(await client({ baseUrl: `${server.url}/v1/` }).health()).toMatchObject({ ok: true, status: 200 });
+    const down = await client({ baseUrl: 'http://127.0.0.1:9', maxAttempts: 1 }).health();
+    expect(down.ok).toBe(false);
+  });
+});
+
+describe('test server NIAH answerer', () => {
+  it('finds needles of every variant and nothing in a haystack without one', async () => {
+    const { answerNiahPrompt } = await import('./testing/openai-test-server');
+    const hay = 'Lorem ipsum. '.repeat(20);
+    expect(answerNiahPrompt(`${hay}\nThe special magic Lima number is: 7654321\n${hay}\n\nWhat is the special magic Lima number?`)?.answer).toContain('7654321');
+    expect(answerNiahPrompt(`${hay}上海特有的魔法数字是：1234567。${hay}\n\n上海特有的魔法数字是多少？`)?.answer).toContain('1234567');
+    expect(answerNiahPrompt(`${hay}这家店的老板是刘秀。${hay}王莽在谁的手下工作？`)?.answer).toContain('刘秀');
+    expect(
+      answerNiahPrompt(`${hay} One of the special magic numbers for calm-river is: 111. One of the special magic numbers for odd-violin is: 222. What are all the special magic numbers for calm-river and odd-violin mentioned in the provided text?`)?.answer,
+    ).toMatch(/111.*222/);
+    expect(answerNiahPrompt(`${hay}\nFigs are one of the secret ingredients needed to build the perfect pizza.\n What are the secret ingredients needed to build the perfect pizza?`)?.answer).toContain('figs');
+    expect(answerNiahPrompt(`${hay}What is the special magic Lima number?`)).toBeUndefined();
+  });
+});

@@ -1,0 +1,112 @@
+import type { NiahDepthAxis, NiahGrid, NiahGridPreset, NiahLengthAxis } from '@ctxlab/contracts';
+import { NiahError } from './errors';
+
+/** numpy.round: half to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** numpy.linspace(start, stop, num) with endpoint=True, computed the way numpy does. */
+export function linspace(start: number, stop: number, num: number): number[] {
+  if (num === 1) return [start];
+  const step = (stop - start) / (num - 1);
+  const out = Array.from({ length: num }, (_v, i) => i * step + start);
+  out[num - 1] = stop;
+  return out;
+}
+
+/** The original harness' logistic depth curve (percent in, percent out). */
+export function logisticPercent(x: number): number {
+  if (x === 0 || x === 100) return x;
+  return Math.round((100 / (1 + Math.exp(-0.1 * (x - 50)))) * 1000) / 1000;
+}
+
+function dedupeSorted(values: number[]): number[] {
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+export function lengthValues(axis: NiahLengthAxis): number[] {
+  switch (axis.kind) {
+    case 'linspace':
+      if (axis.max < axis.min) throw new NiahError('INVALID_SPEC', `length max ${axis.max} is below min ${axis.min}`);
+      return dedupeSorted(linspace(axis.min, axis.max, axis.count).map(roundHalfEven));
+    case 'step': {
+      if (axis.max < axis.min) throw new NiahError('INVALID_SPEC', `length max ${axis.max} is below min ${axis.min}`);
+      const out: number[] = [];
+      for (let v = axis.min; v <= axis.max; v += axis.step) out.push(v);
+      return out;
+    }
+    case 'list':
+      return dedupeSorted(axis.values);
+  }
+}
+
+/** Depths as fractions in [0, 1]. */
+export function depthValues(axis: NiahDepthAxis): number[] {
+  switch (axis.kind) {
+    case 'linspace': {
+      const pct = linspace(axis.min * 100, axis.max * 100, axis.count);
+      const values = axis.curve === 'sigmoid' ? pct.map(logisticPercent) : pct.map(roundHalfEven);
+      return dedupeSorted(values.map((p) => p / 100));
+    }
+    case 'step': {
+      const out: number[] = [];
+      for (let i = 0; ; i++) {
+        const v = Math.round((axis.min + i * axis.step) * 1e9) / 1e9;
+        if (v > axis.max + 1e-9) break;
+        out.push(Math.min(1, v));
+      }
+      return dedupeSorted(out);
+    }
+    case 'list':
+      return dedupeSorted(axis.values);
+  }
+}
+
+export interface GridPreset {
+  lengths: NiahLengthAxis;
+  depths: NiahDepthAxis;
+  samples: number;
+  /** Digits of value-retrieval numbers in the published runs. */
+  digits: number;
+  layout: 'chat' | 'single';
+  note: string;
+}
+
+export const GRID_PRESETS: Record<NiahGridPreset, GridPreset> = {
+  gradient: {
+    // 100 … 1,140,200 in steps of 86,675: 14 lengths, the last 1,126,875 (the next step would pass the max).
+    lengths: { kind: 'step', min: 100, max: 1_140_200, step: 86_675 },
+    depths: { kind: 'step', min: 0, max: 1, step: 0.2 },
+    samples: 1,
+    digits: 8,
+    layout: 'chat',
+    note: "Gradient's Llama-3 1048K evaluation: 14 lengths × 6 depths, 1 sample, 8-digit numbers.",
+  },
+  '360zhinao': {
+    // 360k/niah/*.py: context_lengths_min=1024, max=360000, num_intervals=10 (np.round(np.linspace));
+    // document_depth_percent_intervals=21 linear (0, 5, …, 100); rnd_number_digits=7; the prompt is
+    // one user message `context + "\n\n" + question + " " + instruction`.
+    lengths: { kind: 'linspace', min: 1024, max: 360_000, count: 10 },
+    depths: { kind: 'linspace', min: 0, max: 1, count: 21, curve: 'linear' },
+    samples: 1,
+    digits: 7,
+    layout: 'single',
+    note: "360Zhinao's llama3-8B-360Zhinao-360k-Instruct evaluation: 10 lengths × 21 depths, 7-digit numbers.",
+  },
+};
+
+export interface ResolvedGrid {
+  lengths: number[];
+  depths: number[];
+  samples: number;
+}
+
+export function resolveGrid(grid: NiahGrid): ResolvedGrid {
+  const preset = grid.preset ? GRID_PRESETS[grid.preset] : undefined;
+  const lengths = grid.lengths ?? preset?.lengths;
+  const depths = grid.depths ?? preset?.depths;
+  if (!lengths || !depths) throw new NiahError('INVALID_SPEC', 'a grid needs a preset, or both lengths and depths');
+  return { lengths: lengthValues(lengths), depths: depthValues(depths), samples: grid.samples ?? preset?.samples ?? 1 };
+}

@@ -1,0 +1,58 @@
+export { NiahError, type NiahErrorCode } from './errors';
+export { Rng, hashSeed } from './rng';
+export { sha256Hex } from './sha256';
+export {
+  type Corpus,
+  type CorpusDocument,
+  CorpusIndex,
+  corpusTokenCount,
+  DOC_SEPARATOR,
+  getCorpusIndex,
+  loadCorpusFromTexts,
+  normalizeDocumentText,
+  sentenceEnds,
+} from './corpus';
+export * from './needles';
+export { buildPrompt, type BuiltPrompt, type NeedleInsert, type Placement, type PlacedNeedle, type PromptRecipe } from './prompt';
+export { depthValues, GRID_PRESETS, type GridPreset, lengthValues, linspace, logisticPercent, resolveGrid, type ResolvedGrid, roundHalfEven } from './grid';
+export {
+  chineseWords,
+  editSimilarity,
+  f1,
+  levenshtein,
+  SCORERS,
+  scoreAnswer,
+  type ScoreReference,
+  type Scorer,
+  zhinaoChineseScore,
+  zhinaoEnglishScore,
+} from './scorers';
+export {
+  buildNiahCell,
+  cellId,
+  generateNiahCells,
+  type GenerateOptions,
+  naiveCellOrder,
+  type NiahCell,
+  type NiahCellKey,
+  type NiahContext,
+  planNiahCells,
+  resolveNiahSpec,
+  type ResolvedNiahSpec,
+  sampleStartDocument,
+  scoreNiahCell,
+} from './engine';
+export { PrefixCacheSimulator, simulatePrefill, type PrefixCacheOptions, type PrefixCacheReport, type RequestCacheStats } from './prefix-cache';
+export { type CompletionOutcome, type FailureKind, type GenerationOptions, OpenAIClient, type OpenAIClientOptions, type Usage } from './client';
+export {
+  type GkamradtExportOptions,
+  type GkamradtRecord,
+  heatmapData,
+  type HeatmapData,
+  pythonUtcTimestamp,
+  resultsToCsv,
+  toCellResult,
+  toGkamradtResults,
+} from './results';
+export { heatmapSvg, type HeatmapSvgOptions, scoreColor } from './svg';
+export { runNiahCells, type RunCellsOptions } from './run';

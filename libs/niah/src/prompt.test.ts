@@ -1,0 +1,158 @@
+import { getTokenizer, type Tokenizer } from '@ctxlab/tokenizers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Corpus, getCorpusIndex, loadCorpusFromTexts } from './corpus';
+import { ORIGINAL_NEEDLE, ORIGINAL_QUESTION, ORIGINAL_SYSTEM_PROMPT, ZH_STORY_NEEDLE, ZH_STORY_QUESTION } from './needles';
+import { loadDefaultCorpus } from './node/default-corpora';
+import { buildPrompt, type PromptRecipe } from './prompt';
+import { Rng } from './rng';
+
+let llama3: Tokenizer;
+let byte: Tokenizer;
+let en: Corpus;
+let zh: Corpus;
+
+beforeAll(() => {
+  llama3 = getTokenizer('llama3');
+  byte = getTokenizer('byte');
+  en = loadDefaultCorpus('sotu-en');
+  zh = loadDefaultCorpus('tang-zh');
+});
+
+function recipe(tok: Tokenizer, corpus: Corpus, over: Partial<PromptRecipe>): PromptRecipe {
+  const isZh = corpus.language === 'zh';
+  return {
+    index: getCorpusIndex(corpus, tok),
+    length: 2000,
+    start: 0,
+    needles: [{ text: isZh ? ZH_STORY_NEEDLE : ORIGINAL_NEEDLE, depth: 0.5 }],
+    system: ORIGINAL_SYSTEM_PROMPT,
+    layout: 'chat',
+    question: isZh ? ZH_STORY_QUESTION : `${ORIGINAL_QUESTION} Don't give information outside the document or repeat your findings`,
+    maxWalkTokens: 256,
+    verify: true,
+    ...over,
+  };
+}
+
+describe('exact-length prompts', () => {
+  it.each([
+    ['llama3', 'en'],
+    ['llama3', 'zh'],
+    ['byte', 'en'],
+    ['byte', 'zh'],
+  ] as const)('hits the requested length exactly over random lengths, depths, starts and layouts (%s, %s)', (tokName, lang) => {
+    const tok = tokName === 'llama3' ? llama3 : byte;
+    const corpus = lang === 'en' ? en : zh;
+    const rng = new Rng(tokName.length * 7 + lang.length);
+    for (let i = 0; i < 30; i++) {
+      const length = rng.int(700, 6000);
+      const start = corpus.docStarts[rng.int(0, corpus.docStarts.length - 1)]!;
+      const depths = i % 5 === 0 ? [0] : i % 5 === 1 ? [1] : i % 7 === 0 ? [rng.next(), rng.next(), rng.next()] : [rng.next()];
+      const p = buildPrompt(
+        recipe(tok, corpus, {
+          length,
+          start,
+          layout: i % 2 ? 'single' : 'chat',
+          needles: depths.map((depth, k) => ({ text: `${k}: ${lang === 'zh' ? ZH_STORY_NEEDLE : ORIGINAL_NEEDLE}`, depth })),
+        }),
+      );
+      // verify: true has already compared the ids with a full re-tokenisation of the messages.
+      expect(p.promptTokens).toBe(length);
+      expect(p.lengthError).toBe(0);
+      expect(p.ids).toHaveLength(length);
+      expect(tok.encodeChat(p.messages)).toHaveLength(length);
+    }
+  });
+
+  it('stays exact at 200K tokens (one full re-tokenisation)', () => {
+    const p = buildPrompt(recipe(llama3, en, { length: 200_000, start: en.docStarts[100]!, needles: [{ text: ORIGINAL_NEEDLE, depth: 0.37 }] }));
+    expect(p.promptTokens).toBe(200_000);
+  });
+
+  it('counts the chat template: BOS, headers and the question are inside the length', () => {
+    const p = buildPrompt(recipe(llama3, en, { length: 1500 }));
+    expect(p.ids[0]).toBe(128000);
+    expect(Array.from(p.ids.slice(-5))).toEqual(llama3.encodeChat([{ role: 'user', content: 'x' }]).slice(-5)); // assistant header
+    expect(p.messages.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+    const single = buildPrompt(recipe(llama3, en, { length: 1500, layout: 'single', system: undefined }));
+    expect(single.messages).toHaveLength(1);
+    expect(single.messages[0]!.content.endsWith(`\n\n${ORIGINAL_QUESTION} Don't give information outside the document or repeat your findings`)).toBe(true);
+  });
+
+  it('puts the needle at a sentence end near depth × haystack and reports its token position', () => {
+    for (const depth of [0.1, 0.5, 0.9]) {
+      const p = buildPrompt(recipe(llama3, en, { length: 20_000, needles: [{ text: ORIGINAL_NEEDLE, depth }] }));
+      const n = p.needles[0]!;
+      expect(n.placement).toBe('sentence');
+      const haystack = p.messages[1]!.content;
+      const at = haystack.indexOf(`\n${ORIGINAL_NEEDLE}\n`);
+      expect(at).toBeGreaterThan(0);
+      expect(haystack[at - 1]).toMatch(/[.!?"”')]/);
+      expect(Math.abs(n.tokenIndex / 20_000 - depth)).toBeLessThan(0.02);
+      expect(llama3.decode(p.ids.slice(n.tokenIndex, n.tokenIndex + 6))).toContain('The best thing');
+    }
+  });
+
+  it('places depth 0 first and depth 1 last, with no whitespace the template would strip', () => {
+    const first = buildPrompt(recipe(llama3, en, { length: 3000, needles: [{ text: ORIGINAL_NEEDLE, depth: 0 }] }));
+    expect(first.messages[1]!.content.startsWith(`${ORIGINAL_NEEDLE}\n`)).toBe(true);
+    const last = buildPrompt(recipe(llama3, en, { length: 3000, needles: [{ text: ORIGINAL_NEEDLE, depth: 1 }] }));
+    expect(last.messages[1]!.content.endsWith(`\n${ORIGINAL_NEEDLE}`)).toBe(true);
+    expect(last.needles[0]!.placement).toBe('end');
+  });
+
+  it('bounds the walk back to a sentence end', () => {
+    // No sentence ends at all: the needle must stay near its depth instead of running to the start.
+    const flat = loadCorpusFromTexts('flat', [{ name: 'a', text: Array.from({ length: 4000 }, (_v, i) => `word${i % 97}`).join(' ') }]);
+    const p = buildPrompt(recipe(llama3, flat, { length: 3000, needles: [{ text: ORIGINAL_NEEDLE, depth: 0.6 }], maxWalkTokens: 64 }));
+    expect(p.needles[0]!.placement).toBe('token');
+    expect(p.needles[0]!.tokenIndex / 3000).toBeGreaterThan(0.5);
+  });
+
+  it('repeats a corpus shorter than the context', () => {
+    const tiny = loadCorpusFromTexts('tiny', [
+      { name: 'a', text: 'The quick brown fox jumps over the lazy dog. It was a sunny day.' },
+      { name: 'b', text: 'Rain fell on the plain. Nobody minded.' },
+    ]);
+    for (const tok of [llama3, byte]) {
+      const p = buildPrompt(recipe(tok, tiny, { length: 2500, needles: [{ text: ORIGINAL_NEEDLE, depth: 0.4 }] }));
+      expect(p.promptTokens).toBe(2500);
+      expect(p.messages[1]!.content.split('The quick brown fox').length).toBeGreaterThan(10);
+    }
+  });
+
+  it('is deterministic', () => {
+    const a = buildPrompt(recipe(llama3, zh, { length: 5000, start: zh.docStarts[77]! }));
+    const b = buildPrompt(recipe(llama3, zh, { length: 5000, start: zh.docStarts[77]! }));
+    expect(Buffer.from(a.ids.buffer).equals(Buffer.from(b.ids.buffer))).toBe(true);
+    expect(a.messages).toEqual(b.messages);
+  });
+
+  it('tokenises the corpus once, not once per prompt', () => {
+    let calls = 0;
+    const counting: Tokenizer = Object.assign(Object.create(llama3) as Tokenizer, {
+      name: 'llama3-counting',
+      encodeIndexed: (text: string) => {
+        calls++;
+        return llama3.encodeIndexed(text);
+      },
+    });
+    const corpus = loadCorpusFromTexts(
+      'small',
+      en.documents.slice(0, 6).map((d) => ({ ...d })),
+    );
+    for (const length of [2000, 4000, 8000]) for (const depth of [0, 0.3, 0.7, 1]) buildPrompt(recipe(counting, corpus, { length, needles: [{ text: ORIGINAL_NEEDLE, depth }], verify: false }));
+    expect(calls).toBeLessThanOrEqual(6);
+  });
+
+  it('refuses a length below what the template, question and needle need', () => {
+    expect(() => buildPrompt(recipe(llama3, en, { length: 40 }))).toThrow(/cannot hold/);
+  });
+
+  it('keeps the prefix before the first needle identical across lengths and depths of one haystack', () => {
+    const a = buildPrompt(recipe(llama3, en, { length: 9000, needles: [{ text: ORIGINAL_NEEDLE, depth: 0.8 }] }));
+    const b = buildPrompt(recipe(llama3, en, { length: 6000, needles: [{ text: ORIGINAL_NEEDLE, depth: 0.5 }] }));
+    const shared = b.needles[0]!.tokenIndex;
+    expect(Array.from(a.ids.slice(0, shared - 1))).toEqual(Array.from(b.ids.slice(0, shared - 1)));
+  });
+});

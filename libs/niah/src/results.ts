@@ -1,0 +1,147 @@
+import type { NiahCellResult } from '@ctxlab/contracts';
+import type { CompletionOutcome } from './client';
+import { type NiahCell, scoreNiahCell } from './engine';
+
+/**
+ * A cell's result. Only a successful request is scored: a failed one keeps score, response and
+ * latency null and says why in `error` — never a silent 0 for an empty answer.
+ */
+export function toCellResult(cell: NiahCell, outcome: CompletionOutcome): NiahCellResult {
+  const base = {
+    cellId: cell.id,
+    length: cell.length,
+    depth: cell.depth,
+    sample: cell.sample,
+    promptTokens: cell.promptTokens,
+    needle: cell.needle,
+    expected: cell.expected,
+  };
+  if (!outcome.ok) return { ...base, response: null, score: null, latencyMs: null, error: `${outcome.kind}: ${outcome.error} (after ${outcome.attempts} attempts)` };
+  return { ...base, response: outcome.text, score: scoreNiahCell(cell, outcome.text), latencyMs: outcome.latencyMs, error: null };
+}
+
+const CSV_COLUMNS = ['cell_id', 'length', 'depth', 'depth_percent', 'sample', 'prompt_tokens', 'needle', 'expected', 'response', 'score', 'latency_ms', 'error'] as const;
+
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 CSV, one row per cell; failed cells have an empty score and their error. */
+export function resultsToCsv(rows: readonly NiahCellResult[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [r.cellId, r.length, r.depth, Math.round(r.depth * 100_000) / 1000, r.sample, r.promptTokens, r.needle, r.expected.join(' | '), r.response, r.score, r.latencyMs === null ? null : Math.round(r.latencyMs), r.error]
+        .map(csvField)
+        .join(','),
+    );
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** One file of gkamradt's LLMNeedleHaystackTester results layout. */
+export interface GkamradtRecord {
+  model: string;
+  context_length: number;
+  depth_percent: number;
+  version: number;
+  needle: string;
+  model_response: string;
+  score: number;
+  test_duration_seconds: number;
+  test_timestamp_utc: string;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Python's datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M:%S%z'). */
+export function pythonUtcTimestamp(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}+0000`;
+}
+
+export interface GkamradtExportOptions {
+  model: string;
+  version?: number;
+  timestamp?: Date;
+  /** Scores are 0–100; the original harness' LLM judge wrote 1–10 (scale 0.1), 360Zhinao's value files 0–1 (0.01). */
+  scoreScale?: number;
+}
+
+/**
+ * Scored cells as gkamradt's per-cell JSON files (`{model}_len_{L}_depth_{int(depth_percent*100)}_results.json`),
+ * which existing plotting notebooks read. Failed cells have no score and are left out (listed in `skipped`).
+ */
+export function toGkamradtResults(
+  rows: readonly NiahCellResult[],
+  opts: GkamradtExportOptions,
+): { files: { fileName: string; record: GkamradtRecord }[]; skipped: string[] } {
+  const files: { fileName: string; record: GkamradtRecord }[] = [];
+  const skipped: string[] = [];
+  const stamp = pythonUtcTimestamp(opts.timestamp ?? new Date());
+  for (const r of rows) {
+    if (r.score === null || r.response === null) {
+      skipped.push(r.cellId);
+      continue;
+    }
+    const depthPercent = Math.round(r.depth * 100_000) / 1000;
+    const sampleSuffix = r.sample > 0 ? `_sample_${r.sample}` : '';
+    files.push({
+      fileName: `${opts.model.replace(/\./g, '_').replace(/\//g, '_')}_len_${r.length}_depth_${Math.trunc(depthPercent * 100)}${sampleSuffix}_results.json`,
+      record: {
+        model: opts.model,
+        context_length: r.length,
+        depth_percent: depthPercent,
+        version: opts.version ?? 1,
+        needle: r.needle,
+        model_response: r.response,
+        score: r.score * (opts.scoreScale ?? 1),
+        test_duration_seconds: (r.latencyMs ?? 0) / 1000,
+        test_timestamp_utc: stamp,
+      },
+    });
+  }
+  return { files, skipped };
+}
+
+export interface HeatmapData {
+  /** x axis, ascending. */
+  lengths: number[];
+  /** y axis as fractions, ascending (drawn top to bottom). */
+  depths: number[];
+  /** matrix[depthIndex][lengthIndex]: mean score over the cell's scored samples, null when none. */
+  matrix: (number | null)[][];
+  /** Scored samples behind each cell. */
+  counts: number[][];
+  /** Mean of the non-null cells (the field's "average score"); null when nothing was scored. */
+  average: number | null;
+  failed: number;
+}
+
+/** Lengths × depths matrix averaging samples; a missing or failed cell is null, never 0. */
+export function heatmapData(rows: readonly NiahCellResult[], axes?: { lengths?: number[]; depths?: number[] }): HeatmapData {
+  const lengths = axes?.lengths ?? [...new Set(rows.map((r) => r.length))].sort((a, b) => a - b);
+  const depths = axes?.depths ?? [...new Set(rows.map((r) => r.depth))].sort((a, b) => a - b);
+  const li = new Map(lengths.map((l, i) => [l, i]));
+  const di = new Map(depths.map((d, i) => [d, i]));
+  const sums = depths.map(() => lengths.map(() => 0));
+  const counts = depths.map(() => lengths.map(() => 0));
+  let failed = 0;
+  for (const r of rows) {
+    if (r.score === null) {
+      failed++;
+      continue;
+    }
+    const x = li.get(r.length);
+    const y = di.get(r.depth);
+    if (x === undefined || y === undefined) continue;
+    sums[y]![x]! += r.score;
+    counts[y]![x]! += 1;
+  }
+  const matrix = sums.map((row, y) => row.map((s, x) => (counts[y]![x]! > 0 ? s / counts[y]![x]! : null)));
+  const values = matrix.flat().filter((v): v is number => v !== null);
+  return { lengths, depths, matrix, counts, average: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null, failed };
+}

@@ -1,0 +1,287 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { getTokenizer, type ChatMessage, type Tokenizer } from '@ctxlab/tokenizers';
+
+/**
+ * A real OpenAI-compatible HTTP server on 127.0.0.1 standing in for a GPU model server (vLLM)
+ * in tests: /v1/models, /v1/chat/completions, /v1/completions (text or token-id prompts) and
+ * /health, with vLLM's error format. It answers NIAH prompts by actually finding the needle in
+ * the prompt, so scores mean something, and can be told to fail the ways real servers do:
+ * HTTP errors (429 with Retry-After, 500s), hanging, truncated bodies, connection resets,
+ * invalid JSON, wrong response shapes. "Blind spots" make it miss needles by length or depth.
+ */
+
+export type TestServerBehaviour =
+  | { kind: 'answer' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; message?: string }
+  | { kind: 'hang' }
+  | { kind: 'truncate' }
+  | { kind: 'reset' }
+  | { kind: 'invalid-json' }
+  | { kind: 'wrong-shape' };
+
+export interface BlindSpot {
+  /** The model misses needles in prompts of at least this many tokens… */
+  minTokens?: number;
+  maxTokens?: number;
+  /** …and/or whose needle sits between these depths (fraction of the prompt's characters). */
+  minDepth?: number;
+  maxDepth?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  body: unknown;
+  receivedAt: number;
+  behaviour: TestServerBehaviour['kind'];
+  promptTokens?: number;
+}
+
+export type BehaviourFn = (req: { method: string; path: string; body: unknown; index: number }) => TestServerBehaviour;
+
+export interface OpenAITestServerOptions {
+  port?: number;
+  model?: string;
+  /** Tokenizer for usage counts and token-id prompts. Default 'llama3'. */
+  tokenizer?: 'llama3' | 'byte';
+  /** Rejects prompts longer than this, like vLLM's --max-model-len. */
+  maxModelLen?: number;
+  blindSpots?: BlindSpot[];
+  /** Replaces the built-in NIAH answerer. */
+  answer?: (prompt: string) => string;
+  behaviour?: TestServerBehaviour | BehaviourFn;
+}
+
+export interface OpenAITestServer {
+  /** e.g. http://127.0.0.1:40123 (append /v1 for the API base, or let the client do it). */
+  url: string;
+  model: string;
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** The default behaviour for requests not covered by script(). */
+  setBehaviour(b: TestServerBehaviour | BehaviourFn): void;
+  /** Behaviours for the next generation requests, used once each, in order. */
+  script(...behaviours: TestServerBehaviour[]): void;
+  close(): Promise<void>;
+}
+
+const NOT_FOUND_ANSWER = 'I could not find that in the document.';
+
+/** What a model that reads perfectly would answer to a NIAH prompt; undefined if no needle is found. */
+export function answerNiahPrompt(prompt: string): { answer: string; needleAt: number } | undefined {
+  const last = (re: RegExp) => {
+    let m: RegExpExecArray | null = null;
+    for (const x of prompt.matchAll(re)) m = x;
+    return m;
+  };
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  const ruler = last(/What (?:is|are all) the special magic numbers? for (.+?) mentioned in the provided text\?/g);
+  if (ruler) {
+    const keys = ruler[1]!.split(/, and |, | and /);
+    const found: string[] = [];
+    let at = -1;
+    for (const key of keys) {
+      for (const m of prompt.matchAll(new RegExp(`One of the special magic numbers for ${escape(key)} is: (\\d+)`, 'g'))) {
+        found.push(m[1]!);
+        if (at < 0) at = m.index;
+      }
+    }
+    return found.length ? { answer: `The special magic numbers are: ${found.join(', ')}.`, needleAt: at } : undefined;
+  }
+  const value = last(/What is the special magic (.+?) number\?/g);
+  if (value) {
+    const m = new RegExp(`The special magic ${escape(value[1]!)} number is: (\\d+)`).exec(prompt);
+    return m ? { answer: `The special magic ${value[1]} number is: ${m[1]}.`, needleAt: m.index } : undefined;
+  }
+  const valueZh = last(/([^\s：。，？]+?)特有的魔法数字是多少？/g);
+  if (valueZh) {
+    const m = new RegExp(`${escape(valueZh[1]!)}特有的魔法数字是：(\\d+)`).exec(prompt);
+    return m ? { answer: `${valueZh[1]}特有的魔法数字是${m[1]}。`, needleAt: m.index } : undefined;
+  }
+  if (prompt.includes('王莽在谁的手下工作')) {
+    const at = prompt.indexOf('老板是刘秀');
+    return at >= 0 ? { answer: '王莽在刘秀的手下工作。', needleAt: at } : undefined;
+  }
+  if (prompt.includes('What are the secret ingredients needed to build the perfect pizza?')) {
+    const found = [...prompt.matchAll(/([A-Z][\w -]*?) (?:is|are) one of the secret ingredients needed to build the perfect pizza\./g)];
+    return found.length ? { answer: `The secret ingredients are ${found.map((m) => m[1]!.toLowerCase()).join(', ')}.`, needleAt: found[0]!.index } : undefined;
+  }
+  if (prompt.includes('What is the best thing to do in San Francisco?')) {
+    const needle = 'The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day.';
+    const at = prompt.indexOf(needle);
+    return at >= 0 ? { answer: needle, needleAt: at } : undefined;
+  }
+  return undefined;
+}
+
+function isBlind(spots: readonly BlindSpot[], tokens: number, depth: number): boolean {
+  return spots.some(
+    (s) =>
+      (s.minTokens === undefined || tokens >= s.minTokens) &&
+      (s.maxTokens === undefined || tokens <= s.maxTokens) &&
+      (s.minDepth === undefined || depth >= s.minDepth) &&
+      (s.maxDepth === undefined || depth <= s.maxDepth),
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+function openAIError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const type = status === 404 ? 'NotFoundError' : status === 429 ? 'RateLimitError' : status >= 500 ? 'InternalServerError' : 'BadRequestError';
+  sendJson(res, status, { object: 'error', message, type, param: null, code: status, error: { message, type, code: status } }, headers);
+}
+
+export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}): Promise<OpenAITestServer> {
+  const model = opts.model ?? 'ctxlab-test-model';
+  const tokenizer: Tokenizer = getTokenizer(opts.tokenizer ?? 'llama3');
+  const requests: RecordedRequest[] = [];
+  const queue: TestServerBehaviour[] = [];
+  let behaviour: TestServerBehaviour | BehaviourFn = opts.behaviour ?? { kind: 'answer' };
+  let generationIndex = 0;
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  const created = Math.floor(Date.now() / 1000);
+
+  const answerFor = (prompt: string, promptTokens: number): string => {
+    if (opts.answer) return opts.answer(prompt);
+    const found = answerNiahPrompt(prompt);
+    if (!found) return NOT_FOUND_ANSWER;
+    if (isBlind(opts.blindSpots ?? [], promptTokens, found.needleAt / Math.max(1, prompt.length))) return NOT_FOUND_ANSWER;
+    return found.answer;
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const raw = req.method === 'POST' ? await readBody(req) : '';
+      let body: unknown = undefined;
+      if (raw) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          requests.push({ method: req.method ?? '', path, body: raw, receivedAt: Date.now(), behaviour: 'answer' });
+          return openAIError(res, 400, 'request body is not valid JSON');
+        }
+      }
+      if (req.method === 'GET' && path === '/health') {
+        requests.push({ method: 'GET', path, body, receivedAt: Date.now(), behaviour: 'answer' });
+        res.writeHead(200, { 'content-length': '0' });
+        return res.end();
+      }
+      if (req.method === 'GET' && path === '/v1/models') {
+        requests.push({ method: 'GET', path, body, receivedAt: Date.now(), behaviour: 'answer' });
+        return sendJson(res, 200, { object: 'list', data: [{ id: model, object: 'model', created, owned_by: 'ctxlab', max_model_len: opts.maxModelLen ?? null }] });
+      }
+      const isChat = path === '/v1/chat/completions';
+      const isCompletion = path === '/v1/completions';
+      if (req.method !== 'POST' || (!isChat && !isCompletion)) {
+        requests.push({ method: req.method ?? '', path, body, receivedAt: Date.now(), behaviour: 'answer' });
+        return openAIError(res, 404, `no route for ${req.method} ${path}`);
+      }
+      const index = generationIndex++;
+      const b = queue.shift() ?? (typeof behaviour === 'function' ? behaviour({ method: req.method, path, body, index }) : behaviour);
+      const record: RecordedRequest = { method: req.method, path, body, receivedAt: Date.now(), behaviour: b.kind };
+      requests.push(record);
+
+      if (b.kind === 'reset') return req.socket.destroy();
+      if (b.kind === 'hang') {
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return;
+      }
+      if (b.kind === 'status') {
+        return openAIError(res, b.status, b.message ?? `scripted failure ${b.status}`, b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {});
+      }
+      if (b.kind === 'invalid-json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{"id": "cmpl-broken", "choices": [');
+      }
+      if (b.kind === 'wrong-shape') return sendJson(res, 200, { id: 'cmpl-odd', object: isChat ? 'chat.completion' : 'text_completion', choices: [] });
+
+      // A real request: validate like vLLM, then answer.
+      const o = (body ?? {}) as Record<string, unknown>;
+      if (o.model !== model) return openAIError(res, 404, `The model \`${String(o.model)}\` does not exist.`);
+      let prompt: string;
+      let promptTokens: number;
+      if (isChat) {
+        const msgs = o.messages;
+        if (!Array.isArray(msgs) || msgs.some((m) => typeof m?.role !== 'string' || typeof m?.content !== 'string')) {
+          return openAIError(res, 400, 'messages must be a list of {role, content} objects');
+        }
+        prompt = tokenizer.applyChatTemplate(msgs as ChatMessage[]);
+        promptTokens = tokenizer.encodeChat(msgs as ChatMessage[]).length;
+      } else if (typeof o.prompt === 'string') {
+        prompt = o.prompt;
+        promptTokens = tokenizer.encode(o.prompt, { allowedSpecial: 'all', addBos: !o.prompt.startsWith(tokenizer.special.bos.text) }).length;
+      } else if (Array.isArray(o.prompt) && o.prompt.every((t) => Number.isInteger(t) && t >= 0 && t < tokenizer.vocabSize)) {
+        prompt = tokenizer.decode(o.prompt as number[]);
+        promptTokens = o.prompt.length;
+      } else return openAIError(res, 400, 'prompt must be a string or a list of token ids');
+      record.promptTokens = promptTokens;
+      const maxTokens = typeof o.max_tokens === 'number' ? o.max_tokens : 16;
+      if (opts.maxModelLen !== undefined && promptTokens + maxTokens > opts.maxModelLen) {
+        return openAIError(
+          res,
+          400,
+          `This model's maximum context length is ${opts.maxModelLen} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+        );
+      }
+      if (b.kind === 'delay') await new Promise((r) => setTimeout(r, b.ms));
+      const answer = answerFor(prompt, promptTokens);
+      const completionTokens = tokenizer.count(answer);
+      const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      const payload = isChat
+        ? { id: `chatcmpl-${index}`, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage }
+        : { id: `cmpl-${index}`, object: 'text_completion', created, model, choices: [{ index: 0, text: answer, finish_reason: 'stop', logprobs: null }], usage };
+      if (b.kind === 'truncate') {
+        const text = JSON.stringify(payload);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+        res.write(text.slice(0, Math.floor(text.length / 2)));
+        return setTimeout(() => res.socket?.destroy(), 5);
+      }
+      sendJson(res, 200, payload);
+    })().catch((e: unknown) => {
+      if (!res.headersSent) openAIError(res, 500, `test server error: ${(e as Error).message}`);
+      else res.destroy();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    model,
+    requests,
+    setBehaviour: (b) => {
+      behaviour = b;
+    },
+    script: (...bs) => {
+      queue.push(...bs);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const r of hanging) r.destroy();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
