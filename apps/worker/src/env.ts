@@ -6,6 +6,15 @@ const schema = z.object({
   WORKER_NAME: z.string().default(`worker-${process.pid}`),
   /** Key prefix for BullMQ, so parallel test runs never share queues. */
   QUEUE_PREFIX: z.string().optional(),
+  /** NIAH sweeps run at once by this worker (each has its own request concurrency). */
+  NIAH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** How long a job's lock lives without renewal: a SIGKILLed worker's job is re-delivered after it. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
+  REQUEST_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** How often PostgreSQL's unfinished jobs are checked against the queue (lost after a Redis restart?). */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  RECONCILE_MS: z.coerce.number().int().min(500).default(15_000),
 });
 
 export type WorkerEnv = z.infer<typeof schema>;

@@ -2,17 +2,40 @@
  * The job process: one BullMQ Worker per queue, graceful shutdown on SIGTERM/SIGINT (in-flight
  * jobs finish or are returned to the queue; nothing runs inside the web process).
  */
-import { QUEUES, redisConnection } from '@ctxlab/queue';
+import { createDb, repositories } from '@ctxlab/db';
+import { cancelChannel, QUEUES, redisConnection } from '@ctxlab/queue';
 import { Worker } from 'bullmq';
 import { loadEnv } from './env';
 import { healthProcessor } from './processors/health';
+import { niahEvalProcessor } from './processors/niah-eval';
+import { reconcile } from './reconcile';
 
 const env = loadEnv();
 const connection = redisConnection(env.REDIS_URL, 'worker');
+const subscriber = redisConnection(env.REDIS_URL, 'worker');
+const producer = redisConnection(env.REDIS_URL, 'worker');
+for (const c of [connection, subscriber, producer]) c.on('error', (e) => console.error(`[worker] redis: ${e.message}`));
 const prefix = env.QUEUE_PREFIX ? { prefix: env.QUEUE_PREFIX } : {};
+const repos = repositories(createDb(env.DATABASE_URL));
+
+// Cancellation arrives on pub/sub so in-flight requests stop at once.
+const cancelListeners = new Map<string, Set<() => void>>();
+await subscriber.subscribe(cancelChannel(env.QUEUE_PREFIX));
+subscriber.on('message', (_channel, jobId: string) => cancelListeners.get(jobId)?.forEach((fn) => fn()));
+const onCancel = (jobId: string, fn: () => void) => {
+  const set = cancelListeners.get(jobId) ?? new Set();
+  set.add(fn);
+  cancelListeners.set(jobId, set);
+  return () => set.delete(fn);
+};
 
 const workers = [
   new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
+  new Worker(
+    QUEUES.niahEval,
+    niahEvalProcessor({ repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS }),
+    { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix },
+  ),
 ];
 
 for (const w of workers) {
@@ -22,13 +45,24 @@ for (const w of workers) {
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 console.log(`[worker] ${env.WORKER_NAME} consuming ${workers.map((w) => w.name).join(', ')}`);
 
+const runReconcile = () =>
+  reconcile(repos, producer, env.QUEUE_PREFIX)
+    .then((ids) => ids.length && console.log(`[worker] re-queued ${ids.length} job(s) the queue had lost: ${ids.join(', ')}`))
+    .catch((e: Error) => console.error(`[worker] reconcile: ${e.message}`));
+void runReconcile();
+const reconcileTimer = setInterval(runReconcile, env.RECONCILE_MS);
+
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
-  console.log(`[worker] ${signal}: finishing in-flight jobs`);
-  await Promise.all(workers.map((w) => w.close()));
-  await connection.quit().catch(() => undefined);
+  clearInterval(reconcileTimer);
+  console.log(`[worker] ${signal}: finishing in-flight jobs (up to ${env.SHUTDOWN_GRACE_MS / 1000} s)`);
+  // A long sweep does not hold shutdown hostage: its finished cells are already in PostgreSQL,
+  // and its job is re-delivered to the next worker once its lock lapses, which resumes it.
+  await Promise.race([Promise.all(workers.map((w) => w.close())), new Promise((r) => setTimeout(r, env.SHUTDOWN_GRACE_MS))]);
+  await Promise.all([connection, subscriber, producer].map((c) => c.quit().catch(() => undefined)));
+  await repos.db.$disconnect().catch(() => undefined);
   console.log('[worker] stopped');
   process.exit(0);
 }

@@ -1,1 +1,4 @@
 export * from './workers';
+export * from './statuses';
+export * from './deps';
+export * from './evals';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** Queue names: one queue per kind of work, so each gets its own concurrency. */
 export const QUEUES = {
   health: 'ctxlab-health',
+  niahEval: 'ctxlab-niah-eval',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -12,6 +13,11 @@ export const jobCatalog = {
     requestedBy: z.string().min(1).max(200),
     /** Unique per request, so two health checks are two jobs. */
     nonce: z.string().min(1).max(100),
+  }),
+  /** Everything else the worker needs is in PostgreSQL, the source of truth. */
+  'niah-eval': z.object({
+    jobId: z.string().min(1),
+    evalRunId: z.string().min(1),
   }),
 } as const;
 

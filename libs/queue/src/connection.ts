@@ -8,7 +8,8 @@ export function redisConnection(url: string, role: 'producer' | 'worker'): Redis
   const opts: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n) => (n > 3 ? null : 200 * n) };
+      : // Commands fail at once while disconnected; the connection itself keeps trying in the background.
+        { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: (n) => Math.min(200 * n, 2000) };
   return new Redis(url, { lazyConnect: false, ...opts });
 }
 

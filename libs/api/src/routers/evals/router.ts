@@ -1,4 +1,6 @@
-import { archiveInput, getInput, evalCellsInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput } from '@ctxlab/contracts';
+import { archiveInput, getInput, evalCellsInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput } from '@ctxlab/contracts';
+import { startNiahEval } from '@ctxlab/jobs';
+import { evalHeatmap } from '../../services/evals';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
 
 export const evalsRouter = router({
@@ -7,5 +9,9 @@ export const evalsRouter = router({
   create: memberProcedure.input(evalRunCreateInput).mutation(({ ctx, input }) => ctx.repos.evals.create(input)),
   update: memberProcedure.input(evalRunUpdateInput).mutation(({ ctx, input }) => ctx.repos.evals.update(input.id, input.patch)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.evals.archive(input.id)),
+  /** Creates the run and its job and queues it; the same request twice starts one run. */
+  start: memberProcedure.input(evalStartInput).mutation(({ ctx, input }) => startNiahEval(ctx.jobs, { ...input, requestedBy: ctx.actor.name })),
+  /** Lengths × depths matrix (samples averaged; missing and failed cells null, never 0) and the SVG. */
+  heatmap: viewerProcedure.input(getInput).query(({ ctx, input }) => evalHeatmap(ctx.repos, input.id)),
   cells: viewerProcedure.input(evalCellsInput).query(({ ctx, input }) => ctx.repos.evals.cells(input.evalRunId, input.limit, input.offset)),
 });

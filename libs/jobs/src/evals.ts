@@ -1,0 +1,112 @@
+import { badRequest, DomainError, niahSpecSchema, type NiahSpec } from '@ctxlab/contracts';
+import { planNiahCells, resolveNiahSpec } from '@ctxlab/niah';
+import { enqueueNiahEval, publishCancel, QueueUnavailableError } from '@ctxlab/queue';
+import { createHash } from 'node:crypto';
+import type { JobsDeps } from './deps';
+import { canCancel, canRetry, canTransition } from './statuses';
+
+export interface StartNiahEvalInput {
+  name: string;
+  endpointId: string;
+  modelId?: string | undefined;
+  spec: NiahSpec;
+  /** Requests in flight at once against the endpoint. */
+  concurrency: number;
+  /** Same key, same job: a double-click or a retried script does not start a second run. */
+  requestKey?: string | undefined;
+  requestedBy: string;
+}
+
+/** Stable digest of what a run does, for its idempotency key. */
+export function fingerprint(value: unknown): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canon(x)])) : v;
+  return createHash('sha256').update(JSON.stringify(canon(value))).digest('hex').slice(0, 32);
+}
+
+function queueError(e: unknown): never {
+  if (e instanceof QueueUnavailableError) throw new DomainError('UNAVAILABLE', `${e.message}; nothing was started`);
+  throw e;
+}
+
+/**
+ * Creates the eval run and its job and puts the job on the queue, all or nothing: if Redis
+ * refuses the job, the transaction rolls back and no half-written run is left behind.
+ */
+export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
+  const { repos } = deps;
+  const endpoint = await repos.endpoints.get(input.endpointId).catch(() => null);
+  if (!endpoint || endpoint.archivedAt) throw badRequest(`endpointId: endpoint ${input.endpointId} does not exist`, 'endpointId');
+  const modelId = input.modelId ?? endpoint.modelId ?? undefined;
+  const spec = niahSpecSchema.parse(input.spec);
+  let cellsTotal: number;
+  try {
+    cellsTotal = planNiahCells(resolveNiahSpec(spec)).length;
+  } catch (e) {
+    throw badRequest(`spec: ${(e as Error).message}`, 'spec');
+  }
+  if (cellsTotal === 0) throw badRequest('spec.grid: the grid has no cells', 'spec.grid');
+  const what = { kind: 'niah-eval', endpointId: endpoint.id, modelId: modelId ?? null, spec, concurrency: input.concurrency };
+  const idempotencyKey = `niah:${fingerprint(what)}:${input.requestKey ?? 'auto'}`;
+
+  const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
+  if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false };
+
+  let created;
+  try {
+    created = await repos.db.$transaction(async (tx) => {
+      const { job } = await repos.jobs.create({ kind: 'niah-eval', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey }, tx);
+      const evalRun = await tx.evalRun.create({
+        data: { name: input.name, kind: 'niah', status: 'pending', endpointId: endpoint.id, modelId: modelId ?? null, jobId: job.id, config: { spec, concurrency: input.concurrency } as object, cellsTotal },
+      });
+      return { job, evalRun };
+    });
+  } catch (e) {
+    // Two identical requests raced: the loser returns the winner's run.
+    if ((e as { code?: string }).code === 'P2002') {
+      const winner = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
+      if (winner?.evalRun) return { job: winner, evalRun: winner.evalRun, created: false };
+    }
+    throw e;
+  }
+  // Queued only once committed, so a worker never sees a job the database does not have yet.
+  try {
+    await enqueueNiahEval(deps.producer(), { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
+  } catch (e) {
+    // Nothing was started: take the rows back out, so no run is left that no worker will ever run.
+    await repos.db.$transaction([repos.db.evalRun.delete({ where: { id: created.evalRun.id } }), repos.db.job.delete({ where: { id: created.job.id } })]);
+    queueError(e);
+  }
+  return { ...created, created: true };
+}
+
+/** Stops a job: status cancelled at once, in-flight requests aborted by the worker, finished cells kept. */
+export async function cancelJob(deps: JobsDeps, jobId: string, by: string) {
+  const job = await deps.repos.jobs.transition(jobId, 'cancelled', `cancelled by ${by}`, (from, to) => canCancel(from) && canTransition(from, to));
+  await deps.repos.db.evalRun.updateMany({ where: { jobId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+  await publishCancel(deps.producer(), jobId, deps.queuePrefix);
+  return job;
+}
+
+/** Runs a failed or cancelled job again; cells that already succeeded are not redone. */
+export async function retryJob(deps: JobsDeps, jobId: string, by: string) {
+  const before = await deps.repos.jobs.get(jobId);
+  if (!canRetry(before.status)) throw new DomainError('PRECONDITION_FAILED', `job ${jobId} is ${before.status}: only failed or cancelled jobs can be retried`);
+  const run = await deps.repos.db.evalRun.findUnique({ where: { jobId } });
+  if (!run) throw new DomainError('PRECONDITION_FAILED', `job ${jobId} has no eval run to retry`);
+  const job = await deps.repos.db.$transaction(async (tx) => {
+    const r = await tx.job.updateMany({ where: { id: jobId, status: before.status }, data: { status: 'queued', finishedAt: null, error: null, attempts: { increment: 1 } } });
+    if (r.count === 0) throw new DomainError('CONFLICT', `job ${jobId} changed while retrying it; try again`);
+    await tx.jobEvent.create({ data: { jobId, fromStatus: before.status, toStatus: 'queued', type: 'status', message: `retried by ${by}` } });
+    await tx.evalRun.update({ where: { id: run.id }, data: { status: 'pending', finishedAt: null } });
+    return tx.job.findUniqueOrThrow({ where: { id: jobId } });
+  });
+  try {
+    await enqueueNiahEval(deps.producer(), { jobId, evalRunId: run.id }, { prefix: deps.queuePrefix, attempt: job.attempts });
+  } catch (e) {
+    await deps.repos.jobs.transition(jobId, before.status, 'the retry could not be queued (Redis unavailable); nothing was started', () => true);
+    await deps.repos.db.evalRun.update({ where: { id: run.id }, data: { status: before.status === 'cancelled' ? 'cancelled' : 'failed' } });
+    queueError(e);
+  }
+  return job;
+}
