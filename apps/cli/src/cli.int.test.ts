@@ -46,3 +46,23 @@ describe('ctxlab CLI against the API over HTTP', () => {
     expect(bad?.stderr).toMatch(/BAD_REQUEST: model\.modelName: no model named ghost/);
   });
 });
+
+describe('ctxlab datasets import', () => {
+  it('imports a folder of .txt files through the API', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'essays-'));
+    writeFileSync(join(dir, 'a.txt'), 'The first essay. It has sentences.');
+    writeFileSync(join(dir, 'b.txt'), 'The second essay. It has more sentences.');
+    const server = await startApiServer();
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', main, 'datasets', 'import', dir, '--name', 'my-essays', '--json'], { env: { ...process.env, CTXLAB_URL: server.url } });
+      const d = JSON.parse(stdout);
+      expect(d).toMatchObject({ name: 'my-essays', documents: 2, kind: 'haystack' });
+      expect(d.tokenCounts.llama3).toBeGreaterThan(5);
+    } finally {
+      await server.close();
+    }
+  });
+});

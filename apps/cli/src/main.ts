@@ -4,8 +4,11 @@
  */
 import { createClient } from '@ctxlab/api/client';
 import { TRPCClientError } from '@trpc/client';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
+import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
 import { table } from './table';
 
@@ -19,6 +22,9 @@ const { positionals, values } = parseArgs({
     mfu: { type: 'string' }, gpu: { type: 'string' }, 'gpu-mem': { type: 'string' }, tp: { type: 'string' }, util: { type: 'string' },
     'max-model-len': { type: 'string' }, kv: { type: 'string' }, dtype: { type: 'string' }, seq: { type: 'string' }, 'ring-gpus': { type: 'string' },
     rank: { type: 'string' }, targets: { type: 'string' },
+    endpoint: { type: 'string' }, out: { type: 'string' }, variant: { type: 'string' }, tokenizer: { type: 'string' }, preset: { type: 'string' },
+    lengths: { type: 'string' }, depths: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
+    mode: { type: 'string' }, name: { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
     limit: { type: 'string', default: '50' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -29,7 +35,9 @@ const usage = `usage: ctxlab <command> [--json]
   models list [--search Q]
   recipes list
   models lineage <model-id>
-${planUsage.replace(/^/gm, '  ')}`;
+  datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
+${planUsage.replace(/^/gm, '  ')}
+${niahUsage.replace(/^/gm, '  ')}`;
 
 const env = loadEnv();
 const api = createClient(env.CTXLAB_URL, { token: env.CTXLAB_TOKEN });
@@ -58,6 +66,23 @@ async function main() {
   }
   const limit = Number(values.limit);
   if (cmd === 'health') return health();
+  if (cmd === 'datasets' && sub === 'import' && arg) {
+    // A folder of .txt files becomes a haystack corpus in the registry.
+    const files = readdirSync(arg).filter((f) => f.endsWith('.txt')).sort();
+    if (files.length === 0) throw new Error(`${arg} has no .txt files`);
+    const documents = files.map((f) => ({ name: f, text: readFileSync(join(arg, f), 'utf8') }));
+    const d = await api.datasets.importCorpus.mutate({
+      name: (values.name as string | undefined) ?? basename(arg),
+      source: `folder ${basename(arg)} (${files.length} .txt files)`,
+      language: (values.language as 'en' | 'zh' | undefined) ?? 'en',
+      documents,
+    });
+    return out(d, () => `imported ${d.name}: ${d.documents} documents, ${d.bytes.toLocaleString('en-US')} bytes, tokens ${Object.entries(d.tokenCounts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}, ${d.digest}`);
+  }
+  if (cmd === 'niah' && (sub === 'run' || sub === 'plan')) {
+    const r = sub === 'run' ? await niahRun(values) : await niahPlan(values);
+    return out(r.data, () => r.text);
+  }
   if (cmd === 'plan') {
     const r = await plan(api, sub, arg, values);
     return out(r.data, () => r.text);

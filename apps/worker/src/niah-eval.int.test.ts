@@ -158,3 +158,37 @@ describe('NIAH evals through queue, worker and PostgreSQL', () => {
     expect(await repos.db.evalCell.count({ where: { evalRunId: r.evalRun.id } })).toBe(0);
   });
 });
+
+describe('NIAH over an imported corpus', () => {
+  it('imports a folder of texts with digest and token counts, and sweeps over it', async () => {
+    await resetDb();
+    const server = await startOpenAITestServer({ model: 'm2' });
+    const w = startWorker(`${prefix}-corpus`);
+    try {
+      const a = createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: `${prefix}-corpus` }), actor: null, source: 'internal' });
+      const essay = (i: number) => `Essay ${i}. ` + Array.from({ length: 80 }, (_, k) => `Sentence ${k} of essay ${i} talks about startups and cities.`).join(' ');
+      const d = await a.datasets.importCorpus({ name: 'essays', source: 'a folder of .txt files', documents: [1, 2, 3].map((i) => ({ name: `e${i}.txt`, text: essay(i) })) });
+      expect(d).toMatchObject({ kind: 'haystack', documents: 3 });
+      expect(d.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(d.tokenCounts.llama3).toBeGreaterThan(1000);
+      expect(d.tokenCounts.byte).toBeGreaterThanOrEqual(d.bytes);
+      const e = await a.endpoints.create({ name: 'srv2', url: server.url, servedModelName: 'm2' });
+      const bad = await a.evals.start({ name: 'x', endpointId: e.id, spec: { ...spec([500], [0.5]), corpus: 'nope' }, concurrency: 1 }).catch((x: unknown) => x);
+      expect((bad as TRPCError).message).toMatch(/spec\.corpus: no shipped corpus or imported dataset is named nope/);
+      const r = await a.evals.start({ name: 'essays', endpointId: e.id, spec: { ...spec([500, 1500], [0, 1]), corpus: 'essays' }, concurrency: 2 });
+      const job = await waitFor('done', async () => {
+        const j = await repos.jobs.get(r.job.id);
+        return ['succeeded', 'failed'].includes(j.status) ? j : null;
+      }, 60_000);
+      expect(job.status).toBe('succeeded');
+      const cells = await repos.db.evalCell.findMany({ where: { evalRunId: r.evalRun.id } });
+      expect(cells).toHaveLength(4);
+      expect(cells.every((c) => c.score === 100)).toBe(true);
+      const dup = await a.datasets.importCorpus({ name: 'essays', source: 'x', documents: [{ name: 'a', text: 'b' }] }).catch((x: unknown) => x);
+      expect((dup as TRPCError).code).toBe('CONFLICT');
+    } finally {
+      await stopWorker(w, 'SIGKILL');
+      await server.close();
+    }
+  }, 90_000);
+});

@@ -156,3 +156,17 @@ export type EvalRunCreateInput = z.infer<typeof evalRunCreateInput>;
 export type AdapterPatch = z.infer<typeof adapterUpdateInput>['patch'];
 export type DatasetPatch = z.infer<typeof datasetUpdateInput>['patch'];
 export type EndpointPatch = z.infer<typeof endpointUpdateInput>['patch'];
+
+/** A user's haystack corpus: plain-text documents (e.g. a folder of .txt essays). */
+export const corpusImportInput = z.object({
+  name: nameSchema,
+  language: z.enum(['en', 'zh']).default('en'),
+  source: z.string().trim().min(1, 'must say where the texts come from').max(2000),
+  license: z.string().trim().max(200).optional(),
+  description: z.string().max(10_000).optional(),
+  documents: z
+    .array(z.object({ name: z.string().trim().min(1).max(500), text: z.string().min(1, 'a document must not be empty').max(20_000_000) }))
+    .min(1, 'a corpus needs at least one document')
+    .max(100_000),
+});
+export type CorpusImportInput = z.infer<typeof corpusImportInput>;

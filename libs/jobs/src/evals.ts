@@ -46,6 +46,9 @@ export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
     throw badRequest(`spec: ${(e as Error).message}`, 'spec');
   }
   if (cellsTotal === 0) throw badRequest('spec.grid: the grid has no cells', 'spec.grid');
+  if (spec.corpus && !['sotu-en', 'tang-zh'].includes(spec.corpus) && !(await repos.datasets.getByName(spec.corpus))) {
+    throw badRequest(`spec.corpus: no shipped corpus or imported dataset is named ${spec.corpus}`, 'spec.corpus');
+  }
   const what = { kind: 'niah-eval', endpointId: endpoint.id, modelId: modelId ?? null, spec, concurrency: input.concurrency };
   const idempotencyKey = `niah:${fingerprint(what)}:${input.requestKey ?? 'auto'}`;
 

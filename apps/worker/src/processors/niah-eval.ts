@@ -7,8 +7,9 @@
 import type { NiahCellResult } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { canStart, canTransition } from '@ctxlab/jobs';
-import { cellId, generateNiahCells, type NiahContext, OpenAIClient, planNiahCells, resolveNiahSpec, runNiahCells } from '@ctxlab/niah';
-import { loadNiahContext } from '@ctxlab/niah/node';
+import { cellId, generateNiahCells, loadCorpusFromTexts, type NiahContext, OpenAIClient, planNiahCells, resolveNiahSpec, runNiahCells } from '@ctxlab/niah';
+import { DEFAULT_CORPORA, loadNiahContext } from '@ctxlab/niah/node';
+import { getTokenizer } from '@ctxlab/tokenizers';
 import { jobCatalog } from '@ctxlab/queue';
 import type { Job } from 'bullmq';
 
@@ -25,11 +26,17 @@ export interface NiahProcessorDeps {
 }
 
 const contexts = new Map<string, NiahContext>();
-function contextFor(spec: { corpus: string; tokenizer: string }): NiahContext {
-  const key = `${spec.corpus}|${spec.tokenizer}`;
+/** The shipped corpora from their packages; any other name is a corpus imported into the registry. */
+async function contextFor(repos: Repositories, spec: { corpus: string; tokenizer: string }): Promise<NiahContext> {
+  const builtin = (Object.values(DEFAULT_CORPORA) as string[]).includes(spec.corpus);
+  const dataset = builtin ? null : await repos.datasets.getByName(spec.corpus);
+  if (!builtin && !dataset) throw new Error(`corpus ${spec.corpus} is neither a shipped corpus nor an imported dataset`);
+  const key = `${spec.corpus}|${dataset?.digest ?? ''}|${spec.tokenizer}`;
   let c = contexts.get(key);
   if (!c) {
-    c = loadNiahContext(spec as never);
+    c = dataset
+      ? { corpus: loadCorpusFromTexts(dataset.name, await repos.datasets.documents(dataset.id), { language: dataset.language }), tokenizer: getTokenizer(spec.tokenizer) }
+      : loadNiahContext(spec as never);
     contexts.set(key, c);
   }
   return c;
@@ -175,7 +182,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
       if (!models.ok && !cancelled) {
         throw new Error(`endpoint ${run.endpoint.name} (${run.endpoint.url}) is unreachable: ${models.error}`);
       }
-      const ctx = contextFor(spec);
+      const ctx = await contextFor(repos, spec);
       await runNiahCells(generateNiahCells(spec, ctx, { skip: done }), client, {
         mode: 'chat',
         signal: ctl.signal,

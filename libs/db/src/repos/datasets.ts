@@ -44,6 +44,29 @@ export function datasetsRepo(db: Db) {
         toRecord(await db.dataset.update({ where: { id }, data: { ...rest, ...(tokenCounts ? { tokenCounts: tokenCounts as Prisma.InputJsonValue } : {}) } })),
       );
     },
+    /** Creates the dataset and its documents together: a corpus is never half imported. */
+    importCorpus(input: DatasetCreate, documents: { name: string; text: string }[]) {
+      return guard('dataset', async () =>
+        toRecord(
+          await db.$transaction(
+            async (tx) => {
+              const d = await tx.dataset.create({
+                data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue },
+              });
+              for (let i = 0; i < documents.length; i += 500) {
+                await tx.datasetDocument.createMany({ data: documents.slice(i, i + 500).map((doc, j) => ({ datasetId: d.id, ordinal: i + j, name: doc.name, text: doc.text })) });
+              }
+              return d;
+            },
+            { timeout: 120_000 },
+          ),
+        ),
+      );
+    },
+    /** The documents of an imported corpus, in order. */
+    documents(datasetId: string) {
+      return db.datasetDocument.findMany({ where: { datasetId }, orderBy: { ordinal: 'asc' }, select: { name: true, text: true } });
+    },
     async archive(id: string) {
       await this.get(id);
       return toRecord(await db.dataset.update({ where: { id }, data: { archivedAt: new Date() } }));

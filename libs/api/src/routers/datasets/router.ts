@@ -1,4 +1,5 @@
-import { archiveInput, getInput, datasetCreateInput, datasetListInput, datasetUpdateInput } from '@ctxlab/contracts';
+import { corpusImportInput, archiveInput, getInput, datasetCreateInput, datasetListInput, datasetUpdateInput } from '@ctxlab/contracts';
+import { importCorpus } from '../../services/datasets';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
 
 export const datasetsRouter = router({
@@ -6,5 +7,7 @@ export const datasetsRouter = router({
   get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.datasets.get(input.id)),
   create: memberProcedure.input(datasetCreateInput).mutation(({ ctx, input }) => ctx.repos.datasets.create(input)),
   update: memberProcedure.input(datasetUpdateInput).mutation(({ ctx, input }) => ctx.repos.datasets.update(input.id, input.patch)),
+  /** A folder of .txt files (or any documents) as a NIAH haystack, with digest and token counts. */
+  importCorpus: memberProcedure.input(corpusImportInput).mutation(({ ctx, input }) => importCorpus(ctx.repos, input)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.datasets.archive(input.id)),
 });
