@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{apps,libs,tools}/**/src/**/*.test.{ts,tsx}', 'prisma/**/*.test.ts', 'tools/**/*.test.ts'],
+          include: ['{apps,libs,tools}/**/src/**/*.test.{ts,tsx}', 'prisma/**/*.test.ts', 'tools/**/*.test.ts', 'infra/**/*.test.ts'],
           exclude: ['**/*.int.test.{ts,tsx}', '**/*.e2e.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
