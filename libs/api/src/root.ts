@@ -6,6 +6,7 @@ import { evalsRouter } from './routers/evals/router';
 import { jobsRouter } from './routers/jobs/router';
 import { modelsRouter } from './routers/models/router';
 import { plannerRouter } from './routers/planner/router';
+import { portalRouter } from './routers/portal/router';
 import { recipesRouter } from './routers/recipes/router';
 
 export const appRouter = router({
@@ -23,6 +24,7 @@ export const appRouter = router({
   evals: evalsRouter,
   jobs: jobsRouter,
   planner: plannerRouter,
+  portal: portalRouter,
 });
 
 export type AppRouter = typeof appRouter;
