@@ -4,6 +4,9 @@ const schema = z.object({
   DATABASE_URL: z.string().url('DATABASE_URL must be a postgresql:// URL'),
   REDIS_URL: z.string().url('REDIS_URL must be a redis:// URL'),
   QUEUE_PREFIX: z.string().optional(),
+  /** Bearer token for the capacity API Terraform reads; unset = that API is off. */
+  CTXLAB_INFRA_TOKEN: z.string().min(16, 'CTXLAB_INFRA_TOKEN must be at least 16 characters').optional(),
+  CTXLAB_GPUS_PER_NODE: z.coerce.number().int().min(1).max(64).default(8),
 });
 
 let cached: z.infer<typeof schema> | undefined;

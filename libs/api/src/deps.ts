@@ -8,13 +8,23 @@ export interface ApiDeps {
   checkWorkers: (requestedBy: string) => ReturnType<typeof checkWorkers>;
   /** What job services need (registry + queue producer). */
   jobs: JobsDeps;
+  /** Bearer token Terraform presents to read capacity; the capacity API is off without one. */
+  infraToken?: string | undefined;
+  /** GPUs per node the capacity API assumes (8 for p5/p4de-class nodes). */
+  gpusPerNode: number;
 }
 
 const cache = new Map<string, ApiDeps>();
 
 /** Everything procedures need, built once per process from the app's validated settings. */
-export function apiDeps(settings: { databaseUrl: string; redisUrl: string; queuePrefix?: string | undefined }): ApiDeps {
-  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}`;
+export function apiDeps(settings: {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix?: string | undefined;
+  infraToken?: string | undefined;
+  gpusPerNode?: number | undefined;
+}): ApiDeps {
+  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}`;
   let d = cache.get(key);
   if (!d) {
     const repos = repositories(createDb(settings.databaseUrl));
@@ -34,6 +44,8 @@ export function apiDeps(settings: { databaseUrl: string; redisUrl: string; queue
         },
         queuePrefix: settings.queuePrefix,
       },
+      infraToken: settings.infraToken,
+      gpusPerNode: settings.gpusPerNode ?? 8,
     };
     cache.set(key, d);
   }

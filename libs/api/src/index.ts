@@ -15,6 +15,6 @@ export function handleTrpcRequest(req: Request, deps: ApiDeps, endpoint = '/api/
     endpoint,
     req,
     router: appRouter,
-    createContext: (): Context => ({ ...deps, actor: null, source: 'http' }),
+    createContext: (): Context => ({ ...deps, actor: null, source: 'http', bearer: req.headers.get('authorization')?.replace(/^Bearer\s+/i, '') ?? null }),
   });
 }

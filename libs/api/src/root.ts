@@ -5,6 +5,7 @@ import { endpointsRouter } from './routers/endpoints/router';
 import { evalsRouter } from './routers/evals/router';
 import { jobsRouter } from './routers/jobs/router';
 import { modelsRouter } from './routers/models/router';
+import { infraRouter } from './routers/infra/router';
 import { plannerRouter } from './routers/planner/router';
 import { portalRouter } from './routers/portal/router';
 import { recipesRouter } from './routers/recipes/router';
@@ -24,6 +25,7 @@ export const appRouter = router({
   evals: evalsRouter,
   jobs: jobsRouter,
   planner: plannerRouter,
+  infra: infraRouter,
   portal: portalRouter,
 });
 

@@ -5,6 +5,7 @@
 import { DomainError, type DomainErrorCode } from '@ctxlab/contracts';
 import type { ApiDeps } from './deps';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { timingSafeEqual } from 'node:crypto';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 
@@ -19,6 +20,8 @@ export interface Context extends ApiDeps {
   actor: Actor | null;
   /** Where the request came from, for logs. */
   source: 'http' | 'internal';
+  /** The request's `Authorization: Bearer …` token, when it sent one. */
+  bearer?: string | null;
 }
 
 const codeMap: Record<DomainErrorCode, TRPCError['code']> = {
@@ -41,6 +44,8 @@ export function zodMessage(e: ZodError): string {
 
 export interface Meta {
   role?: Actor['role'];
+  /** Machine callers: 'infra' procedures answer only to the infrastructure token. */
+  machine?: 'infra';
 }
 
 const t = initTRPC.context<Context>().meta<Meta>().create({
@@ -95,6 +100,13 @@ const mapErrors = t.middleware(async ({ next }) => {
  * operator; the access-control work replaces `resolveActor` and the role check in one place.
  */
 const authenticated = t.middleware(({ ctx, next, meta }) => {
+  if (meta?.machine === 'infra') {
+    if (!ctx.infraToken) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'the capacity API is off: set CTXLAB_INFRA_TOKEN on the portal' });
+    if (!ctx.bearer || !sameSecret(ctx.bearer, ctx.infraToken)) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'send the infrastructure token as Authorization: Bearer <token>' });
+    }
+    return next({ ctx: { ...ctx, actor: { id: 'infra', name: 'infrastructure', role: 'viewer' as const } } });
+  }
   const actor = ctx.actor ?? { id: 'local', name: 'local operator', role: 'admin' as const };
   const need = meta?.role ?? 'viewer';
   const rank = { viewer: 0, member: 1, admin: 2 } as const;
@@ -111,3 +123,11 @@ export const viewerProcedure = base.meta({ role: 'viewer' });
 export const memberProcedure = base.meta({ role: 'member' });
 /** Deletion, endpoints, users. */
 export const adminProcedure = base.meta({ role: 'admin' });
+/** Read by infrastructure automation (Terraform) with the infra token. */
+export const infraProcedure = base.meta({ role: 'viewer', machine: 'infra' });
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

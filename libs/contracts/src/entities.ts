@@ -91,6 +91,9 @@ export const endpointCreateInput = z.object({
   servedModelName: z.string().trim().min(1).max(200),
   kind: z.enum(['vllm', 'openai-compatible', 'local']).default('openai-compatible'),
   maxModelLen: positiveInt.optional(),
+  /** GPU type id from the planner's catalog (e.g. h100-sxm-80gb) and GPUs the server occupies. */
+  gpuType: z.string().trim().min(1).max(63).optional(),
+  gpuCount: positiveInt.optional(),
   tags: tagsSchema,
 });
 export const endpointUpdateInput = z.object({
@@ -102,6 +105,8 @@ export const endpointUpdateInput = z.object({
       modelId: idSchema.nullable(),
       servedModelName: z.string().trim().min(1).max(200),
       maxModelLen: positiveInt.nullable(),
+      gpuType: z.string().trim().min(1).max(63).nullable(),
+      gpuCount: positiveInt.nullable(),
       tags: z.array(z.string().trim().min(1).max(64)).max(32),
     })
     .partial(),

@@ -5,3 +5,4 @@ export * from './recipe';
 export * from './entities';
 export * from './planner';
 export * from './niah';
+export * from './capacity';

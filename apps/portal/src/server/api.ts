@@ -3,7 +3,7 @@ import { env } from '../env';
 
 export function deps() {
   const e = env();
-  return apiDeps({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX });
+  return apiDeps({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX, infraToken: e.CTXLAB_INFRA_TOKEN, gpusPerNode: e.CTXLAB_GPUS_PER_NODE });
 }
 
 /** Server components call the API in-process, through the same procedures HTTP clients use. */
