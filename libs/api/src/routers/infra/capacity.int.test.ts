@@ -40,7 +40,7 @@ describe('infra.capacity: what Terraform reads to size GPU pools', () => {
     expect((await get({ authorization: 'Bearer wrong-token-0000000000000000' })).status).toBe(401);
     const a = createCaller({ ...deps(), actor: null, source: 'internal' });
     const e = await a.endpoints.create({ name: 'tpu', url: 'http://x:1/v1', servedModelName: 'x', gpuType: 'tpu-v5', gpuCount: 1 }).catch((x: Error) => x);
-    expect(e.message).toMatch(/gpuType: unknown GPU type tpu-v5; known: h100-sxm-80gb/);
+    expect((e as Error).message).toMatch(/gpuType: unknown GPU type tpu-v5; known: h100-sxm-80gb/);
     const off = await handleTrpcRequest(new Request('http://x/api/trpc/infra.capacity'), apiDeps({ ...testSettings() }));
     expect(off.status).toBe(412);
   });
