@@ -67,6 +67,16 @@ describe('NIAH evals through queue, worker and PostgreSQL', () => {
     expect(heat.svg).toContain('<svg');
   });
 
+  it('completion-ids mode sends the exact prompt ids: the server sees exactly the requested lengths', async () => {
+    worker();
+    const from = server.requests.length;
+    const r = await api().evals.start({ name: 'ids', endpointId, spec: spec([700, 1300], [0.5], 21), concurrency: 2, mode: 'completion-ids' });
+    expect((await jobDone(r.job.id)).status).toBe('succeeded');
+    const sent = server.requests.slice(from).filter((q) => q.path === '/v1/completions');
+    expect(sent.map((q) => q.promptTokens ?? 0).sort((a, b) => a - b)).toEqual([700, 1300]);
+    expect((await cellsOf(r.evalRun.id)).every((c) => c.score === 100)).toBe(true);
+  });
+
   it('a repeated start request returns the same run instead of starting a second', async () => {
     const input = { name: 'dup', endpointId, spec: spec([500], [0.5], 7), concurrency: 1, requestKey: 'click-1' };
     const [a, b] = await Promise.all([api().evals.start(input), api().evals.start(input)]);

@@ -169,6 +169,12 @@ export const evalStartInput = z.object({
   modelId: z.string().min(1).optional(),
   spec: niahSpecSchema,
   concurrency: z.number().int().min(1).max(256).default(4),
+  /**
+   * chat: messages to /v1/chat/completions (the server applies its chat template); completion-ids:
+   * the exact token ids of our templated prompt to /v1/completions, so the length the model sees
+   * is the length we built (vLLM accepts token-id prompts).
+   */
+  mode: z.enum(['chat', 'completion-ids']).default('chat'),
   /** A caller-chosen key: the same key never starts a second run. */
   requestKey: z.string().trim().min(1).max(200).optional(),
 });

@@ -12,6 +12,7 @@ export interface StartNiahEvalInput {
   spec: NiahSpec;
   /** Requests in flight at once against the endpoint. */
   concurrency: number;
+  mode?: 'chat' | 'completion-ids' | undefined;
   /** Same key, same job: a double-click or a retried script does not start a second run. */
   requestKey?: string | undefined;
   requestedBy: string;
@@ -49,7 +50,7 @@ export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
   if (spec.corpus && !['sotu-en', 'tang-zh'].includes(spec.corpus) && !(await repos.datasets.getByName(spec.corpus))) {
     throw badRequest(`spec.corpus: no shipped corpus or imported dataset is named ${spec.corpus}`, 'spec.corpus');
   }
-  const what = { kind: 'niah-eval', endpointId: endpoint.id, modelId: modelId ?? null, spec, concurrency: input.concurrency };
+  const what = { kind: 'niah-eval', endpointId: endpoint.id, modelId: modelId ?? null, spec, concurrency: input.concurrency, mode: input.mode ?? 'chat' };
   const idempotencyKey = `niah:${fingerprint(what)}:${input.requestKey ?? 'auto'}`;
 
   const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
@@ -60,7 +61,7 @@ export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
     created = await repos.db.$transaction(async (tx) => {
       const { job } = await repos.jobs.create({ kind: 'niah-eval', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey }, tx);
       const evalRun = await tx.evalRun.create({
-        data: { name: input.name, kind: 'niah', status: 'pending', endpointId: endpoint.id, modelId: modelId ?? null, jobId: job.id, config: { spec, concurrency: input.concurrency } as object, cellsTotal },
+        data: { name: input.name, kind: 'niah', status: 'pending', endpointId: endpoint.id, modelId: modelId ?? null, jobId: job.id, config: { spec, concurrency: input.concurrency, mode: input.mode ?? 'chat' } as object, cellsTotal },
       });
       return { job, evalRun };
     });

@@ -120,7 +120,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
     );
     await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? new Date(), finishedAt: null } });
 
-    const config = run.config as { spec: unknown; concurrency?: number };
+    const config = run.config as { spec: unknown; concurrency?: number; mode?: 'chat' | 'completion-ids' };
     const spec = resolveNiahSpec(config.spec as never);
     const keys = planNiahCells(spec);
     // Failed cells are redone; succeeded ones are skipped. One query of the keys, not of the results.
@@ -184,7 +184,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
       }
       const ctx = await contextFor(repos, spec);
       await runNiahCells(generateNiahCells(spec, ctx, { skip: done }), client, {
-        mode: 'chat',
+        mode: config.mode ?? 'chat',
         signal: ctl.signal,
         onResult: (r) => {
           // An aborted request (cancel) is not a result: it is neither stored nor scored.
