@@ -66,3 +66,28 @@ describe('ctxlab datasets import', () => {
     }
   });
 });
+
+describe('ctxlab evals start --wait', () => {
+  it('starts a sweep on a registered endpoint, follows it to the end, and lists its job', async () => {
+    const { startOpenAITestServer } = await import('@ctxlab/niah/testing');
+    const { startWorker, stopWorker } = await import('../../../tools/testing/worker');
+    const model = await startOpenAITestServer({ model: 'cli-model' });
+    const server = await startApiServer();
+    const worker = startWorker('');
+    try {
+      const env = { ...process.env, CTXLAB_URL: server.url };
+      await run(process.execPath, ['--import', 'tsx', main, 'health', '--wait'], { env });
+      const { createClient } = await import('@ctxlab/api/client');
+      await createClient(server.url).endpoints.create.mutate({ name: 'cli-ep', url: model.url, servedModelName: 'cli-model' });
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', main, 'evals', 'start', '--endpoint', 'cli-ep', '--lengths', '400,800', '--depths', '0,1', '--wait', '--json'], { env });
+      const job = JSON.parse(stdout);
+      expect(job.status).toBe('succeeded');
+      const ev = await run(process.execPath, ['--import', 'tsx', main, 'jobs', 'events', job.id], { env });
+      expect(ev.stdout).toMatch(/running→succeeded/);
+    } finally {
+      await stopWorker(worker);
+      await server.close();
+      await model.close();
+    }
+  }, 90_000);
+});

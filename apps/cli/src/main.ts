@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
+import { evalsCommand, jobsCommand } from './evals';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
 import { table } from './table';
@@ -35,6 +36,9 @@ const usage = `usage: ctxlab <command> [--json]
   models list [--search Q]
   recipes list
   models lineage <model-id>
+  evals start --endpoint NAME [grid flags as for niah run] [--mode chat|completion-ids] [--wait]
+  evals watch EVAL_ID | evals list
+  jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
 ${planUsage.replace(/^/gm, '  ')}
 ${niahUsage.replace(/^/gm, '  ')}`;
@@ -66,6 +70,14 @@ async function main() {
   }
   const limit = Number(values.limit);
   if (cmd === 'health') return health();
+  if (cmd === 'evals') {
+    const r = await evalsCommand(api, sub, arg, values);
+    return out(r.data, () => r.text);
+  }
+  if (cmd === 'jobs') {
+    const r = await jobsCommand(api, sub, arg);
+    return out(r.data, () => r.text);
+  }
   if (cmd === 'datasets' && sub === 'import' && arg) {
     // A folder of .txt files becomes a haystack corpus in the registry.
     const files = readdirSync(arg).filter((f) => f.endsWith('.txt')).sort();
