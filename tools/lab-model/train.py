@@ -1,0 +1,267 @@
+"""Train the ctxlab lab model on synthetic value retrieval (see data.py and README.md).
+
+Stage 1:  /usr/bin/python3 train.py --stage 1 --theta 10000 --seq-len 512 --steps 900 --out runs/stage1.pt
+Stage 2:  /usr/bin/python3 train.py --stage 2 --init runs/stage1.pt --seq-len 2048 --steps 150 --out runs/stage2.pt
+          (theta defaults to the dynamic-NTK rule of field-notes §2 applied to the init's theta)
+
+Loss = cross-entropy on the answer ("The special magic {city} number is: {n}." + EOS) + --lm-weight x cross-entropy on every other
+next-byte prediction of the sample (the haystack LM loss). Each step draws one prompt length from
+--lengths and fills the batch with --batch-tokens / length samples of that length.
+Writes OUT (checkpoint, rewritten every --ckpt-every steps and at the end) and OUT minus .pt plus
+.csv (the loss curve).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import data
+from eval_retrieval import grid
+from model import Config, LabModel, load_checkpoint, ntk_dynamic_theta, num_params, rope_tables
+
+
+def parse_lengths(spec: str):
+    """'512:0.5,128-512:0.5' -> [(lo, hi, weight)]"""
+    out = []
+    for part in spec.split(","):
+        rng, w = part.split(":")
+        lo, hi = (rng.split("-") + [rng])[:2] if "-" in rng else (rng, rng)
+        out.append((int(lo), int(hi), float(w)))
+    return out
+
+
+def draw_length(spec, rng):
+    w = np.array([s[2] for s in spec])
+    lo, hi, _ = spec[rng.choice(len(spec), p=w / w.sum())]
+    return lo if lo == hi else int(rng.integers(lo // 8, hi // 8 + 1)) * 8
+
+
+SYNTH_CHARSET = torch.tensor(list(b"abcdefghijklmnopqrstuvwxyz0123456789 .,:"))
+
+
+def synth_copy_batch(rng, batch, T):
+    """BOS + random characters in which one span (8-20 chars) appears twice; mask = bytes of the
+    second copy from its 3rd character on (predictable only by copying)."""
+    g = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    x = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, T), generator=g)]
+    x[:, 0] = 256
+    mask = torch.zeros(batch, T, dtype=torch.bool)
+    for b in range(batch):
+        ln = int(rng.integers(8, 21))
+        p1 = int(rng.integers(1, T - 2 * ln))
+        p2 = int(rng.integers(p1 + ln, T - ln + 1))
+        x[b, p2:p2 + ln] = x[b, p1:p1 + ln]
+        mask[b, p2 + 2:p2 + ln] = True
+    return x, mask
+
+
+@torch.no_grad()
+def init_prev_token_head(model, amp=7.0, pairs=4, const=0.1):
+    """Training aid (initialisation only; the architecture is unchanged): makes layer 0's query
+    head 0 a previous-token head from step 0. Every token embedding gets the same value `const`
+    in its last coordinate, so RMSNorm's output has a nearly content-independent component; the
+    head's query and key read only that coordinate and are set, on the `pairs` highest-frequency
+    rotary pairs, to q_f = amp and k_f = amp * e^{i w_f}, so that q.R(i-j)k = amp^2 * sum_f
+    cos(w_f (i-j-1)) peaks at j = i-1. Everything else (values, outputs, later layers) is learned.
+    The induction circuit that retrieval needs (match the previous token, copy the next) then only
+    has to learn its second half."""
+    c = model.c
+    model.embed_tokens.weight[:, -1] = const
+    att = model.layers[0].self_attn
+    D, half = c.head_dim, c.head_dim // 2
+    w = 1.0 / (10000.0 ** (torch.arange(0, D, 2, dtype=torch.float64) / D))  # frequencies of the stage-1 theta
+    att.q_proj.weight[0:D].zero_()
+    att.k_proj.weight[0:D].zero_()
+    for f in range(pairs):
+        att.q_proj.weight[f, -1] = amp
+        att.k_proj.weight[f, -1] = amp * float(torch.cos(w[f]))
+        att.k_proj.weight[half + f, -1] = amp * float(torch.sin(w[f]))
+
+
+def save(path, model, opt, step, args, theta, extra):
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": model.c.to_dict(),
+                "theta": theta, "args": vars(args), **extra}, tmp)
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stage", type=int, choices=[1, 2], required=True)
+    ap.add_argument("--theta", type=float, default=None, help="RoPE theta; stage 1 default 10000; stage 2 default: dynamic NTK from the init's theta")
+    ap.add_argument("--seq-len", type=int, required=True, help="prompt length in bytes (the answer's 8 tokens follow)")
+    ap.add_argument("--lengths", default=None, help="length mixture, e.g. '512:0.5,128-512:0.5' (default depends on stage)")
+    ap.add_argument("--steps", type=int, required=True)
+    ap.add_argument("--init", default=None, help="checkpoint to initialise from (stage 2)")
+    ap.add_argument("--resume", action="store_true", help="continue OUT (model, optimiser, step) if it exists")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch-tokens", type=int, default=4096)
+    ap.add_argument("--lr", type=float, default=None, help="peak lr (stage 1: 3e-3, stage 2: 1e-3)")
+    ap.add_argument("--warmup", type=int, default=None)
+    ap.add_argument("--lm-weight", type=float, default=0.1)
+    ap.add_argument("--copy-spans", type=int, default=0, help="training aid: random strings written twice into each haystack (see data.py)")
+    ap.add_argument("--copy-until", type=int, default=10**9, help="use --copy-spans only up to this step")
+    ap.add_argument("--copy-weight", type=float, default=1.0, help="loss weight of the copied bytes")
+    ap.add_argument("--synth-copy", type=int, default=0, help="training aid: add a synthetic copy batch (random strings, one span repeated) to each of the first N steps")
+    ap.add_argument("--prev-token-init", action="store_true", help="training aid: initialise layer 0 head 0 as a previous-token head (see init_prev_token_head)")
+    ap.add_argument("--synth-only", type=int, default=0, help="the first N steps train on the synthetic copy batch only")
+    ap.add_argument("--synth-len", type=int, default=64)
+    ap.add_argument("--synth-batch", type=int, default=32)
+    ap.add_argument("--alpha", type=float, default=4.0, help="dynamic-NTK alpha for the stage-2 theta")
+    ap.add_argument("--base-len", type=int, default=512, help="L0 for the stage-2 theta")
+    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--eval-n", type=int, default=8, help="quick eval: samples per depth (5 depths) at --seq-len")
+    ap.add_argument("--ckpt-every", type=int, default=50)
+    ap.add_argument("--stop-acc", type=float, default=None, help="stop early once the quick eval reaches this twice in a row")
+    ap.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this much wall time")
+    # architecture (stage 1 only; stage 2 takes the init's)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--head-dim", type=int, default=32)
+    ap.add_argument("--intermediate", type=int, default=384)
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    dev = torch.device(a.device)
+    extra = {"stage": a.stage}
+
+    if a.init:
+        model, ck = load_checkpoint(a.init)
+        init_theta = ck["theta"]
+        extra["init"] = a.init
+        extra["init_theta"] = init_theta
+    else:
+        model = LabModel(Config(hidden_size=a.hidden, num_layers=a.layers, num_heads=a.heads, num_kv_heads=a.kv_heads,
+                                head_dim=a.head_dim, intermediate_size=a.intermediate))
+        init_theta = None
+        if a.prev_token_init:
+            init_prev_token_head(model)
+    if a.theta is not None:
+        theta = a.theta
+    elif a.stage == 2:
+        if init_theta is None:
+            raise SystemExit("stage 2 needs --init (or an explicit --theta)")
+        theta = ntk_dynamic_theta(init_theta, a.alpha, a.seq_len, a.base_len, model.c.head_dim)
+        print(f"dynamic-NTK theta: {init_theta} * (({a.alpha}*{a.seq_len}/{a.base_len}) - ({a.alpha}-1))^({model.c.head_dim}/({model.c.head_dim}-2)) "
+              f"= {init_theta * ((a.alpha * a.seq_len / a.base_len) - (a.alpha - 1)) ** (model.c.head_dim / (model.c.head_dim - 2))!r} -> truncated {theta}")
+    else:
+        theta = 10000.0
+    theta = float(theta)
+    lengths = parse_lengths(a.lengths or (f"{a.seq_len}:0.5,128-{a.seq_len}:0.5" if a.stage == 1 else f"{a.seq_len}:0.6,512:0.2,512-{a.seq_len}:0.2"))
+    lr_peak = a.lr or (3e-3 if a.stage == 1 else 1e-3)
+    warmup = a.warmup if a.warmup is not None else (50 if a.stage == 1 else 20)
+    model.to(dev)
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=lr_peak, betas=(0.9, 0.95))
+    step0 = 0
+    csv_path = os.path.splitext(a.out)[0] + ".csv"
+    if a.resume and os.path.exists(a.out):
+        ck = torch.load(a.out, map_location=dev)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step0 = ck["step"]
+        extra = {k: ck[k] for k in ("stage", "init", "init_theta", "wall_seconds") if k in ck}
+        print(f"resumed {a.out} at step {step0}")
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    new_csv = not (a.resume and os.path.exists(csv_path) and step0 > 0)
+    fcsv = open(csv_path, "w" if new_csv else "a", newline="")
+    w = csv.writer(fcsv)
+    if new_csv:
+        w.writerow(["step", "seq_len", "batch", "loss_answer", "loss_lm", "loss_copy", "lr", "elapsed_s", "quick_eval_acc"])
+
+    train_corpus = data.Corpus("train")
+    eval_corpus = data.Corpus("eval")
+    print(f"stage {a.stage} theta {theta} params {num_params(model)} config {model.c.to_dict()} lengths {lengths} lr {lr_peak} "
+          f"train corpus {len(train_corpus)} bytes, eval corpus {len(eval_corpus)} bytes", flush=True)
+
+    t0 = time.time() - extra.get("wall_seconds", 0.0)
+    good = 0
+    cos_cache = {}
+    ema = None
+    step = step0
+    for step in range(step0 + 1, a.steps + 1):
+        rng = np.random.default_rng([a.seed, a.stage, step])
+        L = draw_length(lengths, rng)
+        B = max(1, a.batch_tokens // L)
+        ids, _, _ = data.make_batch(train_corpus, L, B, rng, copy_spans=a.copy_spans if step <= a.copy_until else 0)
+        copy_mask = torch.from_numpy(data.make_batch.last_copy_mask).to(dev)
+        P = L
+        ids = torch.from_numpy(ids).to(dev)
+        x, y = ids[:, :-1], ids[:, 1:]
+        T = x.shape[1]
+        if T not in cos_cache:
+            c_, s_ = rope_tables(range(T), theta, model.c.head_dim)
+            cos_cache[T] = (c_.to(dev), s_.to(dev))
+        cos, sin = cos_cache[T]
+        lr = lr_peak * min(1.0, step / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / a.steps))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        if step > a.synth_only:
+            logits, _ = model(x, cos, sin)
+            # predictions from index P-1 on are the answer sentence and EOS (PAD targets ignored)
+            loss_ans = F.cross_entropy(logits[:, P - 1:].reshape(-1, logits.shape[-1]), y[:, P - 1:].reshape(-1), ignore_index=data.PAD)
+            nll = F.cross_entropy(logits[:, :P - 1].reshape(-1, logits.shape[-1]), y[:, :P - 1].reshape(-1), reduction="none").view(B, P - 1)
+            cm = copy_mask[:, 1:P]  # target index t+1 is a copy byte
+            loss_lm = nll[~cm].mean()
+            loss_copy = nll[cm].mean() if bool(cm.any()) else torch.zeros((), device=dev)
+            loss = loss_ans + a.lm_weight * loss_lm + a.copy_weight * loss_copy
+        else:
+            loss = loss_ans = loss_lm = torch.zeros((), device=dev)
+        if step <= a.synth_copy:
+            sx, smask = synth_copy_batch(rng, a.synth_batch, a.synth_len)
+            sx, smask = sx.to(dev), smask.to(dev)
+            T2 = a.synth_len - 1
+            if ("s", T2) not in cos_cache:
+                c_, s_ = rope_tables(range(T2), theta, model.c.head_dim)
+                cos_cache[("s", T2)] = (c_.to(dev), s_.to(dev))
+            slog, _ = model(sx[:, :-1], *cos_cache[("s", T2)])
+            snll = F.cross_entropy(slog.transpose(1, 2), sx[:, 1:], reduction="none")
+            loss_copy = snll[smask[:, 1:]].mean()
+            loss = loss + a.copy_weight * loss_copy
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        la, ll, lc = loss_ans.item(), loss_lm.item(), loss_copy.item()
+        ema = (la, ll) if ema is None else (0.95 * ema[0] + 0.05 * la, 0.95 * ema[1] + 0.05 * ll)
+        elapsed = time.time() - t0
+        acc = ""
+        if a.eval_every and (step % a.eval_every == 0 or step == a.steps):
+            r = grid(model, theta, [a.seq_len], [0, 0.25, 0.5, 0.75, 1.0], a.eval_n, seed=999, device=dev, corpus=eval_corpus, decode=False)
+            acc = r["by_length"][str(a.seq_len)]
+            good = good + 1 if (a.stop_acc is not None and acc >= a.stop_acc) else 0
+        w.writerow([step, L, B, f"{la:.4f}", f"{ll:.4f}", f"{lc:.4f}", f"{lr:.6g}", f"{elapsed:.1f}", acc if acc == "" else f"{acc:.3f}"])
+        if step % 10 == 0 or acc != "":
+            fcsv.flush()
+            print(f"step {step}/{a.steps} len {L} bs {B} loss_ans {la:.4f} (ema {ema[0]:.4f}) loss_lm {ll:.4f} (ema {ema[1]:.4f}) loss_copy {lc:.3f} lr {lr:.2e} "
+                  f"{elapsed:.0f}s" + (f" quick_eval@{a.seq_len} {acc:.3f}" if acc != "" else ""), flush=True)
+        stop = (a.stop_acc is not None and good >= 2) or (a.max_minutes is not None and elapsed > a.max_minutes * 60)
+        if step % a.ckpt_every == 0 or step == a.steps or stop:
+            extra["wall_seconds"] = elapsed
+            save(a.out, model, opt, step, a, theta, extra)
+        if stop:
+            print(f"stopping at step {step}: " + ("quick eval target reached" if good >= 2 else "time limit"), flush=True)
+            break
+    extra["wall_seconds"] = time.time() - t0
+    save(a.out, model, opt, step, a, theta, extra)
+    fcsv.close()
+    print(f"done: {step} steps, {extra['wall_seconds']:.0f} s wall, saved {a.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
