@@ -84,6 +84,42 @@ export const seedModels: SeedModel[] = [
   })),
 ];
 
+/** The lab models ctxlab trains itself (libs/inference/models, tools/lab-model): tiny byte-level Llamas. */
+const lab = {
+  architecture: 'llama',
+  numLayers: 4,
+  hiddenSize: 128,
+  numAttentionHeads: 4,
+  numKeyValueHeads: 2,
+  headDim: 32,
+  intermediateSize: 384,
+  vocabSize: 259,
+  ropeScaling: null,
+  tieWordEmbeddings: true,
+  tokenizer: 'byte',
+  dtype: 'fp32',
+} as const;
+seedModels.push(
+  {
+    name: 'lab-stage1',
+    family: 'ctxlab-lab',
+    origin: 'base',
+    sourceUri: 'file://libs/inference/models/lab-stage1.onnx',
+    description: 'ctxlab lab model, stage 1: trained at 512 bytes with RoPE base 10,000. See libs/inference/models/MODEL_CARD.md.',
+    tags: ['lab', 'onnx'],
+    config: { ...lab, ropeTheta: 10_000, maxPositionEmbeddings: 512 },
+  },
+  {
+    name: 'lab-stage2',
+    family: 'ctxlab-lab',
+    origin: 'derived',
+    sourceUri: 'file://libs/inference/models/lab-stage2.onnx',
+    description: 'ctxlab lab model, stage 2: RoPE base raised by dynamic NTK (α = 4) to 154,243 and trained at 2,048 bytes from stage 1.',
+    tags: ['lab', 'onnx'],
+    config: { ...lab, ropeTheta: 154_243, maxPositionEmbeddings: 2048 },
+  },
+);
+
 export const seedLineage: { parent: string; child: string; kind: LineageKind; note?: string }[] = [
   { parent: 'Meta-Llama-3-70B-Instruct', child: 'Llama-3-70B-Instruct-Gradient-65k', kind: 'context-extension', note: 'Gradient stage 1 (65K)' },
   { parent: 'Llama-3-70B-Instruct-Gradient-65k', child: 'Llama-3-70B-Instruct-Gradient-262k', kind: 'context-extension', note: 'Gradient stage 2 (262K)' },
@@ -91,6 +127,7 @@ export const seedLineage: { parent: string; child: string; kind: LineageKind; no
   { parent: 'Llama-3-70B-Instruct-Gradient-524k', child: 'Llama-3-70B-Instruct-Gradient-1048k', kind: 'context-extension', note: 'Gradient stage 4 (1048K)' },
   { parent: 'Meta-Llama-3-8B-Instruct', child: 'llama3-8B-360Zhinao-360k-Instruct', kind: 'context-extension', note: 'RoPE base 500K → 500M, EasyContext' },
   { parent: 'Meta-Llama-3-8B-Instruct', child: 'Llama-3-8B-Instruct-80K-QLoRA', kind: 'context-extension', note: 'QLoRA, RoPE base 500K → 200M' },
+  { parent: 'lab-stage1', child: 'lab-stage2', kind: 'context-extension', note: 'θ 10,000 → 154,243 (dynamic NTK, α = 4), 512 → 2,048 bytes' },
 ];
 
 type SeedAdapter = Omit<AdapterCreateInput, 'baseModelId' | 'sourceModelId' | 'tags' | 'dtype'> & { base: string; source: string; tags: string[] };

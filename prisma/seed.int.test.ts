@@ -24,8 +24,8 @@ describe('seed', () => {
     await seed(repos.db);
     const twice = await snapshot();
     expect(twice).toEqual(once);
-    expect(once.models).toHaveLength(8);
-    expect(once.edges).toHaveLength(6);
+    expect(once.models).toHaveLength(10);
+    expect(once.edges).toHaveLength(7);
     expect(once.adapters).toHaveLength(2);
     expect(once.recipes).toHaveLength(3);
   });

@@ -16,6 +16,7 @@ const cmd = process.argv[2] ?? 'start';
 const rest = process.argv.slice(3);
 const cfg = serviceConfig();
 const portalPort = Number(process.env.PORT ?? 3000);
+const modelPort = Number(process.env.MODEL_SERVER_PORT ?? 8765);
 const children: ChildProcess[] = [];
 let stopServices: () => void = () => undefined;
 
@@ -125,10 +126,16 @@ async function start() {
   if (await portOpen(portalPort)) throw new Error(`port ${portalPort} is taken: stop what runs there or set PORT`);
   startLongRunning('portal', 'npx', ['next', 'start', 'apps/portal', '-p', String(portalPort)], { ...appEnv(cfg.databaseUrl), PORT: String(portalPort) });
   startLongRunning('worker', process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], appEnv(cfg.databaseUrl));
+  if (await portOpen(modelPort)) throw new Error(`port ${modelPort} is taken: stop what runs there or set MODEL_SERVER_PORT`);
+  startLongRunning('model-server', process.execPath, ['--import', 'tsx', 'apps/model-server/src/main.ts'], { MODEL_SERVER_PORT: String(modelPort) });
   for (let i = 0; i < 150 && !(await portOpen(portalPort)); i++) await new Promise((r) => setTimeout(r, 200));
-  await run(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', 'health', '--wait'], { CTXLAB_URL: `http://localhost:${portalPort}`, ...appEnv(cfg.databaseUrl) }, { name: 'main job' });
-  log(`ready: portal http://localhost:${portalPort}  ·  PostgreSQL ${cfg.databaseUrl}  ·  Redis ${cfg.redisUrl}`);
-  log('Ctrl-C stops the portal, the worker and the servers this started');
+  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], { CTXLAB_URL: `http://localhost:${portalPort}` }, { name: 'main job' });
+  await cli(['health', '--wait']);
+  for (let i = 0; i < 150 && !(await portOpen(modelPort)); i++) await new Promise((r) => setTimeout(r, 200));
+  log('main job: NIAH value retrieval of both lab model stages, up to 4× the base length');
+  await cli(['lab', 'run', '--model-url', `http://127.0.0.1:${modelPort}/v1`]);
+  log(`ready: portal http://localhost:${portalPort}  ·  lab models http://127.0.0.1:${modelPort}/v1  ·  PostgreSQL ${cfg.databaseUrl}  ·  Redis ${cfg.redisUrl}`);
+  log('Ctrl-C stops the portal, the worker, the model server and the servers this started');
   await new Promise(() => undefined);
 }
 

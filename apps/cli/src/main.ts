@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
 import { evalsCommand, jobsCommand } from './evals';
+import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
 import { table } from './table';
@@ -25,7 +26,7 @@ const { positionals, values } = parseArgs({
     rank: { type: 'string' }, targets: { type: 'string' },
     endpoint: { type: 'string' }, out: { type: 'string' }, variant: { type: 'string' }, tokenizer: { type: 'string' }, preset: { type: 'string' },
     lengths: { type: 'string' }, depths: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
-    mode: { type: 'string' }, name: { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
+    mode: { type: 'string' }, name: { type: 'string' }, 'model-url': { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
     limit: { type: 'string', default: '50' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -38,6 +39,7 @@ const usage = `usage: ctxlab <command> [--json]
   models lineage <model-id>
   evals start --endpoint NAME [grid flags as for niah run] [--mode chat|completion-ids] [--wait]
   evals watch EVAL_ID | evals list
+  lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
 ${planUsage.replace(/^/gm, '  ')}
@@ -70,6 +72,11 @@ async function main() {
   }
   const limit = Number(values.limit);
   if (cmd === 'health') return health();
+  if (cmd === 'lab' && sub === 'run') {
+    const url = (values['model-url'] as string | undefined) ?? 'http://127.0.0.1:8765/v1';
+    const r = await labRun(api, url, env.CTXLAB_URL);
+    return out(r.data, () => r.text);
+  }
   if (cmd === 'evals') {
     const r = await evalsCommand(api, sub, arg, values);
     return out(r.data, () => r.text);

@@ -1,0 +1,52 @@
+/**
+ * `ctxlab lab run --model-url URL`: the main job `npm start` ends with. Registers the local lab
+ * model server as an endpoint per stage and sweeps NIAH value retrieval over both stages up to 4×
+ * the base model's trained length, so a newcomer sees the two heatmaps side by side.
+ */
+import type { createClient } from '@ctxlab/api/client';
+import { watchJob } from './evals';
+
+type Api = ReturnType<typeof createClient>;
+
+const STAGES = [
+  { model: 'lab-stage1', endpoint: 'lab-stage1-local' },
+  { model: 'lab-stage2', endpoint: 'lab-stage2-local' },
+];
+
+export async function labRun(api: Api, modelUrl: string, portalUrl: string): Promise<{ data: unknown; text: string }> {
+  const runs = [];
+  for (const s of STAGES) {
+    const model = (await api.models.list.query({ search: s.model, limit: 5 })).items.find((m) => m.name === s.model);
+    if (!model) throw new Error(`model ${s.model} is not in the registry: run the seed first`);
+    const existing = (await api.endpoints.list.query({ search: s.endpoint, limit: 5 })).items.find((e) => e.name === s.endpoint);
+    const endpoint = existing
+      ? await api.endpoints.update.mutate({ id: existing.id, patch: { url: modelUrl, modelId: model.id } })
+      : await api.endpoints.create.mutate({ name: s.endpoint, url: modelUrl, servedModelName: s.model, modelId: model.id, kind: 'local', maxModelLen: 8192 });
+    const base = 512; // stage 1's trained length; the sweep goes to 4× it
+    const r = await api.evals.start.mutate({
+      name: `NIAH ${s.model} (lab, up to 4× ${base})`,
+      endpointId: endpoint.id,
+      modelId: model.id,
+      concurrency: 2,
+      mode: 'completion-ids',
+      requestKey: 'npm-start-lab',
+      spec: {
+        variant: 'value',
+        tokenizer: 'byte',
+        seed: 0,
+        grid: { lengths: { kind: 'list', values: [256, 512, 1024, 1536, 2048] }, depths: { kind: 'linspace', min: 0, max: 1, count: 5, curve: 'linear' }, samples: 1 },
+        options: { layout: 'single', digits: 7, maxTokens: 48, maxWalkTokens: 256, haystackStart: 'random', verify: false, temperature: 0 },
+      },
+    });
+    runs.push({ stage: s.model, evalRunId: r.evalRun.id, jobId: r.job.id });
+  }
+  const results = [];
+  for (const run of runs) {
+    process.stderr.write(`NIAH ${run.stage}\n`);
+    const job = await watchJob(api, run.jobId);
+    const heat = await api.evals.heatmap.query({ id: run.evalRunId });
+    results.push({ ...run, status: job.status, average: heat.average });
+  }
+  const lines = results.map((r) => `${r.stage}: ${r.status}, average score ${r.average === null ? '—' : r.average.toFixed(1)} · ${portalUrl}/evals/${r.evalRunId}`);
+  return { data: results, text: lines.join('\n') };
+}

@@ -1,0 +1,133 @@
+/**
+ * A local OpenAI-compatible server for the lab models (`/v1/models`, `/v1/chat/completions`,
+ * `/v1/completions` with text or token-id prompts, `/health`), speaking vLLM's error format, so the
+ * whole pipeline — endpoints, NIAH sweeps, the portal — runs on a laptop against a real model.
+ */
+import { getTokenizer, type ChatMessage } from '@ctxlab/tokenizers';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadCard, type LabModelCard } from './card';
+import { generate, releaseSessions, session } from './engine';
+
+export interface ServedModel {
+  /** The name clients send as `model`. */
+  id: string;
+  file: string;
+  theta: number;
+  /** Longest prompt + completion accepted (vLLM's --max-model-len). */
+  maxModelLen: number;
+}
+
+export interface LabServerOptions {
+  port?: number;
+  host?: string;
+  threads?: number;
+  cardPath?: string;
+  /** Defaults: one model per stage, named lab-stage1, lab-stage2, … */
+  models?: ServedModel[];
+}
+
+const chatBody = z.object({
+  model: z.string(),
+  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
+  max_tokens: z.number().int().min(1).max(4096).default(64),
+  temperature: z.number().min(0).max(2).optional(),
+  stop: z.union([z.string(), z.array(z.string())]).optional(),
+});
+const completionBody = z.object({
+  model: z.string(),
+  prompt: z.union([z.string(), z.array(z.number().int().min(0))]),
+  max_tokens: z.number().int().min(1).max(4096).default(64),
+  temperature: z.number().min(0).max(2).optional(),
+  stop: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
+export function defaultModels(card: LabModelCard & { dir: string }, maxModelLen = 8192): ServedModel[] {
+  return card.stages.map((s) => ({ id: `lab-stage${s.stage}`, file: join(card.dir, s.file), theta: s.ropeTheta, maxModelLen }));
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+const error = (res: ServerResponse, status: number, message: string, type = 'BadRequestError') =>
+  send(res, status, { object: 'error', message, type, param: null, code: status });
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 64 * 2 ** 20) throw new Error('request body larger than 64 MiB');
+    chunks.push(c as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+export async function startLabServer(opts: LabServerOptions = {}) {
+  const card = loadCard(opts.cardPath);
+  const models = opts.models ?? defaultModels(card);
+  const threads = opts.threads ?? 1;
+  const tok = getTokenizer('byte');
+  const byId = new Map(models.map((m) => [m.id, m]));
+  // Create sessions up front, so the first request is not slow and a broken file fails the start.
+  await Promise.all(models.map((m) => session(m.file, threads)));
+
+  const complete = async (res: ServerResponse, modelId: string, ids: number[], maxTokens: number, chat: boolean) => {
+    const m = byId.get(modelId);
+    if (!m) return error(res, 404, `The model \`${modelId}\` does not exist.`, 'NotFoundError');
+    if (ids.length + maxTokens > m.maxModelLen) {
+      return error(res, 400, `This model's maximum context length is ${m.maxModelLen} tokens. However, you requested ${ids.length + maxTokens} tokens (${ids.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`);
+    }
+    const g = await generate(await session(m.file, threads), card, ids, { theta: m.theta, maxNewTokens: maxTokens, stopAtNewline: !chat });
+    const text = tok.decode(g.ids);
+    const usage = { prompt_tokens: g.promptTokens, completion_tokens: g.ids.length, total_tokens: g.promptTokens + g.ids.length };
+    const created = Math.floor(Date.now() / 1000);
+    if (chat) {
+      send(res, 200, { id: `chatcmpl-${created}`, object: 'chat.completion', created, model: m.id, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: g.finishReason }], usage });
+    } else {
+      send(res, 200, { id: `cmpl-${created}`, object: 'text_completion', created, model: m.id, choices: [{ index: 0, text, finish_reason: g.finishReason }], usage });
+    }
+  };
+
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method === 'GET' && path === '/health') return void res.writeHead(200).end();
+      if (req.method === 'GET' && path === '/v1/models') {
+        return send(res, 200, { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', owned_by: 'ctxlab', max_model_len: m.maxModelLen })) });
+      }
+      if (req.method === 'POST' && path === '/v1/chat/completions') {
+        const b = chatBody.safeParse(await readJson(req));
+        if (!b.success) return error(res, 400, b.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        const ids = tok.encodeChat(b.data.messages as ChatMessage[], { addGenerationPrompt: true });
+        return await complete(res, b.data.model, ids, b.data.max_tokens, true);
+      }
+      if (req.method === 'POST' && path === '/v1/completions') {
+        const b = completionBody.safeParse(await readJson(req));
+        if (!b.success) return error(res, 400, b.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        const ids = typeof b.data.prompt === 'string' ? tok.encode(b.data.prompt) : b.data.prompt;
+        if (ids.some((x) => x >= card.vocabSize)) return error(res, 400, `prompt: token ids must be below the vocabulary size ${card.vocabSize}`);
+        return await complete(res, b.data.model, ids, b.data.max_tokens, false);
+      }
+      return error(res, 404, `no route ${req.method} ${path}`, 'NotFoundError');
+    } catch (e) {
+      if (e instanceof SyntaxError) return error(res, 400, `the request body is not valid JSON: ${e.message}`);
+      return error(res, 500, (e as Error).message, 'InternalServerError');
+    }
+  });
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    models,
+    card,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await releaseSessions();
+    },
+  };
+}
