@@ -1,5 +1,11 @@
+import { createClient } from '@ctxlab/api/client';
+import { startOpenAITestServer } from '@ctxlab/niah/testing';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolve } from 'node:path';
+import { startWorker, stopWorker } from '../../../tools/testing/worker';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../../prisma/seed';
@@ -49,9 +55,6 @@ describe('ctxlab CLI against the API over HTTP', () => {
 
 describe('ctxlab datasets import', () => {
   it('imports a folder of .txt files through the API', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'essays-'));
     writeFileSync(join(dir, 'a.txt'), 'The first essay. It has sentences.');
     writeFileSync(join(dir, 'b.txt'), 'The second essay. It has more sentences.');
@@ -69,15 +72,12 @@ describe('ctxlab datasets import', () => {
 
 describe('ctxlab evals start --wait', () => {
   it('starts a sweep on a registered endpoint, follows it to the end, and lists its job', async () => {
-    const { startOpenAITestServer } = await import('@ctxlab/niah/testing');
-    const { startWorker, stopWorker } = await import('../../../tools/testing/worker');
     const model = await startOpenAITestServer({ model: 'cli-model' });
     const server = await startApiServer();
     const worker = startWorker('');
     try {
       const env = { ...process.env, CTXLAB_URL: server.url };
       await run(process.execPath, ['--import', 'tsx', main, 'health', '--wait'], { env });
-      const { createClient } = await import('@ctxlab/api/client');
       await createClient(server.url).endpoints.create.mutate({ name: 'cli-ep', url: model.url, servedModelName: 'cli-model' });
       const { stdout } = await run(process.execPath, ['--import', 'tsx', main, 'evals', 'start', '--endpoint', 'cli-ep', '--lengths', '400,800', '--depths', '0,1', '--wait', '--json'], { env });
       const job = JSON.parse(stdout);
