@@ -35,7 +35,8 @@ function run(command: string, args: string[], env: Record<string, string | undef
 }
 
 function startLongRunning(name: string, command: string, args: string[], env: Record<string, string | undefined>) {
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // Its own process group, so stopping it also stops whatever it spawned (next start forks a server).
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
   const prefix = `\x1b[35m${name}\x1b[0m `;
   for (const s of [child.stdout, child.stderr]) {
     let buf = '';
@@ -60,12 +61,19 @@ let shuttingDown = false;
 async function shutdown(code: number) {
   if (shuttingDown) return;
   shuttingDown = true;
-  for (const c of children) c.kill('SIGTERM');
-  const deadline = Date.now() + 10_000;
+  const signalGroup = (c: ChildProcess, sig: NodeJS.Signals) => {
+    try {
+      if (c.pid) process.kill(-c.pid, sig);
+    } catch {
+      c.kill(sig); // not a group leader (a foreground step): signal the process itself
+    }
+  };
+  for (const c of children) signalGroup(c, 'SIGTERM');
+  const deadline = Date.now() + 12_000;
   while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) signalGroup(c, 'SIGKILL');
   await closeAllDbs().catch(() => undefined);
   stopServices();
   process.exit(code);
@@ -124,7 +132,7 @@ async function start() {
   await prepareDatabase(cfg.databaseUrl, true);
   await buildPortal();
   if (await portOpen(portalPort)) throw new Error(`port ${portalPort} is taken: stop what runs there or set PORT`);
-  startLongRunning('portal', 'npx', ['next', 'start', 'apps/portal', '-p', String(portalPort)], { ...appEnv(cfg.databaseUrl), PORT: String(portalPort) });
+  startLongRunning('portal', process.execPath, [join(root, 'node_modules/next/dist/bin/next'), 'start', 'apps/portal', '-p', String(portalPort)], { ...appEnv(cfg.databaseUrl), PORT: String(portalPort) });
   startLongRunning('worker', process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], appEnv(cfg.databaseUrl));
   if (await portOpen(modelPort)) throw new Error(`port ${modelPort} is taken: stop what runs there or set MODEL_SERVER_PORT`);
   startLongRunning('model-server', process.execPath, ['--import', 'tsx', 'apps/model-server/src/main.ts'], { MODEL_SERVER_PORT: String(modelPort) });
