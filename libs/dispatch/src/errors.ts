@@ -1,0 +1,46 @@
+/**
+ * Errors the dispatch core throws. `code` is for machines (libs/api maps it to a transport status),
+ * `message` is for the person who can fix the input, `field` names the spec field when there is one.
+ */
+export type DispatchErrorCode =
+  /** The job spec is inconsistent or the tool cannot express it. */
+  | 'INVALID_SPEC'
+  /** vLLM would refuse to start: one max-model-len sequence does not fit the KV cache. */
+  | 'WONT_FIT'
+  /** The target tool or executor cannot do what the spec asks. */
+  | 'UNSUPPORTED'
+  /** An artifact URI the command needs cannot be turned into something the tool can open. */
+  | 'UNRESOLVED_URI'
+  | 'ARTIFACT_NOT_FOUND'
+  /** A file:// URI outside the local store's root, or a path that escapes the job directory. */
+  | 'OUTSIDE_ROOT'
+  /** No artifact store is configured for the URI's scheme. */
+  | 'NO_STORE'
+  /** The process could not be started. */
+  | 'SPAWN_FAILED'
+  /** A serve job did not answer its health check in time, or ended before it did. */
+  | 'NOT_READY'
+  /** Kubernetes rejected a manifest (HTTP 422); `field` is the first field it named. */
+  | 'KUBE_INVALID'
+  /** An object with the job's name exists but belongs to another ctxlab job. */
+  | 'KUBE_CONFLICT'
+  | 'KUBE_NOT_FOUND'
+  /** 401/403 from the API server. */
+  | 'KUBE_FORBIDDEN'
+  /** The API server could not be reached or kept failing. */
+  | 'KUBE_UNAVAILABLE'
+  /** The executor was closed while a handle was following the job (which goes on running on the cluster). */
+  | 'DETACHED';
+
+export class DispatchError extends Error {
+  override readonly name = 'DispatchError';
+  constructor(
+    readonly code: DispatchErrorCode,
+    message: string,
+    /** The spec field (dotted path) or manifest field the message is about. */
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,234 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DispatchError } from '../errors';
+import type { RenderedJob } from '../render/types';
+import { LineSplitter } from './lines';
+import { LocalExecutor } from './local';
+import type { JobHandle, LogLine } from './types';
+
+const root = mkdtempSync(join(tmpdir(), 'ctxlab-local-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const executor = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH, BASE: 'base' }, killGraceMs: 400 });
+let n = 0;
+const id = () => `job-${++n}`;
+
+function nodeJob(script: string, extra: Partial<RenderedJob> = {}): RenderedJob {
+  const argv = [process.execPath, '-e', script];
+  return {
+    kind: 'train',
+    argv,
+    env: {},
+    files: [],
+    steps: [argv],
+    resources: { gpus: 0, gpuType: null, nodes: 1, gpusPerNode: 0 },
+    outputs: [],
+    tool: { name: 'node' },
+    ...extra,
+  };
+}
+
+/** A live process: exists and is not a zombie (PID 1 here may never reap re-parented children). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+async function collect(h: JobHandle): Promise<LogLine[]> {
+  const out: LogLine[] = [];
+  for await (const l of h.logs()) out.push(l);
+  return out;
+}
+
+/** Reads the log until a line matches, returning the match. */
+async function waitForLine(h: JobHandle, re: RegExp): Promise<RegExpMatchArray> {
+  for await (const l of h.logs()) {
+    const m = l.text.match(re);
+    if (m) return m;
+  }
+  throw new Error(`log ended without ${re}`);
+}
+
+async function rejects(p: Promise<unknown>): Promise<DispatchError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DispatchError) return e;
+    throw e;
+  }
+  throw new Error('expected a DispatchError');
+}
+
+describe('line splitting', () => {
+  it('splits on \\n, \\r\\n and \\r, keeps split UTF-8 characters whole, flushes the last line', () => {
+    const s = new LineSplitter();
+    const bytes = Buffer.from('a\r\nb\rc\né');
+    expect([...s.push(bytes.subarray(0, bytes.length - 1)), ...s.push(bytes.subarray(bytes.length - 1)), ...s.end()]).toEqual(['a', 'b', 'c', 'é']);
+    const t = new LineSplitter();
+    expect([...t.push('x\r'), ...t.push('\ny\n'), ...t.end()]).toEqual(['x', 'y']);
+  });
+});
+
+describe('local executor', () => {
+  it('runs a process in the job directory with the rendered files and env, streaming stdout and stderr by line', async () => {
+    const jobId = id();
+    const h = await executor.start(
+      jobId,
+      nodeJob(
+        `const fs = require('fs');
+         console.log('cfg=' + fs.readFileSync('conf/a.yaml', 'utf8').trim());
+         console.error('warn: ' + process.env.BASE + ' ' + process.env.EXTRA);
+         process.stdout.write('partial');`,
+        { files: [{ path: 'conf/a.yaml', content: 'x: 1\n' }], env: { EXTRA: 'extra' } },
+      ),
+    );
+    expect(h.jobId).toBe(jobId);
+    const lines = await collect(h);
+    expect(lines.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['cfg=x: 1', 'partial']);
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['warn: base extra']);
+    expect(await h.wait()).toEqual({ exitCode: 0, signal: null, reason: 'succeeded' });
+    expect(await h.status()).toEqual({ phase: 'succeeded', exitCode: 0 });
+    expect(readFileSync(join(executor.workDir(jobId), 'conf/a.yaml'), 'utf8')).toBe('x: 1\n');
+    // A late reader still gets everything.
+    expect((await collect(h)).map((l) => l.text)).toEqual(lines.map((l) => l.text));
+  });
+
+  it('maps a non-zero exit to failed', async () => {
+    const h = await executor.start(id(), nodeJob(`console.log('boom'); process.exit(3)`));
+    expect(await h.wait()).toEqual({ exitCode: 3, signal: null, reason: 'failed', message: 'exited with status 3' });
+    expect((await h.status()).phase).toBe('failed');
+  });
+
+  it('the same job id attaches to the running job instead of starting it twice', async () => {
+    const jobId = id();
+    const a = await executor.start(jobId, nodeJob(`setTimeout(() => console.log('done'), 100)`));
+    const b = await executor.start(jobId, nodeJob(`console.log('second')`));
+    expect(b).toBe(a);
+    expect((await collect(b)).map((l) => l.text)).toEqual(['done']);
+  });
+
+  it('cancel kills the whole process group, grandchild included', async () => {
+    const h = await executor.start(
+      id(),
+      nodeJob(`const { spawn } = require('child_process');
+        const g = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+        console.log('pids ' + process.pid + ' ' + g.pid);
+        setInterval(() => {}, 1000);`),
+    );
+    const m = await waitForLine(h, /^pids (\d+) (\d+)$/);
+    const [leader, grandchild] = [Number(m[1]), Number(m[2])];
+    expect(alive(leader) && alive(grandchild)).toBe(true);
+    expect((await h.status()).phase).toBe('running');
+    await h.cancel('user asked');
+    const r = await h.wait();
+    expect(r).toMatchObject({ reason: 'cancelled', signal: 'SIGTERM', exitCode: null, message: 'user asked' });
+    expect(alive(leader)).toBe(false);
+    expect(alive(grandchild)).toBe(false);
+    expect((await h.status()).phase).toBe('cancelled');
+  });
+
+  it('a grandchild that ignores SIGTERM is SIGKILLed after the grace period', async () => {
+    const h = await executor.start(
+      id(),
+      nodeJob(`const { spawn } = require('child_process');
+        const g = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'inherit', 'inherit'] });
+        console.log('grandchild ' + g.pid);
+        setInterval(() => {}, 1000);`),
+    );
+    const grandchild = Number((await waitForLine(h, /^grandchild (\d+)$/))[1]);
+    await waitForLine(h, /^ready$/);
+    const t0 = Date.now();
+    await h.cancel();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    expect(alive(grandchild)).toBe(false);
+    expect((await h.wait()).reason).toBe('cancelled');
+  });
+
+  it('processes left behind by a finished job are stopped', async () => {
+    const h = await executor.start(
+      id(),
+      nodeJob(`const { spawn } = require('child_process');
+        const g = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+        g.unref();
+        console.log('left ' + g.pid);`),
+    );
+    const left = Number((await waitForLine(h, /^left (\d+)$/))[1]);
+    expect(await h.wait()).toMatchObject({ reason: 'succeeded', exitCode: 0 });
+    expect(alive(left)).toBe(false);
+  });
+
+  it('times out', async () => {
+    const h = await executor.start(id(), nodeJob(`setInterval(() => {}, 1000)`), { timeoutMs: 200 });
+    expect(await h.wait()).toMatchObject({ reason: 'timeout', message: 'ran longer than 200 ms' });
+  });
+
+  it('close() stops every running job', async () => {
+    const own = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH }, killGraceMs: 400 });
+    const a = await own.start(id(), nodeJob(`setInterval(() => {}, 1000)`));
+    const b = await own.start(id(), nodeJob(`console.log('quick')`));
+    await b.wait();
+    await own.close('worker shutting down');
+    expect(await a.wait()).toMatchObject({ reason: 'cancelled', message: 'worker shutting down' });
+    expect((await b.wait()).reason).toBe('succeeded');
+  });
+
+  it('refuses what it cannot run', async () => {
+    const e = await rejects(executor.start(id(), nodeJob('', { argv: ['/nonexistent/trainer'] })));
+    expect(e.code).toBe('SPAWN_FAILED');
+    expect(e.message).toMatch(/cannot start "\/nonexistent\/trainer"/);
+    const multi = await rejects(executor.start(id(), nodeJob('', { resources: { gpus: 16, gpuType: 'L40S', nodes: 2, gpusPerNode: 8 } })));
+    expect(multi.code).toBe('UNSUPPORTED');
+    expect((await rejects(executor.start(id(), nodeJob('', { files: [{ path: '../escape', content: '' }] })))).code).toBe('OUTSIDE_ROOT');
+    expect((await rejects(executor.start('bad/id', nodeJob('')))).field).toBe('jobId');
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+describe('local serve jobs', () => {
+  const server = (port: number) => `const http = require('http');
+    let healthy = false;
+    setTimeout(() => { healthy = true; console.log('healthy'); }, 300);
+    http.createServer((req, res) => { res.statusCode = req.url === '/health' && healthy ? 200 : 503; res.end(); })
+      .listen(${port}, '127.0.0.1', () => console.log('listening'));`;
+
+  it('is ready when /health answers 200; cancel stops it', async () => {
+    const port = await freePort();
+    const h = await executor.start(id(), nodeJob(server(port), { kind: 'serve', service: { port, healthPath: '/health', servedName: 'm' } }));
+    expect(await h.ready({ timeoutMs: 10_000 })).toEqual({ url: `http://127.0.0.1:${port}` });
+    expect((await h.status()).phase).toBe('ready');
+    await h.cancel();
+    expect(await h.wait()).toMatchObject({ reason: 'stopped' });
+    expect((await h.status()).phase).toBe('stopped');
+  });
+
+  it('ready() rejects when the server exits first', async () => {
+    const port = await freePort();
+    const h = await executor.start(id(), nodeJob(`console.error('CUDA out of memory'); process.exit(1)`, { kind: 'serve', service: { port, healthPath: '/health', servedName: 'm' } }));
+    const e = await rejects(h.ready({ timeoutMs: 10_000 }));
+    expect(e.code).toBe('NOT_READY');
+    expect(e.message).toMatch(/ended \(failed: exited with status 1\)/);
+  });
+
+  it('ready() is for serve jobs only', async () => {
+    const h = await executor.start(id(), nodeJob(''));
+    expect((await rejects(h.ready())).code).toBe('UNSUPPORTED');
+    await sleep(0);
+  });
+});

@@ -1,0 +1,295 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DispatchError } from '../errors';
+import type { RenderedJob } from '../render/types';
+import type { JobKind } from '../specs';
+import { LineSplitter, LogBuffer } from './lines';
+import type { Executor, JobHandle, JobPhase, JobResult, JobStatus, LogLine, StartOptions } from './types';
+
+export interface LocalExecutorOptions {
+  /** Each job runs in <workRoot>/<jobId>, where its rendered files are written. */
+  workRoot: string;
+  /**
+   * Environment the job's own env is laid over. The caller passes it (the worker: its validated
+   * env, PATH included); nothing in this library reads process.env.
+   */
+  baseEnv: Record<string, string | undefined>;
+  /** Time from SIGTERM to SIGKILL when a process group is stopped. Default 10 s. */
+  killGraceMs?: number;
+  /** Log lines kept in memory per job. Default 100,000. */
+  maxLogLines?: number;
+  /** Host serve jobs' health checks go to. Default 127.0.0.1. */
+  healthHost?: string;
+}
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Validates a job id as a directory name / label ingredient. */
+export function checkJobId(jobId: string): void {
+  if (!JOB_ID.test(jobId)) {
+    throw new DispatchError('INVALID_SPEC', `job id "${jobId}" must be 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`, 'jobId');
+  }
+}
+
+/** Joins a rendered file's path to the working directory, refusing paths that leave it. */
+function filePath(workDir: string, path: string): string {
+  const norm = posix.normalize(path);
+  if (isAbsolute(path) || norm.startsWith('../') || norm === '..' || norm === '.' || norm.includes('\\')) {
+    throw new DispatchError('OUTSIDE_ROOT', `rendered file "${path}" must be a relative path inside the job directory`, 'files');
+  }
+  return join(workDir, norm);
+}
+
+/**
+ * Whether any live (non-zombie) process is in process group `pgid`. Linux: from /proc, because a
+ * killed grandchild re-parented to a PID 1 that does not reap stays a zombie, which kill(-pgid, 0)
+ * still counts. Elsewhere: kill(-pgid, 0).
+ */
+export async function processGroupAlive(pgid: number): Promise<boolean> {
+  if (existsSync('/proc/self/stat')) {
+    let entries: string[];
+    try {
+      entries = await readdir('/proc');
+    } catch {
+      entries = [];
+    }
+    for (const e of entries) {
+      if (!/^\d+$/.test(e)) continue;
+      let stat: string;
+      try {
+        stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      } catch {
+        continue; // exited while we looked
+      }
+      // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses, so parse after the last ")".
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+    }
+    return false;
+  }
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+class LocalJobHandle implements JobHandle {
+  readonly kind: JobKind;
+  private phase: JobPhase = 'running';
+  private readonly buffer: LogBuffer;
+  private readonly result: Promise<JobResult>;
+  private stopRequested: { reason: 'cancelled' | 'timeout' | 'stopped'; message: string } | null = null;
+  private terminating: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+
+  constructor(
+    readonly jobId: string,
+    private readonly job: RenderedJob,
+    private readonly child: ChildProcess & { pid: number },
+    private readonly opts: Required<Pick<LocalExecutorOptions, 'killGraceMs' | 'maxLogLines' | 'healthHost'>>,
+    start: StartOptions,
+  ) {
+    this.kind = job.kind;
+    this.buffer = new LogBuffer(opts.maxLogLines);
+    const streamsClosed = Promise.all([this.pipe('stdout'), this.pipe('stderr')]);
+    const exited = new Promise<void>((resolveExit) =>
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolveExit();
+      }),
+    );
+    if (start.timeoutMs !== undefined) {
+      this.timer = setTimeout(() => void this.stop('timeout', `ran longer than ${start.timeoutMs} ms`), start.timeoutMs);
+    }
+    this.result = this.finish(exited, streamsClosed);
+    child.on('error', (e) => this.buffer.push({ stream: 'stderr', text: `[ctxlab] ${e.message}` }));
+  }
+
+  private async finish(exited: Promise<void>, streamsClosed: Promise<unknown>): Promise<JobResult> {
+    await exited;
+    clearTimeout(this.timer);
+    // Whatever the main process left behind in its group (dataloader workers, a server it forked)
+    // would keep GPUs busy: the job ends when its whole group has.
+    await this.terminateGroup();
+    // Streams close once every holder of the pipes is gone; a process that escaped the group
+    // (setsid) could hold them forever, so do not wait on it past the grace period.
+    const giveUp = new AbortController();
+    await Promise.race([streamsClosed, sleep(this.opts.killGraceMs + 2000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+    giveUp.abort();
+    this.child.stdout?.destroy();
+    this.child.stderr?.destroy();
+    this.buffer.close();
+    const r = this.outcome();
+    this.phase = r.reason === 'succeeded' ? 'succeeded' : r.reason === 'stopped' ? 'stopped' : r.reason === 'failed' ? 'failed' : 'cancelled';
+    return r;
+  }
+
+  private pipe(stream: 'stdout' | 'stderr'): Promise<void> {
+    const src = this.child[stream];
+    if (!src) return Promise.resolve();
+    const splitter = new LineSplitter();
+    src.on('data', (chunk: Buffer) => {
+      for (const text of splitter.push(chunk)) this.buffer.push({ stream, text });
+    });
+    return new Promise((resolveClose) => {
+      src.once('close', () => {
+        for (const text of splitter.end()) this.buffer.push({ stream, text });
+        resolveClose();
+      });
+    });
+  }
+
+  private outcome(): JobResult {
+    const code = this.exit?.code ?? null;
+    const signal = this.exit?.signal ?? null;
+    if (this.stopRequested) return { exitCode: code, signal, reason: this.stopRequested.reason, message: this.stopRequested.message };
+    if (code === 0) return { exitCode: 0, signal, reason: 'succeeded' };
+    return { exitCode: code, signal, reason: 'failed', message: signal ? `killed by ${signal}` : `exited with status ${code}` };
+  }
+
+  /** SIGTERM to the group, SIGKILL after the grace period, until no live process is left in it. */
+  private terminateGroup(): Promise<void> {
+    this.terminating ??= (async () => {
+      const pgid = this.child.pid;
+      if (!(await processGroupAlive(pgid))) return;
+      killGroup(pgid, 'SIGTERM');
+      const deadline = Date.now() + this.opts.killGraceMs;
+      while (await processGroupAlive(pgid)) {
+        if (Date.now() >= deadline) {
+          killGroup(pgid, 'SIGKILL');
+          // SIGKILL cannot be ignored; give the kernel a moment, then stop looking.
+          for (let i = 0; i < 50 && (await processGroupAlive(pgid)); i++) await sleep(20);
+          return;
+        }
+        await sleep(50);
+      }
+    })();
+    return this.terminating;
+  }
+
+  private async stop(reason: 'cancelled' | 'timeout' | 'stopped', message: string): Promise<void> {
+    if (this.exit || this.stopRequested) return;
+    this.stopRequested = { reason, message };
+    await this.terminateGroup();
+  }
+
+  logs(options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
+    return this.buffer.follow(options.signal);
+  }
+
+  wait(): Promise<JobResult> {
+    return this.result;
+  }
+
+  async cancel(reason = 'cancelled'): Promise<void> {
+    await this.stop(this.kind === 'serve' ? 'stopped' : 'cancelled', reason);
+    await this.result;
+  }
+
+  async status(): Promise<JobStatus> {
+    if (this.exit) {
+      const r = await this.result;
+      return { phase: this.phase, exitCode: r.exitCode, ...(r.message ? { message: r.message } : {}) };
+    }
+    return { phase: this.phase };
+  }
+
+  async ready(options: { timeoutMs?: number } = {}): Promise<{ url: string }> {
+    const service = this.job.service;
+    if (!service) throw new DispatchError('UNSUPPORTED', `job ${this.jobId} is a ${this.kind} job; only serve jobs have a health check`);
+    const url = `http://${this.opts.healthHost}:${service.port}`;
+    const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+    let ended = false;
+    void this.result.then(() => (ended = true));
+    while (!ended) {
+      try {
+        const res = await fetch(url + service.healthPath, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if (res.ok) {
+          if (!this.exit) this.phase = 'ready';
+          return { url };
+        }
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() >= deadline) throw new DispatchError('NOT_READY', `${url}${service.healthPath} did not answer 200 within ${options.timeoutMs ?? 1_800_000} ms`);
+      await sleep(100);
+    }
+    const r = await this.result;
+    throw new DispatchError('NOT_READY', `serve job ${this.jobId} ended (${r.reason}${r.message ? `: ${r.message}` : ''}) before ${service.healthPath} answered`);
+  }
+}
+
+/**
+ * Runs jobs as local process groups. Each job's process is the leader of a new group (spawn with
+ * detached), so stopping a job reaches everything it started: SIGTERM to the group, SIGKILL after
+ * the grace period.
+ */
+export class LocalExecutor implements Executor {
+  readonly name = 'local' as const;
+  private readonly handles = new Map<string, LocalJobHandle>();
+  private readonly opts: Required<Pick<LocalExecutorOptions, 'killGraceMs' | 'maxLogLines' | 'healthHost'>>;
+
+  constructor(private readonly options: LocalExecutorOptions) {
+    if (!isAbsolute(options.workRoot)) throw new DispatchError('INVALID_SPEC', `workRoot "${options.workRoot}" must be an absolute path`, 'workRoot');
+    this.opts = { killGraceMs: options.killGraceMs ?? 10_000, maxLogLines: options.maxLogLines ?? 100_000, healthHost: options.healthHost ?? '127.0.0.1' };
+  }
+
+  /** The job's working directory. */
+  workDir(jobId: string): string {
+    checkJobId(jobId);
+    return resolve(this.options.workRoot, jobId);
+  }
+
+  /** Stops every job this executor runs (SIGTERM to each process group, SIGKILL after the grace period): local jobs end with their worker. */
+  async close(reason = 'executor closed'): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.cancel(reason)));
+  }
+
+  /** The handle of a job this executor started, if any. */
+  get(jobId: string): JobHandle | undefined {
+    return this.handles.get(jobId);
+  }
+
+  async start(jobId: string, job: RenderedJob, options: StartOptions = {}): Promise<JobHandle> {
+    const existing = this.handles.get(jobId);
+    if (existing) return existing;
+    if (job.resources.nodes > 1) {
+      throw new DispatchError('UNSUPPORTED', `job ${jobId} spans ${job.resources.nodes} machines; the local executor runs single-machine jobs (use the kubernetes executor)`, 'resources.nodes');
+    }
+    const [cmd, ...args] = job.argv;
+    if (!cmd) throw new DispatchError('INVALID_SPEC', 'the rendered job has an empty argv', 'argv');
+    const workDir = this.workDir(jobId);
+    await mkdir(workDir, { recursive: true });
+    for (const f of job.files) {
+      const path = filePath(workDir, f.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, f.content);
+    }
+    // Typed as NodeJS.ProcessEnv: where Next's types are loaded that type requires NODE_ENV.
+    const env = {} as NodeJS.ProcessEnv;
+    for (const [k, v] of Object.entries({ ...this.options.baseEnv, ...job.env })) if (v !== undefined) env[k] = v;
+    const child = spawn(cmd, args, { cwd: workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((ok, fail) => {
+      child.once('spawn', ok);
+      child.once('error', (e) => fail(new DispatchError('SPAWN_FAILED', `cannot start "${cmd}" for job ${jobId}: ${e.message}`, 'argv', { cause: e })));
+    });
+    const handle = new LocalJobHandle(jobId, job, child as ChildProcess & { pid: number }, this.opts, options);
+    this.handles.set(jobId, handle);
+    return handle;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * @ctxlab/dispatch — the GPU-dispatch core: long-context job specs → the exact command → run it
+ * locally or on Kubernetes → follow it → report what it produced.
+ *
+ *   const job = renderJob(spec);                 // validate + render: argv, env, files (pure)
+ *   const h = await executor.start(jobId, job);  // LocalExecutor | KubernetesExecutor; ids are idempotency keys
+ *   for await (const line of h.logs()) …;        // from the first line, following until the end
+ *   const { exitCode, reason } = await h.wait(); // succeeded | failed | cancelled | timeout | stopped
+ *   await artifacts.digest(job.outputs[0]);      // size + sha256 of what it wrote
+ *
+ * Specs (zod): train (EasyContext / BAAI longllm_qlora), lora-extract and lora-merge (mergekit
+ * 0.1.x), serve (vLLM, refused with WONT_FIT when max-model-len cannot fit the KV cache).
+ * Errors are DispatchError with a code, a message a person can act on, and the field at fault.
+ * Test doubles (a Kubernetes API server on a real socket) and the field notes' seed jobs are in
+ * `@ctxlab/dispatch/testing`.
+ */
+
+export { DispatchError, type DispatchErrorCode } from './errors';
+
+// Artifact addressing
+export { parseUri, isArtifactUri, fileUri, s3Uri, hfUri, defaultUriResolver, type ParsedUri, type UriResolver } from './uri';
+export {
+  Artifacts,
+  LocalArtifactStore,
+  directoryManifest,
+  type ArtifactConfig,
+  type ArtifactStore,
+  type ArtifactInfo,
+  type ArtifactFile,
+} from './artifacts';
+
+// Job specs
+export {
+  MERGEKIT_VERSION,
+  artifactUriSchema,
+  outputUriSchema,
+  trainerSchema,
+  trainSpecSchema,
+  loraExtractSpecSchema,
+  loraMergeSpecSchema,
+  serveSpecSchema,
+  jobSpecSchema,
+  parseJobSpec,
+  trainSpecFromRecipe,
+  type Trainer,
+  type TrainSpec,
+  type TrainSpecInput,
+  type LoraExtractSpec,
+  type LoraMergeSpec,
+  type ServeSpec,
+  type JobSpec,
+  type JobSpecInput,
+  type JobKind,
+} from './specs';
+
+// Renderers (pure)
+export { renderJob } from './render/index';
+export { renderTrain, renderEasyContext, renderQlora, accelerateConfig, deepSpeedZero3Config, ACCELERATE_CONFIG_FILE, DEEPSPEED_CONFIG_FILE } from './render/train';
+export { renderLoraExtract, renderLoraMerge, PATCH_CONFIG_SCRIPT, MERGE_CONFIG_FILE, PATCH_CONFIG_FILE, DEFAULT_LORA_MERGE_CACHE } from './render/mergekit';
+export { renderServe, planServe, servingInput, HEALTH_PATH } from './render/vllm';
+export { shellQuote, shellJoin, toYaml, type YamlValue } from './render/format';
+export {
+  NODE_RANK_ENV,
+  MASTER_ADDR_ENV,
+  NODE_RANK_REF,
+  MASTER_ADDR_REF,
+  type RenderedJob,
+  type RenderedFile,
+  type RenderOptions,
+  type JobResources,
+} from './render/types';
+
+// Executors
+export {
+  FINAL_PHASES,
+  isFinalPhase,
+  type Executor,
+  type JobHandle,
+  type JobPhase,
+  type JobResult,
+  type JobStatus,
+  type LogLine,
+  type StartOptions,
+} from './executors/types';
+export { LocalExecutor, processGroupAlive, type LocalExecutorOptions } from './executors/local';
+export { KubernetesExecutor, kubeError, type KubernetesExecutorOptions } from './executors/kubernetes/executor';
+export {
+  renderKubeObjects,
+  kubeName,
+  jobIdLabel,
+  gpuTypeLabelValue,
+  ownedBy,
+  LABEL_JOB_ID,
+  LABEL_KIND,
+  ANNOTATION_JOB_ID,
+  CONTAINER_NAME,
+  WORK_DIR,
+  type KubeManifestOptions,
+  type KubeObjects,
+} from './executors/kubernetes/manifests';
+export { LineSplitter, LogBuffer } from './executors/lines';

@@ -1,0 +1,127 @@
+import type { RecipeSpec } from '@ctxlab/contracts';
+import { GRADIENT_70B_1048K, LLAMA3_70B, LLAMA3_8B } from '@ctxlab/longctx';
+import { trainSpecFromRecipe, type JobSpecInput, type TrainSpecInput } from '../specs';
+
+// Seed jobs from docs/field-notes.md §1, as ctxlab would dispatch them. Artifact locations are
+// illustrative (file:///artifacts/…); the numbers are the published ones.
+
+/** BAAI Llama-3-8B-Instruct → 80K by QLoRA (field notes §1; FlagEmbedding Long_LLM/longllm_qlora). */
+export const BAAI_LLAMA3_8B_80K_QLORA: RecipeSpec = {
+  method: 'qlora',
+  baseModel: 'meta-llama/Meta-Llama-3-8B-Instruct',
+  targetContext: 81920,
+  thetaRule: 'manual',
+  progressive: false,
+  trainer: 'qlora',
+  stages: [
+    {
+      name: '80K',
+      // BAAI's --max_length 81920; RoPE base 500K → 200M.
+      seqLength: 81920,
+      ropeTheta: 200_000_000,
+      // Batch 8 on 8×A800 (1 per GPU); 20K samples, one epoch → 2,500 steps.
+      batchSize: 8,
+      gradientAccumulation: 1,
+      steps: 2500,
+      learningRate: 5e-5,
+      gpus: 8,
+      gpuType: 'A800-80G',
+      parallelMode: 'data_parallel',
+      wallMinutes: 480,
+    },
+  ],
+  lora: {
+    rank: 32,
+    alpha: 16,
+    targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+    extraTrainedParameters: ['embed_tokens'],
+    quantization: 'nf4',
+    gradientCheckpointing: true,
+  },
+  dataMix: [
+    { name: 'GPT-4 synthesised long-context QA and summaries', samples: 3500 },
+    { name: 'RedPajama', samples: 5000 },
+    { name: 'LongAlpaca', samples: 12000 },
+  ],
+  hardware: { gpuType: 'A800-80G', gpus: 8 },
+};
+
+/** BAAI's training files as their README passes them (`[5000]`: the trainer's own sampling syntax). */
+export const BAAI_TRAIN_DATA = [
+  'gpt/one_detail_book.train.64K.json',
+  'gpt/one_detail_paper.train.64K.json',
+  'gpt/multi_detail_book.train.json',
+  'gpt/multi_detail_paper_short.train.json',
+  'gpt/multi_detail_paper_long.train.json',
+  'gpt/bio_book.train.json',
+  'longalpaca/train.json',
+  'redpajama/train.json[5000]',
+].map((f) => `file:///data/long-llm/${f}`);
+
+export const GRADIENT_STAGE_OUTPUT = (name: string) => `file:///artifacts/models/gradient-llama-3-70b/${name}`;
+
+/** Gradient's four progressive stages as train specs; each starts from the previous stage's output. */
+export const GRADIENT_TRAIN_SPECS: TrainSpecInput[] = GRADIENT_70B_1048K.stages.map((stage, i) =>
+  trainSpecFromRecipe(GRADIENT_70B_1048K, i, {
+    model: i === 0 ? 'hf://meta-llama/Meta-Llama-3-70B-Instruct' : GRADIENT_STAGE_OUTPUT(GRADIENT_70B_1048K.stages[i - 1]!.name),
+    datasets: [`file:///artifacts/datasets/slimpajama-llama3-${stage.name}`],
+    output: GRADIENT_STAGE_OUTPUT(stage.name),
+  }),
+);
+
+export const BAAI_TRAIN_SPEC: TrainSpecInput = trainSpecFromRecipe(BAAI_LLAMA3_8B_80K_QLORA, 0, {
+  model: 'hf://meta-llama/Meta-Llama-3-8B-Instruct',
+  datasets: BAAI_TRAIN_DATA,
+  output: 'file:///artifacts/models/llama-3-8b-instruct-80k-qlora',
+});
+
+/** The rank-32 adapter extracted from Gradient's 1048K 70B model (about 800 MB). */
+export const GRADIENT_1048K_EXTRACT: JobSpecInput & { kind: 'lora-extract' } = {
+  kind: 'lora-extract',
+  finetuned: 'hf://gradientai/Llama-3-70B-Instruct-Gradient-1048k',
+  base: 'hf://meta-llama/Meta-Llama-3-70B-Instruct',
+  output: 'file:///artifacts/adapters/llama-3-70b-1048k-r32',
+  maxRank: 32,
+};
+
+/** That adapter merged into another Llama-3-70B fine-tune, with the 1048K model's RoPE fields. */
+export const GRADIENT_1048K_MERGE: JobSpecInput & { kind: 'lora-merge' } = {
+  kind: 'lora-merge',
+  target: 'file:///artifacts/models/llama-3-70b-finetune',
+  lora: 'file:///artifacts/adapters/llama-3-70b-1048k-r32',
+  output: 'file:///artifacts/models/llama-3-70b-finetune-1048k',
+  ropeTheta: 3_580_165_449,
+  maxPositionEmbeddings: 1_048_576,
+};
+
+/**
+ * 360Zhinao's published vLLM launch (8×A800-80G). The model's config carries the trained RoPE base
+ * (500,000,000) and Llama-3's max_position_embeddings, so only the long-length opt-in is added.
+ */
+export const ZHINAO_360K_SERVE: JobSpecInput & { kind: 'serve' } = {
+  kind: 'serve',
+  model: 'hf://qihoo360/Llama3-8B-Instruct-360K',
+  servedName: 'llama3-8b-instruct-360k',
+  modelConfig: { ...LLAMA3_8B, ropeTheta: 500_000_000 },
+  gpuType: 'A800-80G',
+  tensorParallelSize: 8,
+  gpuMemoryUtilization: 0.6,
+  maxModelLen: 365000,
+  maxNumBatchedTokens: 365000,
+  maxNumSeqs: 32,
+  enableChunkedPrefill: false,
+  enforceEager: true,
+  trustRemoteCode: true,
+  env: { PYTORCH_CUDA_ALLOC_CONF: 'max_split_size_mb:256' },
+};
+
+/** A serve spec vLLM would refuse: Gradient's 70B at its full 1048K on 4×H100 (it fits on 8). */
+export const GRADIENT_1048K_ON_4_H100: JobSpecInput & { kind: 'serve' } = {
+  kind: 'serve',
+  model: 'hf://gradientai/Llama-3-70B-Instruct-Gradient-1048k',
+  servedName: 'llama-3-70b-1048k',
+  modelConfig: { ...LLAMA3_70B, ropeTheta: 3_580_165_449, maxPositionEmbeddings: 1_048_576 },
+  gpuType: 'H100',
+  tensorParallelSize: 4,
+  maxModelLen: 1_048_576,
+};
