@@ -33,6 +33,13 @@ describe('ctxlab CLI against the API over HTTP', () => {
     expect(stdout).toMatch(/total: 432,013,312 tokens/);
   });
 
+  it('dispatch stage prints the exact training command (dry run)', async () => {
+    const { stdout } = await cli('dispatch', 'stage', '--recipe', 'gradient-llama3-70b-1048k', '--stage', '4', '--model', 'file:///a/524K', '--dataset', 'file:///d/1048K', '--output', 'file:///a/1048K');
+    expect(stdout).toContain('accelerate launch');
+    expect(stdout).toContain('--rope-theta 3580165449');
+    expect(stdout).toContain('--seq-length 1048576');
+  });
+
   it('plan theta --json is machine-readable', async () => {
     const { stdout } = await cli('plan', 'theta', '--model', 'Meta-Llama-3-70B-Instruct', '--target', '1048576', '--rule', 'critical-dim', '--json');
     expect(JSON.parse(stdout).theta).toBe(3_580_165_449);

@@ -26,7 +26,8 @@ const { positionals, values } = parseArgs({
     rank: { type: 'string' }, targets: { type: 'string' },
     endpoint: { type: 'string' }, out: { type: 'string' }, variant: { type: 'string' }, tokenizer: { type: 'string' }, preset: { type: 'string' },
     lengths: { type: 'string' }, depths: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
-    mode: { type: 'string' }, name: { type: 'string' }, 'model-url': { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
+    mode: { type: 'string' }, name: { type: 'string' }, 'model-url': { type: 'string' },
+    recipe: { type: 'string' }, stage: { type: 'string' }, dataset: { type: 'string' }, output: { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
     limit: { type: 'string', default: '50' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -39,6 +40,7 @@ const usage = `usage: ctxlab <command> [--json]
   models lineage <model-id>
   evals start --endpoint NAME [grid flags as for niah run] [--mode chat|completion-ids] [--wait]
   evals watch EVAL_ID | evals list
+  dispatch stage --recipe NAME --stage N --model URI --dataset URI --output URI   the exact training command (dry run)
   lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
@@ -72,6 +74,27 @@ async function main() {
   }
   const limit = Number(values.limit);
   if (cmd === 'health') return health();
+  if (cmd === 'dispatch' && sub === 'stage') {
+    // A dry run: the exact command a recipe stage trains with, before any GPU is asked for.
+    const name = values.recipe as string | undefined;
+    if (!name || values.stage === undefined || !values.model || !values.dataset || !values.output) {
+      throw new Error('usage: ctxlab dispatch stage --recipe NAME --stage N (1-based) --model URI --dataset URI --output URI');
+    }
+    const rec = (await api.recipes.list.query({ search: name, limit: 5 })).items.find((r) => r.name === name);
+    if (!rec) throw new Error(`no recipe named ${name}`);
+    const job = await api.dispatch.renderStage.query({
+      recipeId: rec.id, stage: Number(values.stage) - 1, model: values.model as string, datasets: [values.dataset as string], output: values.output as string,
+    });
+    const quote = (a: string) => (/^[\w@%+=:,./$()-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+    return out(job, () =>
+      [
+        `${job.kind} · ${job.tool.name}${job.tool.version ? ` ${job.tool.version}` : ''} · ${job.resources.nodes} node(s) × ${job.resources.gpusPerNode} ${job.resources.gpuType ?? 'GPU'}`,
+        ...Object.entries(job.env).map(([k, v]) => `${k}=${quote(v)}`),
+        job.argv.map(quote).join(' '),
+        ...job.files.map((f) => `file ${f.path} (${f.content.length} bytes)`),
+      ].join('\n'),
+    );
+  }
   if (cmd === 'lab' && sub === 'run') {
     const url = (values['model-url'] as string | undefined) ?? 'http://127.0.0.1:8765/v1';
     const r = await labRun(api, url, env.CTXLAB_URL);

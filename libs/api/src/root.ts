@@ -5,6 +5,7 @@ import { endpointsRouter } from './routers/endpoints/router';
 import { evalsRouter } from './routers/evals/router';
 import { jobsRouter } from './routers/jobs/router';
 import { modelsRouter } from './routers/models/router';
+import { dispatchRouter } from './routers/dispatch/router';
 import { infraRouter } from './routers/infra/router';
 import { plannerRouter } from './routers/planner/router';
 import { portalRouter } from './routers/portal/router';
@@ -26,6 +27,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   planner: plannerRouter,
   infra: infraRouter,
+  dispatch: dispatchRouter,
   portal: portalRouter,
 });
 

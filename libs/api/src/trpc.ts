@@ -79,8 +79,8 @@ const mapErrors = t.middleware(async ({ next }) => {
     if (cause instanceof DomainError) {
       throw new TRPCError({ code: codeMap[cause.code], message: cause.message, cause });
     }
-    if (cause instanceof Error && cause.name === 'LongctxError') {
-      // The planners' own input checks: the message names the field.
+    if (cause instanceof Error && (cause.name === 'LongctxError' || cause.name === 'DispatchError')) {
+      // The planners' and renderers' own input checks: the message names the field.
       throw new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
     }
     if (isZodError(cause)) {
