@@ -2,10 +2,10 @@
 
 export default function ErrorPage({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
   return (
-    <div role="alert">
-      <h1>Something went wrong</h1>
-      <p className="sub">{error.message}{error.digest ? ` (reference ${error.digest})` : ''}</p>
-      <button className="btn" onClick={reset}>Try again</button>
+    <div className="error-box" role="alert">
+      <p className="error-title">This page could not be shown</p>
+      <p>{error.message || 'The server could not answer.'}{error.digest ? ` (reference ${error.digest})` : ''}</p>
+      <button className="btn secondary" onClick={reset}>Try again</button>
     </div>
   );
 }

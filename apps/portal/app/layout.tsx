@@ -1,32 +1,22 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { NavLinks } from '../src/components/NavLinks';
 import './globals.css';
 
-export const metadata: Metadata = { title: 'ctxlab', description: 'Long-context model lab: registry, planner, NIAH evals, GPU jobs' };
-
-const sections = [
-  ['/models', 'Models'],
-  ['/adapters', 'Adapters'],
-  ['/recipes', 'Recipes'],
-  ['/datasets', 'Datasets'],
-  ['/endpoints', 'Endpoints'],
-  ['/evals', 'Evals'],
-  ['/jobs', 'Jobs'],
-] as const;
+export const metadata: Metadata = { title: { default: 'ctxlab', template: '%s · ctxlab' }, description: 'Long-context model lab: registry, planner, NIAH evals, GPU jobs' };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <a href="#content" className="skip-link">Skip to content</a>
         <div className="shell">
           <nav className="nav" aria-label="Sections">
-            <Link href="/" className="brand">ctxlab</Link>
-            {sections.map(([href, label]) => (
-              <Link key={href} href={href}>{label}</Link>
-            ))}
+            <Link href="/" className="brand"><span className="brand-mark" aria-hidden="true">∞</span>ctxlab</Link>
+            <NavLinks />
           </nav>
-          <main>{children}</main>
+          <main id="content" tabIndex={-1}>{children}</main>
         </div>
       </body>
     </html>

@@ -1,29 +1,71 @@
+import { DataTable, fmtDate, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
+import { PageHead } from '../src/components/EntityList';
+import { ScoreChip } from '../src/components/ScoreChip';
 import { api } from '../src/server/api';
 
 export const dynamic = 'force-dynamic';
 
 export default async function Home() {
-  const a = api();
-  const one = { limit: 1 } as const;
-  const [models, adapters, recipes, datasets, endpoints, evals, jobs] = await Promise.all([
-    a.models.list(one), a.adapters.list(one), a.recipes.list(one), a.datasets.list(one), a.endpoints.list(one), a.evals.list(one), a.jobs.list(one),
-  ]);
+  const d = await api().portal.dashboard();
+  const c = d.counts;
   const stats = [
-    ['/models', 'models', models.total], ['/adapters', 'adapters', adapters.total], ['/recipes', 'recipes', recipes.total],
-    ['/datasets', 'datasets', datasets.total], ['/endpoints', 'endpoints', endpoints.total], ['/evals', 'eval runs', evals.total], ['/jobs', 'jobs', jobs.total],
+    ['/models', 'models', c.models], ['/adapters', 'adapters', c.adapters], ['/recipes', 'recipes', c.recipes], ['/datasets', 'datasets', c.datasets],
+    ['/endpoints', 'endpoints', c.endpoints], ['/evals', 'eval runs', c.evalRuns], ['/jobs', 'jobs', c.jobs],
   ] as const;
+  const running = (d.jobsByStatus.running ?? 0) + (d.jobsByStatus.retrying ?? 0);
+  const queued = d.jobsByStatus.queued ?? 0;
   return (
     <>
-      <h1>ctxlab</h1>
-      <p className="sub">Models and their lineage, recipes, datasets, endpoints, evaluations and jobs of this lab.</p>
-      <div className="grid">
+      <PageHead
+        title="Overview"
+        sub="Models and their lineage, recipes, datasets, endpoints, evaluations and jobs of this lab."
+        actions={<><Link className="btn" href="/evals/new">Start an eval</Link><Link className="btn secondary" href="/planner">Open the planner</Link></>}
+      />
+      <div className="stats">
         {stats.map(([href, label, n]) => (
           <Link key={href} href={href} className="stat">
-            <div className="n">{n.toLocaleString('en-US')}</div>
+            <div className="n">{fmtInt(n)}</div>
             <div className="l">{label}</div>
           </Link>
         ))}
+      </div>
+      <div className="cols">
+        <section className="panel" aria-labelledby="active-jobs">
+          <div className="panel-head">
+            <h2 id="active-jobs">Jobs in flight</h2>
+            <span className="progress-line">{running} running · {queued} queued · {d.jobsByStatus.failed ?? 0} failed</span>
+          </div>
+          <DataTable
+            caption="Jobs in flight"
+            rows={d.activeJobs}
+            rowKey={(j) => j.id}
+            empty="Nothing is running. Start an eval to see it here."
+            columns={[
+              { header: 'Job', cell: (j) => <Link href={`/jobs/${j.id}`}>{j.evalRun?.name ?? j.kind}</Link> },
+              { header: 'Status', cell: (j) => <StatusBadge status={j.status} /> },
+              { header: 'Progress', cell: (j) => (j.progress.total ? <ProgressBar done={j.progress.done ?? 0} total={j.progress.total} failed={j.progress.failed ?? 0} label={`progress of ${j.evalRun?.name ?? j.id}`} /> : '—') },
+            ]}
+          />
+        </section>
+        <section className="panel" aria-labelledby="recent-evals">
+          <div className="panel-head">
+            <h2 id="recent-evals">Latest eval runs</h2>
+            <Link href="/evals">All runs →</Link>
+          </div>
+          <DataTable
+            caption="Latest eval runs"
+            rows={d.recentEvals}
+            rowKey={(r) => r.id}
+            empty="No eval runs yet."
+            columns={[
+              { header: 'Run', cell: (r) => <Link href={`/evals/${r.id}`}>{r.name}</Link> },
+              { header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
+              { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
+              { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
+            ]}
+          />
+        </section>
       </div>
     </>
   );

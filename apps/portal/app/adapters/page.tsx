@@ -1,4 +1,5 @@
-import { EntityList, fmtInt, listParams, Tags } from '../../src/components/EntityList';
+import { fmtInt, Tags } from '@ctxlab/ui';
+import { EntityList, listParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';

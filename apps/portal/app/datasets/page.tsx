@@ -1,24 +1,46 @@
-import { EntityList, fmtInt, listParams, Tags } from '../../src/components/EntityList';
+import { DataTable, fmtBytes, fmtInt, Tags } from '@ctxlab/ui';
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { CorpusImport } from '../../src/components/CorpusImport';
+import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Datasets' };
 
-export default async function DatasetsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DatasetsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const p = listParams(await searchParams);
   const page = await api().datasets.list(p);
+  const tokenizers = [...new Set(page.items.flatMap((d) => Object.keys(d.tokenCounts)))].sort();
   return (
-    <EntityList
-      title="Datasets" subtitle="Haystack corpora and training mixes, with sizes and token counts per tokenizer." basePath="/datasets"
-      page={page} {...p} emptyText="No datasets yet."
-      columns={[
-        { header: 'Name', cell: (d) => d.name },
-        { header: 'Kind', cell: (d) => d.kind },
-        { header: 'Language', cell: (d) => d.language },
-        { header: 'Documents', cell: (d) => fmtInt(d.documents), numeric: true },
-        { header: 'Bytes', cell: (d) => fmtInt(d.bytes), numeric: true },
-        { header: 'Tokens', cell: (d) => Object.entries(d.tokenCounts).map(([k, v]) => `${k}: ${fmtInt(v)}`).join(' · ') || '—' },
-        { header: 'Tags', cell: (d) => <Tags tags={d.tags} /> },
-      ]}
-    />
+    <>
+      <PageHead title="Datasets" sub="Haystack corpora and training mixes, with sizes and token counts per tokenizer. The shipped haystacks (sotu-en, tang-zh) need no import." />
+      <section className="panel" aria-labelledby="imp-h">
+        <h2 id="imp-h">Import a corpus</h2>
+        <CorpusImport />
+      </section>
+      <form className="toolbar" role="search" action="/datasets">
+        <div className="field"><label htmlFor="q">Search datasets</label><input id="q" name="q" type="search" placeholder="name, source…" defaultValue={p.search ?? ''} style={{ minWidth: 260 }} /></div>
+        <button type="submit" className="btn secondary">Search</button>
+      </form>
+      <div className="panel">
+        <DataTable
+          caption="Datasets"
+          rows={page.items}
+          rowKey={(d) => d.id}
+          empty={p.search ? `Nothing matches “${p.search}”.` : 'No datasets yet: import a folder of .txt files above to use your own haystack.'}
+          columns={[
+            { header: 'Name', rowHeader: true, cell: (d) => <Link href={`/datasets/${d.id}`}>{d.name}</Link> },
+            { header: 'Kind', cell: (d) => d.kind },
+            { header: 'Language', cell: (d) => d.language },
+            { header: 'Documents', numeric: true, cell: (d) => fmtInt(d.documents) },
+            { header: 'Size', numeric: true, cell: (d) => fmtBytes(d.bytes) },
+            ...tokenizers.map((t) => ({ header: `${t} tokens`, id: `tok-${t}`, numeric: true, cell: (d: (typeof page.items)[number]) => fmtInt(d.tokenCounts[t]) })),
+            { header: 'Tags', cell: (d) => <Tags tags={d.tags} /> },
+          ]}
+        />
+        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/datasets', { q: p.search, offset: o })} />
+      </div>
+    </>
   );
 }

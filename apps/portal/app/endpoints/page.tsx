@@ -1,22 +1,46 @@
-import { EntityList, fmtDate, listParams, Tags } from '../../src/components/EntityList';
+import { DataTable, fmtDate, StatusBadge, Tags } from '@ctxlab/ui';
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { EndpointForm } from '../../src/components/EndpointForm';
+import { EndpointHealth } from '../../src/components/EndpointHealth';
+import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Endpoints' };
 
-export default async function EndpointsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function EndpointsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const p = listParams(await searchParams);
-  const page = await api().endpoints.list(p);
+  const a = api();
+  const [page, models] = await Promise.all([a.endpoints.list(p), a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } })]);
   return (
-    <EntityList
-      title="Endpoints" subtitle="OpenAI-compatible servers (vLLM and others) serving registry models." basePath="/endpoints"
-      page={page} {...p} emptyText="No endpoints registered."
-      columns={[
-        { header: 'Name', cell: (e) => e.name },
-        { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
-        { header: 'Served model', cell: (e) => e.servedModelName },
-        { header: 'Last check', cell: (e) => (e.lastStatus ? `${e.lastStatus} · ${fmtDate(e.lastCheckedAt)}` : 'never') },
-        { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },
-      ]}
-    />
+    <>
+      <PageHead title="Endpoints" sub="OpenAI-compatible servers (vLLM and others) that evals send prompts to." />
+      <section className="panel" aria-labelledby="reg-h">
+        <h2 id="reg-h">Register an endpoint</h2>
+        <EndpointForm models={models.items.map((m) => ({ id: m.id, name: m.name }))} />
+      </section>
+      <form className="toolbar" role="search" action="/endpoints">
+        <div className="field"><label htmlFor="q">Search endpoints</label><input id="q" name="q" type="search" placeholder="name, URL, served model…" defaultValue={p.search ?? ''} style={{ minWidth: 260 }} /></div>
+        <button type="submit" className="btn secondary">Search</button>
+      </form>
+      <div className="panel">
+        <DataTable
+          caption="Registered endpoints"
+          rows={page.items}
+          rowKey={(e) => e.id}
+          empty={p.search ? `Nothing matches “${p.search}”.` : 'No endpoints registered yet: register one above.'}
+          columns={[
+            { header: 'Name', rowHeader: true, cell: (e) => <Link href={`/endpoints/${e.id}`}>{e.name}</Link> },
+            { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
+            { header: 'Served model', cell: (e) => <code>{e.servedModelName}</code> },
+            { header: 'Last check', cell: (e) => (e.lastStatus ? <><StatusBadge status={e.lastStatus === 'ok' ? 'ok' : 'error'} /> <span className="progress-line">{e.lastStatus} · {fmtDate(e.lastCheckedAt)}</span></> : 'never') },
+            { header: 'Health', id: 'health', cell: (e) => <EndpointHealth id={e.id} compact /> },
+            { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },
+          ]}
+        />
+        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/endpoints', { q: p.search, offset: o })} />
+      </div>
+    </>
   );
 }

@@ -1,22 +1,81 @@
-import { EntityList, fmtDate, listParams } from '../../src/components/EntityList';
+import { DataTable, fmtDate, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { hrefWith, listParams, one, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
+import { ScoreChip } from '../../src/components/ScoreChip';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Evals' };
 
-export default async function EvalsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const p = listParams(await searchParams);
-  const page = await api().evals.list(p);
+const STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+export default async function EvalsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const sp = await searchParams;
+  const p = listParams(sp);
+  const statusRaw = one(sp.status);
+  const status = (STATUSES as readonly string[]).includes(statusRaw ?? '') ? (statusRaw as (typeof STATUSES)[number]) : undefined;
+  const modelId = one(sp.model) || undefined;
+  const compareWith = one(sp.compareWith) || undefined;
+  const page = await api().portal.evalRuns({ limit: p.limit, offset: p.offset, search: p.search, status, modelId });
+  const filters = { q: p.search, status, model: modelId, compareWith };
+  const filtered = Boolean(p.search || status || modelId);
   return (
-    <EntityList
-      title="Evals" subtitle="Needle-in-a-haystack sweeps and other evaluations of models and endpoints." basePath="/evals"
-      page={page} {...p} emptyText="No eval runs yet."
-      columns={[
-        { header: 'Name', cell: (r) => r.name },
-        { header: 'Kind', cell: (r) => r.kind },
-        { header: 'Status', cell: (r) => <span className={`status status-${r.status}`}>{r.status}</span> },
-        { header: 'Cells', cell: (r) => `${r.cellsDone} / ${r.cellsTotal}`, numeric: true },
-        { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
-      ]}
-    />
+    <>
+      <PageHead
+        title="Evals"
+        sub="Needle-in-a-haystack sweeps of models behind endpoints. Tick 2–4 runs to compare them on one grid."
+        actions={<Link className="btn" href="/evals/new">Start an eval</Link>}
+      />
+      <form className="filters" role="search" action="/evals" aria-label="Filter eval runs">
+        <div className="field">
+          <label htmlFor="q">Search</label>
+          <input id="q" name="q" type="search" placeholder="run name…" defaultValue={p.search ?? ''} style={{ minWidth: 240 }} />
+        </div>
+        <div className="field">
+          <label htmlFor="status">Status</label>
+          <select id="status" name="status" defaultValue={status ?? ''}>
+            <option value="">any</option>
+            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </div>
+        {modelId && <input type="hidden" name="model" value={modelId} />}
+        {compareWith && <input type="hidden" name="compareWith" value={compareWith} />}
+        <button type="submit" className="btn secondary">Apply</button>
+        {filtered && <Link href="/evals">Clear filters</Link>}
+      </form>
+      {compareWith && (
+        <div className="callout info" role="status"><p>Tick one to three more runs and press “Compare selected”.{page.items.some((r) => r.id === compareWith) ? '' : ' (The run you started from is on another page; it is included.)'}</p></div>
+      )}
+      <form className="panel" action="/evals/compare" method="get" aria-label="Eval runs">
+        {compareWith && !page.items.some((r) => r.id === compareWith) && <input type="hidden" name="ids" value={compareWith} />}
+        <div className="panel-head">
+          <h2>{fmtInt(page.total)} runs</h2>
+          <button type="submit" className="btn secondary small" data-testid="compare-selected">Compare selected</button>
+        </div>
+        <DataTable
+          caption="Eval runs, newest first"
+          rows={page.items}
+          rowKey={(r) => r.id}
+          empty={filtered ? <>No run matches. <Link href="/evals">Show all runs</Link></> : <>No eval runs yet. <Link href="/evals/new">Start the first one</Link>.</>}
+          columns={[
+            { id: 'pick', header: <span className="sr-only">Compare</span>, cell: (r) => <input type="checkbox" name="ids" value={r.id} aria-label={`Compare ${r.name}`} defaultChecked={r.id === compareWith} /> },
+            { header: 'Run', rowHeader: true, cell: (r) => <Link href={`/evals/${r.id}`}>{r.name}</Link> },
+            { header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
+            { header: 'Model', cell: (r) => (r.model ? <Link href={`/models/${r.model.id}`}>{r.model.name}</Link> : '—') },
+            { header: 'Endpoint', cell: (r) => (r.endpoint ? <Link href={`/endpoints/${r.endpoint.id}`}>{r.endpoint.name}</Link> : '—') },
+            {
+              header: 'Cells', numeric: true,
+              cell: (r) => (r.status === 'running' || r.status === 'pending'
+                ? <div style={{ minWidth: 110 }}><ProgressBar done={r.cellsDone} total={r.cellsTotal} failed={r.failed} label={`progress of ${r.name}`} /><span className="progress-line">{fmtInt(r.cellsDone)} / {fmtInt(r.cellsTotal)}</span></div>
+                : `${fmtInt(r.cellsDone)} / ${fmtInt(r.cellsTotal)}`),
+            },
+            { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
+            { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
+          ]}
+        />
+        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/evals', { ...filters, offset: o })} />
+      </form>
+    </>
   );
 }

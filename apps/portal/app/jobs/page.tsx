@@ -1,22 +1,25 @@
-import { EntityList, fmtDate, listParams } from '../../src/components/EntityList';
+import type { Metadata } from 'next';
+import { listParams, one, PageHead, type SearchParams } from '../../src/components/EntityList';
+import { JobsBoard } from '../../src/components/JobsBoard';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Jobs' };
 
-export default async function JobsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const p = listParams(await searchParams);
-  const page = await api().jobs.list({ limit: p.limit, offset: p.offset });
+const STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+type Status = (typeof STATUSES)[number];
+
+export default async function JobsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const sp = await searchParams;
+  const { offset } = listParams(sp, 25);
+  const s = one(sp.status);
+  const status = (STATUSES as readonly string[]).includes(s ?? '') ? (s as Status) : undefined;
+  const activeOnly = one(sp.active) === '1';
+  const initial = await api().portal.jobsBoard({ limit: 25, offset, ...(status ? { status } : {}), activeOnly });
   return (
-    <EntityList
-      title="Jobs" subtitle="Work dispatched to workers: evaluations, training, LoRA extraction and merge, serving." basePath="/jobs"
-      page={page} {...p} emptyText="No jobs yet."
-      columns={[
-        { header: 'Job', cell: (j) => j.id },
-        { header: 'Kind', cell: (j) => j.kind },
-        { header: 'Status', cell: (j) => <span className={`status status-${j.status}`}>{j.status}</span> },
-        { header: 'Attempts', cell: (j) => j.attempts, numeric: true },
-        { header: 'Queued', cell: (j) => fmtDate(j.queuedAt) },
-      ]}
-    />
+    <>
+      <PageHead title="Jobs" sub="Work dispatched to workers: evaluations now, training, LoRA extraction and merge, serving next. Updates live." />
+      <JobsBoard initial={initial} filter={{ status: status ?? null, activeOnly, offset, limit: 25 }} />
+    </>
   );
 }

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fmtDate, fmtInt, KeyValues, Tags } from '../../../src/components/EntityList';
+import { fmtDate, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
+import { PageHead } from '../../../src/components/EntityList';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -13,8 +14,7 @@ export default async function AdapterPage({ params }: { params: Promise<{ id: st
   const [base, source] = await Promise.all([a.models.get({ id: ad.baseModelId }), ad.sourceModelId ? a.models.get({ id: ad.sourceModelId }) : null]);
   return (
     <>
-      <h1>{ad.name}</h1>
-      <p className="sub">{ad.description} <Tags tags={ad.tags} /></p>
+      <PageHead crumbs={[['/adapters', 'Adapters']]} title={ad.name} sub={<>{ad.description} <Tags tags={ad.tags} /></>} />
       <div className="panel">
         <KeyValues
           items={[

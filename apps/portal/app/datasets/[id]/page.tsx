@@ -1,5 +1,7 @@
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fmtDate, fmtInt, KeyValues, Tags } from '../../../src/components/EntityList';
+import { fmtDate, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
+import { PageHead } from '../../../src/components/EntityList';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -10,8 +12,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ id: st
   if (!d) notFound();
   return (
     <>
-      <h1>{d.name}</h1>
-      <p className="sub">{d.description} <Tags tags={d.tags} /></p>
+      <PageHead crumbs={[['/datasets', 'Datasets']]} title={d.name} sub={<>{d.description} <Tags tags={d.tags} /></>} actions={<Link className="btn secondary" href="/evals/new">Use as a haystack</Link>} />
       <div className="panel">
         <KeyValues
           items={[

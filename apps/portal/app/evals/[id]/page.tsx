@@ -1,41 +1,114 @@
+import { DataTable, depthPercent, fmtDate, fmtInt, KeyValues, LineChart, StatusBadge, Tags } from '@ctxlab/ui';
+import type { Metadata } from 'next';
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fmtDate, KeyValues } from '../../../src/components/EntityList';
+import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../../src/components/EntityList';
+import { EvalHeatmap } from '../../../src/components/EvalHeatmap';
+import { EvalLive } from '../../../src/components/EvalLive';
+import { ScoreChip } from '../../../src/components/ScoreChip';
+import { cellHref } from '../../../src/lib/links';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
 
-export default async function EvalPage({ params }: { params: Promise<{ id: string }> }) {
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const r = await loadOr404(async () => api().evals.get({ id: (await params).id }));
+  return { title: r?.name ?? 'Eval run' };
+}
+
+const CELLS_PER_PAGE = 100;
+
+export default async function EvalPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   const { id } = await params;
+  const { offset } = listParams(await searchParams, CELLS_PER_PAGE);
   const a = api();
-  const r = await loadOr404(() => a.evals.get({ id }));
+  const r = await loadOr404(() => a.portal.evalResult({ id }));
   if (!r) notFound();
-  const cells = await a.evals.cells({ evalRunId: id, limit: 200 });
+  const cells = await a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset });
+  const run = r.run;
+  const byLength = r.lengths.map((l, x) => {
+    const vals = r.matrix.map((row) => row[x]).filter((v): v is number => v !== null && v !== undefined);
+    return { x: l, y: vals.length ? vals.reduce((s, v) => s + v, 0) / vals.length : null };
+  });
+  const scored = r.matrix.flat().filter((v) => v !== null).length;
   return (
     <>
-      <h1>{r.name}</h1>
-      <p className="sub">{r.kind} · <span className={`status status-${r.status}`}>{r.status}</span></p>
-      <div className="panel">
-        <KeyValues
-          items={[
-            ['model', r.model?.name], ['endpoint', r.endpoint ? `${r.endpoint.name} (${r.endpoint.url})` : null],
-            ['cells', `${r.cellsDone} / ${r.cellsTotal}`], ['started', fmtDate(r.startedAt)], ['finished', fmtDate(r.finishedAt)],
-            ['summary', r.summary ? <code key="s" className="mono">{JSON.stringify(r.summary)}</code> : '—'],
+      <PageHead
+        crumbs={[['/evals', 'Evals']]}
+        title={run.name}
+        sub={
+          <>
+            <StatusBadge status={run.status} /> · {run.kind}
+            {run.model ? <> · model <Link href={`/models/${run.model.id}`}>{run.model.name}</Link></> : null}
+            {run.endpoint ? <> · endpoint <Link href={`/endpoints/${run.endpoint.id}`}>{run.endpoint.name}</Link></> : null} <Tags tags={run.tags} />
+          </>
+        }
+        actions={
+          <>
+            {run.jobId && <Link className="btn secondary" href={`/jobs/${run.jobId}`}>Job & event log</Link>}
+            <Link className="btn secondary" href={`/evals?compareWith=${run.id}`} prefetch={false}>Compare…</Link>
+          </>
+        }
+      />
+      <EvalLive
+        runId={run.id}
+        jobId={run.jobId}
+        initial={{ status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, summary: { ...run.summary, failed: run.summary.failed ?? r.failed }, jobStatus: r.job?.status ?? null, jobError: r.job?.error ?? null }}
+      />
+      <section className="panel" aria-labelledby="heatmap-h">
+        <EvalHeatmap
+          runId={run.id}
+          runName={run.name}
+          titleName={run.model?.name ?? run.name}
+          lengths={r.lengths}
+          depths={r.depths}
+          matrix={r.matrix}
+          details={r.details}
+          average={r.average}
+        />
+        <p className="panel-note">
+          {fmtInt(scored)} of {fmtInt(r.lengths.length * r.depths.length)} grid cells scored ({fmtInt(r.scoredSamples)} samples){r.failed ? `, ${fmtInt(r.failed)} failed requests (never scored as 0)` : ''}.
+          Hover a cell for its prompt and answer; click it (or focus the heatmap and press Enter) to open it.
+        </p>
+      </section>
+      <div className="cols">
+        <section className="panel" aria-labelledby="bylen-h">
+          <h2 id="bylen-h" className="sr-only">Score by context length</h2>
+          <LineChart title="Mean score by context length (over depths)" series={[{ name: run.name, color: '#2f5bd3', points: byLength }]} />
+        </section>
+        <section className="panel" aria-labelledby="spec-h">
+          <h2 id="spec-h">Sweep</h2>
+          <KeyValues
+            items={[
+              ['variant', r.spec?.variant], ['language', r.spec?.language], ['haystack', r.spec?.corpus], ['tokenizer', r.spec?.tokenizer],
+              ['scorer', r.spec?.scorer ?? 'the variant’s own'], ['digits', r.spec?.digits], ['seed', r.spec?.seed], ['prompt layout', r.spec?.layout],
+              ['grid', `${r.lengths.length} lengths × ${r.depths.length} depths × ${r.spec?.samples ?? 1} samples`],
+              ['lengths', `${fmtInt(r.lengths[0])} … ${fmtInt(r.lengths[r.lengths.length - 1])}`],
+              ['concurrency', run.concurrency], ['started', fmtDate(run.startedAt)], ['finished', fmtDate(run.finishedAt)],
+            ]}
+          />
+        </section>
+      </div>
+      <section className="panel" aria-labelledby="cells-h">
+        <div className="panel-head"><h2 id="cells-h">Cells</h2><span className="progress-line">{fmtInt(cells.total)} recorded</span></div>
+        <DataTable
+          caption="Recorded cells by length, depth and sample"
+          dense
+          rows={cells.items}
+          rowKey={(c) => c.id}
+          empty="No cells recorded yet."
+          columns={[
+            { header: 'Length', numeric: true, cell: (c) => <Link href={cellHref(id, c.contextLength, c.depth)}>{fmtInt(c.contextLength)}</Link> },
+            { header: 'Depth %', numeric: true, cell: (c) => depthPercent(c.depth) },
+            { header: 'Sample', numeric: true, cell: (c) => c.sample },
+            { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) },
+            { header: 'Score', numeric: true, cell: (c) => <ScoreChip score={c.score} /> },
+            { header: 'Latency', numeric: true, cell: (c) => (c.latencyMs === null ? '—' : `${fmtInt(c.latencyMs)} ms`) },
+            { header: 'Answer', cell: (c) => <span className={`cell-ellipsis${c.error ? ' status-bad' : ''}`} style={{ display: 'inline-block' }} title={c.error ?? c.response ?? ''}>{c.error ?? c.response ?? '—'}</span> },
           ]}
         />
-      </div>
-      <div className="panel">
-        <h2>Cells</h2>
-        {cells.items.length === 0 ? <p className="empty">No cells recorded yet.</p> : (
-          <table className="data">
-            <thead><tr><th className="num">length</th><th className="num">depth</th><th className="num">sample</th><th className="num">score</th><th>error</th></tr></thead>
-            <tbody>
-              {cells.items.map((c) => (
-                <tr key={c.id}><td className="num">{c.contextLength.toLocaleString('en-US')}</td><td className="num">{c.depth}</td><td className="num">{c.sample}</td><td className="num">{c.score ?? '—'}</td><td>{c.error ?? ''}</td></tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+        <Pager total={cells.total} offset={offset} count={cells.items.length} limit={CELLS_PER_PAGE} href={(o) => hrefWith(`/evals/${id}`, { offset: o })} />
+      </section>
     </>
   );
 }

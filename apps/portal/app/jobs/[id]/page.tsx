@@ -1,33 +1,22 @@
+import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { fmtDate, KeyValues } from '../../../src/components/EntityList';
+import { PageHead } from '../../../src/components/EntityList';
+import { JobLive } from '../../../src/components/JobLive';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Job' };
 
 export default async function JobPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const a = api();
-  const j = await loadOr404(() => a.jobs.get({ id }));
+  const j = await loadOr404(() => a.portal.job({ id }));
   if (!j) notFound();
   const events = await a.jobs.events({ jobId: id });
   return (
     <>
-      <h1>Job {j.id}</h1>
-      <p className="sub">{j.kind} · <span className={`status status-${j.status}`}>{j.status}</span></p>
-      <div className="panel">
-        <KeyValues items={[['attempts', `${j.attempts} / ${j.maxAttempts}`], ['executor', j.executor], ['queued', fmtDate(j.queuedAt)], ['started', fmtDate(j.startedAt)], ['finished', fmtDate(j.finishedAt)], ['error', j.error]]} />
-      </div>
-      <div className="panel">
-        <h2>Event log</h2>
-        <table className="data">
-          <thead><tr><th>time</th><th>type</th><th>transition</th><th>message</th></tr></thead>
-          <tbody>
-            {events.map((e) => (
-              <tr key={e.id}><td>{fmtDate(e.createdAt)}</td><td>{e.type}</td><td>{e.fromStatus ?? ''}{e.toStatus ? ` → ${e.toStatus}` : ''}</td><td>{e.message}</td></tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <PageHead crumbs={[['/jobs', 'Jobs']]} title={j.evalRun ? `Job: ${j.evalRun.name}` : `Job ${j.id}`} sub={<>{j.kind} · executor {j.executor} · <span className="mono">{j.id}</span></>} />
+      <JobLive initial={j} initialEvents={events} />
     </>
   );
 }

@@ -1,56 +1,153 @@
+import { contextLabel, DataTable, fmtBytes, fmtDate, fmtInt, KeyValues, LineageGraph, StatusBadge, Tags } from '@ctxlab/ui';
+import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fmtInt, KeyValues, Tags } from '../../../src/components/EntityList';
-import { LineageGraph } from '../../../src/components/LineageGraph';
+import { PageHead } from '../../../src/components/EntityList';
+import { ScoreChip } from '../../../src/components/ScoreChip';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const m = await loadOr404(async () => api().models.get({ id: (await params).id }));
+  return { title: m?.name ?? 'Model' };
+}
 
 export default async function ModelPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const a = api();
   const m = await loadOr404(() => a.models.get({ id }));
   if (!m) notFound();
-  const [lineage, adapters] = await Promise.all([a.models.lineage({ modelId: id }), a.adapters.list({ modelId: id, limit: 50 })]);
+  const [lineage, adapters, endpoints, runs] = await Promise.all([
+    a.models.lineage({ modelId: id }),
+    a.adapters.list({ modelId: id, limit: 50 }),
+    a.endpoints.list({ modelId: id, limit: 20 }),
+    a.portal.evalRuns({ modelId: id, limit: 10 }),
+  ]);
+  const names = new Map(lineage.nodes.map((n) => [n.id, n.name]));
+  const d = m.derived;
   return (
     <>
-      <h1>{m.name}</h1>
-      <p className="sub">{m.description ?? ''} <Tags tags={m.tags} /></p>
-      <div className="panel">
-        <h2>Architecture</h2>
-        <KeyValues
-          items={[
-            ['origin', m.origin], ['family', m.family], ['layers', m.numLayers], ['hidden size', fmtInt(m.hiddenSize)],
-            ['attention heads', m.numAttentionHeads], ['KV heads', m.numKeyValueHeads], ['head dim', m.headDim],
-            ['intermediate size', fmtInt(m.intermediateSize)], ['vocabulary', fmtInt(m.vocabSize)], ['RoPE θ', fmtInt(m.ropeTheta)],
-            ['RoPE scaling', m.ropeScaling ? JSON.stringify(m.ropeScaling) : 'none'], ['max positions', fmtInt(m.maxPositionEmbeddings)],
-            ['tokenizer', m.tokenizer], ['dtype', m.dtype], ['source', m.sourceUri],
-          ]}
-        />
+      <PageHead
+        crumbs={[['/models', 'Models']]}
+        title={m.name}
+        sub={<>{m.description ?? ''} <Tags tags={m.tags} /></>}
+        actions={<Link className="btn secondary" href={`/planner?model=${encodeURIComponent(m.id)}`}>Plan with this model</Link>}
+      />
+      <div className="stats">
+        <div className="stat"><div className="n">{contextLabel(m.maxPositionEmbeddings)}</div><div className="l">max positions ({fmtInt(m.maxPositionEmbeddings)})</div></div>
+        <div className="stat"><div className="n">{contextLabel(d.longestContextForTheta)}</div><div className="l">context its θ supports</div></div>
+        <div className="stat"><div className="n">{(d.parameters / 1e9).toFixed(2)}<small> B</small></div><div className="l">parameters</div></div>
+        <div className="stat"><div className="n">{fmtInt(d.kvBytesPerToken.bf16 / 1024)}<small> KiB</small></div><div className="l">KV cache per token (bf16)</div></div>
       </div>
-      <div className="panel">
-        <h2>Planner facts</h2>
-        <KeyValues
-          items={[
-            ['parameters', fmtInt(m.derived.parameters)],
-            ['weights', `${(m.derived.weightBytes / 2 ** 30).toFixed(1)} GiB (${m.dtype})`],
-            ['KV cache per token', `${fmtInt(m.derived.kvBytesPerToken.bf16)} bytes bf16 · ${fmtInt(m.derived.kvBytesPerToken.fp8)} bytes fp8`],
-            ['longest context its θ supports', `${fmtInt(m.derived.longestContextForTheta)} tokens (critical-dimension rule, from ${m.derived.pretrainedFrom.name}'s θ ${fmtInt(m.derived.pretrainedFrom.ropeTheta)} at ${fmtInt(m.derived.pretrainedFrom.maxPositionEmbeddings)})`],
-          ]}
-        />
-      </div>
-      <div className="panel">
-        <h2>Lineage</h2>
-        {lineage.edges.length === 0 ? <p className="empty">No recorded parents or children.</p> : <LineageGraph graph={lineage} />}
-      </div>
-      <div className="panel">
-        <h2>Adapters</h2>
-        {adapters.items.length === 0 ? (
-          <p className="empty">None.</p>
+      <section className="panel" aria-labelledby="lineage">
+        <div className="panel-head">
+          <h2 id="lineage">Lineage</h2>
+          <span className="progress-line">{lineage.nodes.length - 1} related models · ancestors above, descendants below · click a model to open it</span>
+        </div>
+        {lineage.edges.length === 0 ? (
+          <p className="empty">No recorded parents or children. Lineage edges are added with <code>models.addLineage</code> or by training, extraction and merge jobs.</p>
         ) : (
-          <ul>{adapters.items.map((ad) => <li key={ad.id}><Link href={`/adapters/${ad.id}`}>{ad.name}</Link> (rank {ad.rank}, {ad.baseModelId === id ? 'on this base' : 'extracted from this model'})</li>)}</ul>
+          <>
+            <div className="lineage-scroll">
+              <LineageGraph graph={lineage} modelHref={(x) => `/models/${x}`} jobHref={(j) => `/jobs/${j}`} />
+            </div>
+            <details style={{ marginTop: 12 }}>
+              <summary>Edges as a table</summary>
+              <DataTable
+                caption="Lineage edges"
+                dense
+                rows={lineage.edges}
+                rowKey={(e) => e.id}
+                columns={[
+                  { header: 'Parent', cell: (e) => <Link href={`/models/${e.parentId}`}>{names.get(e.parentId) ?? e.parentId}</Link> },
+                  { header: 'Kind', cell: (e) => e.kind },
+                  { header: 'Child', cell: (e) => <Link href={`/models/${e.childId}`}>{names.get(e.childId) ?? e.childId}</Link> },
+                  { header: 'Produced by', cell: (e) => (e.jobId ? <Link href={`/jobs/${e.jobId}`}>job {e.jobId}</Link> : '—') },
+                ]}
+              />
+            </details>
+          </>
         )}
+      </section>
+      <div className="cols">
+        <section className="panel" aria-labelledby="config">
+          <h2 id="config">Config</h2>
+          <KeyValues
+            items={[
+              ['origin', m.origin], ['family', m.family], ['architecture', m.architecture], ['layers', m.numLayers], ['hidden size', fmtInt(m.hiddenSize)],
+              ['attention heads', m.numAttentionHeads], ['KV heads', m.numKeyValueHeads], ['head dim', m.headDim],
+              ['intermediate size', fmtInt(m.intermediateSize)], ['vocabulary', fmtInt(m.vocabSize)], ['RoPE θ', fmtInt(m.ropeTheta)],
+              ['RoPE scaling', m.ropeScaling ? <code key="rs">{JSON.stringify(m.ropeScaling)}</code> : 'none'], ['max positions', fmtInt(m.maxPositionEmbeddings)],
+              ['tied embeddings', m.tieWordEmbeddings ? 'yes' : 'no'], ['tokenizer', m.tokenizer], ['dtype', m.dtype], ['source', m.sourceUri], ['created', fmtDate(m.createdAt)],
+            ]}
+          />
+        </section>
+        <section className="panel" aria-labelledby="facts">
+          <h2 id="facts">Planner facts</h2>
+          <KeyValues
+            items={[
+              ['parameters', fmtInt(d.parameters)],
+              ['weights', `${fmtBytes(d.weightBytes)} (${m.dtype})`],
+              ['KV cache per token', `${fmtInt(d.kvBytesPerToken.bf16)} B bf16 · ${fmtInt(d.kvBytesPerToken.fp8)} B fp8`],
+              ['KV cache at max positions', `${fmtBytes(d.kvBytesPerToken.bf16 * m.maxPositionEmbeddings)} bf16 per sequence`],
+              ['longest context its θ supports', `${fmtInt(d.longestContextForTheta)} tokens`],
+              ['measured against', `${d.pretrainedFrom.name} (θ ${fmtInt(d.pretrainedFrom.ropeTheta)} at ${fmtInt(d.pretrainedFrom.maxPositionEmbeddings)} tokens), critical-dimension rule`],
+            ]}
+          />
+          {d.longestContextForTheta < m.maxPositionEmbeddings && (
+            <p className="callout warn" style={{ marginTop: 12 }}>
+              max_position_embeddings ({fmtInt(m.maxPositionEmbeddings)}) is beyond what RoPE θ {fmtInt(m.ropeTheta)} supports under the critical-dimension rule ({fmtInt(d.longestContextForTheta)}).
+            </p>
+          )}
+        </section>
       </div>
+      <div className="cols">
+        <section className="panel" aria-labelledby="adapters">
+          <h2 id="adapters">Adapters</h2>
+          <DataTable
+            caption="Adapters of this model"
+            rows={adapters.items}
+            rowKey={(x) => x.id}
+            empty="No adapters on or from this model."
+            columns={[
+              { header: 'Adapter', cell: (x) => <Link href={`/adapters/${x.id}`}>{x.name}</Link> },
+              { header: 'Rank', numeric: true, cell: (x) => x.rank },
+              { header: 'Relation', cell: (x) => (x.baseModelId === id ? 'on this base' : 'extracted from this model') },
+            ]}
+          />
+        </section>
+        <section className="panel" aria-labelledby="served">
+          <h2 id="served">Served by</h2>
+          <DataTable
+            caption="Endpoints serving this model"
+            rows={endpoints.items}
+            rowKey={(x) => x.id}
+            empty={<>No endpoint serves it. <Link href="/endpoints">Register one</Link>.</>}
+            columns={[
+              { header: 'Endpoint', cell: (x) => <Link href={`/endpoints/${x.id}`}>{x.name}</Link> },
+              { header: 'URL', cell: (x) => <span className="mono">{x.url}</span> },
+              { header: 'Last check', cell: (x) => (x.lastStatus ? <StatusBadge status={x.lastStatus === 'ok' ? 'ok' : 'error'} /> : 'never') },
+            ]}
+          />
+        </section>
+      </div>
+      <section className="panel" aria-labelledby="runs">
+        <div className="panel-head"><h2 id="runs">Eval runs</h2>{runs.total > runs.items.length && <Link href={`/evals?model=${m.id}`}>All {runs.total} →</Link>}</div>
+        <DataTable
+          caption="Eval runs of this model"
+          rows={runs.items}
+          rowKey={(r) => r.id}
+          empty={<>No eval runs yet. <Link href="/evals/new">Start one</Link>.</>}
+          columns={[
+            { header: 'Run', cell: (r) => <Link href={`/evals/${r.id}`}>{r.name}</Link> },
+            { header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
+            { header: 'Cells', numeric: true, cell: (r) => `${fmtInt(r.cellsDone)} / ${fmtInt(r.cellsTotal)}` },
+            { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
+            { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
+          ]}
+        />
+      </section>
     </>
   );
 }

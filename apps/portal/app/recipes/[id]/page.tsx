@@ -1,6 +1,8 @@
 import { stageTokens } from '@ctxlab/contracts';
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fmtInt, KeyValues, Tags } from '../../../src/components/EntityList';
+import { PageHead } from '../../../src/components/EntityList';
+import { contextLabel, fmtCompact, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -33,13 +35,33 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
     ['published: implied MFU', (i) => { const m = stagePlan(i)?.published?.impliedMfu; return m === null || m === undefined ? '—' : `${(m * 100).toFixed(1)}%`; }],
     ['context its θ supports', (i) => fmtInt(stagePlan(i)?.supportedContext)],
   ];
+  const totalTokens = s.stages.reduce((t, st) => t + stageTokens(st), 0);
+  const lastStage = s.stages[s.stages.length - 1];
+  const plannerQuery = new URLSearchParams({
+    model: s.baseModel,
+    target: String(s.targetContext),
+    rule: s.thetaRule === 'manual' ? 'critical-dim' : s.thetaRule,
+    method: s.method,
+    ...(lastStage ? { gpu: lastStage.gpuType, gpus: String(lastStage.gpus), batch: String(lastStage.batchSize), steps: String(lastStage.steps), accum: String(lastStage.gradientAccumulation) } : {}),
+  }).toString();
   return (
     <>
-      <h1>{r.name} <span className="tag">v{r.version}</span></h1>
-      <p className="sub">{r.description} <Tags tags={r.tags} /></p>
+      <PageHead
+        crumbs={[['/recipes', 'Recipes']]}
+        title={<>{r.name} <span className="tag">v{r.version}</span></>}
+        sub={<>{r.description} <Tags tags={r.tags} /></>}
+        actions={<Link className="btn secondary" href={`/planner?${plannerQuery}`}>Open in the planner</Link>}
+      />
+      <div className="stats">
+        <div className="stat"><div className="n">{contextLabel(s.targetContext)}</div><div className="l">target context ({fmtInt(s.targetContext)})</div></div>
+        <div className="stat"><div className="n">{s.stages.length}</div><div className="l">{s.stages.length === 1 ? 'stage' : 'stages'} · {s.method}</div></div>
+        <div className="stat"><div className="n">{fmtCompact(totalTokens)}</div><div className="l">training tokens ({fmtInt(totalTokens)})</div></div>
+        <div className="stat"><div className="n">{plan?.totals.gpuHours ? fmtInt(Math.round(plan.totals.gpuHours)) : '—'}</div><div className="l">GPU-hours at MFU {r.computed.mfu}</div></div>
+      </div>
       <div className="panel">
         <h2>Stages</h2>
-        <table className="data" aria-label="Stage table">
+        <div className="table-scroll">
+        <table className="data stages" aria-label="Stage table">
           <thead>
             <tr><th scope="col">stage</th>{s.stages.map((st) => <th key={st.name} scope="col" className="num">{st.name}</th>)}</tr>
           </thead>
@@ -52,13 +74,15 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
             ))}
           </tbody>
         </table>
+        </div>
+        {plan && <p className="panel-note">Shaded rows are computed by the planner (FLOPs per token 6N + 12·layers·d_model·L; GPU-hours at the stated MFU on each stage&apos;s GPU).</p>}
       </div>
       {!plan && <p className="sub">No computed plan: {r.computed.reason}.</p>}
       {plan && (plan.warnings.length > 0 || plan.errors.length > 0) && (
         <div className="panel" role="note">
           <h2>Planner findings</h2>
           <ul>
-            {plan.errors.map((e) => <li key={e.message} className="status-failed">{e.message}</li>)}
+            {plan.errors.map((e) => <li key={e.message} className="status-bad">{e.message}</li>)}
             {plan.warnings.map((w) => <li key={w.message}>{w.message}</li>)}
           </ul>
         </div>
@@ -68,7 +92,7 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
         <KeyValues
           items={[
             ['method', s.method], ['base model', s.baseModel], ['target context', fmtInt(s.targetContext)], ['θ rule', s.thetaRule],
-            ['trainer', s.trainer], ['total tokens', fmtInt(s.stages.reduce((t, st) => t + stageTokens(st), 0))],
+            ['trainer', s.trainer], ['total tokens', fmtInt(totalTokens)],
             ['total GPU-hours', plan?.totals.gpuHours ? `${fmtInt(Math.round(plan.totals.gpuHours))} at MFU ${r.computed.mfu}` : '—'],
             ['LoRA', s.lora ? `rank ${s.lora.rank}, alpha ${s.lora.alpha}, ${s.lora.targetModules.join('/')}${s.lora.extraTrainedParameters.length ? ` + ${s.lora.extraTrainedParameters.join(', ')}` : ''}, ${s.lora.quantization}` : '—'],
             ['data', s.dataMix.length ? s.dataMix.map((d) => `${d.name}${d.samples ? ` (${fmtInt(d.samples)})` : ''}`).join(' · ') : '—'],

@@ -1,0 +1,179 @@
+'use client';
+
+import { HeatmapExplorer, type HeatmapCellDetail } from '@ctxlab/ui';
+import { useRouter } from 'next/navigation';
+import { useRef, useState } from 'react';
+import { browserApi, errorMessage } from '../lib/client';
+import { cellHref } from '../lib/links';
+
+interface Props {
+  runId: string;
+  runName: string;
+  /** Name in the title: the model's, else the run's. */
+  titleName: string;
+  lengths: number[];
+  depths: number[];
+  matrix: (number | null)[][];
+  details: (HeatmapCellDetail | null)[][];
+  average: number | null;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'run';
+
+function download(name: string, blob: Blob) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const CSV_COLUMNS = ['cell_id', 'length', 'depth', 'depth_percent', 'sample', 'prompt_tokens', 'needle', 'expected', 'response', 'score', 'latency_ms', 'error'] as const;
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+const pct = (d: number) => Math.round(d * 100_000) / 1000;
+
+/** The run's heatmap with hover details, click-through to a cell, and downloads (CSV, JSON, SVG, PNG). */
+export function EvalHeatmap(p: Props) {
+  const router = useRouter();
+  const svgRef = useRef<SVGSVGElement>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  /** The SVG as a standalone document: the hover outline and focus attributes left out. */
+  const svgText = () => {
+    const el = svgRef.current;
+    if (!el) throw new Error('the heatmap is not on the page');
+    const clone = el.cloneNode(true) as SVGSVGElement;
+    clone.querySelector('[data-role="active"]')?.remove();
+    for (const a of ['tabindex', 'class', 'aria-describedby', 'style']) clone.removeAttribute(a);
+    clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(clone)}`;
+  };
+
+  const allCells = async () => {
+    const out: Awaited<ReturnType<ReturnType<typeof browserApi>['evals']['cells']['query']>>['items'] = [];
+    for (let offset: number | null = 0; offset !== null; ) {
+      const page = await browserApi().evals.cells.query({ evalRunId: p.runId, limit: 2000, offset });
+      out.push(...page.items);
+      offset = page.nextOffset;
+    }
+    return out;
+  };
+
+  const run = async (what: string, fn: () => Promise<void>) => {
+    setBusy(what);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(`${what} export failed: ${errorMessage(e)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const base = slug(p.runName);
+  const exports = {
+    CSV: () =>
+      run('CSV', async () => {
+        const cells = await allCells();
+        const lines = [CSV_COLUMNS.join(',')];
+        for (const c of cells) {
+          lines.push(
+            [`L${c.contextLength}-D${pct(c.depth)}-S${c.sample}`, c.contextLength, c.depth, pct(c.depth), c.sample, c.promptTokens, c.needle, c.expected?.split('\n').join(' | '), c.response, c.score, c.latencyMs, c.error]
+              .map(csvField)
+              .join(','),
+          );
+        }
+        download(`${base}-cells.csv`, new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' }));
+      }),
+    JSON: () =>
+      run('JSON', async () => {
+        const cells = await allCells();
+        const doc = {
+          run: { id: p.runId, name: p.runName },
+          heatmap: { lengths: p.lengths, depths: p.depths, matrix: p.matrix, average: p.average },
+          cells: cells.map((c) => ({
+            length: c.contextLength, depth: c.depth, sample: c.sample, promptTokens: c.promptTokens, needle: c.needle, expected: c.expected?.split('\n') ?? [],
+            response: c.response, score: c.score, latencyMs: c.latencyMs, error: c.error, attempts: c.attempts,
+          })),
+        };
+        download(`${base}-results.json`, new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+      }),
+    SVG: () => run('SVG', async () => download(`${base}-heatmap.svg`, new Blob([svgText()], { type: 'image/svg+xml' }))),
+    PNG: () =>
+      run('PNG', async () => {
+        const el = svgRef.current!;
+        const w = Number(el.getAttribute('width'));
+        const h = Number(el.getAttribute('height'));
+        const url = URL.createObjectURL(new Blob([svgText()], { type: 'image/svg+xml' }));
+        try {
+          const img = new Image();
+          await new Promise<void>((resolve, reject) => {
+            img.onload = () => resolve();
+            img.onerror = () => reject(new Error('the browser could not draw the SVG'));
+            img.src = url;
+          });
+          const scale = 2;
+          const canvas = document.createElement('canvas');
+          canvas.width = w * scale;
+          canvas.height = h * scale;
+          const ctx = canvas.getContext('2d');
+          if (!ctx) throw new Error('no 2D canvas in this browser');
+          ctx.scale(scale, scale);
+          ctx.drawImage(img, 0, 0, w, h);
+          const blob = await new Promise<Blob | null>((r) => canvas.toBlob(r, 'image/png'));
+          if (!blob) throw new Error('the canvas could not be encoded as PNG');
+          download(`${base}-heatmap.png`, blob);
+        } finally {
+          URL.revokeObjectURL(url);
+        }
+      }),
+  };
+
+  return (
+    <>
+      <div className="panel-head">
+        <h2 id="heatmap-h">Heatmap</h2>
+        <div className="btn-group" role="group" aria-label="Download">
+          {(Object.keys(exports) as (keyof typeof exports)[]).map((k) => (
+            <button key={k} type="button" className="btn secondary small" onClick={exports[k]} disabled={busy !== null} data-testid={`export-${k.toLowerCase()}`}>
+              {busy === k ? `${k}…` : `⤓ ${k}`}
+            </button>
+          ))}
+        </div>
+      </div>
+      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <div className="heatmap-panel" data-testid="heatmap">
+        <HeatmapExplorer
+          lengths={p.lengths}
+          depths={p.depths}
+          matrix={p.matrix}
+          details={p.details}
+          average={p.average}
+          name={p.titleName}
+          svgRef={svgRef}
+          label={`NIAH heatmap of ${p.runName}`}
+          onOpen={(c) => {
+            const l = p.lengths[c.x];
+            const d = p.depths[c.y];
+            if (l !== undefined && d !== undefined) router.push(cellHref(p.runId, l, d));
+          }}
+        />
+      </div>
+      <div className="legend" aria-hidden="true">
+        <span><span className="sw" style={{ background: '#F0496E' }} />0</span>
+        <span><span className="sw" style={{ background: '#EBB839' }} />50</span>
+        <span><span className="sw" style={{ background: '#0CD79F' }} />100</span>
+        <span><span className="sw missing" />no score (not run yet, or the request failed)</span>
+      </div>
+    </>
+  );
+}

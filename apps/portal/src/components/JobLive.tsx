@@ -1,0 +1,66 @@
+'use client';
+
+import { fmtDate, fmtDuration, fmtInt, KeyValues, ProgressBar, StatusBadge } from '@ctxlab/ui';
+import Link from 'next/link';
+import { useState } from 'react';
+import { browserApi, errorMessage } from '../lib/client';
+import { usePoll } from '../lib/hooks';
+import type { Out } from '../lib/types';
+import { JobActions } from './JobActions';
+import { JobEvents } from './JobEvents';
+
+type Job = Out['portal']['job'];
+const FINAL = ['succeeded', 'failed', 'cancelled'];
+
+/** A job's status, progress and event log, polled every second until it ends (and again after cancel/retry). */
+export function JobLive({ initial, initialEvents }: { initial: Job; initialEvents: Out['jobs']['events'] }) {
+  const [live, setLive] = useState(!FINAL.includes(initial.status));
+  const { data, error } = usePoll(async () => {
+    const j = await browserApi().portal.job.query({ id: initial.id });
+    if (FINAL.includes(j.status)) setLive(false);
+    return j;
+  }, 1000, live, initial);
+  const j = data ?? initial;
+  const p = j.progress;
+  const done = p?.done ?? j.evalRun?.cellsDone ?? 0;
+  const total = p?.total ?? j.evalRun?.cellsTotal ?? 0;
+  return (
+    <>
+      <section className="panel live" aria-labelledby="job-h" data-testid="job-live">
+        <div className="panel-head">
+          <h2 id="job-h">Status</h2>
+          <div className="page-actions">
+            <StatusBadge status={j.status} />
+            <JobActions jobId={j.id} status={j.status} onChanged={() => setLive(true)} small={false} />
+          </div>
+        </div>
+        {total > 0 && <ProgressBar done={done} total={total} failed={p?.failed ?? 0} label="job progress" />}
+        <div className="live-numbers" aria-live="polite">
+          <div><span className="v">{fmtInt(done)} / {fmtInt(total)}</span><span className="k">cells</span></div>
+          <div><span className="v">{p?.averageScore === null || p?.averageScore === undefined ? '—' : p.averageScore.toFixed(1)}</span><span className="k">running score</span></div>
+          <div><span className="v">{j.status === 'running' ? fmtDuration(p?.etaSeconds) : '—'}</span><span className="k">ETA</span></div>
+          <div><span className="v">{j.attempts}</span><span className="k">retries</span></div>
+        </div>
+        {j.error && <div className="callout error"><p>{j.error}</p></div>}
+        {error ? <p className="panel-note status-bad">Live updates paused: {errorMessage(error)}</p> : null}
+      </section>
+      <div className="cols">
+        <section className="panel" aria-labelledby="jd-h">
+          <h2 id="jd-h">Details</h2>
+          <KeyValues
+            items={[
+              ['eval run', j.evalRun ? <Link key="r" href={`/evals/${j.evalRun.id}`}>{j.evalRun.name}</Link> : '—'],
+              ['model', j.evalRun?.model ? <Link key="m" href={`/models/${j.evalRun.model.id}`}>{j.evalRun.model.name}</Link> : '—'],
+              ['queued', fmtDate(j.queuedAt)], ['started', fmtDate(j.startedAt)], ['finished', fmtDate(j.finishedAt)], ['updated', fmtDate(j.updatedAt)],
+              ['idempotency key', j.idempotencyKey ? <span key="k" className="mono">{j.idempotencyKey}</span> : '—'],
+            ]}
+          />
+        </section>
+        <section className="panel" aria-labelledby="ev-h">
+          <h2 id="ev-h">Event log</h2>
+          <JobEvents jobId={j.id} live={live} initial={initialEvents} />
+        </section>
+      </div>
+    </>
+  );
+}

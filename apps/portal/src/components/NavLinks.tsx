@@ -1,0 +1,29 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+
+const groups = [
+  ['Registry', [['/models', 'Models'], ['/adapters', 'Adapters'], ['/recipes', 'Recipes'], ['/datasets', 'Datasets'], ['/endpoints', 'Endpoints']]],
+  ['Plan', [['/planner', 'Planner']]],
+  ['Run', [['/evals', 'Evals'], ['/evals/new', 'Start an eval'], ['/jobs', 'Jobs']]],
+] as const;
+
+/** The section links; the current one is marked for screen readers (aria-current) and by style. */
+export function NavLinks() {
+  const path = usePathname() ?? '/';
+  const current = (href: string) => path === href || (path.startsWith(`${href}/`) && !(href === '/evals' && path.startsWith('/evals/new')));
+  return (
+    <>
+      <Link href="/" className="nav-link" aria-current={path === '/' ? 'page' : undefined}>Overview</Link>
+      {groups.map(([group, links]) => (
+        <div key={group}>
+          <div className="nav-group">{group}</div>
+          {links.map(([href, label]) => (
+            <Link key={href} href={href} className="nav-link" aria-current={current(href) ? 'page' : undefined}>{label}</Link>
+          ))}
+        </div>
+      ))}
+    </>
+  );
+}

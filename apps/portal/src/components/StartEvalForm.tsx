@@ -1,0 +1,309 @@
+'use client';
+
+import { contextLabel, fmtInt } from '@ctxlab/ui';
+import { useRouter } from 'next/navigation';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { browserApi, errorMessage, fieldErrors } from '../lib/client';
+import { useDebounced } from '../lib/hooks';
+import type { In, Out } from '../lib/types';
+
+type Grid = In['portal']['evalEstimate']['grid'];
+type Spec = In['evals']['start']['spec'];
+
+const VARIANTS = [
+  ['value', 'value retrieval — “The special magic {city} number is: {n}”'],
+  ['original', 'original — the San Francisco sandwich needle'],
+  ['multi-needle', 'multi-needle (several facts, one question)'],
+  ['multi-key', 'RULER multi-key'],
+  ['multi-value', 'RULER multi-value'],
+  ['multi-query', 'RULER multi-query'],
+  ['negative', 'negative control (no needle)'],
+  ['zh-story', 'Chinese story (王莽 / 刘秀)'],
+] as const;
+
+const PRESETS = {
+  gradient: "Gradient's 1048K grid: 100 … 1,126,875 tokens (14 lengths) × depth 0–100% step 20%, 8-digit numbers",
+  '360zhinao': "360Zhinao's 360K grid: 1,024 … 360,000 (10 lengths) × 21 depths (0, 5, … 100%), 7-digit numbers",
+} as const;
+
+/** "1000, 2K, 4k 8192" → [1000, 2000, 4000, 8192]; null when something is not a positive whole number. */
+export function parseLengths(s: string): number[] | null {
+  const parts = s.split(/[\s,;]+/).filter(Boolean);
+  if (!parts.length) return null;
+  const out: number[] = [];
+  for (const p of parts) {
+    const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(p);
+    if (!m) return null;
+    const n = Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1000 : m[2]?.toLowerCase() === 'm' ? 1_000_000 : 1);
+    if (!Number.isInteger(n) || n <= 0) return null;
+    out.push(n);
+  }
+  return out;
+}
+
+/** "0, 25, 50 100" (percent) → fractions; null when a value is outside 0–100. */
+export function parseDepthPercents(s: string): number[] | null {
+  const parts = s.split(/[\s,;%]+/).filter(Boolean);
+  if (!parts.length) return null;
+  const out = parts.map(Number);
+  return out.every((n) => Number.isFinite(n) && n >= 0 && n <= 100) ? out.map((n) => n / 100) : null;
+}
+
+interface Props {
+  endpoints: { id: string; name: string; url: string; modelId: string | null; maxModelLen: number | null }[];
+  models: { id: string; name: string }[];
+  corpora: { name: string; language: string }[];
+  initialEndpointId?: string | undefined;
+}
+
+export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }: Props) {
+  const uid = useId();
+  const router = useRouter();
+  const [endpointId, setEndpointId] = useState(endpoints.find((e) => e.id === initialEndpointId)?.id ?? endpoints[0]?.id ?? '');
+  const endpoint = endpoints.find((e) => e.id === endpointId);
+  const [name, setName] = useState(() => `niah ${endpoint?.name ?? ''} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`.replace(/\s+/g, ' ').trim());
+  const [modelId, setModelId] = useState('');
+  const [variant, setVariant] = useState<Spec['variant']>('value');
+  const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');
+  const [corpus, setCorpus] = useState('');
+  const [gridMode, setGridMode] = useState<'custom' | 'gradient' | '360zhinao'>('custom');
+  const [lengthMode, setLengthMode] = useState<'linspace' | 'list'>('linspace');
+  const [lenMin, setLenMin] = useState('1000');
+  const [lenMax, setLenMax] = useState('8000');
+  const [lenCount, setLenCount] = useState('8');
+  const [lenList, setLenList] = useState('1K, 2K, 4K, 8K');
+  const [depthMode, setDepthMode] = useState<'linspace' | 'list'>('linspace');
+  const [depthCount, setDepthCount] = useState('11');
+  const [depthList, setDepthList] = useState('0, 25, 50, 75, 100');
+  const [samples, setSamples] = useState('1');
+  const [concurrency, setConcurrency] = useState('4');
+  const [estimate, setEstimate] = useState<Out['portal']['evalEstimate'] | null>(null);
+  const [estimateError, setEstimateError] = useState<string | null>(null);
+  const [submitError, setSubmitError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [submitting, setSubmitting] = useState(false);
+  const requestKey = useRef<string>('');
+  useEffect(() => {
+    requestKey.current = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : String(Math.random());
+  }, []);
+
+  // The grid as the API takes it, or the reason it cannot be built yet.
+  const grid = useMemo((): { grid: Grid } | { problem: string; field: string } => {
+    const s = Number(samples);
+    if (!Number.isInteger(s) || s < 1 || s > 100) return { problem: 'samples must be a whole number from 1 to 100', field: 'samples' };
+    if (gridMode !== 'custom') return { grid: { preset: gridMode, samples: s } };
+    let lengths: Grid['lengths'];
+    if (lengthMode === 'list') {
+      const values = parseLengths(lenList);
+      if (!values) return { problem: 'lengths: write positive whole numbers separated by commas (2K = 2000)', field: 'lengths' };
+      lengths = { kind: 'list', values };
+    } else {
+      const [a, b, c] = [Number(lenMin), Number(lenMax), Number(lenCount)];
+      if (![a, b, c].every((n) => Number.isInteger(n) && n > 0)) return { problem: 'lengths: min, max and count must be positive whole numbers', field: 'lengths' };
+      if (a > b) return { problem: 'lengths: min must not exceed max', field: 'lengths' };
+      lengths = { kind: 'linspace', min: a, max: b, count: c };
+    }
+    let depths: Grid['depths'];
+    if (depthMode === 'list') {
+      const values = parseDepthPercents(depthList);
+      if (!values) return { problem: 'depths: write percents from 0 to 100 separated by commas', field: 'depths' };
+      depths = { kind: 'list', values };
+    } else {
+      const c = Number(depthCount);
+      if (!Number.isInteger(c) || c < 1 || c > 1000) return { problem: 'depths: the count must be a whole number from 1 to 1000', field: 'depths' };
+      depths = { kind: 'linspace', min: 0, max: 1, count: c, curve: 'linear' };
+    }
+    return { grid: { lengths, depths, samples: s } };
+  }, [samples, gridMode, lengthMode, lenList, lenMin, lenMax, lenCount, depthMode, depthCount, depthList]);
+
+  const settledGrid = useDebounced(grid, 250);
+  useEffect(() => {
+    if (!('grid' in settledGrid)) {
+      setEstimate(null);
+      setEstimateError(settledGrid.problem);
+      return;
+    }
+    let stale = false;
+    browserApi()
+      .portal.evalEstimate.query({ grid: settledGrid.grid, ...(endpointId ? { endpointId } : {}) })
+      .then((e) => !stale && (setEstimate(e), setEstimateError(null)))
+      .catch((e: unknown) => !stale && (setEstimate(null), setEstimateError(errorMessage(e))));
+    return () => {
+      stale = true;
+    };
+  }, [settledGrid, endpointId]);
+
+  const submit = async (ev: FormEvent) => {
+    ev.preventDefault();
+    setSubmitError(null);
+    setErrors({});
+    if (!('grid' in grid)) {
+      setErrors({ [grid.field]: grid.problem });
+      return;
+    }
+    const conc = Number(concurrency);
+    if (!Number.isInteger(conc) || conc < 1 || conc > 256) {
+      setErrors({ concurrency: 'a whole number from 1 to 256' });
+      return;
+    }
+    setSubmitting(true);
+    try {
+      const spec: Spec = { variant, tokenizer, grid: grid.grid, ...(corpus ? { corpus } : {}) } as Spec;
+      const r = await browserApi().evals.start.mutate({ name: name.trim(), endpointId, ...(modelId ? { modelId } : {}), spec, concurrency: conc, requestKey: requestKey.current });
+      router.push(`/evals/${r.evalRun.id}`);
+    } catch (e) {
+      setSubmitError(errorMessage(e));
+      setErrors(fieldErrors(e));
+      setSubmitting(false);
+    }
+  };
+
+  const err = (f: string) => errors[f] ?? Object.entries(errors).find(([k]) => k.startsWith(`${f}.`))?.[1];
+  const field = (f: string) => ({ 'aria-invalid': Boolean(err(f)), 'aria-describedby': err(f) ? `${uid}-${f}-err` : undefined });
+  const ErrorText = ({ f }: { f: string }) => (err(f) ? <span id={`${uid}-${f}-err`} className="field-error">{err(f)}</span> : null);
+  const gridProblem = 'problem' in grid ? grid : null;
+
+  return (
+    <form onSubmit={submit} noValidate aria-label="Start an eval">
+      <div className="cols">
+        <div>
+          <section className="panel" aria-labelledby={`${uid}-what`}>
+            <h2 id={`${uid}-what`}>What to evaluate</h2>
+            <div className="field">
+              <label htmlFor={`${uid}-name`}>Run name</label>
+              <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required {...field('name')} />
+              <ErrorText f="name" />
+            </div>
+            <div className="field">
+              <label htmlFor={`${uid}-endpoint`}>Endpoint</label>
+              <select id={`${uid}-endpoint`} value={endpointId} onChange={(e) => setEndpointId(e.target.value)} {...field('endpointId')}>
+                {endpoints.map((e) => <option key={e.id} value={e.id}>{e.name} — {e.url}</option>)}
+              </select>
+              <ErrorText f="endpointId" />
+            </div>
+            <div className="field">
+              <label htmlFor={`${uid}-model`}>Model (registry)</label>
+              <select id={`${uid}-model`} value={modelId} onChange={(e) => setModelId(e.target.value)}>
+                <option value="">{endpoint?.modelId ? `the endpoint's model (${models.find((m) => m.id === endpoint.modelId)?.name ?? endpoint.modelId})` : 'none recorded'}</option>
+                {models.map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}
+              </select>
+            </div>
+            <div className="form-grid">
+              <div className="field">
+                <label htmlFor={`${uid}-variant`}>Needle variant</label>
+                <select id={`${uid}-variant`} value={variant} onChange={(e) => setVariant(e.target.value as Spec['variant'])}>
+                  {VARIANTS.map(([v, label]) => <option key={v} value={v}>{label}</option>)}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor={`${uid}-tok`}>Tokenizer (counts lengths)</label>
+                <select id={`${uid}-tok`} value={tokenizer} onChange={(e) => setTokenizer(e.target.value as 'llama3' | 'byte')}>
+                  <option value="llama3">Llama-3 (exact)</option>
+                  <option value="byte">byte-level (lab model)</option>
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor={`${uid}-corpus`}>Haystack</label>
+                <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...field('spec.corpus')}>
+                  <option value="">default for the language</option>
+                  <option value="sotu-en">sotu-en (State of the Union, public domain)</option>
+                  <option value="tang-zh">tang-zh (全唐詩, public domain)</option>
+                  {corpora.map((c) => <option key={c.name} value={c.name}>{c.name} (imported, {c.language})</option>)}
+                </select>
+                <ErrorText f="spec.corpus" />
+              </div>
+              <div className="field">
+                <label htmlFor={`${uid}-conc`}>Concurrency</label>
+                <input id={`${uid}-conc`} type="number" min={1} max={256} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} {...field('concurrency')} />
+                {err('concurrency') ? <ErrorText f="concurrency" /> : <span className="hint">requests in flight at once</span>}
+              </div>
+            </div>
+          </section>
+        </div>
+        <div>
+          <section className="panel" aria-labelledby={`${uid}-grid`}>
+            <h2 id={`${uid}-grid`}>Grid</h2>
+            <fieldset>
+              <legend>Preset</legend>
+              <div className="radio-row">
+                {(['custom', 'gradient', '360zhinao'] as const).map((g) => (
+                  <label key={g}><input type="radio" name={`${uid}-preset`} checked={gridMode === g} onChange={() => setGridMode(g)} /> {g === 'custom' ? 'custom' : g === 'gradient' ? 'Gradient' : '360Zhinao'}</label>
+                ))}
+              </div>
+              {gridMode !== 'custom' && <p className="hint" style={{ marginBottom: 12 }}>{PRESETS[gridMode]}</p>}
+            </fieldset>
+            {gridMode === 'custom' && (
+              <>
+                <fieldset>
+                  <legend>Context lengths (tokens)</legend>
+                  <div className="radio-row">
+                    <label><input type="radio" name={`${uid}-lm`} checked={lengthMode === 'linspace'} onChange={() => setLengthMode('linspace')} /> evenly spaced</label>
+                    <label><input type="radio" name={`${uid}-lm`} checked={lengthMode === 'list'} onChange={() => setLengthMode('list')} /> list</label>
+                  </div>
+                  {lengthMode === 'linspace' ? (
+                    <div className="form-grid" style={{ gridTemplateColumns: 'repeat(3, 1fr)' }}>
+                      <div className="field"><label htmlFor={`${uid}-lmin`}>min</label><input id={`${uid}-lmin`} type="number" min={1} value={lenMin} onChange={(e) => setLenMin(e.target.value)} {...field('lengths')} /></div>
+                      <div className="field"><label htmlFor={`${uid}-lmax`}>max</label><input id={`${uid}-lmax`} type="number" min={1} value={lenMax} onChange={(e) => setLenMax(e.target.value)} {...field('lengths')} /></div>
+                      <div className="field"><label htmlFor={`${uid}-lcount`}>count</label><input id={`${uid}-lcount`} type="number" min={1} max={1000} value={lenCount} onChange={(e) => setLenCount(e.target.value)} {...field('lengths')} /></div>
+                    </div>
+                  ) : (
+                    <div className="field">
+                      <label htmlFor={`${uid}-llist`}>lengths</label>
+                      <input id={`${uid}-llist`} type="text" value={lenList} onChange={(e) => setLenList(e.target.value)} {...field('lengths')} />
+                      <span className="hint">comma-separated; 2K = 2,000</span>
+                    </div>
+                  )}
+                </fieldset>
+                <fieldset>
+                  <legend>Needle depths</legend>
+                  <div className="radio-row">
+                    <label><input type="radio" name={`${uid}-dm`} checked={depthMode === 'linspace'} onChange={() => setDepthMode('linspace')} /> evenly spaced 0–100%</label>
+                    <label><input type="radio" name={`${uid}-dm`} checked={depthMode === 'list'} onChange={() => setDepthMode('list')} /> list of percents</label>
+                  </div>
+                  {depthMode === 'linspace' ? (
+                    <div className="field"><label htmlFor={`${uid}-dcount`}>count</label><input id={`${uid}-dcount`} type="number" min={1} max={1000} value={depthCount} onChange={(e) => setDepthCount(e.target.value)} {...field('depths')} /></div>
+                  ) : (
+                    <div className="field"><label htmlFor={`${uid}-dlist`}>depth percents</label><input id={`${uid}-dlist`} type="text" value={depthList} onChange={(e) => setDepthList(e.target.value)} {...field('depths')} /></div>
+                  )}
+                </fieldset>
+              </>
+            )}
+            <div className="field" style={{ maxWidth: 200 }}>
+              <label htmlFor={`${uid}-samples`}>Samples per cell</label>
+              <input id={`${uid}-samples`} type="number" min={1} max={100} value={samples} onChange={(e) => setSamples(e.target.value)} {...field('samples')} />
+            </div>
+          </section>
+          <section className="panel" aria-labelledby={`${uid}-cost`} aria-live="polite" data-testid="eval-estimate">
+            <h2 id={`${uid}-cost`}>Expected cost</h2>
+            {gridProblem ? (
+              <div className="callout error" role="alert"><p>{gridProblem.problem}</p></div>
+            ) : estimateError ? (
+              <div className="callout error" role="alert"><p>{estimateError}</p></div>
+            ) : !estimate ? (
+              <p className="result-sub"><span className="spinner" aria-hidden="true" /> computing…</p>
+            ) : (
+              <>
+                <div className="live-numbers">
+                  <div><span className="v" data-testid="estimate-cells">{fmtInt(estimate.cells)}</span><span className="k">cells</span></div>
+                  <div><span className="v" data-testid="estimate-tokens">{fmtInt(estimate.promptTokens)}</span><span className="k">prompt tokens</span></div>
+                  <div><span className="v">{contextLabel(estimate.maxLength)}</span><span className="k">longest prompt</span></div>
+                </div>
+                <p className="panel-note">
+                  {estimate.lengths.length} lengths ({estimate.lengths.slice(0, 6).map(contextLabel).join(', ')}{estimate.lengths.length > 6 ? ', …' : ''}) × {estimate.depths.length} depths × {estimate.samples} sample{estimate.samples > 1 ? 's' : ''}; prompt tokens ≈ sum of lengths × depths × samples.
+                </p>
+                {estimate.warnings.map((w) => <div key={w} className="callout warn" style={{ marginTop: 10 }}><p>{w}</p></div>)}
+              </>
+            )}
+          </section>
+        </div>
+      </div>
+      {submitError && <div className="callout error" role="alert"><p>{submitError}</p></div>}
+      <div className="form-actions">
+        <button type="submit" className="btn" disabled={submitting || !estimate || estimate.cells === 0} data-testid="start-eval">
+          {submitting ? <><span className="spinner" aria-hidden="true" /> starting…</> : estimate ? `Start ${fmtInt(estimate.cells)} cells` : 'Start'}
+        </button>
+        <span className="hint">The run is queued for a worker; you can watch it live and cancel it.</span>
+      </div>
+    </form>
+  );
+}

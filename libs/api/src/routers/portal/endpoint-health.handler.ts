@@ -1,0 +1,86 @@
+/**
+ * Asks an OpenAI-compatible server which models it serves (GET /v1/models) with a short timeout.
+ * Every outcome is an answer — unreachable, slow, an HTTP error, not JSON, the wrong shape — with
+ * words a person can act on; a failing server is never a 500 from ctxlab.
+ */
+import type { Repositories } from '@ctxlab/db';
+import { z } from 'zod';
+import type { EndpointHealthInput } from './schemas';
+
+export const HEALTH_TIMEOUT_MS = 3000;
+
+const modelsResponse = z.object({ data: z.array(z.object({ id: z.string() }).passthrough()) });
+
+/** `http://h:8000`, `http://h:8000/` and `http://h:8000/v1` all mean the same API base. */
+export function modelsUrl(base: string): string {
+  const b = base.replace(/\/+$/, '');
+  return /\/v1$/.test(b) ? `${b}/models` : `${b}/v1/models`;
+}
+
+function describeFailure(e: unknown, url: string): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer from ${url} within ${HEALTH_TIMEOUT_MS / 1000} s`;
+  const code = err.cause?.code;
+  if (code === 'ECONNREFUSED') return `connection refused by ${new URL(url).host}: is the server running on that port?`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host ${new URL(url).hostname} could not be resolved`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${new URL(url).host} closed the connection`;
+  return `could not reach ${url}: ${err.cause?.message ?? err.message ?? String(e)}`;
+}
+
+export interface EndpointHealth {
+  ok: boolean;
+  url: string;
+  models: string[];
+  /** Whether the endpoint's served model name is among them (null when none was given). */
+  servedModelListed: boolean | null;
+  latencyMs: number;
+  error: string | null;
+  checkedAt: Date;
+}
+
+export async function checkEndpoint(base: string, servedModelName: string | undefined): Promise<EndpointHealth> {
+  const url = modelsUrl(base);
+  const t0 = performance.now();
+  const done = (r: Omit<EndpointHealth, 'url' | 'latencyMs' | 'checkedAt'>): EndpointHealth => ({ ...r, url, latencyMs: Math.round(performance.now() - t0), checkedAt: new Date() });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS), headers: { accept: 'application/json' }, redirect: 'manual' });
+  } catch (e) {
+    return done({ ok: false, models: [], servedModelListed: null, error: describeFailure(e, url) });
+  }
+  let text = '';
+  try {
+    text = await res.text();
+  } catch (e) {
+    return done({ ok: false, models: [], servedModelListed: null, error: describeFailure(e, url) });
+  }
+  if (!res.ok) {
+    const excerpt = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    return done({ ok: false, models: [], servedModelListed: null, error: `HTTP ${res.status} from ${url}${excerpt ? `: ${excerpt}` : ''}` });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return done({ ok: false, models: [], servedModelListed: null, error: `${url} did not answer with JSON (is this an OpenAI-compatible server?)` });
+  }
+  const parsed = modelsResponse.safeParse(body);
+  if (!parsed.success) return done({ ok: false, models: [], servedModelListed: null, error: `${url} answered, but not with an OpenAI model list ({ "data": [{ "id": … }] })` });
+  const models = parsed.data.data.map((m) => m.id);
+  const listed = servedModelName ? models.includes(servedModelName) : null;
+  return done({
+    ok: true,
+    models,
+    servedModelListed: listed,
+    error: listed === false ? `the server does not list the served model name "${servedModelName}" (it serves ${models.join(', ') || 'nothing'})` : null,
+  });
+}
+
+/** Checks a registered endpoint (and records the outcome on it) or a URL before registering it. */
+export async function endpointHealth(repos: Repositories, input: EndpointHealthInput): Promise<EndpointHealth> {
+  if ('url' in input) return checkEndpoint(input.url, input.servedModelName);
+  const ep = await repos.endpoints.get(input.id);
+  const h = await checkEndpoint(ep.url, ep.servedModelName);
+  await repos.endpoints.recordHealth(ep.id, h.ok ? (h.servedModelListed === false ? 'model missing' : 'ok') : 'unreachable');
+  return h;
+}

@@ -1,0 +1,171 @@
+/**
+ * Eval read models for the portal: the runs table, a grid's cost before it runs, a run's result
+ * (heatmap with what the hover card shows), and one cell with every sample. Each is a fixed number
+ * of queries whatever the grid size — aggregation happens in PostgreSQL, not in a loop of reads.
+ */
+import { badRequest, notFound } from '@ctxlab/contracts';
+import type { Repositories } from '@ctxlab/db';
+import { resolveGrid } from '@ctxlab/niah';
+import { gridOf, mean, toMatrix, type AggRow } from './grid';
+import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas';
+
+/** Characters of each answer the heatmap's hover card shows. */
+export const EXCERPT_CHARS = 160;
+
+interface RunSummary {
+  done?: number;
+  total?: number;
+  failed?: number;
+  averageScore?: number | null;
+  cellsPerSecond?: number;
+  etaSeconds?: number | null;
+}
+export const summaryOf = (s: unknown): RunSummary => (s && typeof s === 'object' ? (s as RunSummary) : {});
+
+export async function evalRuns(repos: Repositories, input: EvalRunsInput) {
+  const where = {
+    archivedAt: null,
+    ...(input.search ? { name: { contains: input.search, mode: 'insensitive' as const } } : {}),
+    ...(input.status ? { status: input.status } : {}),
+    ...(input.modelId ? { modelId: input.modelId } : {}),
+    ...(input.endpointId ? { endpointId: input.endpointId } : {}),
+  };
+  const [rows, total] = await Promise.all([
+    repos.db.evalRun.findMany({
+      where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      skip: input.offset,
+      take: input.limit,
+      select: {
+        id: true, name: true, kind: true, status: true, cellsDone: true, cellsTotal: true, summary: true, tags: true,
+        createdAt: true, startedAt: true, finishedAt: true, jobId: true,
+        model: { select: { id: true, name: true } },
+        endpoint: { select: { id: true, name: true } },
+      },
+    }),
+    repos.db.evalRun.count({ where }),
+  ]);
+  const items = rows.map(({ summary, ...r }) => ({ ...r, averageScore: summaryOf(summary).averageScore ?? null, failed: summaryOf(summary).failed ?? 0 }));
+  const next = input.offset + items.length;
+  return { items, total, nextOffset: next < total ? next : null };
+}
+
+/** Cells and prompt tokens a grid will send, from the same axis rules the engine runs. */
+export async function evalEstimate(repos: Repositories, input: EvalEstimateInput) {
+  let axes;
+  try {
+    axes = resolveGrid(input.grid);
+  } catch (e) {
+    throw badRequest(`grid: ${(e as Error).message}`, 'grid');
+  }
+  const { lengths, depths, samples } = axes;
+  const cells = lengths.length * depths.length * samples;
+  const promptTokens = lengths.reduce((a, l) => a + l, 0) * depths.length * samples;
+  const warnings: string[] = [];
+  if (cells === 0) warnings.push('the grid has no cells');
+  if (cells > 50_000) warnings.push(`${cells.toLocaleString('en-US')} cells is a very large sweep`);
+  const maxLength = lengths.length ? Math.max(...lengths) : 0;
+  if (input.endpointId) {
+    const ep = await repos.db.endpoint.findUnique({ where: { id: input.endpointId }, select: { name: true, maxModelLen: true } });
+    if (!ep) throw badRequest(`endpointId: endpoint ${input.endpointId} does not exist`, 'endpointId');
+    if (ep.maxModelLen && maxLength > ep.maxModelLen) {
+      warnings.push(`the longest prompt (${maxLength.toLocaleString('en-US')} tokens) is beyond ${ep.name}'s max model length ${ep.maxModelLen.toLocaleString('en-US')}: those cells will fail`);
+    }
+  }
+  return { lengths, depths, samples, cells, promptTokens, maxLength, minLength: lengths.length ? Math.min(...lengths) : 0, warnings };
+}
+
+interface DetailRow {
+  id: string;
+  l: number;
+  d: number;
+  p: number | null;
+  r: string | null;
+  e: string | null;
+  t: number | null;
+}
+
+/**
+ * A run with its heatmap on the full grid and, per cell, what the hover card shows (sample 0's
+ * prompt tokens, the start of its answer, its error and latency). Three queries for any grid.
+ */
+export async function evalResult(repos: Repositories, id: string) {
+  const run = await repos.evals.get(id);
+  const [agg, detailRows, job] = await Promise.all([
+    repos.db.$queryRaw<(AggRow & { f: number })[]>`
+      SELECT "contextLength" AS l, depth AS d, avg(score)::float8 AS s, count(score)::int AS n, count(error)::int AS f
+      FROM "EvalCell" WHERE "evalRunId" = ${id} GROUP BY 1, 2`,
+    repos.db.$queryRaw<DetailRow[]>`
+      SELECT id, "contextLength" AS l, depth AS d, "promptTokens" AS p, left(response, ${EXCERPT_CHARS}) AS r, left(error, 300) AS e, "latencyMs" AS t
+      FROM "EvalCell" WHERE "evalRunId" = ${id} AND sample = 0`,
+    run.jobId
+      ? repos.db.job.findUnique({ where: { id: run.jobId }, select: { id: true, status: true, progress: true, error: true, attempts: true, maxAttempts: true } })
+      : Promise.resolve(null),
+  ]);
+  const grid = gridOf(run.config, { lengths: agg.map((r) => r.l), depths: agg.map((r) => r.d) });
+  const { matrix, counts } = toMatrix(grid, agg);
+  const li = new Map(grid.lengths.map((l, i) => [l, i]));
+  const di = new Map(grid.depths.map((d, i) => [d, i]));
+  const details: ({ promptTokens: number | null; excerpt: string | null; error: string | null; latencyMs: number | null; samples: number } | null)[][] = grid.depths.map(() =>
+    grid.lengths.map(() => null),
+  );
+  for (const r of detailRows) {
+    const x = li.get(r.l);
+    const y = di.get(r.d);
+    if (x === undefined || y === undefined) continue;
+    details[y]![x] = { promptTokens: r.p, excerpt: r.r, error: r.e, latencyMs: r.t, samples: counts[y]![x]! };
+  }
+  const failed = agg.reduce((a, r) => a + r.f, 0);
+  const scored = agg.reduce((a, r) => a + r.n, 0);
+  const spec = grid.spec;
+  return {
+    run: {
+      id: run.id, name: run.name, kind: run.kind, status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, summary: summaryOf(run.summary),
+      createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, tags: run.tags, jobId: run.jobId,
+      model: run.model, endpoint: run.endpoint, concurrency: (run.config as { concurrency?: number }).concurrency ?? null,
+    },
+    spec: spec ? { variant: spec.variant, language: spec.language, corpus: spec.corpus, tokenizer: spec.tokenizer, scorer: spec.scorer ?? null, digits: spec.digits, seed: spec.seed, samples: spec.samples, layout: spec.layout, maxWalkTokens: spec.maxWalkTokens } : null,
+    job,
+    lengths: grid.lengths,
+    depths: grid.depths,
+    matrix,
+    counts,
+    details,
+    average: mean(matrix.flat()),
+    scoredSamples: scored,
+    failed,
+  };
+}
+
+/** Every sample of one grid cell with the full answer, needle, expected strings and timing. */
+export async function evalCell(repos: Repositories, input: EvalCellInput) {
+  const run = await repos.evals.get(input.evalRunId);
+  const [samples, axes] = await Promise.all([
+    repos.db.evalCell.findMany({
+      where: { evalRunId: input.evalRunId, contextLength: input.length, depth: input.depth },
+      orderBy: { sample: 'asc' },
+    }),
+    repos.db.$queryRaw<{ l: number; d: number }[]>`SELECT DISTINCT "contextLength" AS l, depth AS d FROM "EvalCell" WHERE "evalRunId" = ${input.evalRunId}`,
+  ]);
+  const grid = gridOf(run.config, { lengths: axes.map((a) => a.l), depths: axes.map((a) => a.d) });
+  const x = grid.lengths.indexOf(input.length);
+  const y = grid.depths.indexOf(input.depth);
+  if (x < 0 || y < 0) throw notFound('grid cell', `${input.length} tokens × depth ${input.depth} of eval run ${input.evalRunId}`);
+  const at = (xx: number, yy: number) => (grid.lengths[xx] !== undefined && grid.depths[yy] !== undefined ? { length: grid.lengths[xx]!, depth: grid.depths[yy]! } : null);
+  const spec = grid.spec;
+  return {
+    run: { id: run.id, name: run.name, status: run.status, model: run.model, endpoint: run.endpoint },
+    spec: spec ? { variant: spec.variant, tokenizer: spec.tokenizer, scorer: spec.scorer ?? null, layout: spec.layout, maxWalkTokens: spec.maxWalkTokens, samples: spec.samples, corpus: spec.corpus } : null,
+    length: input.length,
+    depth: input.depth,
+    /** Where the needle was aimed: depth × the haystack's tokens, before moving back to a sentence end. */
+    nominalNeedleToken: Math.round(input.depth * input.length),
+    samples: samples.map((c) => ({
+      id: c.id, sample: c.sample, promptTokens: c.promptTokens, needle: c.needle, expected: c.expected ? c.expected.split('\n') : [], response: c.response,
+      score: c.score, latencyMs: c.latencyMs, error: c.error, attempts: c.attempts, createdAt: c.createdAt,
+    })),
+    mean: mean(samples.map((c) => c.score)),
+    neighbours: { left: at(x - 1, y), right: at(x + 1, y), up: at(x, y - 1), down: at(x, y + 1) },
+    position: { x, y, lengths: grid.lengths.length, depths: grid.depths.length },
+  };
+}

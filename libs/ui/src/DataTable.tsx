@@ -1,0 +1,59 @@
+import type { ReactNode } from 'react';
+
+export interface Column<T> {
+  /** Column header; also the React key unless `id` is given. */
+  header: ReactNode;
+  id?: string;
+  cell: (row: T) => ReactNode;
+  numeric?: boolean;
+  /** Row header cell (scope="row") for screen readers. */
+  rowHeader?: boolean;
+}
+
+export interface DataTableProps<T> {
+  columns: readonly Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string;
+  /** Accessible table name (visually hidden unless `showCaption`). */
+  caption: string;
+  showCaption?: boolean;
+  empty?: ReactNode;
+  dense?: boolean;
+  rowClass?: (row: T) => string | undefined;
+}
+
+/** A registry table: header row, tabular numbers right-aligned, an empty state instead of an empty table. */
+export function DataTable<T>(p: DataTableProps<T>) {
+  if (p.rows.length === 0) return <div className="empty" role="status">{p.empty ?? 'Nothing here yet.'}</div>;
+  return (
+    <div className="table-scroll">
+      <table className={`data${p.dense ? ' dense' : ''}`}>
+        <caption className={p.showCaption ? 'caption' : 'sr-only'}>{p.caption}</caption>
+        <thead>
+          <tr>
+            {p.columns.map((c, i) => (
+              <th key={c.id ?? (typeof c.header === 'string' ? c.header : i)} scope="col" className={c.numeric ? 'num' : undefined}>
+                {c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((r) => (
+            <tr key={p.rowKey(r)} className={p.rowClass?.(r)}>
+              {p.columns.map((c, i) => {
+                const key = c.id ?? (typeof c.header === 'string' ? c.header : i);
+                const cls = c.numeric ? 'num' : undefined;
+                return c.rowHeader ? (
+                  <th key={key} scope="row" className={cls}>{c.cell(r)}</th>
+                ) : (
+                  <td key={key} className={cls}>{c.cell(r)}</td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
