@@ -42,7 +42,7 @@ export default [
   },
   {
     // Tests and benchmarks reach the shared test/bench harness under tools/, which is not a project.
-    files: ['**/*.test.ts', '**/*.test.tsx', '**/bench/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.test.tsx', '**/bench/**/*.ts', '**/e2e/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
 ];

@@ -4,12 +4,11 @@
  * Ctrl-C (or SIGTERM) stops every process this started, servers included.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeAllDbs, createDb } from '@ctxlab/db';
 import { applyMigrations } from '@ctxlab/db/migrate';
 import { seed } from '../../prisma/seed';
+import { markPortalBuilt, portalBuildIsCurrent, portalSourceHash } from './portal-build';
 import { dropDatabase, ensureDatabase, ensureServices, portOpen, root, serviceConfig } from './services';
 
 const cmd = process.argv[2] ?? 'start';
@@ -92,35 +91,16 @@ async function prepareDatabase(url: string, withSeed: boolean) {
   }
 }
 
-/** Hash of the portal's inputs, so `npm start` rebuilds only when something changed. */
-function portalSourceHash(): string {
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const name of readdirSync(dir).sort()) {
-      if (name === 'node_modules' || name === '.next' || name.startsWith('.')) continue;
-      const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else h.update(p).update(readFileSync(p));
-    }
-  };
-  for (const d of ['apps/portal', 'libs']) walk(join(root, d));
-  h.update(readFileSync(join(root, 'package-lock.json')));
-  return h.digest('hex');
-}
-
 async function buildPortal() {
-  const stamp = join(root, 'apps/portal/.next/ctxlab-build.sha');
   const want = portalSourceHash();
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
+  if (portalBuildIsCurrent(want)) {
     log('portal build is up to date');
     return;
   }
   log('building the portal (next build)');
   const code = await run('npx', ['next', 'build', 'apps/portal'], {}, { name: 'next build' });
   if (code !== 0) throw new Error('the portal build failed');
-  writeFileSync(stamp, want);
+  markPortalBuilt(want);
 }
 
 function appEnv(databaseUrl: string): Record<string, string | undefined> {

@@ -25,6 +25,9 @@ describe('module boundaries', () => {
     ['libs/longctx/src/x.ts', "import { createDb } from '@ctxlab/db';\nexport const x = createDb;"],
     ['libs/db/src/x.ts', "import { appRouter } from '@ctxlab/api';\nexport const x = appRouter;"],
     ['libs/queue/src/x.ts', "import { checkWorkers } from '@ctxlab/jobs';\nexport const x = checkWorkers;"],
+    ['libs/ui/src/x.ts', "import { createDb } from '@ctxlab/db';\nexport const x = createDb;"],
+    ['libs/api/src/x.ts', "import { Heatmap } from '@ctxlab/ui';\nexport const x = Heatmap;"],
+    ['libs/niah/src/x.ts', "import { generate } from '@ctxlab/inference';\nexport const x = generate;"],
   ])('%s may not: %s', async (file, code) => {
     expect(await violations(file, code)).not.toEqual([]);
   }, 60_000);
@@ -33,6 +36,7 @@ describe('module boundaries', () => {
     ['libs/db/src/x.ts', "import { notFound } from '@ctxlab/contracts';\nexport const x = notFound;"],
     ['libs/api/src/x.ts', "import { createDb } from '@ctxlab/db';\nexport const x = createDb;"],
     ['apps/worker/src/x.ts', "import { QUEUES } from '@ctxlab/queue';\nexport const x = QUEUES;"],
+    ['apps/portal/src/x.ts', "import { Heatmap } from '@ctxlab/ui';\nexport const x = Heatmap;"],
   ])('%s may: %s', async (file, code) => {
     expect(await violations(file, code)).toEqual([]);
   }, 60_000);

@@ -2,7 +2,7 @@ import { DomainError } from '@ctxlab/contracts';
 
 interface KnownPrismaError {
   code: string;
-  meta?: { target?: unknown; modelName?: string; field_name?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } };
+  meta?: { target?: unknown; modelName?: string; field_name?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string }; table?: string } } };
   message: string;
 }
 
@@ -14,8 +14,14 @@ function uniqueFields(e: KnownPrismaError): string[] {
   const t = e.meta?.target;
   if (Array.isArray(t)) return t.map(String);
   if (typeof t === 'string') return [t];
-  const f = e.meta?.driverAdapterError?.cause?.constraint?.fields;
-  return Array.isArray(f) ? f.map((x) => x.replace(/"/g, '')) : [];
+  const c = e.meta?.driverAdapterError?.cause;
+  const f = c?.constraint?.fields;
+  if (Array.isArray(f)) return f.map((x) => x.replace(/"/g, ''));
+  // The pg adapter names the index (Prisma's convention: Table_field1_field2_key).
+  const index = c?.constraint?.index;
+  const table = c?.table;
+  if (index && table && index.startsWith(`${table}_`) && index.endsWith('_key')) return index.slice(table.length + 1, -4).split('_');
+  return [];
 }
 
 /**

@@ -127,7 +127,7 @@ describe('registry API', () => {
       expect(d).toMatchObject({ kind: 'haystack', bytes: 10, tokenCounts: { llama3: 5 } });
       expect((await a.datasets.list({ kind: 'haystack' })).total).toBe(1);
       expect((await a.datasets.update({ id: d.id, patch: { license: 'public domain' } })).license).toBe('public domain');
-      await expectCode(a.datasets.create({ name: 'sotu', kind: 'haystack', source: 'x' }), 'CONFLICT');
+      await expectCode(a.datasets.create({ name: 'sotu', kind: 'haystack', source: 'x' }), 'CONFLICT', /a dataset with this name already exists/);
       await expectCode(a.datasets.create({ name: 'y', kind: 'nope' as never, source: 'x' }), 'BAD_REQUEST', /kind/);
       await a.datasets.archive({ id: d.id });
       expect((await a.datasets.list({})).total).toBe(0);
