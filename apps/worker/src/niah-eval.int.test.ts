@@ -58,6 +58,8 @@ describe('NIAH evals through queue, worker and PostgreSQL', () => {
     const cells = await cellsOf(r.evalRun.id);
     expect(cells).toHaveLength(9);
     expect(cells.every((c) => c.score === 100 && c.error === null)).toBe(true);
+    // The exact needle token is stored: inside the prompt, and for depth 0 near its start.
+    expect(cells.every((c) => c.needleToken !== null && c.needleToken >= 0 && c.needleToken < c.contextLength)).toBe(true);
     const events = await repos.jobs.events(r.job.id);
     expect(events.filter((e) => e.type === 'status').map((e) => e.toStatus)).toEqual(['queued', 'running', 'succeeded']);
     const run = await api().evals.get({ id: r.evalRun.id });

@@ -46,15 +46,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes cells in batches; keeps them and retries with backoff while PostgreSQL is unreachable. */
 class CellWriter {
-  private buffer: { evalRunId: string; r: NiahCellResult }[] = [];
+  private buffer: { evalRunId: string; r: NiahCellResult; needleToken: number | null }[] = [];
   private flushing: Promise<void> | null = null;
   constructor(
     private readonly repos: Repositories,
     private readonly onFlushed: (n: number) => Promise<void>,
   ) {}
 
-  add(evalRunId: string, r: NiahCellResult) {
-    this.buffer.push({ evalRunId, r });
+  add(evalRunId: string, r: NiahCellResult, needleToken: number | null) {
+    this.buffer.push({ evalRunId, r, needleToken });
     if (this.buffer.length >= 200) void this.flush();
   }
 
@@ -68,12 +68,13 @@ class CellWriter {
         try {
           await this.repos.db.evalCell.createMany({
             skipDuplicates: true,
-            data: batch.map(({ evalRunId, r }) => ({
+            data: batch.map(({ evalRunId, r, needleToken }) => ({
               evalRunId,
               contextLength: r.length,
               depth: r.depth,
               sample: r.sample,
               promptTokens: r.promptTokens,
+              needleToken,
               needle: r.needle,
               expected: r.expected.join('\n'),
               response: r.response,
@@ -186,7 +187,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
       await runNiahCells(generateNiahCells(spec, ctx, { skip: done }), client, {
         mode: config.mode ?? 'chat',
         signal: ctl.signal,
-        onResult: (r) => {
+        onResult: (r, cell) => {
           // An aborted request (cancel) is not a result: it is neither stored nor scored.
           if (cancelled && r.error) return;
           doneCount++;
@@ -194,7 +195,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
             failedCount++;
             lastError = r.error;
           } else scoreSum += r.score;
-          writer.add(run.id, r);
+          writer.add(run.id, r, cell.needleTokenPositions[0] ?? null);
         },
       });
       await writer.flush();

@@ -161,7 +161,7 @@ export async function evalCell(repos: Repositories, input: EvalCellInput) {
     /** Where the needle was aimed: depth × the haystack's tokens, before moving back to a sentence end. */
     nominalNeedleToken: Math.round(input.depth * input.length),
     samples: samples.map((c) => ({
-      id: c.id, sample: c.sample, promptTokens: c.promptTokens, needle: c.needle, expected: c.expected ? c.expected.split('\n') : [], response: c.response,
+      id: c.id, sample: c.sample, promptTokens: c.promptTokens, needleToken: c.needleToken, needle: c.needle, expected: c.expected ? c.expected.split('\n') : [], response: c.response,
       score: c.score, latencyMs: c.latencyMs, error: c.error, attempts: c.attempts, createdAt: c.createdAt,
     })),
     mean: mean(samples.map((c) => c.score)),

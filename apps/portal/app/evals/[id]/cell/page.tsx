@@ -49,7 +49,12 @@ export default async function CellPage({ params, searchParams }: { params: Promi
                   items={[
                     ['score', s.score === null ? 'not scored (the request failed)' : `${s.score.toFixed(2)} / 100${c.spec?.scorer ? ` (${c.spec.scorer})` : ''}`],
                     ['prompt tokens', `${fmtInt(s.promptTokens)} (asked for ${fmtInt(length)})`],
-                    ['needle position', `depth ${depthPercent(depth)}% → aimed at haystack token ≈ ${fmtInt(c.nominalNeedleToken)}, then moved back to the nearest sentence end${c.spec ? ` (at most ${fmtInt(c.spec.maxWalkTokens)} tokens)` : ''}`],
+                    [
+                      'needle position',
+                      s.needleToken === null
+                        ? `depth ${depthPercent(depth)}% → aimed at haystack token ≈ ${fmtInt(c.nominalNeedleToken)}, then moved back to the nearest sentence end${c.spec ? ` (at most ${fmtInt(c.spec.maxWalkTokens)} tokens)` : ''}`
+                        : `prompt token ${fmtInt(s.needleToken)} of ${fmtInt(s.promptTokens)} (depth ${depthPercent(depth)}% aimed at ≈ ${fmtInt(c.nominalNeedleToken)}, moved back to the nearest sentence end)`,
+                    ],
                     ['latency', s.latencyMs === null ? '—' : `${fmtInt(s.latencyMs)} ms`],
                     ['attempts', s.attempts],
                     ['recorded', fmtDate(s.createdAt)],

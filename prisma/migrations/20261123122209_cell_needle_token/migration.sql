@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "EvalCell" ADD COLUMN     "needleToken" INTEGER;
