@@ -14,6 +14,13 @@ const schema = z.object({
   REQUEST_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   /** How often PostgreSQL's unfinished jobs are checked against the queue (lost after a Redis restart?). */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** GPU jobs this worker runs at once on the local executor. */
+  GPU_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** Where local GPU jobs get their working directories, and where file:// artifacts live. */
+  JOBS_DIR: z.string().default(`${process.cwd()}/.data/jobs`),
+  ARTIFACTS_DIR: z.string().default(`${process.cwd()}/.data/artifacts`),
+  PATH: z.string().default('/usr/bin:/bin'),
+  HOME: z.string().default('/tmp'),
   RECONCILE_MS: z.coerce.number().int().min(500).default(15_000),
 });
 

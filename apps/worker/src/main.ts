@@ -4,9 +4,11 @@
  */
 import { createDb, repositories } from '@ctxlab/db';
 import { cancelChannel, QUEUES, redisConnection } from '@ctxlab/queue';
+import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
 import { Worker } from 'bullmq';
 import { loadEnv } from './env';
 import { healthProcessor } from './processors/health';
+import { gpuProcessor } from './processors/gpu';
 import { niahEvalProcessor } from './processors/niah-eval';
 import { reconcile } from './reconcile';
 
@@ -29,6 +31,10 @@ const onCancel = (jobId: string, fn: () => void) => {
   return () => set.delete(fn);
 };
 
+// GPU work on this host: each job in its own directory and process group.
+const local = new LocalExecutor({ workRoot: env.JOBS_DIR, baseEnv: { PATH: env.PATH, HOME: env.HOME } });
+const artifacts = new Artifacts({ root: env.ARTIFACTS_DIR });
+
 const workers = [
   new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
   new Worker(
@@ -36,6 +42,12 @@ const workers = [
     niahEvalProcessor({ repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS }),
     { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix },
   ),
+  new Worker(QUEUES.gpu, gpuProcessor({ repos, workerName: env.WORKER_NAME, executors: { local }, artifacts, onCancel }), {
+    connection,
+    concurrency: env.GPU_JOB_CONCURRENCY,
+    lockDuration: env.WORKER_LOCK_MS,
+    ...prefix,
+  }),
 ];
 
 for (const w of workers) {
@@ -61,6 +73,7 @@ async function shutdown(signal: string) {
   // A long sweep does not hold shutdown hostage: its finished cells are already in PostgreSQL,
   // and its job is re-delivered to the next worker once its lock lapses, which resumes it.
   await Promise.race([Promise.all(workers.map((w) => w.close())), new Promise((r) => setTimeout(r, env.SHUTDOWN_GRACE_MS))]);
+  await local.close().catch(() => undefined);
   await Promise.all([connection, subscriber, producer].map((c) => c.quit().catch(() => undefined)));
   await repos.db.$disconnect().catch(() => undefined);
   console.log('[worker] stopped');

@@ -6,6 +6,7 @@ import { evalsRouter } from './routers/evals/router';
 import { jobsRouter } from './routers/jobs/router';
 import { modelsRouter } from './routers/models/router';
 import { dispatchRouter } from './routers/dispatch/router';
+import { gpuRouter } from './routers/gpu/router';
 import { infraRouter } from './routers/infra/router';
 import { plannerRouter } from './routers/planner/router';
 import { portalRouter } from './routers/portal/router';
@@ -28,6 +29,7 @@ export const appRouter = router({
   planner: plannerRouter,
   infra: infraRouter,
   dispatch: dispatchRouter,
+  gpu: gpuRouter,
   portal: portalRouter,
 });
 

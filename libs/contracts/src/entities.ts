@@ -175,3 +175,21 @@ export const corpusImportInput = z.object({
     .max(100_000),
 });
 export type CorpusImportInput = z.infer<typeof corpusImportInput>;
+
+/** What a finished GPU job adds to the registry. */
+export const gpuOutputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: positiveInt.optional() }),
+  z.object({ kind: z.literal('adapter'), name: nameSchema, baseModelId: idSchema, sourceModelId: idSchema.optional(), rank: positiveInt, alpha: z.number().positive().optional(), targetModules: z.array(z.string().min(1)).min(1) }),
+  z.object({ kind: z.literal('endpoint'), name: nameSchema, modelId: idSchema.optional() }),
+  z.object({ kind: z.literal('none') }),
+]);
+export type GpuOutput = z.infer<typeof gpuOutputSchema>;
+
+/** Dispatching GPU work: a dispatch job spec (validated and rendered by libs/dispatch), where it runs, and what it registers. */
+export const gpuJobStartInput = z.object({
+  spec: z.record(z.string(), z.unknown()),
+  executor: z.enum(['local', 'kubernetes']).default('local'),
+  output: gpuOutputSchema.default({ kind: 'none' }),
+  requestKey: z.string().trim().min(1).max(200).optional(),
+});
+export type GpuJobStartInput = z.infer<typeof gpuJobStartInput>;

@@ -2,3 +2,4 @@ export * from './workers';
 export * from './statuses';
 export * from './deps';
 export * from './evals';
+export * from './gpu';

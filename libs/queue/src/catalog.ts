@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const QUEUES = {
   health: 'ctxlab-health',
   niahEval: 'ctxlab-niah-eval',
+  gpu: 'ctxlab-gpu',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -19,6 +20,8 @@ export const jobCatalog = {
     jobId: z.string().min(1),
     evalRunId: z.string().min(1),
   }),
+  /** train, lora-extract, lora-merge and serve: the registry job holds the spec. */
+  gpu: z.object({ jobId: z.string().min(1) }),
 } as const;
 
 export type JobPayload<K extends keyof typeof jobCatalog> = z.infer<(typeof jobCatalog)[K]>;

@@ -37,6 +37,29 @@ export async function enqueueNiahEval(connection: Redis, payload: JobPayload<'ni
   return q.add('niah-eval', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
 }
 
+export function gpuQueue(connection: Redis, prefix?: string): Queue {
+  let m = queues.get(connection);
+  if (!m) queues.set(connection, (m = new Map()));
+  const key = `${prefix ?? ''}|${QUEUES.gpu}`;
+  let q = m.get(key);
+  if (!q) {
+    // GPU work is not retried blindly by the queue: a failed training run is a person's call.
+    q = new Queue(QUEUES.gpu, { connection, defaultJobOptions: { ...defaultJobOptions, attempts: 1 }, ...(prefix ? { prefix } : {}) });
+    m.set(key, q);
+  }
+  return q;
+}
+
+export async function enqueueGpuJob(connection: Redis, payload: JobPayload<'gpu'>, opts: { attempt?: number; prefix?: string } = {}) {
+  const data = jobCatalog.gpu.parse(payload);
+  try {
+    await ready(connection);
+  } catch (e) {
+    throw new QueueUnavailableError(e);
+  }
+  return gpuQueue(connection, opts.prefix).add('gpu', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
+}
+
 /** Cancellation travels on a pub/sub channel so in-flight requests stop at once. */
 export const cancelChannel = (prefix?: string) => `${prefix ?? 'bull'}:ctxlab:cancel`;
 

@@ -1,0 +1,131 @@
+/**
+ * Runs GPU work (train, lora-extract, lora-merge, serve) through an executor, streams its output
+ * into the job's event log, and registers what it produced: a model with its lineage edges pointing
+ * at this job, an adapter, or an endpoint. Only the local executor is wired to this worker so far.
+ */
+import { gpuOutputSchema, type GpuOutput } from '@ctxlab/contracts';
+import type { Repositories } from '@ctxlab/db';
+import { modelConfigOf } from '@ctxlab/db';
+import { Artifacts, type Executor, parseJobSpec, renderJob, type JobHandle } from '@ctxlab/dispatch';
+import { canStart, canTransition } from '@ctxlab/jobs';
+import { jobCatalog } from '@ctxlab/queue';
+import type { Job } from 'bullmq';
+
+export interface GpuProcessorDeps {
+  repos: Repositories;
+  workerName: string;
+  executors: Partial<Record<'local' | 'kubernetes', Executor>>;
+  artifacts: Artifacts;
+  onCancel: (jobId: string, fn: () => void) => () => void;
+}
+
+/** Output lines go to the event log in batches: one event per half second at most. */
+function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
+  let buffer: string[] = [];
+  let tail: string[] = [];
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    const lines = buffer;
+    buffer = [];
+    await repos.jobs.note(jobId, 'log', lines.join('\n')).catch(() => undefined);
+  };
+  const timer = setInterval(() => void flush(), 500);
+  const done = (async () => {
+    for await (const line of handle.logs()) {
+      buffer.push(line.text);
+      tail = [...tail.slice(-19), line.text];
+      if (buffer.length >= 200) await flush();
+    }
+  })();
+  return {
+    tail: () => tail,
+    stop: async () => {
+      await done.catch(() => undefined);
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+async function register(repos: Repositories, jobId: string, output: GpuOutput, outputs: string[], digest: string | null) {
+  const uri = outputs[0] ?? null;
+  switch (output.kind) {
+    case 'model': {
+      const parent = await repos.models.get(output.parentModelId);
+      const config = { ...modelConfigOf(parent), ...(output.ropeTheta ? { ropeTheta: output.ropeTheta } : {}), ...(output.maxPositionEmbeddings ? { maxPositionEmbeddings: output.maxPositionEmbeddings } : {}) };
+      const model = await repos.models.create({ name: output.name, origin: 'derived', family: parent.family ?? undefined, sourceUri: uri ?? undefined, tags: ['produced-by-job'], config, description: `Produced by job ${jobId}${digest ? ` (${digest})` : ''}` });
+      await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: output.lineage, jobId });
+      if (output.otherParentModelId) await repos.models.addLineage({ parentId: output.otherParentModelId, childId: model.id, kind: output.lineage, jobId });
+      return { modelId: model.id };
+    }
+    case 'adapter': {
+      const a = await repos.adapters.create({
+        name: output.name, baseModelId: output.baseModelId, sourceModelId: output.sourceModelId, rank: output.rank, alpha: output.alpha ?? output.rank,
+        targetModules: output.targetModules, dtype: 'bf16', uri: uri ?? undefined, digest: digest ?? undefined, tags: ['produced-by-job'],
+      });
+      return { adapterId: a.id };
+    }
+    default:
+      return {};
+  }
+}
+
+export function gpuProcessor(deps: GpuProcessorDeps) {
+  const { repos } = deps;
+  return async (bullJob: Job) => {
+    const { jobId } = jobCatalog.gpu.parse(bullJob.data);
+    const job = await repos.db.job.findUnique({ where: { id: jobId } });
+    if (!job) return { skipped: `job ${jobId} does not exist` };
+    if (!canStart(job.status)) return { skipped: `job ${jobId} is ${job.status}` };
+    const stored = job.spec as { spec: unknown; executor: 'local' | 'kubernetes'; output?: unknown };
+    const executor = deps.executors[stored.executor];
+    if (!executor) {
+      const reason = `the ${stored.executor} executor is not configured on worker ${deps.workerName}`;
+      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+      return { failed: reason };
+    }
+    const rendered = renderJob(parseJobSpec(stored.spec));
+    const output = gpuOutputSchema.parse(stored.output ?? { kind: 'none' });
+    await repos.jobs.transition(jobId, 'running', `started by ${deps.workerName} on the ${executor.name} executor: ${rendered.argv.join(' ').slice(0, 500)}`, canTransition);
+    const handle = await executor.start(jobId, rendered);
+    let cancelled = false;
+    const unsubscribe = deps.onCancel(jobId, () => {
+      cancelled = true;
+      void handle.cancel('cancelled by a person');
+    });
+    const pump = logPump(repos, jobId, handle);
+    try {
+      if (rendered.kind === 'serve') {
+        const { url } = await handle.ready({ timeoutMs: 30 * 60_000 });
+        if (output.kind === 'endpoint') {
+          const existing = await repos.db.endpoint.findUnique({ where: { name: output.name } });
+          const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null };
+          if (existing) await repos.db.endpoint.update({ where: { id: existing.id }, data });
+          else await repos.db.endpoint.create({ data: { name: output.name, ...data } });
+        }
+        await repos.jobs.note(jobId, 'ready', `serving at ${url}/v1`);
+      }
+      const result = await handle.wait();
+      await pump.stop();
+      if (cancelled) return { cancelled: true };
+      if (result.reason !== 'succeeded' && !(rendered.kind === 'serve' && result.reason === 'stopped')) {
+        const reason = `${rendered.tool.name} ${result.reason}${result.exitCode !== null && result.exitCode !== undefined ? ` (exit code ${result.exitCode})` : ''}${result.message ? `: ${result.message}` : ''}; last output: ${pump.tail().slice(-3).join(' | ')}`;
+        await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+        return { failed: reason };
+      }
+      const digests = await Promise.all(rendered.outputs.map((u) => deps.artifacts.digest(u).then((d) => `sha256:${d.sha256}`).catch(() => null)));
+      const registered = await register(repos, jobId, output, rendered.outputs, digests[0] ?? null);
+      const summary = { outputs: rendered.outputs, digests, ...registered };
+      await repos.jobs.transition(jobId, 'succeeded', `done: ${rendered.outputs.join(', ') || 'no outputs'}`, canTransition, { result: summary });
+      return summary;
+    } catch (e) {
+      await pump.stop();
+      const reason = (e as Error).message;
+      const current = await repos.jobs.get(jobId);
+      if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+      throw e;
+    } finally {
+      unsubscribe();
+    }
+  };
+}
