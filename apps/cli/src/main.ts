@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
-import { evalsCommand, jobsCommand } from './evals';
+import { evalsCommand, jobsCommand, watchJob } from './evals';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
@@ -40,6 +40,7 @@ const usage = `usage: ctxlab <command> [--json]
   models lineage <model-id>
   evals start --endpoint NAME [grid flags as for niah run] [--mode chat|completion-ids] [--wait]
   evals watch EVAL_ID | evals list
+  dispatch start FILE.json [--wait]   queue GPU work: {spec, executor, output}
   dispatch stage --recipe NAME --stage N --model URI --dataset URI --output URI   the exact training command (dry run)
   lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
@@ -94,6 +95,16 @@ async function main() {
         ...job.files.map((f) => `file ${f.path} (${f.content.length} bytes)`),
       ].join('\n'),
     );
+  }
+  if (cmd === 'dispatch' && sub === 'start' && arg) {
+    // FILE.json: { "spec": {…dispatch job spec…}, "executor": "local", "output": {…what to register…} }
+    const body = JSON.parse(readFileSync(arg, 'utf8')) as Record<string, unknown>;
+    const r = await api.gpu.start.mutate(body as never);
+    const head = `${r.created ? 'queued' : 'already queued'}: job ${r.job.id} (${r.job.kind})`;
+    if (!values.wait) return out(r, () => head);
+    process.stderr.write(`${head}\n`);
+    const job = await watchJob(api, r.job.id);
+    return out(job, () => `${job.status}${job.error ? `: ${job.error}` : ''}`);
   }
   if (cmd === 'lab' && sub === 'run') {
     const url = (values['model-url'] as string | undefined) ?? 'http://127.0.0.1:8765/v1';
