@@ -238,7 +238,7 @@ describe('portal in a browser', () => {
     const needleNumber = (await page.getByTestId('cell-needle').innerText()).match(/(\d{7})/)![1]!;
     expect(await page.getByTestId('cell-response').innerText()).toContain(needleNumber);
     const facts = await sample.innerText();
-    expect(facts).toContain('aimed at haystack token ≈ 800');
+    expect(facts).toMatch(/prompt token [0-9,]+ of 2,000 \(depth 40% aimed at ≈ 800, moved back to the nearest sentence end\)/);
     expect(facts).toMatch(/latency\s+\d+ ms/);
     await shot(page, '08-cell');
     await page.close();
