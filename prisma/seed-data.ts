@@ -4,25 +4,8 @@
  * the value is marked as assumed in the recipe's notes.
  */
 import type { AdapterCreateInput, LineageKind, ModelCreateInput, RecipeSpecInput } from '@ctxlab/contracts';
+import { LLAMA3_70B, LLAMA3_8B } from '@ctxlab/longctx';
 
-const llama3_8b = {
-  architecture: 'llama',
-  numLayers: 32,
-  hiddenSize: 4096,
-  numAttentionHeads: 32,
-  numKeyValueHeads: 8,
-  headDim: 128,
-  intermediateSize: 14336,
-  vocabSize: 128256,
-  ropeTheta: 500_000,
-  ropeScaling: null,
-  maxPositionEmbeddings: 8192,
-  tieWordEmbeddings: false,
-  tokenizer: 'llama3',
-  dtype: 'bf16',
-} as const;
-
-const llama3_70b = { ...llama3_8b, numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, intermediateSize: 28672 } as const;
 
 type SeedModel = Omit<ModelCreateInput, 'tags' | 'origin'> & { tags?: string[]; origin?: 'base' | 'derived' };
 
@@ -34,7 +17,7 @@ export const seedModels: SeedModel[] = [
     sourceUri: 'hf://meta-llama/Meta-Llama-3-8B-Instruct',
     description: 'Meta Llama 3 8B Instruct: 8,192-token context, RoPE base 500,000.',
     tags: ['llama-3', '8b', 'instruct'],
-    config: llama3_8b,
+    config: LLAMA3_8B,
   },
   {
     name: 'Meta-Llama-3-70B-Instruct',
@@ -43,7 +26,7 @@ export const seedModels: SeedModel[] = [
     sourceUri: 'hf://meta-llama/Meta-Llama-3-70B-Instruct',
     description: 'Meta Llama 3 70B Instruct: 8,192-token context, RoPE base 500,000.',
     tags: ['llama-3', '70b', 'instruct'],
-    config: llama3_70b,
+    config: LLAMA3_70B,
   },
   {
     name: 'llama3-8B-360Zhinao-360k-Instruct',
@@ -52,7 +35,7 @@ export const seedModels: SeedModel[] = [
     sourceUri: 'hf://qihoo360/llama3-8B-360Zhinao-360k-Instruct',
     description: 'Llama-3-8B-Instruct extended to 360K by raising the RoPE base 500,000 → 500,000,000 and training with EasyContext. Served on 8×A800-80G with vLLM.',
     tags: ['llama-3', '8b', 'long-context', '360k'],
-    config: { ...llama3_8b, ropeTheta: 500_000_000, maxPositionEmbeddings: 368_640 },
+    config: { ...LLAMA3_8B, ropeTheta: 500_000_000, maxPositionEmbeddings: 368_640 },
   },
   {
     name: 'Llama-3-8B-Instruct-80K-QLoRA',
@@ -61,7 +44,7 @@ export const seedModels: SeedModel[] = [
     sourceUri: 'hf://namespace-Pt/Llama-3-8B-Instruct-80K-QLoRA',
     description: 'BAAI: Llama-3-8B-Instruct extended to 80K with QLoRA in 8 hours on 8×A800 (RoPE base 500K → 200M). NIAH 100% up to 128K.',
     tags: ['llama-3', '8b', 'long-context', '80k', 'qlora'],
-    config: { ...llama3_8b, ropeTheta: 200_000_000, maxPositionEmbeddings: 81_920 },
+    config: { ...LLAMA3_8B, ropeTheta: 200_000_000, maxPositionEmbeddings: 81_920 },
   },
   ...(
     [
@@ -80,7 +63,7 @@ export const seedModels: SeedModel[] = [
         ? 'Gradient: Llama-3-70B-Instruct extended to 1048K in four progressive stages (EasyContext ring attention on L40S).'
         : `Gradient's ${label} stage model on the way to 1048K.`,
     tags: ['llama-3', '70b', 'long-context', label, 'gradient'],
-    config: { ...llama3_70b, ropeTheta: theta, maxPositionEmbeddings: maxPos },
+    config: { ...LLAMA3_70B, ropeTheta: theta, maxPositionEmbeddings: maxPos },
   })),
 ];
 

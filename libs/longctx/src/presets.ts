@@ -16,7 +16,7 @@ export const LLAMA3_8B: ModelConfig = {
   ropeScaling: null,
   maxPositionEmbeddings: 8192,
   tieWordEmbeddings: false,
-  tokenizer: 'llama-3',
+  tokenizer: 'llama3', // the name libs/tokenizers registers it under
   dtype: 'bf16',
 };
 
