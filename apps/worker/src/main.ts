@@ -7,6 +7,7 @@ import { cancelChannel, QUEUES, redisConnection } from '@ctxlab/queue';
 import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
 import { Worker } from 'bullmq';
 import { loadEnv } from './env';
+import { kubernetesExecutorFromEnv } from './kube';
 import { healthProcessor } from './processors/health';
 import { gpuProcessor } from './processors/gpu';
 import { niahEvalProcessor } from './processors/niah-eval';
@@ -34,6 +35,9 @@ const onCancel = (jobId: string, fn: () => void) => {
 // GPU work on this host: each job in its own directory and process group.
 const local = new LocalExecutor({ workRoot: env.JOBS_DIR, baseEnv: { PATH: env.PATH, HOME: env.HOME } });
 const artifacts = new Artifacts({ root: env.ARTIFACTS_DIR });
+// GPU work on a cluster, when CTXLAB_KUBE_EXECUTOR says where its API server is.
+const kubernetes = kubernetesExecutorFromEnv();
+const executors = { local, ...(kubernetes ? { kubernetes } : {}) };
 
 const workers = [
   new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
@@ -42,7 +46,10 @@ const workers = [
     niahEvalProcessor({ repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS }),
     { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix },
   ),
-  new Worker(QUEUES.gpu, gpuProcessor({ repos, workerName: env.WORKER_NAME, executors: { local }, artifacts, onCancel }), {
+  new Worker(QUEUES.gpu, gpuProcessor({
+      repos, workerName: env.WORKER_NAME, executors, artifacts, onCancel,
+      pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
+    }), {
     connection,
     concurrency: env.GPU_JOB_CONCURRENCY,
     lockDuration: env.WORKER_LOCK_MS,
@@ -55,7 +62,7 @@ for (const w of workers) {
   w.on('error', (err) => console.error(`[worker] ${w.name}: ${err.message}`));
 }
 await Promise.all(workers.map((w) => w.waitUntilReady()));
-console.log(`[worker] ${env.WORKER_NAME} consuming ${workers.map((w) => w.name).join(', ')}`);
+console.log(`[worker] ${env.WORKER_NAME} consuming ${workers.map((w) => w.name).join(', ')}; GPU executors: ${Object.keys(executors).join(', ')}`);
 
 const runReconcile = () =>
   reconcile(repos, producer, env.QUEUE_PREFIX)

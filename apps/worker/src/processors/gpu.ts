@@ -1,7 +1,7 @@
 /**
  * Runs GPU work (train, lora-extract, lora-merge, serve) through an executor, streams its output
  * into the job's event log, and registers what it produced: a model with its lineage edges pointing
- * at this job, an adapter, or an endpoint. Only the local executor is wired to this worker so far.
+ * at this job, an adapter, or an endpoint.
  */
 import { gpuOutputSchema, type GpuOutput } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
@@ -17,6 +17,65 @@ export interface GpuProcessorDeps {
   executors: Partial<Record<'local' | 'kubernetes', Executor>>;
   artifacts: Artifacts;
   onCancel: (jobId: string, fn: () => void) => () => void;
+  /** How often a job's status is read while it waits to run. Default 5 s. */
+  statusEveryMs?: number;
+  /** A job whose pods wait this long for a place to run (no GPU free, …) fails. Default 30 min. */
+  pendingTimeoutMs?: number;
+  /** A job whose image cannot be pulled for this long fails. Default 2 min. */
+  imagePullGraceMs?: number;
+}
+
+const IMAGE_ERRORS = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError)\b/;
+
+/**
+ * Watches a job while it is not running: each new reason it waits (the scheduler's "0/12 nodes are
+ * available: 12 Insufficient nvidia.com/gpu", an image pull back-off) goes into the event log, and
+ * waits that will not end on their own become failures: an image that cannot be pulled after a
+ * grace period, or no place to run after the pending timeout.
+ */
+function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, fail: (reason: string) => void) {
+  const everyMs = deps.statusEveryMs ?? 5000;
+  const pendingTimeoutMs = deps.pendingTimeoutMs ?? 30 * 60_000;
+  const imagePullGraceMs = deps.imagePullGraceMs ?? 120_000;
+  let stopped = false;
+  let lastReason: string | undefined;
+  let pendingSince: number | null = null;
+  let imageSince: number | null = null;
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      if (stopped) return;
+      const st = await handle.status().catch(() => null);
+      if (!st) continue;
+      if (st.phase !== 'pending') {
+        pendingSince = imageSince = null;
+        lastReason = undefined;
+        if (st.phase !== 'running' && st.phase !== 'ready') return;
+        continue;
+      }
+      const now = Date.now();
+      pendingSince ??= now;
+      if (st.message && st.message !== lastReason) {
+        lastReason = st.message;
+        await deps.repos.jobs.note(jobId, 'waiting', `waiting to run: ${st.message}`).catch(() => undefined);
+      }
+      if (st.message && IMAGE_ERRORS.test(st.message)) {
+        imageSince ??= now;
+        if (now - imageSince >= imagePullGraceMs) return fail(`the container image cannot be pulled: ${st.message}`);
+      } else imageSince = null;
+      if (now - pendingSince >= pendingTimeoutMs) {
+        const why = st.message ? `: ${st.message}` : '';
+        const gpus = /Insufficient [\w./-]*gpu/i.test(st.message ?? '') ? ' (not enough free GPUs of the requested type)' : '';
+        return fail(`no place to run after ${Math.round(pendingTimeoutMs / 1000)} s${gpus}${why}`);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop.catch(() => undefined);
+    },
+  };
 }
 
 /** Output lines go to the event log in batches: one event per half second at most. */
@@ -94,19 +153,36 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
       void handle.cancel('cancelled by a person');
     });
     const pump = logPump(repos, jobId, handle);
+    let failure: string | null = null;
+    const watch = pendingWatch(deps, jobId, handle, (reason) => {
+      failure = reason;
+      void handle.cancel(reason);
+    });
     try {
       if (rendered.kind === 'serve') {
         const { url } = await handle.ready({ timeoutMs: 30 * 60_000 });
         if (output.kind === 'endpoint') {
           const existing = await repos.db.endpoint.findUnique({ where: { name: output.name } });
-          const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null };
+          const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null, lastStatus: `serving (job ${jobId})`, lastCheckedAt: new Date() };
           if (existing) await repos.db.endpoint.update({ where: { id: existing.id }, data });
           else await repos.db.endpoint.create({ data: { name: output.name, ...data } });
         }
         await repos.jobs.note(jobId, 'ready', `serving at ${url}/v1`);
       }
       const result = await handle.wait();
+      await watch.stop();
       await pump.stop();
+      if (failure) {
+        const reason = `${rendered.tool.name} did not start: ${failure}`;
+        await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+        return { failed: reason };
+      }
+      if (rendered.kind === 'serve' && output.kind === 'endpoint') {
+        // The endpoint stays registered (its runs point at it) but says it is no longer served.
+        await repos.db.endpoint
+          .updateMany({ where: { name: output.name }, data: { lastStatus: `stopped: ${cancelled ? 'stopped by a person' : (result.message ?? result.reason)}`, lastCheckedAt: new Date() } })
+          .catch(() => undefined);
+      }
       if (cancelled) return { cancelled: true };
       if (result.reason !== 'succeeded' && !(rendered.kind === 'serve' && result.reason === 'stopped')) {
         const reason = `${rendered.tool.name} ${result.reason}${result.exitCode !== null && result.exitCode !== undefined ? ` (exit code ${result.exitCode})` : ''}${result.message ? `: ${result.message}` : ''}; last output: ${pump.tail().slice(-3).join(' | ')}`;
@@ -119,8 +195,9 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
       await repos.jobs.transition(jobId, 'succeeded', `done: ${rendered.outputs.join(', ') || 'no outputs'}`, canTransition, { result: summary });
       return summary;
     } catch (e) {
+      await watch.stop();
       await pump.stop();
-      const reason = (e as Error).message;
+      const reason = failure ? `${rendered.tool.name} did not start: ${failure as string}` : (e as Error).message;
       const current = await repos.jobs.get(jobId);
       if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
       throw e;

@@ -1,0 +1,201 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeKubeApiServer, type FakeKubeApiServer } from '@ctxlab/dispatch/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiDeps, createCaller } from '../../../libs/api/src/index';
+import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
+import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { loadKubeEnv } from './kube';
+
+const prefix = `gpukube-${process.pid}`;
+const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
+const repos = testRepos();
+const NS = 'gpu-jobs';
+
+/**
+ * The worker with its Kubernetes executor, configured only through its environment (a kubeconfig
+ * file, namespace, images), against a Kubernetes API server on a real socket. The test plays the
+ * kubelet: it moves pods through their phases, writes their logs and answers the readiness probe.
+ */
+describe('GPU jobs on the kubernetes executor', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctxlab-gpukube-'));
+  let fake: FakeKubeApiServer;
+  let worker: ChildProcess & { output: () => string };
+  let health: Server;
+  let healthy = false;
+  let healthPort = 0;
+  let baseId: string;
+  let ftId: string;
+
+  beforeAll(async () => {
+    await resetDb();
+    fake = await startFakeKubeApiServer({ namespaces: [NS], probes: { host: '127.0.0.1', intervalMs: 50 } });
+    const kubeconfig = join(dir, 'kubeconfig.json');
+    writeFileSync(kubeconfig, fake.kubeConfig(NS).exportConfig());
+    health = createServer((req, res) => {
+      res.statusCode = req.url === '/health' && healthy ? 200 : 503;
+      res.end();
+    });
+    await new Promise<void>((ok) => health.listen(0, '127.0.0.1', ok));
+    healthPort = (health.address() as AddressInfo).port;
+    worker = startWorker(prefix, {
+      CTXLAB_KUBE_EXECUTOR: 'kubeconfig',
+      KUBECONFIG: kubeconfig,
+      CTXLAB_JOB_NAMESPACE: NS,
+      CTXLAB_JOB_IMAGE: 'ghcr.io/ctxlab/jobs:test',
+      CTXLAB_JOB_IMAGE_SERVE: 'vllm/vllm-openai:v0.6.3',
+      CTXLAB_GPU_TYPE_LABEL: 'example.com/gpu',
+      CTXLAB_JOB_VOLUMES: JSON.stringify([{ name: 'artifacts', persistentVolumeClaim: { claimName: 'ctxlab-artifacts' } }]),
+      CTXLAB_JOB_VOLUME_MOUNTS: JSON.stringify([{ name: 'artifacts', mountPath: '/artifacts' }]),
+      CTXLAB_KUBE_POLL_MS: '50',
+      GPU_STATUS_EVERY_MS: '100',
+      GPU_PENDING_TIMEOUT_MS: '5000',
+      GPU_IMAGE_PULL_GRACE_MS: '1000',
+      JOBS_DIR: join(dir, 'jobs'),
+      ARTIFACTS_DIR: join(dir, 'artifacts'),
+    });
+    await waitFor('the worker to start', async () => worker.output().includes('GPU executors: local, kubernetes'), 60_000);
+    const config = { numLayers: 32, hiddenSize: 4096, numAttentionHeads: 32, numKeyValueHeads: 8, headDim: 128, intermediateSize: 14336, vocabSize: 128256, ropeTheta: 500_000, maxPositionEmbeddings: 8192, tokenizer: 'llama3' };
+    baseId = (await api().models.create({ name: 'k-base', config })).id;
+    ftId = (await api().models.create({ name: 'k-1048k', origin: 'derived', config: { ...config, ropeTheta: 3_580_165_449, maxPositionEmbeddings: 1_048_576 } })).id;
+  }, 90_000);
+  afterAll(async () => {
+    await stopWorker(worker);
+    await fake.close();
+    await new Promise((ok) => health.close(ok));
+  });
+
+  const finished = (jobId: string) =>
+    waitFor(`job ${jobId}`, async () => {
+      const j = await repos.jobs.get(jobId);
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
+    }, 60_000, 100);
+  const podOf = async (jobId: string) => (await fake.waitForPods(NS, `ctxlab.dev/job-id=${jobId}`, 1, 30_000))[0]!.metadata.name as string;
+  const logsOf = async (jobId: string) => (await repos.jobs.events(jobId)).filter((e) => e.type === 'log').map((e) => e.message).join('\n');
+
+  it('an extraction becomes a Job with the configured image, volumes and GPU; its pod log lands in the job log; the adapter is registered', async () => {
+    const r = await api().gpu.start({
+      executor: 'kubernetes',
+      spec: { kind: 'lora-extract', finetuned: 'hf://gradientai/Llama-3-8B-Instruct-Gradient-1048k', base: 'hf://meta-llama/Meta-Llama-3-8B-Instruct', output: 'file:///artifacts/adapters/k-r32', maxRank: 32, gpuType: 'h100-sxm-80gb' },
+      output: { kind: 'adapter', name: 'k-r32', baseModelId: baseId, sourceModelId: ftId, rank: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] },
+    });
+    const pod = await podOf(r.job.id);
+    const kjob = fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`)[0]!;
+    const spec = kjob.spec.template.spec;
+    expect(spec.containers[0].image).toBe('ghcr.io/ctxlab/jobs:test');
+    expect(spec.containers[0].command).toEqual(expect.arrayContaining(['mergekit-extract-lora', '--max-rank', '32']));
+    expect(spec.containers[0].resources.limits).toEqual({ 'nvidia.com/gpu': '1' });
+    expect(spec.nodeSelector).toEqual({ 'example.com/gpu': 'h100-sxm-80gb' });
+    expect(spec.volumes).toEqual(expect.arrayContaining([{ name: 'artifacts', persistentVolumeClaim: { claimName: 'ctxlab-artifacts' } }]));
+    expect(spec.containers[0].volumeMounts).toEqual(expect.arrayContaining([{ name: 'artifacts', mountPath: '/artifacts' }]));
+    expect(kjob.spec.backoffLimit).toBe(0);
+
+    fake.setPodPhase(NS, pod, 'Running');
+    fake.appendLog(NS, pod, 'Loading base model', 'Extracting LoRA: 100%|██████████| 224/224');
+    await waitFor('the pod log in the job log', async () => (await logsOf(r.job.id)).includes('Extracting LoRA: 100%'), 30_000);
+    expect((await repos.jobs.get(r.job.id)).status).toBe('running');
+    fake.appendLog(NS, pod, 'saved adapter');
+    fake.setPodPhase(NS, pod, 'Succeeded', { exitCode: 0 });
+    const job = await finished(r.job.id);
+    expect(job.status, job.error ?? '').toBe('succeeded');
+    expect(await logsOf(r.job.id)).toContain('saved adapter');
+    const adapter = (await api().adapters.list({ search: 'k-r32' })).items[0];
+    expect(adapter).toMatchObject({ rank: 32, baseModelId: baseId, sourceModelId: ftId, uri: 'file:///artifacts/adapters/k-r32' });
+  }, 90_000);
+
+  it('an OOM-killed training pod fails the job with the reason in words', async () => {
+    const stage = { name: 's1', seqLength: 65536, seqLengthLog2: 16, ropeTheta: 15_296_098, batchSize: 8, steps: 20, learningRate: 2e-5, gpus: 8, gpuType: 'h100-sxm-80gb' };
+    const r = await api().gpu.start({
+      executor: 'kubernetes',
+      spec: { kind: 'train', trainer: 'easycontext', model: 'hf://meta-llama/Meta-Llama-3-8B-Instruct', datasets: ['file:///artifacts/datasets/slimpajama-64k'], output: 'file:///artifacts/models/k-64k', stage },
+      output: { kind: 'model', name: 'k-64k', parentModelId: baseId, lineage: 'context-extension', ropeTheta: 15_296_098, maxPositionEmbeddings: 65536 },
+    });
+    const pod = await podOf(r.job.id);
+    expect(fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`)[0]!.spec.template.spec.containers[0].resources.limits).toEqual({ 'nvidia.com/gpu': '8' });
+    fake.setPodPhase(NS, pod, 'Running');
+    fake.appendLog(NS, pod, 'step 1/20 loss 2.31');
+    fake.setPodPhase(NS, pod, 'Failed', { exitCode: 137, reason: 'OOMKilled' });
+    const job = await finished(r.job.id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(/OOMKilled/);
+    expect(job.error).toMatch(/exit 137/);
+    expect(job.error).toContain('step 1/20 loss 2.31');
+    expect(await repos.db.model.count({ where: { name: 'k-64k' } })).toBe(0);
+  }, 90_000);
+
+  it('cancel deletes the Job', async () => {
+    const r = await api().gpu.start({
+      executor: 'kubernetes',
+      spec: { kind: 'lora-extract', finetuned: 'hf://a/ft', base: 'hf://a/base', output: 'file:///artifacts/adapters/k-cancel', maxRank: 8 },
+    });
+    await podOf(r.job.id);
+    await api().jobs.cancel({ id: r.job.id });
+    expect((await finished(r.job.id)).status).toBe('cancelled');
+    await waitFor('the Job to be deleted', async () => fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`).length === 0, 30_000);
+  }, 90_000);
+
+  it('a pod that no GPU node can take: the reason goes into the event log, and the job fails after the pending timeout', async () => {
+    const r = await api().gpu.start({
+      executor: 'kubernetes',
+      spec: { kind: 'lora-extract', finetuned: 'hf://a/ft', base: 'hf://a/base', output: 'file:///artifacts/adapters/k-pending', maxRank: 8, gpuType: 'b200-180gb' },
+    });
+    const pod = await podOf(r.job.id);
+    fake.setPodUnschedulable(NS, pod, '0/12 nodes are available: 12 Insufficient nvidia.com/gpu.');
+    await waitFor('the waiting reason', async () => (await repos.jobs.events(r.job.id)).find((e) => e.type === 'waiting'), 10_000);
+    expect((await repos.jobs.events(r.job.id)).find((e) => e.type === 'waiting')?.message).toBe('waiting to run: Unschedulable: 0/12 nodes are available: 12 Insufficient nvidia.com/gpu.');
+    const job = await finished(r.job.id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatch(/^mergekit did not start: no place to run after 5 s \(not enough free GPUs of the requested type\): Unschedulable: 0\/12 nodes/);
+    await waitFor('the Job to be deleted', async () => fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`).length === 0, 30_000);
+  }, 90_000);
+
+  it('an image that cannot be pulled fails the job after the grace period', async () => {
+    const r = await api().gpu.start({
+      executor: 'kubernetes',
+      spec: { kind: 'lora-extract', finetuned: 'hf://a/ft', base: 'hf://a/base', output: 'file:///artifacts/adapters/k-image', maxRank: 8 },
+    });
+    const pod = await podOf(r.job.id);
+    fake.setContainerWaiting(NS, pod, 'ImagePullBackOff', 'Back-off pulling image "ghcr.io/ctxlab/jobs:test"');
+    const job = await finished(r.job.id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toBe('mergekit did not start: the container image cannot be pulled: ImagePullBackOff: Back-off pulling image "ghcr.io/ctxlab/jobs:test"');
+  }, 90_000);
+
+  it('serve: a Deployment whose readiness probe answers registers an endpoint; stopping it scales the Deployment to zero', async () => {
+    const config = { numLayers: 32, hiddenSize: 4096, numAttentionHeads: 32, numKeyValueHeads: 8, headDim: 128, intermediateSize: 14336, vocabSize: 128256, ropeTheta: 3_580_165_449, maxPositionEmbeddings: 1_048_576, tokenizer: 'llama3' };
+    const r = await api().gpu.start({
+      executor: 'kubernetes',
+      spec: { kind: 'serve', model: 'hf://gradientai/Llama-3-8B-Instruct-Gradient-1048k', servedName: 'k-1048k', modelConfig: config, gpuType: 'h100-sxm-80gb', tensorParallelSize: 1, maxModelLen: 65536, port: healthPort },
+      output: { kind: 'endpoint', name: 'k-1048k-serve', modelId: ftId },
+    });
+    const pod = await podOf(r.job.id);
+    const dep = fake.list('deployments', NS, `ctxlab.dev/job-id=${r.job.id}`)[0]!;
+    expect(dep.spec.template.spec.containers[0].image).toBe('vllm/vllm-openai:v0.6.3');
+    expect(dep.spec.template.spec.containers[0].readinessProbe.httpGet).toMatchObject({ path: '/health', port: healthPort });
+    fake.setPodPhase(NS, pod, 'Running');
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(await repos.db.endpoint.count({ where: { name: 'k-1048k-serve' } })).toBe(0); // not ready yet
+    healthy = true;
+    const endpoint = await waitFor('the endpoint', () => repos.db.endpoint.findUnique({ where: { name: 'k-1048k-serve' } }), 30_000);
+    expect(endpoint).toMatchObject({ kind: 'vllm', servedModelName: 'k-1048k', gpuType: 'h100-sxm-80gb', gpuCount: 1, modelId: ftId });
+    expect(endpoint.url).toMatch(new RegExp(`^http://ctxlab-[a-z0-9-]+\\.${NS}\\.svc(\\.cluster\\.local)?:${healthPort}/v1$`));
+    await api().jobs.cancel({ id: r.job.id });
+    expect((await finished(r.job.id)).status).toBe('cancelled');
+    // Stopped = scaled to zero: the Deployment and Service stay, ready to scale back.
+    await waitFor('the Deployment to scale to zero', async () => fake.list('deployments', NS, `ctxlab.dev/job-id=${r.job.id}`)[0]?.spec.replicas === 0, 30_000);
+    await waitFor('the endpoint to say it is stopped', async () => (await repos.db.endpoint.findUnique({ where: { name: 'k-1048k-serve' } }))?.lastStatus === 'stopped: stopped by a person', 10_000);
+    await waitFor('the serving pod to go', async () => fake.list('pods', NS, `ctxlab.dev/job-id=${r.job.id}`).length === 0, 30_000);
+  }, 90_000);
+
+  it('configuration errors name the variable at fault', () => {
+    expect(() => loadKubeEnv({ CTXLAB_KUBE_EXECUTOR: 'kubeconfig', CTXLAB_JOB_IMAGE: 'x' })).toThrow(/KUBECONFIG must name a kubeconfig file/);
+    expect(() => loadKubeEnv({ CTXLAB_KUBE_EXECUTOR: 'in-cluster' })).toThrow(/CTXLAB_JOB_IMAGE/);
+    expect(() => loadKubeEnv({ CTXLAB_KUBE_EXECUTOR: 'yes' })).toThrow(/CTXLAB_KUBE_EXECUTOR must be off, in-cluster or kubeconfig/);
+    expect(() => loadKubeEnv({ CTXLAB_KUBE_EXECUTOR: 'in-cluster', CTXLAB_JOB_IMAGE: 'x', CTXLAB_JOB_VOLUMES: '[{' })).toThrow(/CTXLAB_JOB_VOLUMES must be JSON/);
+    expect(loadKubeEnv({}).CTXLAB_KUBE_EXECUTOR).toBe('off');
+  });
+});
