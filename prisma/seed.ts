@@ -5,12 +5,18 @@
  */
 import { adapterCreateInput, modelCreateInput, recipeSpecSchema } from '@ctxlab/contracts';
 import type { Db } from '@ctxlab/db';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { seedAdapters, seedLineage, seedModels, seedRecipes } from './seed-data';
+
+const root = resolve(import.meta.dirname, '..');
+/** Seed files shipped in the repository (`file://libs/…`) are registered by their absolute URI in this checkout. */
+const absoluteUri = (uri: string | undefined) => (uri?.startsWith('file://') && !uri.startsWith('file:///') ? pathToFileURL(resolve(root, uri.slice('file://'.length))).href : uri);
 
 export async function seed(db: Db) {
   const ids = new Map<string, string>();
   for (const raw of seedModels) {
-    const m = modelCreateInput.parse(raw);
+    const m = modelCreateInput.parse({ ...raw, sourceUri: absoluteUri(raw.sourceUri) });
     const { config, ...rest } = m;
     const data = { ...rest, ...config, ropeScaling: config.ropeScaling ?? undefined };
     const row = await db.model.upsert({ where: { name: m.name }, create: data, update: data });

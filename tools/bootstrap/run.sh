@@ -28,6 +28,12 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 if [ -z "${DATABASE_URL:-}" ] && [ -z "$(pg_bin)" ]; then need+=(postgresql); fi
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then need+=(redis-server); fi
 if [ "$cmd" = "test" ] && [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+# The lab model's tools (training, SVD LoRA extract/merge, ONNX export) run on Debian's PyTorch.
+if [ "$cmd" = "test" ] || [ "$cmd" = "start" ]; then
+  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
+  /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || need+=(python3-onnx)
+  /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     log "installing OS packages: ${need[*]}"

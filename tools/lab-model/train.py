@@ -9,10 +9,20 @@ next-byte prediction of the sample (the haystack LM loss). Each step draws one p
 --lengths and fills the batch with --batch-tokens / length samples of that length.
 Writes OUT (checkpoint, rewritten every --ckpt-every steps and at the end) and OUT minus .pt plus
 .csv (the loss curve).
+
+--init accepts any form lab_io.load_model reads: a .pt checkpoint, a lab model directory or a lab
+.onnx graph. --out ending in ".pt" is a checkpoint file (as above); any other --out is a lab model
+directory: OUT/model.pt is the checkpoint during training (so --resume works), OUT/loss.csv the
+loss curve, and at the end OUT/model.onnx and OUT/config.json are written too (rope_theta = the
+stage's theta, max_position_embeddings = the longest prompt length trained at, i.e. --seq-len
+unless --lengths goes beyond it). The directory is complete once the "done: ..." line is printed.
+
+Progress lines on stdout: "step N/M len ... loss_ans ..." every 10 steps and at each quick eval,
+then "done: N steps, S s wall, saved OUT". Errors: one line "error: ..." on stderr, exit status 1
+(malformed arguments: exit status 2).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import os
@@ -23,8 +33,10 @@ import torch
 import torch.nn.functional as F
 
 import data
+import lab_io
 from eval_retrieval import grid
-from model import Config, LabModel, load_checkpoint, ntk_dynamic_theta, num_params, rope_tables
+from lab_io import LabIOError
+from model import Config, LabModel, ntk_dynamic_theta, num_params, rope_tables
 
 
 def parse_lengths(spec: str):
@@ -92,16 +104,32 @@ def save(path, model, opt, step, args, theta, extra):
     os.replace(tmp, path)
 
 
+def min_prompt_len() -> int:
+    """The shortest prompt length data.make_sample accepts for every city: BOS + "### User:\n" +
+    the longest wrapped needle + the longest question block + 16 bytes of haystack, rounded up to
+    a multiple of 8 (152 bytes)."""
+    city = max(data.CITIES, key=len)
+    needle = len(("\n" + data.needle_text(city, "0" * data.DIGITS, True) + "\n").encode())
+    tail = len(("\n\n" + data.question_text(city) + "\n\n### Assistant:\n").encode())
+    n = 1 + len("### User:\n".encode()) + needle + tail + 16
+    return -(-n // 8) * 8
+
+
+def max_trained_len(seq_len: int, lengths) -> int:
+    """The longest prompt length of the run: --seq-len, or more if --lengths goes beyond it."""
+    return max([seq_len] + [hi for _, hi, _ in lengths])
+
+
 def main():
-    ap = argparse.ArgumentParser()
+    ap = lab_io.OneLineParser(prog="train.py")
     ap.add_argument("--stage", type=int, choices=[1, 2], required=True)
     ap.add_argument("--theta", type=float, default=None, help="RoPE theta; stage 1 default 10000; stage 2 default: dynamic NTK from the init's theta")
     ap.add_argument("--seq-len", type=int, required=True, help="prompt length in bytes (the answer's 8 tokens follow)")
     ap.add_argument("--lengths", default=None, help="length mixture, e.g. '512:0.5,128-512:0.5' (default depends on stage)")
     ap.add_argument("--steps", type=int, required=True)
-    ap.add_argument("--init", default=None, help="checkpoint to initialise from (stage 2)")
+    ap.add_argument("--init", default=None, help="model to initialise from (stage 2): .pt checkpoint, lab model directory or lab .onnx")
     ap.add_argument("--resume", action="store_true", help="continue OUT (model, optimiser, step) if it exists")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", required=True, help="checkpoint file (ends in .pt) or lab model directory (anything else)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--threads", type=int, default=1)
@@ -132,6 +160,29 @@ def main():
     ap.add_argument("--head-dim", type=int, default=32)
     ap.add_argument("--intermediate", type=int, default=384)
     a = ap.parse_args()
+    for name in ("seq_len", "steps", "batch_tokens", "threads"):
+        if getattr(a, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be >= 1")
+    if a.eval_every < 0 or a.ckpt_every < 1:
+        ap.error("--eval-every must be >= 0 and --ckpt-every >= 1")
+    min_len = min_prompt_len()
+    lo1 = min(max(128, min_len), a.seq_len)  # shortest default stage-1 length (shorter prompts cannot be built)
+    lo2 = min(512, a.seq_len)  # shortest default stage-2 length
+    lengths_spec = a.lengths or (f"{a.seq_len}:0.5,{lo1}-{a.seq_len}:0.5" if a.stage == 1 else f"{a.seq_len}:0.6,{lo2}:0.2,{lo2}-{a.seq_len}:0.2")
+    try:
+        lengths = parse_lengths(lengths_spec)
+    except ValueError:
+        ap.error(f"--lengths {a.lengths!r}: expected e.g. '512:0.5,160-512:0.5'")
+    if a.seq_len < min_len:
+        ap.error(f"--seq-len {a.seq_len} is too short: prompts need at least {min_len} bytes (longest needle and question + 16 bytes of haystack)")
+    for lo, hi, wt in lengths:
+        if lo < min_len or hi < lo or wt < 0:
+            ap.error(f"--lengths range {lo}-{hi}:{wt} is not usable (lengths >= {min_len}, lo <= hi, weight >= 0)")
+    max_pos = max_trained_len(a.seq_len, lengths)
+    out_dir = None if a.out.endswith(".pt") else a.out
+    ck_path = os.path.join(out_dir, lab_io.MODEL_PT) if out_dir else a.out
+    if out_dir and os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise LabIOError(f"--out {out_dir}: exists and is not a directory (an --out that does not end in .pt is a lab model directory)")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -139,8 +190,10 @@ def main():
     extra = {"stage": a.stage}
 
     if a.init:
-        model, ck = load_checkpoint(a.init)
-        init_theta = ck["theta"]
+        loaded = lab_io.load_model(a.init, require_rope=False)
+        model, init_theta = loaded.model, loaded.theta
+        model.train()
+        print(f"init: {loaded.describe()}", flush=True)
         extra["init"] = a.init
         extra["init_theta"] = init_theta
     else:
@@ -153,14 +206,14 @@ def main():
         theta = a.theta
     elif a.stage == 2:
         if init_theta is None:
-            raise SystemExit("stage 2 needs --init (or an explicit --theta)")
+            raise LabIOError("stage 2 needs --init with a known RoPE theta (or an explicit --theta)" if a.init
+                             else "stage 2 needs --init (or an explicit --theta)")
         theta = ntk_dynamic_theta(init_theta, a.alpha, a.seq_len, a.base_len, model.c.head_dim)
         print(f"dynamic-NTK theta: {init_theta} * (({a.alpha}*{a.seq_len}/{a.base_len}) - ({a.alpha}-1))^({model.c.head_dim}/({model.c.head_dim}-2)) "
               f"= {init_theta * ((a.alpha * a.seq_len / a.base_len) - (a.alpha - 1)) ** (model.c.head_dim / (model.c.head_dim - 2))!r} -> truncated {theta}")
     else:
         theta = 10000.0
     theta = float(theta)
-    lengths = parse_lengths(a.lengths or (f"{a.seq_len}:0.5,128-{a.seq_len}:0.5" if a.stage == 1 else f"{a.seq_len}:0.6,512:0.2,512-{a.seq_len}:0.2"))
     lr_peak = a.lr or (3e-3 if a.stage == 1 else 1e-3)
     warmup = a.warmup if a.warmup is not None else (50 if a.stage == 1 else 20)
     model.to(dev)
@@ -169,15 +222,20 @@ def main():
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=lr_peak, betas=(0.9, 0.95))
     step0 = 0
-    csv_path = os.path.splitext(a.out)[0] + ".csv"
-    if a.resume and os.path.exists(a.out):
-        ck = torch.load(a.out, map_location=dev)
+    csv_path = os.path.join(out_dir, "loss.csv") if out_dir else os.path.splitext(a.out)[0] + ".csv"
+    if a.resume and os.path.exists(ck_path):
+        ck = torch.load(ck_path, map_location=dev)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step0 = ck["step"]
         extra = {k: ck[k] for k in ("stage", "init", "init_theta", "wall_seconds") if k in ck}
-        print(f"resumed {a.out} at step {step0}")
-    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+        print(f"resumed {ck_path} at step {step0}", flush=True)
+    os.makedirs(out_dir or os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    if out_dir:
+        for stale in (lab_io.CONFIG_JSON, lab_io.MODEL_ONNX):  # rewritten at the end; until then the directory is incomplete
+            if os.path.exists(os.path.join(out_dir, stale)):
+                os.remove(os.path.join(out_dir, stale))
+                print(f"removed {os.path.join(out_dir, stale)} (written again at the end)", flush=True)
     new_csv = not (a.resume and os.path.exists(csv_path) and step0 > 0)
     fcsv = open(csv_path, "w" if new_csv else "a", newline="")
     w = csv.writer(fcsv)
@@ -246,22 +304,29 @@ def main():
             acc = r["by_length"][str(a.seq_len)]
             good = good + 1 if (a.stop_acc is not None and acc >= a.stop_acc) else 0
         w.writerow([step, L, B, f"{la:.4f}", f"{ll:.4f}", f"{lc:.4f}", f"{lr:.6g}", f"{elapsed:.1f}", acc if acc == "" else f"{acc:.3f}"])
-        if step % 10 == 0 or acc != "":
+        if step % 10 == 0 or step == step0 + 1 or step == a.steps or acc != "":
             fcsv.flush()
             print(f"step {step}/{a.steps} len {L} bs {B} loss_ans {la:.4f} (ema {ema[0]:.4f}) loss_lm {ll:.4f} (ema {ema[1]:.4f}) loss_copy {lc:.3f} lr {lr:.2e} "
                   f"{elapsed:.0f}s" + (f" quick_eval@{a.seq_len} {acc:.3f}" if acc != "" else ""), flush=True)
         stop = (a.stop_acc is not None and good >= 2) or (a.max_minutes is not None and elapsed > a.max_minutes * 60)
         if step % a.ckpt_every == 0 or step == a.steps or stop:
             extra["wall_seconds"] = elapsed
-            save(a.out, model, opt, step, a, theta, extra)
+            save(ck_path, model, opt, step, a, theta, dict(extra, max_position_embeddings=max_pos))
         if stop:
             print(f"stopping at step {step}: " + ("quick eval target reached" if good >= 2 else "time limit"), flush=True)
             break
     extra["wall_seconds"] = time.time() - t0
-    save(a.out, model, opt, step, a, theta, extra)
+    if out_dir:
+        meta = {"producer": "tools/lab-model/train.py", "stage": a.stage, "step": step, "steps": a.steps, "seq_len": a.seq_len,
+                "lengths": lengths_spec, "seed": a.seed, "init": a.init, "init_theta": extra.get("init_theta"),
+                "wall_seconds": round(extra["wall_seconds"], 1)}
+        lab_io.save_model_dir(out_dir, model, theta, max_pos, meta, opt_state=opt.state_dict(), step=step,
+                              checkpoint_extra=dict(extra, args=vars(a)))
+    else:
+        save(a.out, model, opt, step, a, theta, dict(extra, max_position_embeddings=max_pos))
     fcsv.close()
     print(f"done: {step} steps, {extra['wall_seconds']:.0f} s wall, saved {a.out}", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    lab_io.run_cli(main)

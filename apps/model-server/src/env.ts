@@ -5,6 +5,13 @@ const schema = z.object({
   MODEL_SERVER_HOST: z.string().default('127.0.0.1'),
   /** onnxruntime intra-op threads per session. */
   ORT_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Serve one lab model (a lab model directory or a .onnx file) instead of the shipped stages. */
+  MODEL_SERVER_MODEL: z.string().optional(),
+  /** Its name in requests (default: the directory or file name). */
+  MODEL_SERVER_MODEL_NAME: z.string().optional(),
+  /** RoPE theta to serve it with (default: rope_theta of the directory's config.json). */
+  MODEL_SERVER_THETA: z.coerce.number().positive().optional(),
+  MODEL_SERVER_MAX_MODEL_LEN: z.coerce.number().int().min(1).default(8192),
 });
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env) {

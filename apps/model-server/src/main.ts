@@ -1,9 +1,19 @@
 /** The local OpenAI-compatible server for the lab models, as `npm start` runs it. */
-import { startLabServer } from '@ctxlab/inference';
+import { servedModelFromPath, startLabServer } from '@ctxlab/inference';
 import { loadEnv } from './env';
 
-const env = loadEnv();
-const srv = await startLabServer({ port: env.MODEL_SERVER_PORT, host: env.MODEL_SERVER_HOST, threads: env.ORT_THREADS });
+async function start() {
+  const env = loadEnv();
+  const models = env.MODEL_SERVER_MODEL
+    ? [servedModelFromPath(env.MODEL_SERVER_MODEL, { id: env.MODEL_SERVER_MODEL_NAME, theta: env.MODEL_SERVER_THETA, maxModelLen: env.MODEL_SERVER_MAX_MODEL_LEN })]
+    : undefined;
+  return startLabServer({ port: env.MODEL_SERVER_PORT, host: env.MODEL_SERVER_HOST, threads: env.ORT_THREADS, ...(models ? { models } : {}) });
+}
+
+const srv = await start().catch((e: unknown) => {
+  console.error(`[model-server] cannot start: ${(e as Error).message}`);
+  process.exit(1);
+});
 console.log(`[model-server] serving ${srv.models.map((m) => m.id).join(', ')} at ${srv.url}/v1`);
 
 let closing = false;

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -25,6 +27,9 @@ const schema = z.object({
   GPU_STATUS_EVERY_MS: z.coerce.number().int().min(20).default(5000),
   JOBS_DIR: z.string().default(`${process.cwd()}/.data/jobs`),
   ARTIFACTS_DIR: z.string().default(`${process.cwd()}/.data/artifacts`),
+  /** The lab model's scripts (train.py, lora.py) and the Python that runs them (with PyTorch, numpy, onnx). */
+  LAB_MODEL_DIR: z.string().default(resolve(import.meta.dirname, '../../../tools/lab-model')),
+  LAB_PYTHON: z.string().default(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'),
   PATH: z.string().default('/usr/bin:/bin'),
   HOME: z.string().default('/tmp'),
   RECONCILE_MS: z.coerce.number().int().min(500).default(15_000),

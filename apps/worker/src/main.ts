@@ -6,6 +6,7 @@ import { createDb, repositories } from '@ctxlab/db';
 import { cancelChannel, QUEUES, redisConnection } from '@ctxlab/queue';
 import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
 import { Worker } from 'bullmq';
+import { fileURLToPath } from 'node:url';
 import { loadEnv } from './env';
 import { kubernetesExecutorFromEnv } from './kube';
 import { healthProcessor } from './processors/health';
@@ -38,6 +39,14 @@ const artifacts = new Artifacts({ root: env.ARTIFACTS_DIR });
 // GPU work on a cluster, when CTXLAB_KUBE_EXECUTOR says where its API server is.
 const kubernetes = kubernetesExecutorFromEnv();
 const executors = { local, ...(kubernetes ? { kubernetes } : {}) };
+// Local jobs find the lab tools in this checkout; the lab model server runs as `npm start` runs it.
+const renderOptions = {
+  local: {
+    labModelDir: env.LAB_MODEL_DIR,
+    python: env.LAB_PYTHON,
+    labServer: [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../../model-server/src/main.ts', import.meta.url))],
+  },
+};
 
 const workers = [
   new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
@@ -47,7 +56,7 @@ const workers = [
     { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix },
   ),
   new Worker(QUEUES.gpu, gpuProcessor({
-      repos, workerName: env.WORKER_NAME, executors, artifacts, onCancel,
+      repos, workerName: env.WORKER_NAME, executors, artifacts, onCancel, renderOptions,
       pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
     }), {
     connection,

@@ -193,3 +193,45 @@ export const gpuJobStartInput = z.object({
   requestKey: z.string().trim().min(1).max(200).optional(),
 });
 export type GpuJobStartInput = z.infer<typeof gpuJobStartInput>;
+
+const executorSchema = z.enum(['local', 'kubernetes']).default('local');
+/** An artifact URI the job writes (checked again by the dispatch spec). */
+const outputUri = z.string().trim().min(1, 'must name where the output goes (file:///… or s3://…)');
+
+/** Serve a registered model from its sourceUri: vLLM, or the lab model server for byte-level lab models. */
+export const gpuServeModelInput = z.object({
+  modelId: idSchema,
+  /** Default: lab for byte-level lab models, vllm otherwise. */
+  engine: z.enum(['vllm', 'lab']).optional(),
+  executor: executorSchema,
+  /** The endpoint it registers (default `<model>-serve`). */
+  endpointName: nameSchema.optional(),
+  /** Default: the model's max positions. */
+  maxModelLen: positiveInt.optional(),
+  gpuType: z.string().trim().min(1).max(63).optional(),
+  tensorParallelSize: positiveInt.optional(),
+  gpuMemoryUtilization: z.number().gt(0).lte(1).optional(),
+  kvCacheDtype: z.enum(['auto', 'bf16', 'fp8']).optional(),
+  port: z.number().int().min(1024).max(65535).optional(),
+  requestKey: z.string().trim().min(1).max(200).optional(),
+});
+export type GpuServeModelInput = z.infer<typeof gpuServeModelInput>;
+
+/** What every registry-driven LoRA job names: the registered result, where it is written, and where it runs. */
+const loraJobFields = {
+  name: nameSchema,
+  output: outputUri,
+  /** Default: lab for lab models, mergekit otherwise. */
+  tool: z.enum(['mergekit', 'lab']).optional(),
+  executor: executorSchema,
+  gpuType: z.string().trim().min(1).max(63).optional(),
+  requestKey: z.string().trim().min(1).max(200).optional(),
+};
+
+/** Extract what a fine-tune changed relative to its base as a LoRA adapter, and register it. */
+export const gpuExtractAdapterInput = z.object({ finetunedModelId: idSchema, baseModelId: idSchema, maxRank: positiveInt, ...loraJobFields });
+export type GpuExtractAdapterInput = z.infer<typeof gpuExtractAdapterInput>;
+
+/** Merge a registered adapter into a target model, with the adapter's source model's RoPE fields, and register the result. */
+export const gpuMergeAdapterInput = z.object({ adapterId: idSchema, targetModelId: idSchema, ...loraJobFields });
+export type GpuMergeAdapterInput = z.infer<typeof gpuMergeAdapterInput>;

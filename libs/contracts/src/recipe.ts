@@ -54,7 +54,7 @@ export const recipeSpecObject = z.object({
   targetContext: positiveInt,
   thetaRule: thetaRuleSchema.default('manual'),
   progressive: z.boolean().default(false),
-  trainer: z.enum(['easycontext', 'qlora', 'custom']).default('easycontext'),
+  trainer: z.enum(['easycontext', 'qlora', 'lab', 'custom']).default('easycontext'),
   stages: z.array(recipeStageSchema).min(1, 'a recipe needs at least one stage'),
   lora: loraSpecSchema.optional(),
   dataMix: z.array(dataMixEntrySchema).default([]),

@@ -58,6 +58,7 @@ export { renderJob } from './render/index';
 export { renderTrain, renderEasyContext, renderQlora, accelerateConfig, deepSpeedZero3Config, ACCELERATE_CONFIG_FILE, DEEPSPEED_CONFIG_FILE } from './render/train';
 export { renderLoraExtract, renderLoraMerge, PATCH_CONFIG_SCRIPT, MERGE_CONFIG_FILE, PATCH_CONFIG_FILE, DEFAULT_LORA_MERGE_CACHE } from './render/mergekit';
 export { renderServe, planServe, servingInput, HEALTH_PATH } from './render/vllm';
+export { renderLabTrain, renderLabExtract, renderLabMerge, renderLabServe, DEFAULT_LAB_MODEL_DIR, DEFAULT_LAB_SERVER } from './render/lab';
 export { shellQuote, shellJoin, toYaml, type YamlValue } from './render/format';
 export {
   NODE_RANK_ENV,

@@ -32,14 +32,16 @@ const mergekitVersionSchema = z
 
 // ---------------------------------------------------------------------------------------------
 
-export const trainerSchema = z.enum(['easycontext', 'qlora']);
+export const trainerSchema = z.enum(['easycontext', 'qlora', 'lab']);
 export type Trainer = z.infer<typeof trainerSchema>;
 
 /**
  * One training stage. `easycontext`: full fine-tuning with EasyContext's train.py under
  * `accelerate launch` + DeepSpeed ZeRO-3 (sequence parallel: `stage.batchSize` is the batch of
  * whole sequences the GPUs share). `qlora`: BAAI's longllm_qlora trainer (torchrun, data parallel:
- * `stage.batchSize` is the global batch, split across GPUs).
+ * `stage.batchSize` is the global batch, split across GPUs). `lab`: ctxlab's lab-model trainer
+ * (tools/lab-model/train.py), continued training of a lab model at the stage's length and theta
+ * on its built-in haystack corpus: on a laptop's CPU, or one GPU with `device: "cuda"`.
  */
 export const trainSpecSchema = z
   .object({
@@ -47,8 +49,8 @@ export const trainSpecSchema = z
     trainer: trainerSchema,
     /** Weights the stage starts from (the base model, or the previous stage's output). */
     model: artifactUriSchema,
-    /** EasyContext: exactly one pre-tokenised dataset (column input_ids). qlora: one or more JSON files. */
-    datasets: z.array(artifactUriSchema).min(1, 'must name at least one dataset'),
+    /** EasyContext: exactly one pre-tokenised dataset (column input_ids). qlora: one or more JSON files. lab: none (its corpus is built in). */
+    datasets: z.array(artifactUriSchema).default([]),
     output: outputUriSchema,
     stage: recipeStageSchema,
     lora: loraSpecSchema.optional(),
@@ -59,6 +61,8 @@ export const trainSpecSchema = z
     offload: z.boolean().default(true),
     /** qlora: the chat template name the trainer formats samples with. */
     chatTemplate: z.string().trim().min(1).default('llama-3'),
+    /** lab: where it trains. */
+    device: z.enum(['cpu', 'cuda']).default('cpu'),
   })
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -66,6 +70,13 @@ export const trainSpecSchema = z
     if (gpus > s.gpusPerNode && gpus % s.gpusPerNode !== 0) {
       issue(['stage', 'gpus'], `${gpus} GPUs do not fill whole machines of ${s.gpusPerNode} (gpusPerNode)`);
     }
+    if (s.trainer === 'lab') {
+      if (s.datasets.length > 0) issue(['datasets'], 'the lab trainer reads its built-in haystack corpus; it takes no datasets');
+      if (s.lora) issue(['lora'], 'the lab trainer trains all weights; it has no LoRA mode');
+      if (s.stage.seqLength > 65_536) issue(['stage', 'seqLength'], `the lab model trains on byte sequences of at most 65,536; got ${s.stage.seqLength}`);
+      return;
+    }
+    if (s.datasets.length === 0) issue(['datasets'], 'must name at least one dataset');
     if (s.trainer === 'easycontext') {
       if (s.datasets.length !== 1) issue(['datasets'], `EasyContext's train.py reads one dataset (--dataset); got ${s.datasets.length}`);
       if (s.lora) issue(['lora'], 'EasyContext trains all weights; use trainer "qlora" for a LoRA stage');
@@ -82,6 +93,8 @@ export type TrainSpecInput = z.input<typeof trainSpecSchema>;
 /** SVD-extract the difference between a fine-tuned model and its base as a LoRA adapter (mergekit-extract-lora). */
 export const loraExtractSpecSchema = z.object({
   kind: z.literal('lora-extract'),
+  /** mergekit for Hugging Face models; `lab` for lab models (tools/lab-model/lora.py, the same SVD extraction). */
+  tool: z.enum(['mergekit', 'lab']).default('mergekit'),
   finetuned: artifactUriSchema,
   base: artifactUriSchema,
   output: outputUriSchema,
@@ -105,6 +118,8 @@ export type LoraExtractSpec = z.infer<typeof loraExtractSpecSchema>;
  */
 export const loraMergeSpecSchema = z.object({
   kind: z.literal('lora-merge'),
+  /** mergekit for Hugging Face models; `lab` for lab models (tools/lab-model/lora.py: W + B·A, then the same config patch). */
+  tool: z.enum(['mergekit', 'lab']).default('mergekit'),
   target: artifactUriSchema,
   lora: artifactUriSchema,
   output: outputUriSchema,
@@ -128,6 +143,8 @@ export type LoraMergeSpec = z.infer<typeof loraMergeSpecSchema>;
 /** vLLM's OpenAI-compatible server for one model; GPUs = tensorParallelSize. */
 export const serveSpecSchema = z.object({
   kind: z.literal('serve'),
+  /** vLLM on GPUs; `lab`: ctxlab's onnxruntime model server (apps/model-server) for a lab model, on CPU. */
+  engine: z.enum(['vllm', 'lab']).default('vllm'),
   model: artifactUriSchema,
   /** Name clients use in requests (--served-model-name). */
   servedName: z
@@ -136,10 +153,11 @@ export const serveSpecSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'may contain letters, digits, ".", "_", "/", ":" and "-"'),
   /** The model's architecture as the planner needs it (from its config.json). */
   modelConfig: modelConfigSchema,
-  gpuType: z.string().trim().min(1),
+  /** GPU type (vLLM: required; the planner sizes the KV cache from its memory). */
+  gpuType: z.string().trim().min(1).optional(),
   /** Total memory of one GPU as the driver reports it, GiB; default from the GPU catalog. */
   gpuMemoryGiB: z.number().positive().optional(),
-  tensorParallelSize: positiveInt,
+  tensorParallelSize: positiveInt.default(1),
   gpuMemoryUtilization: z.number().gt(0).lte(1).default(0.9),
   maxModelLen: positiveInt,
   kvCacheDtype: z.enum(['auto', 'bf16', 'fp8']).default('auto'),

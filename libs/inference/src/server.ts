@@ -6,7 +6,8 @@
 import { getTokenizer, type ChatMessage } from '@ctxlab/tokenizers';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadCard, type LabModelCard } from './card';
 import { generate, releaseSessions, session } from './engine';
@@ -46,6 +47,29 @@ const completionBody = z.object({
 
 export function defaultModels(card: LabModelCard & { dir: string }, maxModelLen = 8192): ServedModel[] {
   return card.stages.map((s) => ({ id: `lab-stage${s.stage}`, file: join(card.dir, s.file), theta: s.ropeTheta, maxModelLen }));
+}
+
+/**
+ * One lab model from a path, as a serve job hands it over: a lab model directory (model.onnx +
+ * config.json, whose rope_theta it is served with unless `theta` overrides it) or a bare .onnx file
+ * (then `theta` is required). Throws naming what is missing.
+ */
+export function servedModelFromPath(path: string, opts: { id?: string; theta?: number; maxModelLen?: number } = {}): ServedModel {
+  let file = path;
+  let theta = opts.theta;
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    file = join(path, 'model.onnx');
+    if (!existsSync(file)) throw new Error(`${path} is not a lab model directory: it has no model.onnx`);
+    const cfgPath = join(path, 'config.json');
+    if (theta === undefined) {
+      if (!existsSync(cfgPath)) throw new Error(`${path} has no config.json to read rope_theta from; give the theta`);
+      const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { rope_theta?: unknown };
+      if (typeof cfg.rope_theta !== 'number' || !(cfg.rope_theta > 0)) throw new Error(`${cfgPath} has no positive rope_theta`);
+      theta = cfg.rope_theta;
+    }
+  } else if (!existsSync(path)) throw new Error(`${path} does not exist`);
+  else if (theta === undefined) throw new Error(`${path} is a bare ONNX file: give the RoPE theta it is served with`);
+  return { id: opts.id ?? basename(path).replace(/\.onnx$/, ''), file, theta, maxModelLen: opts.maxModelLen ?? 8192 };
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {

@@ -1,4 +1,5 @@
-import { badRequest, DomainError, type GpuJobStartInput } from '@ctxlab/contracts';
+import { badRequest, DomainError, type GpuExtractAdapterInput, type GpuJobStartInput, type GpuMergeAdapterInput, type GpuServeModelInput } from '@ctxlab/contracts';
+import { modelConfigOf, type ModelRecord } from '@ctxlab/db';
 import { parseJobSpec, renderJob } from '@ctxlab/dispatch';
 import { enqueueGpuJob, QueueUnavailableError } from '@ctxlab/queue';
 import type { JobsDeps } from './deps';
@@ -32,4 +33,89 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
     throw e;
   }
   return { job, created };
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the registry: serve a model, extract an adapter, merge one — the specs come from the
+// records (weights by sourceUri, architecture, the source model's RoPE fields), so the portal and
+// scripts ask for "serve this model" rather than writing a dispatch spec by hand.
+// ---------------------------------------------------------------------------------------------
+
+const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+/** Byte-level lab models (tools/lab-model) run on the lab tools; everything else on vLLM / mergekit. */
+const isLab = (m: ModelRecord) => m.tokenizer === 'byte' && m.vocabSize === 259;
+
+function weightsOf(m: ModelRecord, field: string): string {
+  if (!m.sourceUri) throw badRequest(`model ${m.name} has no sourceUri: register where its weights are (file:///…, s3://… or hf://…) first`, field);
+  return m.sourceUri;
+}
+
+const ARCH_FIELDS = ['numLayers', 'hiddenSize', 'numAttentionHeads', 'numKeyValueHeads', 'headDim', 'intermediateSize', 'vocabSize'] as const;
+function sameArchitecture(a: ModelRecord, b: ModelRecord, field: string) {
+  const diff = ARCH_FIELDS.filter((k) => a[k] !== b[k]);
+  if (diff.length) throw badRequest(`${a.name} and ${b.name} have different architectures (${diff.map((k) => `${k} ${a[k]} vs ${b[k]}`).join(', ')}): a LoRA delta only exists between models of one architecture`, field);
+}
+
+/** A port for a local lab server, stable per model so that serving it again reuses it. */
+function labPort(modelId: string): number {
+  let h = 0;
+  for (const c of modelId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return 18_000 + (h % 1000);
+}
+
+export async function serveModel(deps: JobsDeps, input: GpuServeModelInput, requestedBy: string) {
+  const m = await deps.repos.models.get(input.modelId);
+  const model = weightsOf(m, 'modelId');
+  const engine = input.engine ?? (isLab(m) ? 'lab' : 'vllm');
+  const servedName = m.name.replace(/[^A-Za-z0-9._/:-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'model';
+  const common = { kind: 'serve' as const, model, servedName, modelConfig: modelConfigOf(m) };
+  let spec: Record<string, unknown>;
+  if (engine === 'lab') {
+    spec = {
+      ...common, engine, maxModelLen: input.maxModelLen ?? Math.max(8192, m.maxPositionEmbeddings),
+      host: input.executor === 'local' ? '127.0.0.1' : '0.0.0.0', port: input.port ?? (input.executor === 'local' ? labPort(m.id) : 8000),
+    };
+  } else {
+    if (!input.gpuType) throw badRequest('serving with vLLM needs gpuType (the planner sizes the KV cache from its memory)', 'gpuType');
+    spec = {
+      ...common, engine, gpuType: input.gpuType, tensorParallelSize: input.tensorParallelSize ?? 1, maxModelLen: input.maxModelLen ?? m.maxPositionEmbeddings,
+      ...(input.gpuMemoryUtilization !== undefined ? { gpuMemoryUtilization: input.gpuMemoryUtilization } : {}),
+      ...(input.kvCacheDtype ? { kvCacheDtype: input.kvCacheDtype } : {}),
+      ...(input.port ? { port: input.port } : {}),
+    };
+  }
+  return startGpuJob(deps, { spec, executor: input.executor, output: { kind: 'endpoint', name: input.endpointName ?? `${m.name}-serve`, modelId: m.id }, requestKey: input.requestKey }, requestedBy);
+}
+
+export async function extractAdapter(deps: JobsDeps, input: GpuExtractAdapterInput, requestedBy: string) {
+  const [ft, base] = await Promise.all([deps.repos.models.get(input.finetunedModelId), deps.repos.models.get(input.baseModelId)]);
+  if (ft.id === base.id) throw badRequest('the fine-tuned model and the base are the same model: there is no delta to extract', 'baseModelId');
+  sameArchitecture(ft, base, 'baseModelId');
+  const tool = input.tool ?? (isLab(ft) && isLab(base) ? 'lab' : 'mergekit');
+  const spec = {
+    kind: 'lora-extract', tool, finetuned: weightsOf(ft, 'finetunedModelId'), base: weightsOf(base, 'baseModelId'), output: input.output, maxRank: input.maxRank,
+    cuda: tool === 'mergekit', ...(input.gpuType ? { gpuType: input.gpuType } : {}),
+  };
+  return startGpuJob(
+    deps,
+    { spec, executor: input.executor, output: { kind: 'adapter', name: input.name, baseModelId: base.id, sourceModelId: ft.id, rank: input.maxRank, targetModules: PROJECTIONS }, requestKey: input.requestKey },
+    requestedBy,
+  );
+}
+
+export async function mergeAdapter(deps: JobsDeps, input: GpuMergeAdapterInput, requestedBy: string) {
+  const adapter = await deps.repos.adapters.get(input.adapterId);
+  if (!adapter.uri) throw badRequest(`adapter ${adapter.name} has no uri: register where its weights are first`, 'adapterId');
+  if (!adapter.sourceModelId) throw badRequest(`adapter ${adapter.name} has no source model: its RoPE fields (rope_theta, max_position_embeddings) cannot be known`, 'adapterId');
+  const [target, source] = await Promise.all([deps.repos.models.get(input.targetModelId), deps.repos.models.get(adapter.sourceModelId)]);
+  sameArchitecture(target, source, 'targetModelId');
+  const tool = input.tool ?? (isLab(target) ? 'lab' : 'mergekit');
+  const spec = {
+    kind: 'lora-merge', tool, target: weightsOf(target, 'targetModelId'), lora: adapter.uri, output: input.output,
+    ropeTheta: source.ropeTheta, maxPositionEmbeddings: source.maxPositionEmbeddings, ropeScaling: source.ropeScaling ?? null,
+    cuda: tool === 'mergekit', ...(input.gpuType ? { gpuType: input.gpuType } : {}),
+  };
+  const output = { kind: 'model' as const, name: input.name, parentModelId: target.id, otherParentModelId: source.id, lineage: 'lora-merge' as const, ropeTheta: source.ropeTheta, maxPositionEmbeddings: source.maxPositionEmbeddings };
+  return startGpuJob(deps, { spec, executor: input.executor, output, requestKey: input.requestKey }, requestedBy);
 }

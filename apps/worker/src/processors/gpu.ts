@@ -6,7 +6,7 @@
 import { gpuOutputSchema, type GpuOutput } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { modelConfigOf } from '@ctxlab/db';
-import { Artifacts, type Executor, parseJobSpec, renderJob, type JobHandle } from '@ctxlab/dispatch';
+import { Artifacts, type Executor, parseJobSpec, renderJob, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
 import { canStart, canTransition } from '@ctxlab/jobs';
 import { jobCatalog } from '@ctxlab/queue';
 import type { Job } from 'bullmq';
@@ -16,6 +16,8 @@ export interface GpuProcessorDeps {
   workerName: string;
   executors: Partial<Record<'local' | 'kubernetes', Executor>>;
   artifacts: Artifacts;
+  /** Per executor: where its tools are (local: this checkout's lab scripts and model server; kubernetes: the images' defaults). */
+  renderOptions?: Partial<Record<'local' | 'kubernetes', RenderOptions>>;
   onCancel: (jobId: string, fn: () => void) => () => void;
   /** How often a job's status is read while it waits to run. Default 5 s. */
   statusEveryMs?: number;
@@ -143,7 +145,7 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
       await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
       return { failed: reason };
     }
-    const rendered = renderJob(parseJobSpec(stored.spec));
+    const rendered = renderJob(parseJobSpec(stored.spec), deps.renderOptions?.[stored.executor]);
     const output = gpuOutputSchema.parse(stored.output ?? { kind: 'none' });
     await repos.jobs.transition(jobId, 'running', `started by ${deps.workerName} on the ${executor.name} executor: ${rendered.argv.join(' ').slice(0, 500)}`, canTransition);
     const handle = await executor.start(jobId, rendered);

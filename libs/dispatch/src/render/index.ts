@@ -1,4 +1,5 @@
 import { parseJobSpec, type JobSpec, type JobSpecInput } from '../specs';
+import { renderLabExtract, renderLabMerge, renderLabServe, renderLabTrain } from './lab';
 import { renderLoraExtract, renderLoraMerge } from './mergekit';
 import { renderTrain } from './train';
 import type { RenderOptions, RenderedJob } from './types';
@@ -9,12 +10,12 @@ export function renderJob(input: JobSpecInput | JobSpec, opts: RenderOptions = {
   const spec = parseJobSpec(input);
   switch (spec.kind) {
     case 'train':
-      return renderTrain(spec, opts);
+      return spec.trainer === 'lab' ? renderLabTrain(spec, opts) : renderTrain(spec, opts);
     case 'lora-extract':
-      return renderLoraExtract(spec, opts);
+      return spec.tool === 'lab' ? renderLabExtract(spec, opts) : renderLoraExtract(spec, opts);
     case 'lora-merge':
-      return renderLoraMerge(spec, opts);
+      return spec.tool === 'lab' ? renderLabMerge(spec, opts) : renderLoraMerge(spec, opts);
     case 'serve':
-      return renderServe(spec, opts);
+      return spec.engine === 'lab' ? renderLabServe(spec, opts) : renderServe(spec, opts);
   }
 }

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { recipeSpecSchema } from '@ctxlab/contracts';
 import { findGpu, planServing } from '@ctxlab/longctx';
 import { describe, expect, it } from 'vitest';
-import { DispatchError } from '../errors';
 import { parseJobSpec, type JobSpecInput } from '../specs';
 import {
   BAAI_LLAMA3_8B_80K_QLORA,
@@ -16,6 +15,7 @@ import {
   GRADIENT_TRAIN_SPECS,
   ZHINAO_360K_SERVE,
 } from '../testing/seeds';
+import { thrown } from '../testing/thrown';
 import { renderJob } from './index';
 import { servingInput } from './vllm';
 
@@ -40,16 +40,6 @@ const pyyaml = ['python3', '/usr/bin/python3'].find((py) => {
 
 function loadYaml(text: string): unknown {
   return JSON.parse(execFileSync(pyyaml!, ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' }));
-}
-
-function thrown(f: () => unknown): DispatchError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DispatchError) return e;
-    throw e;
-  }
-  throw new Error('expected a DispatchError');
 }
 
 const MULTI_NODE = ['--machine_rank', '$(CTXLAB_NODE_RANK)', '--main_process_ip', '$(CTXLAB_MASTER_ADDR)', '--main_process_port', '29500'];

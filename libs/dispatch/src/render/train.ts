@@ -4,6 +4,7 @@ import type { TrainSpec } from '../specs';
 import { defaultUriResolver } from '../uri';
 import { num, toYaml, type YamlValue } from './format';
 import { MASTER_ADDR_REF, NODE_RANK_REF, type RenderOptions, type RenderedJob } from './types';
+import { renderLabTrain } from './lab';
 
 export const ACCELERATE_CONFIG_FILE = 'accelerate.yaml';
 export const DEEPSPEED_CONFIG_FILE = 'deepspeed_zero3.json';
@@ -223,5 +224,6 @@ export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): Rendered
 
 /** Renders a train spec with the trainer it names. */
 export function renderTrain(spec: TrainSpec, opts: RenderOptions = {}): RenderedJob {
+  if (spec.trainer === 'lab') return renderLabTrain(spec, opts);
   return spec.trainer === 'easycontext' ? renderEasyContext(spec, opts) : renderQlora(spec, opts);
 }

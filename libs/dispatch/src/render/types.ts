@@ -51,6 +51,10 @@ export interface RenderOptions {
   python?: string;
   /** Rendezvous port of rank 0 in multi-machine jobs. Default 29500. */
   masterPort?: number;
+  /** Directory of the lab model's scripts (train.py, lora.py). Default /opt/ctxlab/lab-model. */
+  labModelDir?: string;
+  /** Command that starts the lab model server (configured through MODEL_SERVER_* variables). Default ctxlab-model-server. */
+  labServer?: string[];
 }
 
 /**

@@ -11,6 +11,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** The planner input for a serve spec (GPU memory from the catalog unless the spec gives it). */
 export function servingInput(spec: ServeSpec, modelName: string): ServingInput {
+  if (!spec.gpuType) throw new DispatchError('INVALID_SPEC', 'vLLM serving needs gpuType: the planner sizes the KV cache from the GPU\'s memory', 'gpuType');
   const gpuMemoryGiB = spec.gpuMemoryGiB ?? findGpu(spec.gpuType)?.memoryGiB;
   if (gpuMemoryGiB === undefined) {
     throw new DispatchError('INVALID_SPEC', `GPU type "${spec.gpuType}" is not in the GPU catalog; give gpuMemoryGiB`, 'gpuMemoryGiB');
@@ -68,7 +69,7 @@ export function renderServe(spec: ServeSpec, opts: RenderOptions = {}): Rendered
   const model = resolve(spec.model, 'model');
   const plan = planServe(spec, model);
   if (!plan.fits) {
-    const gpu = `${spec.tensorParallelSize}× ${spec.gpuType} at gpu-memory-utilization ${spec.gpuMemoryUtilization}`;
+    const gpu = `${spec.tensorParallelSize}× ${spec.gpuType ?? 'GPU'} at gpu-memory-utilization ${spec.gpuMemoryUtilization}`;
     const longest = plan.maxModelLenThatFits > 0 ? `the longest max-model-len that fits on ${gpu} is ${fmt(plan.maxModelLenThatFits)}` : `no max-model-len fits on ${gpu}`;
     const tp = plan.smallestFittingTensorParallelSize;
     const alt = tp !== null && tp !== spec.tensorParallelSize ? `; tensor-parallel-size ${tp} would fit ${fmt(spec.maxModelLen)}` : '';
@@ -86,7 +87,7 @@ export function renderServe(spec: ServeSpec, opts: RenderOptions = {}): Rendered
     env: plan.command.env,
     files: [],
     steps: [argv],
-    resources: { gpus: spec.tensorParallelSize, gpuType: spec.gpuType, nodes: 1, gpusPerNode: spec.tensorParallelSize },
+    resources: { gpus: spec.tensorParallelSize, gpuType: spec.gpuType ?? null, nodes: 1, gpusPerNode: spec.tensorParallelSize },
     outputs: [],
     service: { port: spec.port, healthPath: HEALTH_PATH, servedName: spec.servedName },
     tool: { name: 'vLLM' },
