@@ -15,10 +15,12 @@ export interface LineChartProps {
   yMax?: number;
   width?: number;
   height?: number;
+  /** What x counts, in point tooltips. */
+  xUnit?: string;
 }
 
 /** Score against context length, one line per run; gaps where a length has no score. */
-export function LineChart({ series, title, xLabel = 'Token Limit', yLabel = 'Score', yMin = 0, yMax = 100, width = 560, height = 240 }: LineChartProps) {
+export function LineChart({ series, title, xLabel = 'Token Limit', yLabel = 'Score', yMin = 0, yMax = 100, width = 560, height = 240, xUnit = 'tokens' }: LineChartProps) {
   const left = 44;
   const right = 12;
   const top = 28;
@@ -37,7 +39,7 @@ export function LineChart({ series, title, xLabel = 'Token Limit', yLabel = 'Sco
       {yTicks.map((t) => (
         <g key={t}>
           <line x1={left} x2={width - right} y1={gy(t)} y2={gy(t)} stroke="#e2e5ea" />
-          <text x={left - 6} y={gy(t) + 4} textAnchor="end" fill="#4d5361">{Math.round(t)}</text>
+          <text x={left - 6} y={gy(t) + 4} textAnchor="end" fill="#4d5361">{yMax - yMin < 20 ? t.toFixed(1) : Math.round(t)}</text>
         </g>
       ))}
       {xs.map((x, i) => (i % xEvery === 0 || i === xs.length - 1 ? <text key={x} x={gx(x)} y={height - bottom + 16} textAnchor="middle" fill="#4d5361">{contextLabel(x)}</text> : null))}
@@ -58,7 +60,7 @@ export function LineChart({ series, title, xLabel = 'Token Limit', yLabel = 'Sco
         return (
           <g key={s.name} data-series={s.name}>
             {segs.map((d, i) => <path key={i} d={d} fill="none" stroke={s.color} strokeWidth={2} />)}
-            {s.points.map((p) => (p.y === null ? null : <circle key={p.x} cx={gx(p.x)} cy={gy(p.y)} r={2.5} fill={s.color}><title>{`${s.name}: ${p.x.toLocaleString('en-US')} tokens, ${p.y.toFixed(1)}`}</title></circle>))}
+            {s.points.map((p) => (p.y === null ? null : <circle key={p.x} cx={gx(p.x)} cy={gy(p.y)} r={2.5} fill={s.color}><title>{`${s.name}: ${p.x.toLocaleString('en-US')} ${xUnit}, ${p.y.toFixed(yMax - yMin < 20 ? 3 : 1)}`}</title></circle>))}
           </g>
         );
       })}

@@ -1,6 +1,6 @@
 'use client';
 
-import { fmtDate, fmtDuration, fmtInt, KeyValues, ProgressBar, StatusBadge } from '@ctxlab/ui';
+import { fmtDate, fmtDuration, fmtInt, KeyValues, LineChart, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
@@ -36,11 +36,27 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
         </div>
         {total > 0 && <ProgressBar done={done} total={total} failed={p?.failed ?? 0} label="job progress" />}
         <div className="live-numbers" aria-live="polite">
-          <div><span className="v">{fmtInt(done)} / {fmtInt(total)}</span><span className="k">cells</span></div>
-          <div><span className="v">{p?.averageScore === null || p?.averageScore === undefined ? '—' : p.averageScore.toFixed(1)}</span><span className="k">running score</span></div>
+          <div><span className="v">{fmtInt(done)} / {fmtInt(total)}</span><span className="k">{p?.unit ?? 'cells'}</span></div>
+          {p?.unit ? (
+            <div><span className="v">{p.loss === null || p.loss === undefined ? '—' : p.loss.toFixed(4)}</span><span className="k">loss</span></div>
+          ) : (
+            <div><span className="v">{p?.averageScore === null || p?.averageScore === undefined ? '—' : p.averageScore.toFixed(1)}</span><span className="k">running score</span></div>
+          )}
           <div><span className="v">{j.status === 'running' ? fmtDuration(p?.etaSeconds) : '—'}</span><span className="k">ETA</span></div>
           <div><span className="v">{j.attempts}</span><span className="k">retries</span></div>
         </div>
+        {p?.curve && p.curve.length >= 2 && (
+          <div className="lineage-scroll" data-testid="loss-curve">
+            <LineChart
+              title="Training loss"
+              xLabel="step"
+              yLabel="loss"
+              xUnit="steps"
+              yMax={Math.max(...p.curve.map(([, l]) => l)) * 1.05}
+              series={[{ name: 'loss', color: '#2563eb', points: p.curve.map(([x, y]) => ({ x, y })) }]}
+            />
+          </div>
+        )}
         {j.error && <div className="callout error"><p>{j.error}</p></div>}
         {error ? <p className="panel-note status-bad">Live updates paused: {errorMessage(error)}</p> : null}
       </section>

@@ -80,11 +80,64 @@ function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, 
   };
 }
 
-/** Output lines go to the event log in batches: one event per half second at most. */
+/** What a GPU job's progress says: steps (training), modules (LoRA), items (tqdm bars); a training job's loss curve. */
+export interface GpuProgress {
+  done: number;
+  total: number;
+  unit: string;
+  loss: number | null;
+  etaSeconds: number | null;
+  /** [step, loss] pairs, thinned to at most CURVE_POINTS. */
+  curve: [number, number][];
+}
+const CURVE_POINTS = 240;
+
+/**
+ * Reads progress from a tool's output: the lab trainer's and EasyContext's `step N/M … loss X`,
+ * lora.py's `module i/N`, and tqdm bars (`| 112/224 [`) of mergekit and vLLM downloads.
+ */
+export function progressTracker(startedAt = Date.now()) {
+  let p: GpuProgress | null = null;
+  let changed = false;
+  return {
+    line(text: string) {
+      const step = /\bstep (\d+)\/(\d+)\b/.exec(text);
+      const mod = step ? null : /\bmodule (\d+)\/(\d+)\b/.exec(text);
+      const bar = step || mod ? null : /\|\s*(\d+)\/(\d+)\s*\[/.exec(text);
+      const m = step ?? mod ?? bar;
+      if (!m) return;
+      const done = Number(m[1]);
+      const total = Number(m[2]);
+      if (!(total > 0) || done > total) return;
+      const unit = step ? 'steps' : mod ? 'modules' : 'items';
+      const lossM = step ? /\bloss(?:_ans)?[ =:]+(-?\d+(?:\.\d+)?(?:e-?\d+)?)/.exec(text) : null;
+      const loss = lossM ? Number(lossM[1]) : null;
+      const curve = p?.unit === unit ? p.curve : [];
+      if (loss !== null && Number.isFinite(loss)) {
+        curve.push([done, loss]);
+        if (curve.length > CURVE_POINTS) curve.splice(0, curve.length, ...curve.filter((_, i) => i % 2 === 0 || i === curve.length - 1));
+      }
+      const elapsed = (Date.now() - startedAt) / 1000;
+      p = { done, total, unit, loss: loss ?? (p?.unit === unit ? p.loss : null), etaSeconds: done > 0 ? (elapsed / done) * (total - done) : null, curve };
+      changed = true;
+    },
+    /** The progress when it changed since the last call, else null. */
+    take(): GpuProgress | null {
+      if (!changed) return null;
+      changed = false;
+      return p;
+    },
+  };
+}
+
+/** Output lines go to the event log in batches: one event per half second at most; progress with them. */
 function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
   let buffer: string[] = [];
   let tail: string[] = [];
+  const progress = progressTracker();
   const flush = async () => {
+    const p = progress.take();
+    if (p) await repos.jobs.setProgress(jobId, p).catch(() => undefined);
     if (buffer.length === 0) return;
     const lines = buffer;
     buffer = [];
@@ -94,6 +147,7 @@ function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
   const done = (async () => {
     for await (const line of handle.logs()) {
       buffer.push(line.text);
+      progress.line(line.text);
       tail = [...tail.slice(-19), line.text];
       if (buffer.length >= 200) await flush();
     }

@@ -11,6 +11,10 @@ interface Progress {
   averageScore?: number | null;
   cellsPerSecond?: number;
   etaSeconds?: number | null;
+  /** GPU jobs: what `done` counts (steps, modules, items), the latest training loss and its curve ([step, loss]). */
+  unit?: string;
+  loss?: number | null;
+  curve?: [number, number][];
 }
 
 export async function jobsBoard(repos: Repositories, input: JobsBoardInput) {
