@@ -98,3 +98,35 @@ describe('ctxlab evals start --wait', () => {
     }
   }, 90_000);
 });
+
+describe('ctxlab serve and adapters (the seeded lab models, through a worker on the local executor)', () => {
+  it('extracts an adapter with a progress bar, serves a model until stopped', async () => {
+    const server = await startApiServer();
+    const dir = mkdtempSync(join(tmpdir(), 'cli-gpu-'));
+    const worker = startWorker('', { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts') });
+    try {
+      const env = { ...process.env, CTXLAB_URL: server.url };
+      const ctxlab = (...args: string[]) => run(process.execPath, ['--import', 'tsx', main, ...args], { env });
+      await ctxlab('health', '--wait');
+      const out = `file://${join(dir, 'artifacts/lab-s2-r4')}`;
+      const x = await ctxlab('adapters', 'extract', '--model', 'lab-stage2', '--base', 'lab-stage1', '--rank', '4', '--name', 'lab-s2-r4', '--output', out, '--wait');
+      expect(x.stdout.trim()).toBe('succeeded');
+      expect(x.stderr).toMatch(/queued: extract lab-s2-r4 \(rank ≤ 4\) from lab-stage2 − lab-stage1/);
+      expect(x.stderr).toMatch(/\d+\/\d+ modules/);
+      expect((await ctxlab('adapters', 'list')).stdout).toMatch(/lab-s2-r4\s+4\s+7\s+file:\/\//);
+
+      const port = 18_000 + (process.pid % 900);
+      const s = await ctxlab('serve', 'start', 'lab-stage2', '--port', String(port), '--wait');
+      expect(s.stdout).toContain(`serving at http://127.0.0.1:${port}/v1 · stop with: ctxlab serve stop lab-stage2`);
+      const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string }[] };
+      expect(models.data.map((m) => m.id)).toEqual(['lab-stage2']);
+      const stop = await ctxlab('serve', 'stop', 'lab-stage2');
+      expect(stop.stdout).toMatch(/stopped job \S+ \(cancelled\)/);
+      const again = await ctxlab('serve', 'stop', 'lab-stage2').then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(again?.stderr).toMatch(/nothing is being served for lab-stage2/);
+    } finally {
+      await stopWorker(worker);
+      await server.close();
+    }
+  }, 180_000);
+});

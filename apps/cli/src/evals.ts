@@ -10,19 +10,25 @@ type Opts = Record<string, string | boolean | undefined>;
 interface Progress {
   done: number;
   total: number;
-  failed: number;
-  averageScore: number | null;
+  failed?: number;
+  averageScore?: number | null;
   etaSeconds: number | null;
+  /** GPU jobs: what done counts, and the latest training loss. */
+  unit?: string;
+  loss?: number | null;
 }
 
-/** Polls the job until it ends, drawing a progress bar; returns the final job. */
+/** Polls the job until it ends, drawing a progress bar (cells of a sweep, steps of a training stage, modules of an extraction); returns the final job. */
 export async function watchJob(api: Api, jobId: string) {
-  const bar = new SingleBar({ format: '{status} |{bar}| {value}/{total} cells · avg {avg} · failed {failed} · ETA {eta}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true });
+  const bar = new SingleBar({ format: '{status} |{bar}| {value}/{total} {unit} · {detail} · ETA {eta}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000, hideCursor: true });
   let started = false;
   for (;;) {
     const job = await api.jobs.get.query({ id: jobId });
     const p = (job.progress ?? null) as Progress | null;
-    const fields = { status: job.status, avg: p?.averageScore?.toFixed(1) ?? '—', failed: p?.failed ?? 0, eta: p?.etaSeconds ? `${Math.round(p.etaSeconds)}s` : '—' };
+    const detail = p?.unit
+      ? `loss ${p.loss === null || p.loss === undefined ? '—' : p.loss.toFixed(4)}`
+      : `avg ${p?.averageScore?.toFixed(1) ?? '—'} · failed ${p?.failed ?? 0}`;
+    const fields = { status: job.status, unit: p?.unit ?? 'cells', detail, eta: p?.etaSeconds ? `${Math.round(p.etaSeconds)}s` : '—' };
     if (p && !started) {
       bar.start(p.total, p.done, fields);
       started = true;

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
 import { evalsCommand, jobsCommand, watchJob } from './evals';
+import { adaptersCommand, serveCommand } from './gpu';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
@@ -23,7 +24,8 @@ const { positionals, values } = parseArgs({
     model: { type: 'string' }, target: { type: 'string' }, rule: { type: 'string' }, alpha: { type: 'string' }, via: { type: 'string' },
     mfu: { type: 'string' }, gpu: { type: 'string' }, 'gpu-mem': { type: 'string' }, tp: { type: 'string' }, util: { type: 'string' },
     'max-model-len': { type: 'string' }, kv: { type: 'string' }, dtype: { type: 'string' }, seq: { type: 'string' }, 'ring-gpus': { type: 'string' },
-    rank: { type: 'string' }, targets: { type: 'string' },
+    rank: { type: 'string' }, targets: { type: 'string' }, base: { type: 'string' }, into: { type: 'string' }, tool: { type: 'string' },
+    engine: { type: 'string' }, port: { type: 'string' }, executor: { type: 'string' },
     endpoint: { type: 'string' }, out: { type: 'string' }, variant: { type: 'string' }, tokenizer: { type: 'string' }, preset: { type: 'string' },
     lengths: { type: 'string' }, depths: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
     mode: { type: 'string' }, name: { type: 'string' }, 'model-url': { type: 'string' },
@@ -42,6 +44,11 @@ const usage = `usage: ctxlab <command> [--json]
   evals watch EVAL_ID | evals list
   dispatch start FILE.json [--wait]   queue GPU work: {spec, executor, output}
   dispatch stage --recipe NAME --stage N --model URI --dataset URI --output URI   the exact training command (dry run)
+  serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--wait]
+  serve stop MODEL|JOB | serve list      stop serving (scale to zero) · what is served
+  adapters extract --model FINETUNED --base BASE --rank R --name NAME --output URI [--tool lab|mergekit] [--wait]
+  adapters merge ADAPTER --into TARGET --name NAME --output URI [--wait]   with the adapter's source RoPE fields
+  adapters list
   lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
@@ -105,6 +112,14 @@ async function main() {
     process.stderr.write(`${head}\n`);
     const job = await watchJob(api, r.job.id);
     return out(job, () => `${job.status}${job.error ? `: ${job.error}` : ''}`);
+  }
+  if (cmd === 'serve') {
+    const r = await serveCommand(api, sub, arg, values);
+    return out(r.data, () => r.text);
+  }
+  if (cmd === 'adapters') {
+    const r = await adaptersCommand(api, sub, arg, values);
+    return out(r.data, () => r.text);
   }
   if (cmd === 'lab' && sub === 'run') {
     const url = (values['model-url'] as string | undefined) ?? 'http://127.0.0.1:8765/v1';

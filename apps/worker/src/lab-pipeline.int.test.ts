@@ -72,6 +72,9 @@ describe('lab pipeline: train → extract → merge → serve → evaluate', () 
     expect(job.status, `${job.error ?? ''}\n${logs}\n${worker.output().slice(-2000)}`).toBe('succeeded');
     expect(logs).toMatch(/step 3\/3/);
     expect(logs).toMatch(/done: 3 steps/);
+    // The job's progress: steps and the loss curve the portal draws.
+    expect(job.progress).toMatchObject({ done: 3, total: 3, unit: 'steps' });
+    expect((job.progress as { curve: [number, number][] }).curve.length).toBeGreaterThanOrEqual(2);
     const cfg = JSON.parse(readFileSync(out('models/lab-1k/config.json'), 'utf8')) as Record<string, unknown>;
     expect(cfg).toMatchObject({ rope_theta: 40_000, max_position_embeddings: 1024, hidden_size: 128, num_hidden_layers: 4 });
     expect(existsSync(out('models/lab-1k/model.onnx'))).toBe(true);

@@ -73,7 +73,8 @@ export async function serveModel(deps: JobsDeps, input: GpuServeModelInput, requ
   let spec: Record<string, unknown>;
   if (engine === 'lab') {
     spec = {
-      ...common, engine, maxModelLen: input.maxModelLen ?? Math.max(8192, m.maxPositionEmbeddings),
+      // The registry's theta: a bare .onnx carries none, and a directory's config.json agrees with it.
+      ...common, engine, ropeTheta: m.ropeTheta, maxModelLen: input.maxModelLen ?? Math.max(8192, m.maxPositionEmbeddings),
       host: input.executor === 'local' ? '127.0.0.1' : '0.0.0.0', port: input.port ?? (input.executor === 'local' ? labPort(m.id) : 8000),
     };
   } else {

@@ -253,7 +253,8 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
     } catch (e) {
       await watch.stop();
       await pump.stop();
-      const reason = failure ? `${rendered.tool.name} did not start: ${failure as string}` : (e as Error).message;
+      const tail = pump.tail().slice(-3).join(' | ');
+      const reason = failure ? `${rendered.tool.name} did not start: ${failure as string}` : `${(e as Error).message}${tail ? `; last output: ${tail}` : ''}`;
       const current = await repos.jobs.get(jobId);
       if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
       throw e;
