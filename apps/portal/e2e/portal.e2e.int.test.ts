@@ -344,6 +344,50 @@ describe('portal in a browser', () => {
     await page.close();
   }, 60_000);
 
+  it('serves the lab model from its page: the job turns ready, the endpoint is listed with Evaluate; stopping it from the job page; a vLLM length that cannot fit is refused', async () => {
+    const repos = testRepos();
+    const lab = (await repos.db.model.findUnique({ where: { name: 'lab-stage1' } }))!;
+    const page = await open(`/models/${lab.id}`);
+    page.on('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Serve…' }).click();
+    const form = page.getByRole('form', { name: 'Serve lab-stage1' });
+    expect(await form.getByLabel('Server').inputValue()).toBe('lab');
+    const port = 18_000 + (process.pid % 900) + 50;
+    await form.getByLabel('Port').fill(String(port));
+    await form.getByRole('button', { name: 'Start serving' }).click();
+    await page.waitForURL(/\/jobs\/[^/]+$/);
+    await expect.poll(() => page.getByTestId('job-events').innerText(), { timeout: 60_000 }).toContain(`serving at http://127.0.0.1:${port}/v1`);
+    await shot(page, '15-serving-job');
+    const jobUrl = page.url();
+
+    const model = await open(`/models/${lab.id}`);
+    const served = model.locator('table.data tbody tr', { hasText: 'lab-stage1-serve' });
+    await served.waitFor();
+    expect(await served.innerText()).toContain(`http://127.0.0.1:${port}/v1`);
+    await served.getByRole('link', { name: 'Evaluate lab-stage1-serve' }).click();
+    await model.waitForURL(/\/evals\/new\?endpoint=/);
+    await model.close();
+
+    await page.goto(jobUrl);
+    await page.getByRole('button', { name: /^Cancel job/ }).click();
+    await expect.poll(() => page.locator('[data-testid="job-live"] [data-status]').first().getAttribute('data-status'), { timeout: 20_000 }).toBe('cancelled');
+    await expect.poll(() => fetch(`http://127.0.0.1:${port}/health`).then(() => 'up', () => 'down'), { timeout: 20_000 }).toBe('down');
+
+    const big = (await repos.db.model.findUnique({ where: { name: 'Llama-3-70B-Instruct-Gradient-1048k' } }))!;
+    const before = await repos.db.job.count();
+    const g = await open(`/models/${big.id}`);
+    await g.getByRole('button', { name: 'Serve…' }).click();
+    const gf = g.getByRole('form', { name: 'Serve Llama-3-70B-Instruct-Gradient-1048k' });
+    expect(await gf.getByLabel('Max model length').inputValue()).toBe('1048576');
+    await gf.getByLabel('GPU', { exact: true }).selectOption('h100-sxm-80gb');
+    await gf.getByRole('button', { name: 'Start serving' }).click();
+    await expect.poll(() => gf.getByRole('alert').innerText()).toMatch(/will not fit.*(longest max-model-len that fits|no max-model-len fits)/);
+    await shot(g, '16-serve-refused');
+    expect(await repos.db.job.count()).toBe(before);
+    await g.close();
+    await page.close();
+  }, 180_000);
+
   it('shows the overview and the run’s job page without errors, and no page logged one', async () => {
     const home = await open('/');
     await expect.poll(async () => Number((await home.locator('.stats').innerText()).match(/(\d+)\s+models/)?.[1])).toBeGreaterThanOrEqual(8);

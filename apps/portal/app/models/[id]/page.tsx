@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { PageHead } from '../../../src/components/EntityList';
 import { ScoreChip } from '../../../src/components/ScoreChip';
+import { ServeModelForm } from '../../../src/components/ServeModelForm';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -18,12 +19,14 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
   const a = api();
   const m = await loadOr404(() => a.models.get({ id }));
   if (!m) notFound();
-  const [lineage, adapters, endpoints, runs] = await Promise.all([
+  const [lineage, adapters, endpoints, runs, gpus] = await Promise.all([
     a.models.lineage({ modelId: id }),
     a.adapters.list({ modelId: id, limit: 50 }),
     a.endpoints.list({ modelId: id, limit: 20 }),
     a.portal.evalRuns({ modelId: id, limit: 10 }),
+    a.planner.gpus(),
   ]);
+  const isLab = m.tokenizer === 'byte' && m.vocabSize === 259;
   const names = new Map(lineage.nodes.map((n) => [n.id, n.name]));
   const d = m.derived;
   return (
@@ -32,8 +35,14 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
         crumbs={[['/models', 'Models']]}
         title={m.name}
         sub={<>{m.description ?? ''} <Tags tags={m.tags} /></>}
-        actions={<Link className="btn secondary" href={`/planner?model=${encodeURIComponent(m.id)}`}>Plan with this model</Link>}
+        actions={
+          <span className="btn-group">
+            {endpoints.items[0] && <Link className="btn" href={`/evals/new?endpoint=${encodeURIComponent(endpoints.items[0].id)}`}>Evaluate</Link>}
+            <Link className="btn secondary" href={`/planner?model=${encodeURIComponent(m.id)}`}>Plan with this model</Link>
+          </span>
+        }
       />
+      <ServeModelForm modelId={m.id} modelName={m.name} isLab={isLab} maxPositions={m.maxPositionEmbeddings} hasWeights={Boolean(m.sourceUri)} gpus={gpus.map((g) => ({ id: g.id, name: g.name }))} />
       <div className="stats">
         <div className="stat"><div className="n">{contextLabel(m.maxPositionEmbeddings)}</div><div className="l">max positions ({fmtInt(m.maxPositionEmbeddings)})</div></div>
         <div className="stat"><div className="n">{contextLabel(d.longestContextForTheta)}</div><div className="l">context its θ supports</div></div>
@@ -127,7 +136,8 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
             columns={[
               { header: 'Endpoint', cell: (x) => <Link href={`/endpoints/${x.id}`}>{x.name}</Link> },
               { header: 'URL', cell: (x) => <span className="mono">{x.url}</span> },
-              { header: 'Last check', cell: (x) => (x.lastStatus ? <StatusBadge status={x.lastStatus === 'ok' ? 'ok' : 'error'} /> : 'never') },
+              { header: 'Status', cell: (x) => (x.lastStatus ? <span title={x.lastStatus}><StatusBadge status={x.lastStatus === 'ok' || x.lastStatus.startsWith('serving') ? 'ok' : x.lastStatus.startsWith('stopped') ? 'cancelled' : 'error'} /></span> : 'never checked') },
+              { header: '', cell: (x) => <Link className="btn small secondary" href={`/evals/new?endpoint=${encodeURIComponent(x.id)}`} aria-label={`Evaluate ${x.name}`}>Evaluate</Link> },
             ]}
           />
         </section>
