@@ -49,3 +49,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
+
+/** Resolves with the job once it has ended (succeeded, failed or cancelled). */
+export function jobFinished<J extends { status: string }>(repos: { jobs: { get(id: string): Promise<J> } }, jobId: string, timeoutMs = 60_000, everyMs = 200): Promise<J> {
+  return waitFor(`job ${jobId} to finish`, async () => {
+    const j = await repos.jobs.get(jobId);
+    return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
+  }, timeoutMs, everyMs);
+}

@@ -100,7 +100,7 @@ describe('ctxlab evals start --wait', () => {
 });
 
 describe('ctxlab serve and adapters (the seeded lab models, through a worker on the local executor)', () => {
-  it('extracts an adapter with a progress bar, serves a model until stopped', async () => {
+  it('extracts an adapter with a progress bar, checks perplexity, serves a model until stopped', async () => {
     const server = await startApiServer();
     const dir = mkdtempSync(join(tmpdir(), 'cli-gpu-'));
     const worker = startWorker('', { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts') });
@@ -114,6 +114,14 @@ describe('ctxlab serve and adapters (the seeded lab models, through a worker on 
       expect(x.stderr).toMatch(/queued: extract lab-s2-r4 \(rank ≤ 4\) from lab-stage2 − lab-stage1/);
       expect(x.stderr).toMatch(/\d+\/\d+ modules/);
       expect((await ctxlab('adapters', 'list')).stdout).toMatch(/lab-s2-r4\s+4\s+7\s+file:\/\//);
+
+      const ppl = await ctxlab('evals', 'check', 'perplexity', '--model', 'lab-stage1', '--lengths', '256,512,1024', '--samples', '1', '--rule', 'dynamic-ntk:4', '--wait');
+      expect(ppl.stdout).toMatch(/length\s+perplexity \(geo\. mean\)\s+θ/);
+      expect(ppl.stdout, ppl.stdout).toMatch(/\n\s*1,024\s+\d+\.\d{3}\s+55663\s*\n/);
+      expect(ppl.stdout.trim().endsWith('succeeded')).toBe(true);
+      expect(ppl.stderr).toMatch(/3\/3 checks/);
+      const bad = await ctxlab('evals', 'check', 'perplexity', '--model', 'lab-stage1', '--rule', 'yarn').then(() => null, (e: { stderr: string }) => e);
+      expect(bad?.stderr).toMatch(/--rule must be model, fixed:THETA, ntk:TARGET_LENGTH or dynamic-ntk\[:ALPHA\]; got yarn/);
 
       const port = 18_000 + (process.pid % 900);
       const s = await ctxlab('serve', 'start', 'lab-stage2', '--port', String(port), '--wait');

@@ -41,6 +41,17 @@ export async function watchJob(api: Api, jobId: string) {
   }
 }
 
+/** --rule model | fixed:THETA | ntk:TARGET_LENGTH | dynamic-ntk[:ALPHA] */
+function parseThetaRule(rule: string | undefined) {
+  if (!rule || rule === 'model') return { kind: 'model' as const };
+  const [kind, value] = rule.split(':');
+  const n = Number(value);
+  if (kind === 'fixed' && n > 0) return { kind: 'fixed' as const, theta: n };
+  if (kind === 'ntk' && n > 0) return { kind: 'ntk' as const, targetLength: n };
+  if (kind === 'dynamic-ntk') return { kind: 'dynamic-ntk' as const, alpha: value === undefined ? 4 : n };
+  throw new Error(`--rule must be model, fixed:THETA, ntk:TARGET_LENGTH or dynamic-ntk[:ALPHA]; got ${rule}`);
+}
+
 export async function evalsCommand(api: Api, sub: string | undefined, arg: string | undefined, o: Opts): Promise<{ data: unknown; text: string }> {
   if (sub === 'start') {
     const endpointName = o.endpoint as string | undefined;
@@ -60,6 +71,29 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     process.stderr.write(`${head}\n`);
     const job = await watchJob(api, r.job.id);
     return { data: job, text: `${job.status}${job.error ? `: ${job.error}` : ''}` };
+  }
+  if (sub === 'check' && (arg === 'perplexity' || arg === 'roundtrip')) {
+    // A local check of a lab model on a worker's onnxruntime-node.
+    const modelName = o.model as string | undefined;
+    if (!modelName) throw new Error('--model NAME (a registered lab model) is required');
+    const model = (await api.models.list.query({ search: modelName, limit: 50 })).items.find((m) => m.name === modelName);
+    if (!model) throw new Error(`no model named ${modelName}`);
+    const spec = arg === 'perplexity'
+      ? { kind: 'perplexity' as const, lengths: String(o.lengths ?? '256,512,1024,2048').split(',').map(Number), samples: Number(o.samples ?? 4), thetaRule: parseThetaRule(o.rule as string | undefined) }
+      : { kind: 'roundtrip' as const, samples: Number(o.samples ?? 8) };
+    const r = await api.evals.startCheck.mutate({ name: (o.name as string | undefined) ?? `${arg} ${model.name}`, modelId: model.id, spec });
+    const head = `${r.created ? 'started' : 'already started'}: ${arg} check ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} checks`;
+    if (!o.wait) return { data: r, text: head };
+    process.stderr.write(`${head}\n`);
+    const job = await watchJob(api, r.job.id);
+    const cells = (await api.evals.cells.query({ evalRunId: r.evalRun.id, limit: 500, offset: 0 })).items;
+    const text = arg === 'perplexity'
+      ? table(['length', 'perplexity (geo. mean)', 'θ'], [...new Set(cells.map((c) => c.contextLength))].sort((a, b) => a - b).map((l) => {
+          const xs = cells.filter((c) => c.contextLength === l && c.score !== null).map((c) => c.score!);
+          return [l, xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length).toFixed(3) : '—', /^θ (\d+)/.exec(cells.find((c) => c.contextLength === l)?.response ?? '')?.[1] ?? '—'];
+        }))
+      : table(['check', 'sample', 'result', 'detail'], cells.map((c) => [c.needle ?? '', c.sample, c.score === 100 ? 'ok' : 'FAILED', c.response ?? '']));
+    return { data: { job, cells }, text: `${text}\n${job.status}${job.error ? `: ${job.error}` : ''}` };
   }
   if (sub === 'watch' && arg) {
     const run = await api.evals.get.query({ id: arg });

@@ -42,6 +42,8 @@ const usage = `usage: ctxlab <command> [--json]
   models lineage <model-id>
   evals start --endpoint NAME [grid flags as for niah run] [--mode chat|completion-ids] [--wait]
   evals watch EVAL_ID | evals list
+  evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
+  evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker
   dispatch start FILE.json [--wait]   queue GPU work: {spec, executor, output}
   dispatch stage --recipe NAME --stage N --model URI --dataset URI --output URI   the exact training command (dry run)
   serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--wait]

@@ -8,7 +8,7 @@ import { startFakeKubeApiServer, type FakeKubeApiServer } from '@ctxlab/dispatch
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '../../../libs/api/src/index';
 import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
 import { loadKubeEnv } from './kube';
 
 const prefix = `gpukube-${process.pid}`;
@@ -69,11 +69,7 @@ describe('GPU jobs on the kubernetes executor', () => {
     await new Promise((ok) => health.close(ok));
   });
 
-  const finished = (jobId: string) =>
-    waitFor(`job ${jobId}`, async () => {
-      const j = await repos.jobs.get(jobId);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
-    }, 60_000, 100);
+  const finished = (jobId: string) => jobFinished(repos, jobId, 60_000, 100);
   const podOf = async (jobId: string) => (await fake.waitForPods(NS, `ctxlab.dev/job-id=${jobId}`, 1, 30_000))[0]!.metadata.name as string;
   const logsOf = async (jobId: string) => (await repos.jobs.events(jobId)).filter((e) => e.type === 'log').map((e) => e.message).join('\n');
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '../../../libs/api/src/index';
 import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
 
 const prefix = `gputest-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
@@ -52,11 +52,7 @@ echo "done"
     await stopWorker(worker);
   });
 
-  const finished = (jobId: string) =>
-    waitFor(`job ${jobId}`, async () => {
-      const j = await repos.jobs.get(jobId);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
-    }, 60_000, 200);
+  const finished = (jobId: string) => jobFinished(repos, jobId, 60_000, 200);
 
   it('runs an extraction, streams its output into the job log and registers the adapter with a digest', async () => {
     const out = `file://${join(artifacts, 'adapters/lab-r8')}`;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '../../../libs/api/src/index';
 import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
 
 const prefix = `labpipe-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
@@ -53,11 +53,7 @@ describe('lab pipeline: train → extract → merge → serve → evaluate', () 
     await stopWorker(worker);
   });
 
-  const finished = (jobId: string, timeoutMs = 240_000) =>
-    waitFor(`job ${jobId}`, async () => {
-      const j = await repos.jobs.get(jobId);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
-    }, timeoutMs, 250);
+  const finished = (jobId: string, timeoutMs = 240_000) => jobFinished(repos, jobId, timeoutMs, 250);
   const logsOf = async (jobId: string) => (await repos.jobs.events(jobId)).filter((e) => e.type === 'log').map((e) => e.message).join('\n');
 
   it('train: a short context-extension stage from the shipped stage-1 model registers the model with its lineage', async () => {
@@ -158,6 +154,8 @@ describe('lab pipeline: train → extract → merge → serve → evaluate', () 
     expect((await fail(api().gpu.serveModel({ modelId: llama }))).message).toMatch(/needs gpuType/);
     expect((await fail(api().gpu.serveModel({ modelId: noWeights }))).message).toMatch(/no-weights has no sourceUri/);
     expect((await fail(api().gpu.serveModel({ modelId: llama, gpuType: 'h100-sxm-80gb', maxModelLen: 1_048_576 }))).message).toMatch(/will not fit.*longest max-model-len that fits/);
+    const taken = await fail(api().gpu.extractAdapter({ finetunedModelId: extendedId, baseModelId: baseId, maxRank: 4, name: 'lab-1k-r8', output: uri(out('again')) }));
+    expect(taken.message).toMatch(/output.name: an adapter named lab-1k-r8 already exists/);
     expect(await repos.db.job.count()).toBe(before);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '../../../libs/api/src/index';
 import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
 import { managedPostgresDir, managedRedisPort, restartPostgres, restartRedis } from '../../../tools/testing/services';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
 
 const prefix = `niahres-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
@@ -32,11 +32,7 @@ describe('NIAH evals survive their servers restarting', () => {
   });
   afterAll(() => server.close());
 
-  const finished = (jobId: string) =>
-    waitFor(`job ${jobId} to finish`, async () => {
-      const j = await repos.jobs.get(jobId);
-      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : null;
-    }, 90_000, 250);
+  const finished = (jobId: string) => jobFinished(repos, jobId, 90_000, 250);
 
   async function exactlyOnce(evalRunId: string) {
     const cells = await repos.db.evalCell.findMany({ where: { evalRunId } });

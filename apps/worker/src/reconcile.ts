@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 export async function reconcile(repos: Repositories, connection: Redis, prefix?: string): Promise<string[]> {
   const queue = niahQueue(connection, prefix);
   const requeued: string[] = [];
-  for (const job of await repos.jobs.unfinished(['niah-eval'])) {
+  for (const job of await repos.jobs.unfinished(['niah-eval', 'local-check'])) {
     const bullId = `${job.id}-a${job.attempts}`;
     const existing = await queue.getJob(bullId);
     const state = existing ? await existing.getState() : 'missing';

@@ -142,7 +142,7 @@ export const evalCellsInput = z.object({
 });
 
 // ---------- jobs ----------
-export const jobKindSchema = z.enum(['health', 'niah-eval', 'train', 'lora-extract', 'lora-merge', 'serve']);
+export const jobKindSchema = z.enum(['health', 'niah-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 export const jobStatusSchema = z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;

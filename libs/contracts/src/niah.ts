@@ -178,3 +178,43 @@ export const evalStartInput = z.object({
   /** A caller-chosen key: the same key never starts a second run. */
   requestKey: z.string().trim().min(1).max(200).optional(),
 });
+
+// ---------- local checks (onnxruntime-node on the worker) ----------
+
+/** How the RoPE base is chosen per sequence length L (θ0, L0: the model's theta and max positions). */
+export const checkThetaRuleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('model') }),
+  z.object({ kind: z.literal('fixed'), theta: z.number().positive('must be positive') }),
+  z.object({ kind: z.literal('ntk'), targetLength: positiveInt }),
+  z.object({ kind: z.literal('dynamic-ntk'), alpha: z.number().positive('must be positive').default(4) }),
+]);
+export type CheckThetaRule = z.infer<typeof checkThetaRuleSchema>;
+
+/** Perplexity against context length on held-out text (State of the Union addresses from 2001 on). */
+export const perplexityCheckSchema = z.object({
+  kind: z.literal('perplexity'),
+  thetaRule: checkThetaRuleSchema.default({ kind: 'model' }),
+  lengths: z.array(z.number().int().min(16, 'must be at least 16 tokens').max(16_384, 'at most 16,384 tokens on a CPU')).min(1, 'give at least one length').max(32),
+  samples: z.number().int().min(1).max(32).default(4),
+  seed: z.number().int().nonnegative().default(0),
+});
+
+/** Tokenizer round trips (byte, llama3; English and Chinese) and the engine's KV-cache path against a full prefill. */
+export const roundtripCheckSchema = z.object({
+  kind: z.literal('roundtrip'),
+  length: z.number().int().min(32).max(8192).default(512),
+  samples: z.number().int().min(1).max(64).default(8),
+  seed: z.number().int().nonnegative().default(0),
+});
+
+export const localCheckSpecSchema = z.discriminatedUnion('kind', [perplexityCheckSchema, roundtripCheckSchema]);
+export type LocalCheckSpec = z.infer<typeof localCheckSpecSchema>;
+
+export const checkStartInput = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  /** A lab model (byte-level, ONNX) whose sourceUri the worker can read. */
+  modelId: z.string().min(1),
+  spec: localCheckSpecSchema,
+  requestKey: z.string().trim().min(1).max(200).optional(),
+});
+export type CheckStartInput = z.infer<typeof checkStartInput>;

@@ -1,3 +1,4 @@
 export * from './card';
 export * from './engine';
 export * from './server';
+export * from './checks';

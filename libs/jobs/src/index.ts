@@ -3,3 +3,4 @@ export * from './statuses';
 export * from './deps';
 export * from './evals';
 export * from './gpu';
+export * from './checks';

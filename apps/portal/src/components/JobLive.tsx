@@ -37,7 +37,7 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
         {total > 0 && <ProgressBar done={done} total={total} failed={p?.failed ?? 0} label="job progress" />}
         <div className="live-numbers" aria-live="polite">
           <div><span className="v">{fmtInt(done)} / {fmtInt(total)}</span><span className="k">{p?.unit ?? 'cells'}</span></div>
-          {p?.unit ? (
+          {p?.unit === 'steps' ? (
             <div><span className="v">{p.loss === null || p.loss === undefined ? '—' : p.loss.toFixed(4)}</span><span className="k">loss</span></div>
           ) : (
             <div><span className="v">{p?.averageScore === null || p?.averageScore === undefined ? '—' : p.averageScore.toFixed(1)}</span><span className="k">running score</span></div>

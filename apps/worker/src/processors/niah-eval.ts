@@ -12,6 +12,7 @@ import { DEFAULT_CORPORA, loadNiahContext } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { jobCatalog } from '@ctxlab/queue';
 import type { Job } from 'bullmq';
+import { localCheckJob } from './local-check';
 
 export interface NiahProcessorDeps {
   repos: Repositories;
@@ -108,6 +109,16 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
     if (!job) return { skipped: `job ${jobId} does not exist` };
     if (!canStart(job.status)) return { skipped: `job ${jobId} is ${job.status}` };
     const run = await repos.db.evalRun.findUnique({ where: { id: evalRunId }, include: { endpoint: true } });
+    if (run && run.kind !== 'niah') {
+      // Local checks (perplexity, round trips) of a lab model run here, on onnxruntime-node.
+      let cancelled = false;
+      const unsubscribe = deps.onCancel(jobId, () => (cancelled = true));
+      try {
+        return await localCheckJob(repos, jobId, run, deps.workerName, () => cancelled);
+      } finally {
+        unsubscribe();
+      }
+    }
     if (!run?.endpoint) {
       await repos.jobs.transition(jobId, 'failed', 'the eval run or its endpoint no longer exists', canTransition, { error: 'eval run or endpoint missing' });
       return { failed: 'missing run or endpoint' };

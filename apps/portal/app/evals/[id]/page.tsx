@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../../src/components/EntityList';
 import { EvalHeatmap } from '../../../src/components/EvalHeatmap';
+import { CheckResult } from '../../../src/components/CheckResult';
 import { EvalLive } from '../../../src/components/EvalLive';
 import { ScoreChip } from '../../../src/components/ScoreChip';
 import { cellHref } from '../../../src/lib/links';
@@ -22,6 +23,22 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
   const { id } = await params;
   const { offset } = listParams(await searchParams, CELLS_PER_PAGE);
   const a = api();
+  const head = await loadOr404(() => a.evals.get({ id }));
+  if (!head) notFound();
+  if (head.kind !== 'niah') {
+    // Local checks (perplexity, round trips): a curve and a table instead of a heatmap.
+    const [cells, job, events] = await Promise.all([
+      a.evals.cells({ evalRunId: id, limit: 500, offset: 0 }),
+      head.jobId ? a.portal.job({ id: head.jobId }) : Promise.resolve(null),
+      head.jobId ? a.jobs.events({ jobId: head.jobId }) : Promise.resolve([]),
+    ]);
+    return (
+      <>
+        <PageHead crumbs={[['/evals', 'Evals']]} title={head.name} sub={<><StatusBadge status={head.status} /> · {head.kind} check</>} />
+        <CheckResult run={head} cells={cells} job={job} events={events} />
+      </>
+    );
+  }
   const r = await loadOr404(() => a.portal.evalResult({ id }));
   if (!r) notFound();
   const cells = await a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset });

@@ -1,0 +1,177 @@
+/**
+ * Local checks of a lab model on this worker's onnxruntime-node, stored as an eval run's cells:
+ *  - perplexity: one cell per (length, sample); score = perplexity of a held-out text window of
+ *    that many tokens, RoPE base from the run's theta rule (response: the theta and the
+ *    perplexity of the positions beyond the model's trained length);
+ *  - roundtrip: per sample, decode(encode(text)) for the byte and Llama-3 tokenizers (English and
+ *    Chinese text), and the engine's KV-cache path against one full prefill; score 100 = pass.
+ * Cells are written as they finish, so a retried or resumed job skips what is done.
+ */
+import { localCheckSpecSchema, type LocalCheckSpec } from '@ctxlab/contracts';
+import type { Repositories } from '@ctxlab/db';
+import { engineRoundTrip, sequencePerplexity, session, thetaFor, tokenizerRoundTrip, type ThetaRule } from '@ctxlab/inference';
+import { canTransition } from '@ctxlab/jobs';
+import { DEFAULT_CORPORA, loadDefaultCorpus } from '@ctxlab/niah/node';
+import { getTokenizer } from '@ctxlab/tokenizers';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type Run = { id: string; modelId: string | null; config: unknown; startedAt: Date | null };
+
+/** Held-out English text: the addresses from 2001 on (the lab models train on the earlier ones). */
+function heldOutText(): string {
+  const docs = loadDefaultCorpus(DEFAULT_CORPORA.en).documents;
+  const late = docs.filter((d) => Number(/(\d{4})/.exec(d.name)?.[1] ?? 0) >= 2001);
+  return (late.length ? late : docs.slice(-Math.max(1, Math.floor(docs.length / 10)))).map((d) => d.text).join('\n\n');
+}
+
+/** Deterministic window start for (seed, length, sample). */
+function windowStart(seed: number, length: number, sample: number, span: number): number {
+  let h = (seed * 2654435761 + length * 40503 + sample * 97) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 2246822519) >>> 0;
+  return span > 0 ? h % span : 0;
+}
+
+function modelFile(uri: string): string {
+  const path = fileURLToPath(uri);
+  if (!existsSync(path)) throw new Error(`the model's weights are not on this worker: ${path} does not exist`);
+  const file = statSync(path).isDirectory() ? join(path, 'model.onnx') : path;
+  if (!existsSync(file)) throw new Error(`${path} is not a lab model directory: it has no model.onnx`);
+  return file;
+}
+
+export async function runLocalCheck(
+  repos: Repositories,
+  jobId: string,
+  run: Run,
+  opts: { isCancelled: () => boolean; progress: (done: number, total: number, extra: Record<string, unknown>) => Promise<void> },
+) {
+  const spec: LocalCheckSpec = localCheckSpecSchema.parse((run.config as { spec: unknown }).spec);
+  if (!run.modelId) throw new Error('the check has no model');
+  const m = await repos.models.get(run.modelId);
+  if (!m.sourceUri?.startsWith('file:///')) throw new Error(`model ${m.name} has no local weights`);
+  const s = await session(modelFile(m.sourceUri), 1);
+  const shape = { numLayers: m.numLayers, numKeyValueHeads: m.numKeyValueHeads, headDim: m.headDim, vocabSize: m.vocabSize };
+  const done = new Set((await repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { contextLength: true, depth: true, sample: true } })).map((c) => `${c.contextLength}|${c.depth}|${c.sample}`));
+  const tok = getTokenizer('byte');
+  const text = heldOutText();
+  const bytes = tok.encode(text);
+  let count = done.size;
+
+  if (spec.kind === 'perplexity') {
+    const lengths = [...new Set(spec.lengths)].sort((a, b) => a - b);
+    const total = lengths.length * spec.samples;
+    const model = { theta: m.ropeTheta, trainedLength: m.maxPositionEmbeddings, headDim: m.headDim };
+    for (const L of lengths) {
+      const theta = thetaFor(spec.thetaRule as ThetaRule, model, L);
+      for (let sample = 0; sample < spec.samples; sample++) {
+        if (opts.isCancelled()) return { cancelled: true };
+        if (done.has(`${L}|0|${sample}`)) continue;
+        const start = windowStart(spec.seed, L, sample, bytes.length - L);
+        const ids = [tok.special.bos.id, ...bytes.slice(start, start + L - 1)];
+        const r = await sequencePerplexity(s, shape, ids, theta, m.maxPositionEmbeddings);
+        await repos.db.evalCell.createMany({
+          skipDuplicates: true,
+          data: [{
+            evalRunId: run.id, contextLength: L, depth: 0, sample, promptTokens: ids.length, score: r.perplexity, latencyMs: Math.round(r.prefillMs),
+            expected: `perplexity at θ ${Math.round(theta).toLocaleString('en-US')}`,
+            response: `θ ${Math.round(theta)} · perplexity ${r.perplexity.toFixed(3)}${r.tailPerplexity !== null ? ` · beyond ${m.maxPositionEmbeddings} tokens ${r.tailPerplexity.toFixed(3)}` : ''}`,
+          }],
+        });
+        count++;
+        await opts.progress(count, total, { length: L, theta, perplexity: r.perplexity });
+      }
+    }
+    const cells = await repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { contextLength: true, score: true } });
+    const perLength = lengths.map((L) => {
+      const xs = cells.filter((c) => c.contextLength === L && c.score !== null).map((c) => c.score!);
+      return { length: L, theta: thetaFor(spec.thetaRule as ThetaRule, model, L), perplexity: xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : null };
+    });
+    return { kind: 'perplexity', total, done: total, perLength };
+  }
+
+  // Round trips: tokenizers on English and Chinese windows, and the engine's cache path.
+  const zh = loadDefaultCorpus(DEFAULT_CORPORA.zh).text;
+  const total = spec.samples * 3;
+  let failed = 0;
+  for (let sample = 0; sample < spec.samples; sample++) {
+    const at = windowStart(spec.seed, spec.length, sample, text.length - spec.length);
+    const zat = windowStart(spec.seed + 1, spec.length, sample, zh.length - spec.length);
+    const checks: { depth: number; name: string; run: () => Promise<{ ok: boolean; detail: string; tokens: number }> }[] = [
+      {
+        depth: 0, name: 'tokenizer byte (en + zh)', run: async () => {
+          const a = tokenizerRoundTrip('byte', text.slice(at, at + spec.length));
+          const b = tokenizerRoundTrip('byte', zh.slice(zat, zat + spec.length));
+          return { ok: a.ok && b.ok, tokens: a.tokens + b.tokens, detail: `en ${a.tokens} tokens ${a.ok ? 'exact' : `differs at ${a.firstDifference}`} · zh ${b.tokens} tokens ${b.ok ? 'exact' : `differs at ${b.firstDifference}`}` };
+        },
+      },
+      {
+        depth: 0.5, name: 'tokenizer llama3 (en + zh)', run: async () => {
+          const a = tokenizerRoundTrip('llama3', text.slice(at, at + spec.length));
+          const b = tokenizerRoundTrip('llama3', zh.slice(zat, zat + spec.length));
+          return { ok: a.ok && b.ok, tokens: a.tokens + b.tokens, detail: `en ${a.tokens} tokens ${a.ok ? 'exact' : `differs at ${a.firstDifference}`} · zh ${b.tokens} tokens ${b.ok ? 'exact' : `differs at ${b.firstDifference}`}` };
+        },
+      },
+      {
+        depth: 1, name: 'engine KV cache vs full prefill', run: async () => {
+          const start = windowStart(spec.seed, spec.length, sample, bytes.length - spec.length);
+          const ids = [tok.special.bos.id, ...bytes.slice(start, start + spec.length - 1)];
+          const r = await engineRoundTrip(s, shape, ids, m.ropeTheta, 8);
+          return { ok: r.sameArgmax && r.maxAbsLogitDiff < 1e-3, tokens: ids.length, detail: `max |logit diff| ${r.maxAbsLogitDiff.toExponential(2)} over the last ${r.positions} positions · ${r.sameArgmax ? 'same' : 'DIFFERENT'} argmax` };
+        },
+      },
+    ];
+    for (const c of checks) {
+      if (opts.isCancelled()) return { cancelled: true };
+      if (done.has(`${spec.length}|${c.depth}|${sample}`)) continue;
+      const t0 = performance.now();
+      const r = await c.run();
+      if (!r.ok) failed++;
+      await repos.db.evalCell.createMany({
+        skipDuplicates: true,
+        data: [{ evalRunId: run.id, contextLength: spec.length, depth: c.depth, sample, promptTokens: r.tokens, needle: c.name, expected: 'exact', response: r.detail, score: r.ok ? 100 : 0, latencyMs: Math.round(performance.now() - t0) }],
+      });
+      count++;
+      await opts.progress(count, total, { check: c.name });
+    }
+  }
+  return { kind: 'roundtrip', total, done: total, failed };
+}
+
+/** Runs the check as the eval job: statuses, progress on the job and the run, summary at the end. */
+export async function localCheckJob(repos: Repositories, jobId: string, run: Run, workerName: string, isCancelled: () => boolean) {
+  await repos.jobs.transition(jobId, 'running', `started by ${workerName} (local check on onnxruntime-node)`, canTransition);
+  await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? new Date(), finishedAt: null } });
+  const t0 = Date.now();
+  try {
+    const summary = await runLocalCheck(repos, jobId, run, {
+      isCancelled,
+      progress: async (done, total, extra) => {
+        const rate = done / Math.max(0.001, (Date.now() - t0) / 1000);
+        const p = { done, total, unit: 'checks', etaSeconds: rate > 0 ? (total - done) / rate : null, ...extra };
+        await Promise.all([repos.db.evalRun.update({ where: { id: run.id }, data: { cellsDone: done, summary: p } }), repos.jobs.setProgress(jobId, p)]);
+      },
+    });
+    if ('cancelled' in summary) return summary;
+    const failed = 'failed' in summary ? summary.failed : 0;
+    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: failed ? 'failed' : 'succeeded', finishedAt: new Date(), summary } });
+    if (failed) {
+      const reason = `${failed} of ${summary.total} round-trip checks failed: see the cells`;
+      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason, result: summary });
+    } else {
+      const words = summary.kind === 'perplexity'
+        ? `perplexity ${(summary as { perLength: { length: number; perplexity: number | null }[] }).perLength.map((x) => `${x.length}: ${x.perplexity?.toFixed(2) ?? '—'}`).join(', ')}`
+        : `all ${summary.total} round trips exact`;
+      await repos.jobs.transition(jobId, 'succeeded', words, canTransition, { result: summary });
+    }
+    return summary;
+  } catch (e) {
+    const reason = (e as Error).message;
+    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'failed', finishedAt: new Date() } });
+    const current = await repos.jobs.get(jobId);
+    if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+    return { failed: reason };
+  }
+}

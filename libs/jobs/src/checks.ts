@@ -1,0 +1,41 @@
+import { badRequest, DomainError, localCheckSpecSchema, type CheckStartInput } from '@ctxlab/contracts';
+import { enqueueNiahEval, QueueUnavailableError } from '@ctxlab/queue';
+import type { JobsDeps } from './deps';
+import { fingerprint } from './evals';
+
+/**
+ * Starts a local check of a lab model — perplexity against context length under a theta rule, or
+ * the tokenizer/engine round trips — as an eval run with its job. It rides the eval queue (the
+ * worker runs it on onnxruntime-node), so cancel, retry and re-queueing after a Redis loss work as
+ * for sweeps. All or nothing: if Redis refuses it, the rows are taken back out.
+ */
+export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & { requestedBy: string }) {
+  const { repos } = deps;
+  const model = await repos.models.get(input.modelId).catch(() => null);
+  if (!model) throw badRequest(`modelId: model ${input.modelId} does not exist`, 'modelId');
+  if (model.tokenizer !== 'byte' || model.vocabSize !== 259) {
+    throw badRequest(`model ${model.name} is not a lab model (byte-level, vocabulary 259): local checks run ONNX lab models on the worker's CPU; evaluate it through an endpoint instead`, 'modelId');
+  }
+  if (!model.sourceUri?.startsWith('file:///')) {
+    throw badRequest(`model ${model.name} has no local weights (sourceUri ${model.sourceUri ?? 'unset'}): a local check reads a file:///… .onnx or lab model directory`, 'modelId');
+  }
+  const spec = localCheckSpecSchema.parse(input.spec);
+  const cellsTotal = spec.kind === 'perplexity' ? new Set(spec.lengths).size * spec.samples : spec.samples * 3;
+  const what = { kind: spec.kind, modelId: model.id, spec };
+  const idempotencyKey = `check:${fingerprint(what)}:${input.requestKey ?? 'auto'}`;
+  const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
+  if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false };
+  const created = await repos.db.$transaction(async (tx) => {
+    const { job } = await repos.jobs.create({ kind: 'local-check', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey }, tx);
+    const evalRun = await tx.evalRun.create({ data: { name: input.name, kind: spec.kind, status: 'pending', modelId: model.id, jobId: job.id, config: { spec } as object, cellsTotal } });
+    return { job, evalRun };
+  });
+  try {
+    await enqueueNiahEval(deps.producer(), { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
+  } catch (e) {
+    await repos.db.$transaction([repos.db.evalRun.delete({ where: { id: created.evalRun.id } }), repos.db.job.delete({ where: { id: created.job.id } })]);
+    if (e instanceof QueueUnavailableError) throw new DomainError('UNAVAILABLE', `${e.message}; nothing was started`);
+    throw e;
+  }
+  return { ...created, created: true };
+}
