@@ -1,7 +1,8 @@
 /**
  * `ctxlab lab run --model-url URL`: the main job `npm start` ends with. Registers the local lab
  * model server as an endpoint per stage and sweeps NIAH value retrieval over both stages up to 4×
- * the base model's trained length, so a newcomer sees the two heatmaps side by side.
+ * the base model's trained length, so a newcomer sees the two heatmaps side by side, then
+ * measures perplexity against context length for both stages (and stage 1 with dynamic NTK).
  */
 import type { createClient } from '@ctxlab/api/client';
 import { watchJob } from './evals';
@@ -40,6 +41,20 @@ export async function labRun(api: Api, modelUrl: string, portalUrl: string): Pro
     });
     runs.push({ stage: s.model, evalRunId: r.evalRun.id, jobId: r.job.id });
   }
+  // Perplexity against context length on the worker's onnxruntime-node: stage 1 at its own theta,
+  // stage 1 with dynamic NTK (no training), and stage 2 — the curves the field looks at first.
+  const checks = [];
+  for (const [name, rule] of [['lab-stage1', { kind: 'model' as const }], ['lab-stage1', { kind: 'dynamic-ntk' as const, alpha: 4 }], ['lab-stage2', { kind: 'model' as const }]] as const) {
+    const model = (await api.models.list.query({ search: name, limit: 5 })).items.find((m) => m.name === name)!;
+    const label = rule.kind === 'model' ? `${name}, θ ${model.ropeTheta.toLocaleString('en-US')}` : `${name}, dynamic NTK α 4`;
+    const r = await api.evals.startCheck.mutate({
+      name: `perplexity ${label}`,
+      modelId: model.id,
+      requestKey: 'npm-start-lab',
+      spec: { kind: 'perplexity', lengths: [256, 512, 1024, 2048], samples: 2, thetaRule: rule },
+    });
+    checks.push({ stage: label, evalRunId: r.evalRun.id, jobId: r.job.id });
+  }
   const results = [];
   for (const run of runs) {
     process.stderr.write(`NIAH ${run.stage}\n`);
@@ -47,6 +62,17 @@ export async function labRun(api: Api, modelUrl: string, portalUrl: string): Pro
     const heat = await api.evals.heatmap.query({ id: run.evalRunId });
     results.push({ ...run, status: job.status, average: heat.average });
   }
-  const lines = results.map((r) => `${r.stage}: ${r.status}, average score ${r.average === null ? '—' : r.average.toFixed(1)} · ${portalUrl}/evals/${r.evalRunId}`);
-  return { data: results, text: lines.join('\n') };
+  const curves = [];
+  for (const c of checks) {
+    process.stderr.write(`perplexity ${c.stage}\n`);
+    const job = await watchJob(api, c.jobId);
+    const run = await api.evals.get.query({ id: c.evalRunId });
+    const per = ((run.summary ?? {}) as { perLength?: { length: number; perplexity: number | null }[] }).perLength ?? [];
+    curves.push({ ...c, status: job.status, perLength: per });
+  }
+  const lines = [
+    ...results.map((r) => `NIAH ${r.stage}: ${r.status}, average score ${r.average === null ? '—' : r.average.toFixed(1)} · ${portalUrl}/evals/${r.evalRunId}`),
+    ...curves.map((c) => `perplexity ${c.stage}: ${c.perLength.map((p) => `${p.length} → ${p.perplexity?.toFixed(2) ?? '—'}`).join(', ')} · ${portalUrl}/evals/${c.evalRunId}`),
+  ];
+  return { data: { niah: results, perplexity: curves }, text: lines.join('\n') };
 }
