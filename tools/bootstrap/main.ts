@@ -3,7 +3,10 @@
  * toolchain ready: bring up PostgreSQL and Redis, migrate, seed, then start or test.
  * Ctrl-C (or SIGTERM) stops every process this started, servers included.
  */
+import { createApiToken, createUser, ensureFirstAdmin, randomPassword, setPassword } from '@ctxlab/api';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeAllDbs, createDb } from '@ctxlab/db';
 import { applyMigrations } from '@ctxlab/db/migrate';
@@ -103,13 +106,45 @@ async function buildPortal() {
   markPortalBuilt(want);
 }
 
+/** CTXLAB_SECRET_KEY (encrypts endpoint API keys): the environment's, or one made once and kept in .data/. */
+function secretKey(): string {
+  if (process.env.CTXLAB_SECRET_KEY) return process.env.CTXLAB_SECRET_KEY;
+  const file = join(root, '.data/secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(join(root, '.data'), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    log(`made CTXLAB_SECRET_KEY in ${file} (keep it with the database: stored endpoint API keys need it)`);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 function appEnv(databaseUrl: string): Record<string, string | undefined> {
-  return { DATABASE_URL: databaseUrl, REDIS_URL: cfg.redisUrl, NODE_ENV: 'production' };
+  return { DATABASE_URL: databaseUrl, REDIS_URL: cfg.redisUrl, NODE_ENV: 'production', CTXLAB_SECRET_KEY: secretKey() };
+}
+
+/**
+ * People for a fresh install: the first admin (a one-time password, printed once), the local lab
+ * model server allow-listed as an endpoint target, and a short-lived token for the main job.
+ */
+async function prepareAccess(databaseUrl: string): Promise<string> {
+  const db = createDb(databaseUrl);
+  const first = await ensureFirstAdmin(db);
+  if (first) {
+    log('\x1b[1mfirst admin created\x1b[0m: sign in to the portal as');
+    log(`    email ${first.email}   password ${first.password}`);
+    log('    (shown once; change it under Account, and create accounts for your team under Admin)');
+  }
+  await db.allowedHost.upsert({ where: { host: '127.0.0.1' }, create: { host: '127.0.0.1', note: 'the local lab model server (added by npm start)', createdBy: 'npm start' }, update: {} });
+  const admin = await db.user.findFirst({ where: { role: 'admin', disabledAt: null }, orderBy: { createdAt: 'asc' } });
+  if (!admin) throw new Error('no active admin account: run `npm run admin -- --email you@example.com` to make one');
+  await db.apiToken.updateMany({ where: { userId: admin.id, name: 'npm start main job', revokedAt: null }, data: { revokedAt: new Date() } });
+  return (await createApiToken(db, admin.id, { name: 'npm start main job', role: 'admin', expiresInDays: 1 })).token;
 }
 
 async function start() {
   stopServices = await ensureServices(cfg);
   await prepareDatabase(cfg.databaseUrl, true);
+  const mainJobToken = await prepareAccess(cfg.databaseUrl);
   await buildPortal();
   if (await portOpen(portalPort)) throw new Error(`port ${portalPort} is taken: stop what runs there or set PORT`);
   startLongRunning('portal', process.execPath, [join(root, 'node_modules/next/dist/bin/next'), 'start', 'apps/portal', '-p', String(portalPort)], { ...appEnv(cfg.databaseUrl), PORT: String(portalPort) });
@@ -117,7 +152,7 @@ async function start() {
   if (await portOpen(modelPort)) throw new Error(`port ${modelPort} is taken: stop what runs there or set MODEL_SERVER_PORT`);
   startLongRunning('model-server', process.execPath, ['--import', 'tsx', 'apps/model-server/src/main.ts'], { MODEL_SERVER_PORT: String(modelPort) });
   for (let i = 0; i < 150 && !(await portOpen(portalPort)); i++) await new Promise((r) => setTimeout(r, 200));
-  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], { CTXLAB_URL: `http://localhost:${portalPort}` }, { name: 'main job' });
+  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], { CTXLAB_URL: `http://localhost:${portalPort}`, CTXLAB_TOKEN: mainJobToken }, { name: 'main job' });
   await cli(['health', '--wait']);
   for (let i = 0; i < 150 && !(await portOpen(modelPort)); i++) await new Promise((r) => setTimeout(r, 200));
   log('main job: NIAH value retrieval of both lab model stages, up to 4× the base length');
@@ -167,6 +202,27 @@ async function main() {
       return shutdown(0);
     case 'migration':
       return shutdown(await run(process.execPath, ['--import', 'tsx', 'tools/db/create-migration.ts', ...rest]));
+    case 'admin': {
+      // `npm run admin -- --email you@example.com [--name NAME]`: an admin account (or a new
+      // one-time password for an existing one), straight into the registry.
+      stopServices = await ensureServices(cfg);
+      await prepareDatabase(cfg.databaseUrl, false);
+      const email = rest[rest.indexOf('--email') + 1];
+      if (!rest.includes('--email') || !email) {
+        log('usage: npm run admin -- --email you@example.com [--name "Your Name"]');
+        return shutdown(2);
+      }
+      const name = rest.includes('--name') ? (rest[rest.indexOf('--name') + 1] ?? 'Admin') : 'Admin';
+      const db = createDb(cfg.databaseUrl);
+      const password = randomPassword();
+      const existing = await db.user.findUnique({ where: { email: email.toLowerCase() } });
+      if (existing) {
+        await db.user.update({ where: { id: existing.id }, data: { role: 'admin', disabledAt: null } });
+        await setPassword(db, existing.id, password);
+      } else await createUser(db, { email, name, role: 'admin', password });
+      log(`admin ${email.toLowerCase()}: one-time password ${password} (shown once)`);
+      return shutdown(0);
+    }
     case 'lint':
       await run('npx', ['nx', 'show', 'projects']);
       return shutdown(await run('npx', ['eslint', '--max-warnings=0', '.']));
@@ -176,7 +232,7 @@ async function main() {
       return shutdown(await run(process.execPath, ['--import', 'tsx', 'tools/bench/run.ts', ...rest], { DATABASE_URL: cfg.testDatabaseUrl, REDIS_URL: cfg.redisUrl }));
     }
     default:
-      log(`unknown command ${cmd}: use start, test, bench, migrate, seed, migration, lint`);
+      log(`unknown command ${cmd}: use start, test, bench, migrate, seed, migration, lint, admin`);
       return shutdown(2);
   }
 }

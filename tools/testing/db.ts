@@ -1,3 +1,4 @@
+import { createApiToken, createUser } from '@ctxlab/api';
 import { createDb, repositories } from '@ctxlab/db';
 
 /** The test database's settings, as the test runner provides them. */
@@ -16,6 +17,17 @@ export function testRepos() {
 export async function resetDb() {
   const db = createDb(testSettings().databaseUrl);
   await db.$executeRawUnsafe(
-    'TRUNCATE "JobEvent", "EvalCell", "EvalRun", "LineageEdge", "Adapter", "Endpoint", "Dataset", "Recipe", "Job", "Model" RESTART IDENTITY CASCADE',
+    'TRUNCATE "JobEvent", "EvalCell", "EvalRun", "LineageEdge", "Adapter", "Endpoint", "Dataset", "Recipe", "Job", "Model", "AuditEvent", "AllowedHost" RESTART IDENTITY CASCADE',
   );
+}
+
+/**
+ * A person with the given role and an API token for them, straight into the registry (the way
+ * `npm start` makes the first admin): what HTTP tests send as Authorization: Bearer / CTXLAB_TOKEN.
+ */
+export async function testToken(role: 'viewer' | 'member' | 'admin' = 'admin', email = `${role}-${process.pid}-${Math.random().toString(36).slice(2, 8)}@test.local`) {
+  const db = createDb(testSettings().databaseUrl);
+  const user = await createUser(db, { email, name: `${role} tester`, role, password: 'correct horse battery staple' });
+  const { token, record } = await createApiToken(db, user.id, { name: `${role} test token`, role });
+  return { token, tokenId: record.id, userId: user.id, email, password: 'correct horse battery staple' };
 }

@@ -10,14 +10,19 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../../prisma/seed';
 import { startApiServer } from '../../../tools/testing/api-server';
-import { resetDb, testRepos } from '../../../tools/testing/db';
+import { resetDb, testRepos, testToken } from '../../../tools/testing/db';
 
 const run = promisify(execFile);
 const main = resolve(import.meta.dirname, 'main.ts');
+// Every HTTP call carries an admin's API token, as a team's scripts do (CTXLAB_TOKEN).
+let token = '';
+beforeAll(async () => {
+  token = (await testToken('admin')).token;
+});
 
 describe('ctxlab CLI against the API over HTTP', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
-  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, CTXLAB_URL: server.url } });
+  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, CTXLAB_URL: server.url, CTXLAB_TOKEN: token } });
 
   beforeAll(async () => {
     await resetDb();
@@ -60,6 +65,19 @@ describe('ctxlab CLI against the API over HTTP', () => {
   });
 });
 
+describe('ctxlab without a token', () => {
+  it('is refused with a message that says how to get one', async () => {
+    const server = await startApiServer();
+    try {
+      const e = await run(process.execPath, ['--import', 'tsx', main, 'models', 'list'], { env: { ...process.env, CTXLAB_URL: server.url, CTXLAB_TOKEN: '' } }).then(() => null, (x: { code: number; stderr: string }) => x);
+      expect(e?.code).toBe(1);
+      expect(e?.stderr).toMatch(/UNAUTHORIZED: sign in, or send an API token as Authorization: Bearer <token> — set CTXLAB_TOKEN to an API token/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('ctxlab datasets import', () => {
   it('imports a folder of .txt files through the API', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'essays-'));
@@ -67,7 +85,7 @@ describe('ctxlab datasets import', () => {
     writeFileSync(join(dir, 'b.txt'), 'The second essay. It has more sentences.');
     const server = await startApiServer();
     try {
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', main, 'datasets', 'import', dir, '--name', 'my-essays', '--json'], { env: { ...process.env, CTXLAB_URL: server.url } });
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', main, 'datasets', 'import', dir, '--name', 'my-essays', '--json'], { env: { ...process.env, CTXLAB_URL: server.url, CTXLAB_TOKEN: token } });
       const d = JSON.parse(stdout);
       expect(d).toMatchObject({ name: 'my-essays', documents: 2, kind: 'haystack' });
       expect(d.tokenCounts.llama3).toBeGreaterThan(5);
@@ -83,9 +101,9 @@ describe('ctxlab evals start --wait', () => {
     const server = await startApiServer();
     const worker = startWorker('');
     try {
-      const env = { ...process.env, CTXLAB_URL: server.url };
+      const env = { ...process.env, CTXLAB_URL: server.url, CTXLAB_TOKEN: token };
       await run(process.execPath, ['--import', 'tsx', main, 'health', '--wait'], { env });
-      await createClient(server.url).endpoints.create.mutate({ name: 'cli-ep', url: model.url, servedModelName: 'cli-model' });
+      await createClient(server.url, { token }).endpoints.create.mutate({ name: 'cli-ep', url: model.url, servedModelName: 'cli-model' });
       const { stdout } = await run(process.execPath, ['--import', 'tsx', main, 'evals', 'start', '--endpoint', 'cli-ep', '--lengths', '400,800', '--depths', '0,1', '--wait', '--json'], { env });
       const job = JSON.parse(stdout);
       expect(job.status).toBe('succeeded');
@@ -105,7 +123,7 @@ describe('ctxlab serve and adapters (the seeded lab models, through a worker on 
     const dir = mkdtempSync(join(tmpdir(), 'cli-gpu-'));
     const worker = startWorker('', { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts') });
     try {
-      const env = { ...process.env, CTXLAB_URL: server.url };
+      const env = { ...process.env, CTXLAB_URL: server.url, CTXLAB_TOKEN: token };
       const ctxlab = (...args: string[]) => run(process.execPath, ['--import', 'tsx', main, ...args], { env });
       await ctxlab('health', '--wait');
       const out = `file://${join(dir, 'artifacts/lab-s2-r4')}`;

@@ -180,7 +180,8 @@ async function main() {
 }
 
 main().catch((e: unknown) => {
-  const msg = e instanceof TRPCClientError ? `${e.data?.code ?? 'ERROR'}: ${e.message}` : (e as Error).message;
+  let msg = e instanceof TRPCClientError ? `${e.data?.code ?? 'ERROR'}: ${e.message}` : (e as Error).message;
+  if (e instanceof TRPCClientError && e.data?.code === 'UNAUTHORIZED' && !env.CTXLAB_TOKEN) msg += ' — set CTXLAB_TOKEN to an API token (portal → Account → API tokens)';
   console.error(`ctxlab: ${msg}`);
   process.exitCode = 1;
 });

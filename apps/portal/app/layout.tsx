@@ -2,11 +2,14 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { NavLinks } from '../src/components/NavLinks';
+import { UserMenu } from '../src/components/UserMenu';
+import { maybeActor } from '../src/server/api';
 import './globals.css';
 
 export const metadata: Metadata = { title: { default: 'ctxlab', template: '%s · ctxlab' }, description: 'Long-context model lab: registry, planner, NIAH evals, GPU jobs' };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const me = await maybeActor();
   return (
     <html lang="en">
       <body>
@@ -14,7 +17,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <div className="shell">
           <nav className="nav" aria-label="Sections">
             <Link href="/" className="brand"><span className="brand-mark" aria-hidden="true">∞</span>ctxlab</Link>
-            <NavLinks />
+            {me ? <NavLinks admin={me.role === 'admin'} /> : null}
+            {me ? <UserMenu name={me.name} role={me.role} /> : null}
           </nav>
           <main id="content" tabIndex={-1}>{children}</main>
         </div>

@@ -7,7 +7,7 @@ import { api } from '../src/server/api';
 export const dynamic = 'force-dynamic';
 
 export default async function Home() {
-  const d = await api().portal.dashboard();
+  const d = await (await api()).portal.dashboard();
   const c = d.counts;
   const stats = [
     ['/models', 'models', c.models], ['/adapters', 'adapters', c.adapters], ['/recipes', 'recipes', c.recipes], ['/datasets', 'datasets', c.datasets],

@@ -8,7 +8,7 @@ import { createClient } from '@ctxlab/api/client';
 import { closeAllDbs } from '@ctxlab/db';
 import { time, type BenchResult } from '../../../tools/bench/harness';
 import { startApiServer } from '../../../tools/testing/api-server';
-import { resetDb, testRepos } from '../../../tools/testing/db';
+import { resetDb, testRepos, testToken } from '../../../tools/testing/db';
 
 const RUNS = 10_000;
 const AXIS = 35;
@@ -73,7 +73,8 @@ export default async function bench(): Promise<BenchResult[]> {
   const { heavy } = await seedRegistry();
   const seedSeconds = (performance.now() - tSeed) / 1000;
   const server = await startApiServer();
-  const api = createClient(server.url);
+  // A viewer's token: the pages' reads, with authentication on every request as in production.
+  const api = createClient(server.url, { token: (await testToken('viewer')).token });
   const [a, b] = heavy as [string, string];
   const out: BenchResult[] = [{ suite: 'portal', name: `seed ${RUNS.toLocaleString('en-US')} runs + 2 × ${AXIS * AXIS} cells`, value: seedSeconds, unit: 's' }];
   try {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../../prisma/seed';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
+import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
 import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
 import { artifactsDir, ensurePortalBuild, launchChromium, startPortal, type Portal } from './stack';
 
@@ -25,6 +25,7 @@ let context: BrowserContext;
 let good: OpenAITestServer;
 let weak: OpenAITestServer;
 let worker: ReturnType<typeof startWorker>;
+let admin: Awaited<ReturnType<typeof testToken>>;
 const pageErrors: string[] = [];
 
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
@@ -58,6 +59,7 @@ describe('portal in a browser', () => {
     portal = await startPortal({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    admin = await testToken('admin');
     console.info(`e2e stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (portal ${built ? 'built' : 'build reused'})`);
   }, 300_000);
 
@@ -70,6 +72,26 @@ describe('portal in a browser', () => {
     await weak?.close();
     await closeAllDbs();
   }, 60_000);
+
+  it('sends a signed-out visitor to sign in, refuses a wrong password, and signs in with the right one', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`sign-in: ${e.message}`));
+    await page.goto(`${portal.url}/models`);
+    await page.waitForURL(/\/sign-in/);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('form', { name: 'Sign in' }).getByRole('alert').innerText()).toBe('wrong email or password');
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${portal.url}/`);
+    expect(await page.getByTestId('user-menu').innerText()).toMatch(/admin tester\s+admin/i);
+    // The session cookie is http-only and same-site, so scripts in the page cannot read it.
+    const cookie = (await context.cookies()).find((c) => c.name === 'ctxlab_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('ctxlab_session');
+    await page.close();
+  });
 
   it('browses the seeded models with filters and opens a lineage graph', async () => {
     const page = await open('/models');
@@ -387,6 +409,32 @@ describe('portal in a browser', () => {
     await g.close();
     await page.close();
   }, 180_000);
+
+  it('admins see the audit log and make API tokens (shown once); signing out ends the session', async () => {
+    const page = await open('/admin');
+    await expect.poll(() => page.getByRole('table', { name: 'Audit log, newest first' }).innerText()).toContain('auth.signIn');
+    const account = await open('/account');
+    await account.getByLabel('Token name').fill('e2e script');
+    await account.getByRole('button', { name: 'Create token' }).click();
+    const shown = await account.getByTestId('new-token').innerText();
+    const secret = /ctx_tok_[A-Za-z0-9_-]+/.exec(shown)![0];
+    const r = await fetch(`${portal.url}/api/trpc/models.list?input=${encodeURIComponent(JSON.stringify({ json: {} }))}`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(r.status).toBe(200);
+    await shot(account, '17-account-tokens');
+    await account.getByRole('button', { name: 'Sign out' }).click();
+    await account.waitForURL(/\/sign-in/);
+    await account.goto(`${portal.url}/jobs`);
+    await account.waitForURL(/\/sign-in/);
+    // Signed out in the browser; the API answers that session no more either.
+    expect((await context.cookies()).find((c) => c.name === 'ctxlab_session')).toBeUndefined();
+    // Sign back in for the last check.
+    await account.getByLabel('Email').fill(admin.email);
+    await account.getByLabel('Password').fill(admin.password);
+    await account.getByRole('button', { name: 'Sign in' }).click();
+    await account.waitForURL(`${portal.url}/`);
+    await account.close();
+    await page.close();
+  });
 
   it('shows the overview and the run’s job page without errors, and no page logged one', async () => {
     const home = await open('/');

@@ -7,6 +7,10 @@ const schema = z.object({
   /** Bearer token for the capacity API Terraform reads; unset = that API is off. */
   CTXLAB_INFRA_TOKEN: z.string().min(16, 'CTXLAB_INFRA_TOKEN must be at least 16 characters').optional(),
   CTXLAB_GPUS_PER_NODE: z.coerce.number().int().min(1).max(64).default(8),
+  /** Encrypts stored endpoint API keys (64 hex characters or base64 of 32 bytes). */
+  CTXLAB_SECRET_KEY: z.string().optional(),
+  /** Internal hosts/addresses/CIDRs endpoints may point at, comma-separated (besides the admins' list). */
+  CTXLAB_OUTBOUND_ALLOW: z.string().default(''),
 });
 
 let cached: z.infer<typeof schema> | undefined;

@@ -33,6 +33,10 @@ const schema = z.object({
   PATH: z.string().default('/usr/bin:/bin'),
   HOME: z.string().default('/tmp'),
   RECONCILE_MS: z.coerce.number().int().min(500).default(15_000),
+  /** Decrypts endpoint API keys stored by the portal (same value there). */
+  CTXLAB_SECRET_KEY: z.string().optional(),
+  /** Internal hosts/addresses/CIDRs endpoints may point at, comma-separated (besides the admins' list). */
+  CTXLAB_OUTBOUND_ALLOW: z.string().default(''),
 });
 
 export type WorkerEnv = z.infer<typeof schema>;

@@ -6,6 +6,7 @@ import { createDb, repositories } from '@ctxlab/db';
 import { cancelChannel, QUEUES, redisConnection } from '@ctxlab/queue';
 import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
 import { Worker } from 'bullmq';
+import { parseSecretKey } from '@ctxlab/contracts/security';
 import { fileURLToPath } from 'node:url';
 import { loadEnv } from './env';
 import { kubernetesExecutorFromEnv } from './kube';
@@ -15,6 +16,15 @@ import { niahEvalProcessor } from './processors/niah-eval';
 import { reconcile } from './reconcile';
 
 const env = loadEnv();
+// Signals are handled from the first moment: a SIGTERM that arrives while the queues are still
+// being opened still shuts down cleanly (no job is picked up after it).
+let closing = false;
+let workers: Worker[] = [];
+const timers: { reconcile?: NodeJS.Timeout } = {};
+// Before any queue is consumed there is nothing to finish: stop at once.
+const onSignal = (signal: string) => (workers.length === 0 ? process.exit(0) : void shutdown(signal));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));
 const connection = redisConnection(env.REDIS_URL, 'worker');
 const subscriber = redisConnection(env.REDIS_URL, 'worker');
 const producer = redisConnection(env.REDIS_URL, 'worker');
@@ -48,11 +58,14 @@ const renderOptions = {
   },
 };
 
-const workers = [
+workers = [
   new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
   new Worker(
     QUEUES.niahEval,
-    niahEvalProcessor({ repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS }),
+    niahEvalProcessor({
+      repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS,
+      secretKey: parseSecretKey(env.CTXLAB_SECRET_KEY), outboundAllow: env.CTXLAB_OUTBOUND_ALLOW.split(',').map((x) => x.trim()).filter(Boolean),
+    }),
     { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix },
   ),
   new Worker(QUEUES.gpu, gpuProcessor({
@@ -78,13 +91,13 @@ const runReconcile = () =>
     .then((ids) => ids.length && console.log(`[worker] re-queued ${ids.length} job(s) the queue had lost: ${ids.join(', ')}`))
     .catch((e: Error) => console.error(`[worker] reconcile: ${e.message}`));
 void runReconcile();
-const reconcileTimer = setInterval(runReconcile, env.RECONCILE_MS);
+timers.reconcile = setInterval(runReconcile, env.RECONCILE_MS);
+if (closing) clearInterval(timers.reconcile);
 
-let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
-  clearInterval(reconcileTimer);
+  clearInterval(timers.reconcile);
   console.log(`[worker] ${signal}: finishing in-flight jobs (up to ${env.SHUTDOWN_GRACE_MS / 1000} s)`);
   // A long sweep does not hold shutdown hostage: its finished cells are already in PostgreSQL,
   // and its job is re-delivered to the next worker once its lock lapses, which resumes it.
@@ -95,5 +108,4 @@ async function shutdown(signal: string) {
   console.log('[worker] stopped');
   process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+

@@ -2,6 +2,7 @@ import { createDb, repositories, type Repositories } from '@ctxlab/db';
 import { checkWorkers, type JobsDeps } from '@ctxlab/jobs';
 import { redisConnection } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
+import { parseSecretKey } from '@ctxlab/contracts/security';
 
 export interface ApiDeps {
   repos: Repositories;
@@ -12,6 +13,10 @@ export interface ApiDeps {
   infraToken?: string | undefined;
   /** GPUs per node the capacity API assumes (8 for p5/p4de-class nodes). */
   gpusPerNode: number;
+  /** Key that encrypts stored endpoint API keys (CTXLAB_SECRET_KEY); null = storing keys is refused. */
+  secretKey: Buffer | null;
+  /** Hosts, addresses and CIDRs endpoints may point at although internal (CTXLAB_OUTBOUND_ALLOW), besides the admins' list in the registry. */
+  outboundAllow: string[];
 }
 
 const cache = new Map<string, ApiDeps>();
@@ -23,8 +28,14 @@ export function apiDeps(settings: {
   queuePrefix?: string | undefined;
   infraToken?: string | undefined;
   gpusPerNode?: number | undefined;
+  /** Default: process.env.CTXLAB_SECRET_KEY. */
+  secretKey?: string | undefined;
+  /** Default: process.env.CTXLAB_OUTBOUND_ALLOW (comma-separated). */
+  outboundAllow?: string | undefined;
 }): ApiDeps {
-  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}`;
+  const secret = settings.secretKey ?? process.env.CTXLAB_SECRET_KEY;
+  const allow = settings.outboundAllow ?? process.env.CTXLAB_OUTBOUND_ALLOW ?? '';
+  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}`;
   let d = cache.get(key);
   if (!d) {
     const repos = repositories(createDb(settings.databaseUrl));
@@ -46,6 +57,8 @@ export function apiDeps(settings: {
       },
       infraToken: settings.infraToken,
       gpusPerNode: settings.gpusPerNode ?? 8,
+      secretKey: parseSecretKey(secret),
+      outboundAllow: allow.split(',').map((x) => x.trim()).filter(Boolean),
     };
     cache.set(key, d);
   }

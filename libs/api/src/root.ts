@@ -1,4 +1,5 @@
-import { memberProcedure, router, viewerProcedure } from './trpc';
+import { memberProcedure, publicProcedure, router } from './trpc';
+import { allowedHostsRouter, auditRouter, authRouter, tokensRouter, usersRouter } from './routers/access/router';
 import { adaptersRouter } from './routers/adapters/router';
 import { datasetsRouter } from './routers/datasets/router';
 import { endpointsRouter } from './routers/endpoints/router';
@@ -13,7 +14,8 @@ import { portalRouter } from './routers/portal/router';
 import { recipesRouter } from './routers/recipes/router';
 
 export const appRouter = router({
-  health: viewerProcedure.query(async ({ ctx }) => {
+  /** Liveness: the API answers and reaches PostgreSQL. No credentials needed (load balancers, `ctxlab health`). */
+  health: publicProcedure.query(async ({ ctx }) => {
     await ctx.repos.db.$queryRaw`SELECT 1`;
     return { ok: true as const, time: new Date() };
   }),
@@ -31,6 +33,11 @@ export const appRouter = router({
   dispatch: dispatchRouter,
   gpu: gpuRouter,
   portal: portalRouter,
+  auth: authRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  audit: auditRouter,
+  allowedHosts: allowedHostsRouter,
 });
 
 export type AppRouter = typeof appRouter;

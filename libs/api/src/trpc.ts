@@ -13,6 +13,8 @@ export interface Actor {
   id: string;
   name: string;
   role: 'viewer' | 'member' | 'admin';
+  /** How the caller proved who it is: a portal session, an API token, or in-process code (seeds, server-side jobs). */
+  via?: 'session' | 'token' | 'internal' | 'infra';
 }
 
 export interface Context extends ApiDeps {
@@ -22,6 +24,8 @@ export interface Context extends ApiDeps {
   source: 'http' | 'internal';
   /** The request's `Authorization: Bearer …` token, when it sent one. */
   bearer?: string | null;
+  /** Why the credentials the request sent did not resolve to a person (for the 401 message). */
+  credentialProblem?: string | null;
 }
 
 const codeMap: Record<DomainErrorCode, TRPCError['code']> = {
@@ -30,6 +34,9 @@ const codeMap: Record<DomainErrorCode, TRPCError['code']> = {
   BAD_REQUEST: 'BAD_REQUEST',
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
   UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
 };
 
 function isZodError(e: unknown): e is ZodError {
@@ -44,6 +51,8 @@ export function zodMessage(e: ZodError): string {
 
 export interface Meta {
   role?: Actor['role'];
+  /** Answers without credentials (liveness, who-am-I). */
+  public?: boolean;
   /** Machine callers: 'infra' procedures answer only to the infrastructure token. */
   machine?: 'infra';
 }
@@ -96,8 +105,10 @@ const mapErrors = t.middleware(async ({ next }) => {
 });
 
 /**
- * The authenticated-procedure builder. Until accounts exist every caller acts as the local
- * operator; the access-control work replaces `resolveActor` and the role check in one place.
+ * The authenticated-procedure builder: every procedure passes here. HTTP callers are who their
+ * session cookie or API token says (resolved by the adapter into ctx.actor), or nobody —
+ * UNAUTHORIZED. In-process callers with no actor (seeds, tests, server-side tooling) act as the
+ * system. The role each procedure needs is declared next to it (viewer < member < admin).
  */
 const authenticated = t.middleware(({ ctx, next, meta }) => {
   if (meta?.machine === 'infra') {
@@ -105,9 +116,13 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
     if (!ctx.bearer || !sameSecret(ctx.bearer, ctx.infraToken)) {
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'send the infrastructure token as Authorization: Bearer <token>' });
     }
-    return next({ ctx: { ...ctx, actor: { id: 'infra', name: 'infrastructure', role: 'viewer' as const } } });
+    const infra: Actor = { id: 'infra', name: 'infrastructure', role: 'viewer', via: 'infra' };
+    return next({ ctx: { ...ctx, actor: infra } });
   }
-  const actor = ctx.actor ?? { id: 'local', name: 'local operator', role: 'admin' as const };
+  if (meta?.public) return next({ ctx });
+  const system: Actor = { id: 'system', name: 'system', role: 'admin', via: 'internal' };
+  const actor: Actor | null = ctx.actor ?? (ctx.source === 'internal' ? system : null);
+  if (!actor) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.credentialProblem ?? 'sign in, or send an API token as Authorization: Bearer <token>' });
   const need = meta?.role ?? 'viewer';
   const rank = { viewer: 0, member: 1, admin: 2 } as const;
   if (rank[actor.role] < rank[need]) {
@@ -116,7 +131,42 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
   return next({ ctx: { ...ctx, actor } });
 });
 
-const base = t.procedure.use(mapErrors).use(authenticated);
+/** What an audit event says of a mutation's input and result: ids, never secrets. */
+function auditTarget(input: unknown, data: unknown): { entityId: string | null; detail: Record<string, unknown> } {
+  const pick = (o: unknown) => (o && typeof o === 'object' ? (o as Record<string, unknown>) : {});
+  const i = pick(input);
+  const d = pick(data);
+  const entityId = [d.id, pick(d.job).id, pick(d.evalRun).id, pick(d.record).id, i.id, i.jobId, i.modelId].find((x) => typeof x === 'string') as string | undefined;
+  const detail: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(i)) {
+    if (/password|apiKey|token|secret/i.test(k)) continue;
+    if (typeof v === 'string' && v.length <= 200) detail[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') detail[k] = v;
+  }
+  return { entityId: entityId ?? null, detail };
+}
+
+/** Probes that change nothing. */
+const UNAUDITED = new Set(['workerHealth', 'portal.endpointHealth']);
+
+/** Every successful mutation leaves an audit event: who, how, what, on which record. */
+const audited = t.middleware(async ({ ctx, next, type, path, getRawInput }) => {
+  const res = await next();
+  if (type === 'mutation' && res.ok && ctx.repos && !UNAUDITED.has(path)) {
+    const input = await getRawInput().catch(() => undefined);
+    const { entityId, detail } = auditTarget(input, res.data);
+    // ctx here is what `authenticated` passed on: the resolved actor (or the system, in-process).
+    const a = ctx.actor ?? { id: 'system', name: 'anonymous', via: undefined };
+    await ctx.repos.db.auditEvent
+      .create({ data: { actorId: a.id === 'system' ? null : a.id, actorName: a.name, via: a.via ?? 'internal', action: path, entity: path.split('.')[0] ?? path, entityId, detail: detail as object } })
+      .catch((e: Error) => console.error(`[api] audit: ${e.message}`));
+  }
+  return res;
+});
+
+const base = t.procedure.use(mapErrors).use(authenticated).use(audited);
+/** No credentials needed. */
+export const publicProcedure = base.meta({ public: true });
 /** Reads. */
 export const viewerProcedure = base.meta({ role: 'viewer' });
 /** Creates, edits and runs. */

@@ -95,6 +95,8 @@ export const endpointCreateInput = z.object({
   gpuType: z.string().trim().min(1).max(63).optional(),
   gpuCount: positiveInt.optional(),
   tags: tagsSchema,
+  /** The server's API key (sent as Authorization: Bearer): stored encrypted, never returned. */
+  apiKey: z.string().min(1).max(4096).optional(),
 });
 export const endpointUpdateInput = z.object({
   id: idSchema,
@@ -108,6 +110,8 @@ export const endpointUpdateInput = z.object({
       gpuType: z.string().trim().min(1).max(63).nullable(),
       gpuCount: positiveInt.nullable(),
       tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      /** A new API key, or null to remove it. */
+      apiKey: z.string().min(1).max(4096).nullable(),
     })
     .partial(),
 });

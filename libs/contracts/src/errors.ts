@@ -2,7 +2,7 @@
  * Errors domain code throws. Each carries a code the API maps to a transport status, and a
  * message a person can act on ("recipe stage 3: …"). Nothing below libs/api knows about HTTP.
  */
-export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST' | 'PRECONDITION_FAILED' | 'UNAVAILABLE';
+export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'BAD_REQUEST' | 'PRECONDITION_FAILED' | 'UNAVAILABLE' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS';
 
 export class DomainError extends Error {
   constructor(

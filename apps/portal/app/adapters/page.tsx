@@ -6,7 +6,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function AdaptersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const p = listParams(await searchParams);
-  const page = await api().adapters.list(p);
+  const page = await (await api()).adapters.list(p);
   return (
     <EntityList
       title="Adapters" subtitle="LoRA adapters: extracted context extensions ready to merge into sibling models." basePath="/adapters"

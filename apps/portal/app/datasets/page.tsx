@@ -10,7 +10,7 @@ export const metadata: Metadata = { title: 'Datasets' };
 
 export default async function DatasetsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const p = listParams(await searchParams);
-  const page = await api().datasets.list(p);
+  const page = await (await api()).datasets.list(p);
   const tokenizers = [...new Set(page.items.flatMap((d) => Object.keys(d.tokenCounts)))].sort();
   return (
     <>

@@ -11,7 +11,7 @@ export const metadata: Metadata = { title: 'Endpoints' };
 
 export default async function EndpointsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const p = listParams(await searchParams);
-  const a = api();
+  const a = (await api());
   const [page, models] = await Promise.all([a.endpoints.list(p), a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } })]);
   return (
     <>
@@ -34,6 +34,7 @@ export default async function EndpointsPage({ searchParams }: { searchParams: Pr
             { header: 'Name', rowHeader: true, cell: (e) => <Link href={`/endpoints/${e.id}`}>{e.name}</Link> },
             { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
             { header: 'Served model', cell: (e) => <code>{e.servedModelName}</code> },
+            { header: 'API key', cell: (e) => (e.hasApiKey ? 'set (encrypted)' : '—') },
             { header: 'Last check', cell: (e) => (e.lastStatus ? <><StatusBadge status={e.lastStatus === 'ok' ? 'ok' : 'error'} /> <span className="progress-line">{e.lastStatus} · {fmtDate(e.lastCheckedAt)}</span></> : 'never') },
             { header: 'Health', id: 'health', cell: (e) => <EndpointHealth id={e.id} compact /> },
             { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },

@@ -17,7 +17,7 @@ export default async function EvalsPage({ searchParams }: { searchParams: Promis
   const status = (STATUSES as readonly string[]).includes(statusRaw ?? '') ? (statusRaw as (typeof STATUSES)[number]) : undefined;
   const modelId = one(sp.model) || undefined;
   const compareWith = one(sp.compareWith) || undefined;
-  const page = await api().portal.evalRuns({ limit: p.limit, offset: p.offset, search: p.search, status, modelId });
+  const page = await (await api()).portal.evalRuns({ limit: p.limit, offset: p.offset, search: p.search, status, modelId });
   const filters = { q: p.search, status, model: modelId, compareWith };
   const filtered = Boolean(p.search || status || modelId);
   return (

@@ -15,7 +15,7 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
   const s = one(sp.status);
   const status = (STATUSES as readonly string[]).includes(s ?? '') ? (s as Status) : undefined;
   const activeOnly = one(sp.active) === '1';
-  const initial = await api().portal.jobsBoard({ limit: 25, offset, ...(status ? { status } : {}), activeOnly });
+  const initial = await (await api()).portal.jobsBoard({ limit: 25, offset, ...(status ? { status } : {}), activeOnly });
   return (
     <>
       <PageHead title="Jobs" sub="Work dispatched to workers: evaluations now, training, LoRA extraction and merge, serving next. Updates live." />

@@ -24,7 +24,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
   const minContext = Number(one(sp.minContext)) > 0 ? Math.floor(Number(one(sp.minContext))) : undefined;
   const sortKey = (one(sp.sort) ?? 'name') as keyof typeof SORTS;
   const sort = SORTS[sortKey] ?? SORTS.name;
-  const a = api();
+  const a = (await api());
   const [page, facets] = await Promise.all([a.models.list({ ...p, origin, family, minContext, sort }), a.portal.modelFacets()]);
   const filters = { q: p.search, origin, family, minContext, sort: sortKey === 'name' ? undefined : sortKey };
   const filtered = Boolean(p.search || origin || family || minContext);

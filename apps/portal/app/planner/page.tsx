@@ -10,7 +10,7 @@ const num = (v: string | undefined) => (v !== undefined && Number.isFinite(Numbe
 
 export default async function PlannerPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
-  const a = api();
+  const a = (await api());
   const [models, gpus] = await Promise.all([a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }), a.planner.gpus()]);
   const wanted = one(sp.model);
   const model = models.items.find((m) => m.id === wanted || m.name === wanted) ?? models.items.find((m) => m.name === 'Meta-Llama-3-8B-Instruct') ?? models.items[0];

@@ -6,7 +6,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function RecipesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const p = listParams(await searchParams);
-  const page = await api().recipes.list(p);
+  const page = await (await api()).recipes.list(p);
   return (
     <EntityList
       title="Recipes" subtitle="Versioned context-extension recipes: stages, method, data and hardware." basePath="/recipes"

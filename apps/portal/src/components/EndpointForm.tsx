@@ -15,6 +15,7 @@ export function EndpointForm({ models }: { models: { id: string; name: string }[
   const [modelId, setModelId] = useState('');
   const [kind, setKind] = useState<'vllm' | 'openai-compatible'>('vllm');
   const [maxLen, setMaxLen] = useState('');
+  const [apiKey, setApiKey] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'save' | 'test' | null>(null);
@@ -49,9 +50,10 @@ export function EndpointForm({ models }: { models: { id: string; name: string }[
       return;
     }
     try {
-      const e = await browserApi().endpoints.create.mutate({ name: name.trim(), url: url.trim(), servedModelName: served.trim(), kind, ...(modelId ? { modelId } : {}), ...(ml ? { maxModelLen: ml } : {}) });
+      const e = await browserApi().endpoints.create.mutate({ name: name.trim(), url: url.trim(), servedModelName: served.trim(), kind, ...(modelId ? { modelId } : {}), ...(ml ? { maxModelLen: ml } : {}), ...(apiKey ? { apiKey } : {}) });
       setSaved(e.name);
       setName('');
+      setApiKey('');
       setProbe(null);
       router.refresh();
     } catch (e) {
@@ -83,6 +85,7 @@ export function EndpointForm({ models }: { models: { id: string; name: string }[
             <option value="openai-compatible">other OpenAI-compatible</option>
           </select>
         </div>
+        <div className="field"><label htmlFor={`${uid}-key`}>API key</label><input id={`${uid}-key`} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} placeholder="optional; stored encrypted" {...f('apiKey')} /><E k="apiKey" /></div>
         <div className="field"><label htmlFor={`${uid}-max`}>Max model length</label><input id={`${uid}-max`} type="number" min={1} value={maxLen} onChange={(e) => setMaxLen(e.target.value)} placeholder="optional" {...f('maxModelLen')} /><E k="maxModelLen" /></div>
       </div>
       {error && <div className="callout error" role="alert"><p>{error}</p></div>}

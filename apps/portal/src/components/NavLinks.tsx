@@ -10,7 +10,7 @@ const groups = [
 ] as const;
 
 /** The section links; the current one is marked for screen readers (aria-current) and by style. */
-export function NavLinks() {
+export function NavLinks({ admin = false }: { admin?: boolean }) {
   const path = usePathname() ?? '/';
   const current = (href: string) => path === href || (path.startsWith(`${href}/`) && !(href === '/evals' && path.startsWith('/evals/new')));
   return (
@@ -24,6 +24,12 @@ export function NavLinks() {
           ))}
         </div>
       ))}
+      {admin && (
+        <div>
+          <div className="nav-group">Team</div>
+          <Link href="/admin" className="nav-link" aria-current={current('/admin') ? 'page' : undefined}>Admin</Link>
+        </div>
+      )}
     </>
   );
 }

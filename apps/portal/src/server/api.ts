@@ -1,14 +1,37 @@
-import { apiDeps, createCaller } from '@ctxlab/api';
+import { apiDeps, createCaller, resolveSession, SESSION_COOKIE, type Actor } from '@ctxlab/api';
+import { cookies } from 'next/headers';
+import { redirect } from 'next/navigation';
 import { env } from '../env';
 
 export function deps() {
   const e = env();
-  return apiDeps({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX, infraToken: e.CTXLAB_INFRA_TOKEN, gpusPerNode: e.CTXLAB_GPUS_PER_NODE });
+  return apiDeps({
+    databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX, infraToken: e.CTXLAB_INFRA_TOKEN, gpusPerNode: e.CTXLAB_GPUS_PER_NODE,
+    secretKey: e.CTXLAB_SECRET_KEY, outboundAllow: e.CTXLAB_OUTBOUND_ALLOW,
+  });
 }
 
-/** Server components call the API in-process, through the same procedures HTTP clients use. */
-export function api() {
-  return createCaller({ ...deps(), actor: null, source: 'internal' });
+/** The signed-in person of this request, or null (no redirect: for the layout and the sign-in page). */
+export async function maybeActor(): Promise<Actor | null> {
+  const secret = (await cookies()).get(SESSION_COOKIE)?.value;
+  return secret ? resolveSession(deps().repos.db, secret) : null;
+}
+
+/** The signed-in person; without a valid session the page redirects to sign-in. */
+export async function currentActor(): Promise<Actor> {
+  const secret = (await cookies()).get(SESSION_COOKIE)?.value;
+  if (!secret) redirect('/sign-in');
+  const actor = await resolveSession(deps().repos.db, secret);
+  if (!actor) redirect('/sign-in?expired=1');
+  return actor;
+}
+
+/**
+ * Server components call the API in-process, through the same procedures HTTP clients use, as the
+ * signed-in person (so roles apply to pages exactly as to the API).
+ */
+export async function api() {
+  return createCaller({ ...deps(), actor: await currentActor(), source: 'http' });
 }
 
 /** Runs a lookup and turns the API's NOT_FOUND into null, so pages can answer with a 404. */

@@ -33,6 +33,17 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ .Values.secrets.redis.name }}
       key: {{ .Values.secrets.redis.key }}
+# Endpoints may point at this namespace's services (serving Deployments the worker starts);
+# anything else internal needs an admin's allow-list entry.
+- name: CTXLAB_OUTBOUND_ALLOW
+  value: {{ printf "*.%s.svc,*.%s.svc.cluster.local" .Release.Namespace .Release.Namespace }}{{ with .Values.config.outboundAllow }},{{ . }}{{ end }}
+{{- if .Values.secrets.secretKey.name }}
+- name: CTXLAB_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.secretKey.name }}
+      key: {{ .Values.secrets.secretKey.key }}
+{{- end }}
 {{- with .Values.config.queuePrefix }}
 - name: QUEUE_PREFIX
   value: {{ . | quote }}

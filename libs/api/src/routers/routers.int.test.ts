@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testRepos, testSettings } from '../../../../tools/testing/db';
+import { resetDb, testRepos, testSettings, testToken } from '../../../../tools/testing/db';
 import { apiDeps } from '../deps';
 import { createCaller, handleTrpcRequest } from '../index';
 
@@ -167,13 +167,14 @@ describe('registry API', () => {
 
   describe('over HTTP', () => {
     it('a user mistake is a 4xx with a message, never a 500 with a stack trace', async () => {
-      const res = await handleTrpcRequest(new Request(`http://localhost/api/trpc/models.get?input=${encodeURIComponent(JSON.stringify({ json: { id: 'ghost' } }))}`), deps());
+      const authorization = `Bearer ${(await testToken('member')).token}`;
+      const res = await handleTrpcRequest(new Request(`http://localhost/api/trpc/models.get?input=${encodeURIComponent(JSON.stringify({ json: { id: 'ghost' } }))}`, { headers: { authorization } }), deps());
       expect(res.status).toBe(404);
       const body = await res.text();
       expect(body).toContain('model ghost does not exist');
       expect(body).not.toMatch(/at .*\.ts:\d+/);
       const bad = await handleTrpcRequest(
-        new Request('http://localhost/api/trpc/models.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ json: { name: 'x', config: { numLayers: -1 } } }) }),
+        new Request('http://localhost/api/trpc/models.create', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ json: { name: 'x', config: { numLayers: -1 } } }) }),
         deps(),
       );
       expect(bad.status).toBe(400);
@@ -181,7 +182,7 @@ describe('registry API', () => {
       expect(j.error.json.message).toMatch(/config\.numLayers/);
       expect(j.error.json.data.fields.map((f) => f.path)).toContain('config.numLayers');
       expect(j.error.json.data.stack).toBeUndefined();
-      const junk = await handleTrpcRequest(new Request('http://localhost/api/trpc/models.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }), deps());
+      const junk = await handleTrpcRequest(new Request('http://localhost/api/trpc/models.create', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: '{not json' }), deps());
       expect(junk.status).toBe(400);
     });
   });

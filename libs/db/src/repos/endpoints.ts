@@ -3,7 +3,11 @@ import type { Db } from '../client';
 import { guard } from '../errors';
 import { paginate, textSearch, type ListArgs } from './paging';
 
-const identity = <T>(x: T) => x;
+/** The encrypted API key never leaves the repository: rows say only whether one is set. */
+function redacted<T extends { apiKeyEncrypted?: string | null }>(r: T): Omit<T, 'apiKeyEncrypted'> & { hasApiKey: boolean } {
+  const { apiKeyEncrypted, ...rest } = r;
+  return { ...rest, hasApiKey: Boolean(apiKeyEncrypted) };
+}
 
 export function endpointsRepo(db: Db) {
   async function checkModel(modelId: string | null | undefined) {
@@ -13,29 +17,34 @@ export function endpointsRepo(db: Db) {
   }
   return {
     list: (a: ListArgs & { modelId?: string | undefined }) =>
-      paginate(db.endpoint, a, { ...textSearch(['name', 'url', 'servedModelName'], a.search), ...(a.modelId ? { modelId: a.modelId } : {}) }, identity, {
+      paginate(db.endpoint, a, { ...textSearch(['name', 'url', 'servedModelName'], a.search), ...(a.modelId ? { modelId: a.modelId } : {}) }, redacted, {
         defaultSort: { name: 'asc' },
       }),
     async get(id: string) {
       const r = await db.endpoint.findUnique({ where: { id } });
       if (!r) throw notFound('endpoint', id);
-      return r;
+      return redacted(r);
     },
-    async create(input: EndpointCreate) {
+    /** `apiKeyEncrypted`: already encrypted by the caller (libs/api), or null to clear it. */
+    async create(input: Omit<EndpointCreate, 'apiKey'> & { apiKeyEncrypted?: string | null }) {
       await checkModel(input.modelId);
-      return guard('endpoint', () => db.endpoint.create({ data: input }));
+      return redacted(await guard('endpoint', () => db.endpoint.create({ data: input })));
     },
-    async update(id: string, patch: EndpointPatch) {
+    async update(id: string, patch: Omit<EndpointPatch, 'apiKey'> & { apiKeyEncrypted?: string | null }) {
       await this.get(id);
       await checkModel(patch.modelId);
-      return guard('endpoint', () => db.endpoint.update({ where: { id }, data: patch }));
+      return redacted(await guard('endpoint', () => db.endpoint.update({ where: { id }, data: patch })));
+    },
+    /** For the worker only: the stored (encrypted) API key of an endpoint. */
+    async encryptedApiKey(id: string): Promise<string | null> {
+      return (await db.endpoint.findUnique({ where: { id }, select: { apiKeyEncrypted: true } }))?.apiKeyEncrypted ?? null;
     },
     async recordHealth(id: string, status: string) {
-      return db.endpoint.update({ where: { id }, data: { lastCheckedAt: new Date(), lastStatus: status } });
+      return redacted(await db.endpoint.update({ where: { id }, data: { lastCheckedAt: new Date(), lastStatus: status } }));
     },
     async archive(id: string) {
       await this.get(id);
-      return db.endpoint.update({ where: { id }, data: { archivedAt: new Date() } });
+      return redacted(await db.endpoint.update({ where: { id }, data: { archivedAt: new Date() } }));
     },
   };
 }

@@ -8,7 +8,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function AdapterPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const a = api();
+  const a = (await api());
   const ad = await loadOr404(() => a.adapters.get({ id }));
   if (!ad) notFound();
   const [base, source] = await Promise.all([a.models.get({ id: ad.baseModelId }), ad.sourceModelId ? a.models.get({ id: ad.sourceModelId }) : null]);

@@ -8,7 +8,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function DatasetPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const d = await loadOr404(() => api().datasets.get({ id }));
+  const d = await loadOr404(async () => (await api()).datasets.get({ id }));
   if (!d) notFound();
   return (
     <>

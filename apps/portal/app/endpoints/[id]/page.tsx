@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function EndpointPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const a = api();
+  const a = (await api());
   const e = await loadOr404(() => a.endpoints.get({ id }));
   if (!e) notFound();
   const [model, runs] = await Promise.all([e.modelId ? loadOr404(() => a.models.get({ id: e.modelId! })) : null, a.portal.evalRuns({ endpointId: id, limit: 10 })]);

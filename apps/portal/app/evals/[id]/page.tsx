@@ -13,7 +13,7 @@ import { api, loadOr404 } from '../../../src/server/api';
 export const dynamic = 'force-dynamic';
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
-  const r = await loadOr404(async () => api().evals.get({ id: (await params).id }));
+  const r = await loadOr404(async () => (await api()).evals.get({ id: (await params).id }));
   return { title: r?.name ?? 'Eval run' };
 }
 
@@ -22,7 +22,7 @@ const CELLS_PER_PAGE = 100;
 export default async function EvalPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   const { id } = await params;
   const { offset } = listParams(await searchParams, CELLS_PER_PAGE);
-  const a = api();
+  const a = (await api());
   const head = await loadOr404(() => a.evals.get({ id }));
   if (!head) notFound();
   if (head.kind !== 'niah') {

@@ -28,7 +28,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
   }
   let c;
   try {
-    c = await api().portal.compare({ ids, ...(baseline && ids.includes(baseline) ? { baseline } : {}) });
+    c = await (await api()).portal.compare({ ids, ...(baseline && ids.includes(baseline) ? { baseline } : {}) });
   } catch (e) {
     return (
       <>

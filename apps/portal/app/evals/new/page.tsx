@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: 'Start an eval' };
 
 export default async function NewEvalPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
-  const a = api();
+  const a = (await api());
   const [endpoints, models, datasets] = await Promise.all([
     a.endpoints.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
     a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),

@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: 'Job' };
 
 export default async function JobPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const a = api();
+  const a = (await api());
   const j = await loadOr404(() => a.portal.job({ id }));
   if (!j) notFound();
   const events = await a.jobs.events({ jobId: id });

@@ -10,13 +10,13 @@ import { api, loadOr404 } from '../../../src/server/api';
 export const dynamic = 'force-dynamic';
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
-  const m = await loadOr404(async () => api().models.get({ id: (await params).id }));
+  const m = await loadOr404(async () => (await api()).models.get({ id: (await params).id }));
   return { title: m?.name ?? 'Model' };
 }
 
 export default async function ModelPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const a = api();
+  const a = (await api());
   const m = await loadOr404(() => a.models.get({ id }));
   if (!m) notFound();
   const [lineage, adapters, endpoints, runs, gpus] = await Promise.all([

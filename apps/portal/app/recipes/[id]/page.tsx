@@ -9,7 +9,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function RecipePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const r = await loadOr404(() => api().recipes.get({ id }));
+  const r = await loadOr404(async () => (await api()).recipes.get({ id }));
   if (!r) notFound();
   const s = r.spec;
   const plan = r.computed.plan;

@@ -5,7 +5,8 @@ import { apiDeps } from '../../deps';
 import { createCaller, handleTrpcRequest } from '../../index';
 
 const token = 'infra-token-for-tests-0123456789';
-const deps = () => apiDeps({ ...testSettings(), infraToken: token, gpusPerNode: 8 });
+// The endpoints name in-cluster services (vllm-70b:8000): an admin allow-lists them, as the chart does for its namespace.
+const deps = () => apiDeps({ ...testSettings(), infraToken: token, gpusPerNode: 8, outboundAllow: 'vllm-70b,vllm-8b,cpu,gone,x' });
 const get = (headers: Record<string, string> = {}) => handleTrpcRequest(new Request('http://ctxlab.internal/api/trpc/infra.capacity', { headers }), deps());
 
 describe('infra.capacity: what Terraform reads to size GPU pools', () => {

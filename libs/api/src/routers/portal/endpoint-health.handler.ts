@@ -3,7 +3,9 @@
  * Every outcome is an answer — unreachable, slow, an HTTP error, not JSON, the wrong shape — with
  * words a person can act on; a failing server is never a 500 from ctxlab.
  */
-import type { Repositories } from '@ctxlab/db';
+import { OutboundRefusedError } from '@ctxlab/contracts/security';
+import type { ApiDeps } from '../../deps';
+import { decryptApiKey, outboundFetch } from '../../auth/outbound';
 import { z } from 'zod';
 import type { EndpointHealthInput } from './schemas';
 
@@ -38,14 +40,15 @@ export interface EndpointHealth {
   checkedAt: Date;
 }
 
-export async function checkEndpoint(base: string, servedModelName: string | undefined): Promise<EndpointHealth> {
+export async function checkEndpoint(base: string, servedModelName: string | undefined, fetchImpl: typeof fetch = fetch, apiKey?: string): Promise<EndpointHealth> {
   const url = modelsUrl(base);
   const t0 = performance.now();
   const done = (r: Omit<EndpointHealth, 'url' | 'latencyMs' | 'checkedAt'>): EndpointHealth => ({ ...r, url, latencyMs: Math.round(performance.now() - t0), checkedAt: new Date() });
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS), headers: { accept: 'application/json' }, redirect: 'manual' });
+    res = await fetchImpl(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS), headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) } });
   } catch (e) {
+    if (e instanceof OutboundRefusedError) return done({ ok: false, models: [], servedModelListed: null, error: e.message });
     return done({ ok: false, models: [], servedModelListed: null, error: describeFailure(e, url) });
   }
   let text = '';
@@ -76,11 +79,17 @@ export async function checkEndpoint(base: string, servedModelName: string | unde
   });
 }
 
-/** Checks a registered endpoint (and records the outcome on it) or a URL before registering it. */
-export async function endpointHealth(repos: Repositories, input: EndpointHealthInput): Promise<EndpointHealth> {
-  if ('url' in input) return checkEndpoint(input.url, input.servedModelName);
+/**
+ * Checks a registered endpoint (and records the outcome on it) or a URL before registering it.
+ * The probe refuses internal addresses like the workers do (redirects included), and sends the
+ * endpoint's stored API key.
+ */
+export async function endpointHealth(deps: Pick<ApiDeps, 'repos' | 'outboundAllow' | 'secretKey'>, input: EndpointHealthInput): Promise<EndpointHealth> {
+  const guarded = await outboundFetch(deps);
+  if ('url' in input) return checkEndpoint(input.url, input.servedModelName, guarded);
+  const { repos } = deps;
   const ep = await repos.endpoints.get(input.id);
-  const h = await checkEndpoint(ep.url, ep.servedModelName);
+  const h = await checkEndpoint(ep.url, ep.servedModelName, guarded, decryptApiKey(deps.secretKey, await repos.endpoints.encryptedApiKey(ep.id)));
   await repos.endpoints.recordHealth(ep.id, h.ok ? (h.servedModelListed === false ? 'model missing' : 'ok') : 'unreachable');
   return h;
 }

@@ -28,5 +28,5 @@ export const portalRouter = router({
   /** One job with the eval run it drives. */
   job: viewerProcedure.input(getInput).query(({ ctx, input }) => jobDetail(ctx.repos, input.id)),
   /** GET {url}/v1/models with a short timeout: the served model ids or why not. Records the outcome on a registered endpoint. */
-  endpointHealth: memberProcedure.input(endpointHealthInput).mutation(({ ctx, input }) => endpointHealth(ctx.repos, input)),
+  endpointHealth: memberProcedure.input(endpointHealthInput).mutation(({ ctx, input }) => endpointHealth(ctx, input)),
 });

@@ -16,7 +16,7 @@ export default async function CellPage({ params, searchParams }: { params: Promi
   const length = Number(one(sp.length));
   const depth = Number(one(sp.depth));
   if (!Number.isInteger(length) || length <= 0 || !Number.isFinite(depth) || depth < 0 || depth > 1) notFound();
-  const c = await loadOr404(() => api().portal.evalCell({ evalRunId: id, length, depth }));
+  const c = await loadOr404(async () => (await api()).portal.evalCell({ evalRunId: id, length, depth }));
   if (!c) notFound();
   const nav = (label: string, to: { length: number; depth: number } | null, arrow: string) =>
     to ? <Link href={cellHref(id, to.length, to.depth)} aria-label={`${label}: ${fmtInt(to.length)} tokens, depth ${depthPercent(to.depth)}%`}>{arrow}</Link> : <span aria-hidden="true">{arrow}</span>;
