@@ -74,6 +74,39 @@ def synth_copy_batch(rng, batch, T):
     return x, mask
 
 
+def synth_half_batch(rng, batch, T):
+    """BOS + h random characters + the same h characters again (h = (T-1)//2, padded with random
+    characters to T); mask = the second copy from its 2nd character on. Dense copy targets: the
+    induction circuit forms within ~100 steps on this task (tools/lab-model/diag_copy.py), while
+    the sparse single-span task of synth_copy_batch stays near chance for hundreds of steps."""
+    g = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    h = (T - 1) // 2
+    x = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, T), generator=g)]
+    x[:, 0] = 256
+    x[:, 1 + h:1 + 2 * h] = x[:, 1:1 + h]
+    mask = torch.zeros(batch, T, dtype=torch.bool)
+    mask[:, 2 + h:1 + 2 * h] = True
+    return x, mask
+
+
+def synth_var_batch(rng, batch, T):
+    """BOS + random characters in which one long span (h = 16 .. (T-1)//2 characters) occurs twice
+    at a random offset (>= h); mask = the second copy from its 2nd character on. Dense copy targets
+    (like synth_half_batch) but the distance between the copies varies, so the task cannot be
+    solved by a fixed-offset positional head: it needs content-based induction."""
+    g = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    x = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, T), generator=g)]
+    x[:, 0] = 256
+    mask = torch.zeros(batch, T, dtype=torch.bool)
+    for b in range(batch):
+        h = int(rng.integers(16, (T - 1) // 2 + 1))
+        p1 = int(rng.integers(1, T - 2 * h + 1))
+        p2 = int(rng.integers(p1 + h, T - h + 1))
+        x[b, p2:p2 + h] = x[b, p1:p1 + h]
+        mask[b, p2 + 1:p2 + h] = True
+    return x, mask
+
+
 @torch.no_grad()
 def init_prev_token_head(model, amp=7.0, pairs=4, const=0.1):
     """Training aid (initialisation only; the architecture is unchanged): makes layer 0's query
@@ -95,6 +128,64 @@ def init_prev_token_head(model, amp=7.0, pairs=4, const=0.1):
         att.q_proj.weight[f, -1] = amp
         att.k_proj.weight[f, -1] = amp * float(torch.cos(w[f]))
         att.k_proj.weight[half + f, -1] = amp * float(torch.sin(w[f]))
+
+
+@torch.no_grad()
+def init_induction_circuit(model, theta=10000.0, const=0.5, amp=7.0, pairs=4, emb_std=0.1, beta=4.0, gamma=1.0 / 12, delta=0.35, seed=1234):
+    """Training aid (initialisation only; the architecture is unchanged, all weights stay trainable):
+    writes a hand-made induction circuit into the freshly initialised weights, because on one CPU
+    thread the circuit does not emerge from gradient descent in the available steps
+    (diag_copy.py: the copy loss stays at chance for hundreds of steps when the distance between the
+    copies varies).
+
+    Residual layout: dims 0..63 token identity u(t) (the tied embedding; its other dims start at 0),
+    64..95 the previous token's code, 96..126 the token-before-previous's code, 127 a constant.
+      layer 0 head 0: previous-token head (RoPE phase trick on the constant dim, as init_prev_token_head);
+              its value A u (32-d code) is written to dims 64..95
+      layer 0 head 2: the same with offset 2, its code B u written to dims 96..126
+      layer 1 head 0: induction head: query = A u(t_i), key = the previous-token code at j, both on the
+              4 lowest-frequency rotary pairs (dims 12..15, 28..31: nearly position-free up to ~2k
+              tokens at theta 1e4), so it attends to the positions j with t_{j-1} = t_i; its value/output
+              copy u(t_j) (projected on 32 dims) back into dims 0..63, raising the logit of t_j.
+    Other heads/MLPs keep their random init except that unused heads of layers 0-1 get zero outputs."""
+    c = model.c
+    assert (c.hidden_size, c.head_dim, c.num_heads, c.num_kv_heads) == (128, 32, 4, 2), "circuit layout assumes 128/32/4/2"
+    g = torch.Generator().manual_seed(seed)
+    D, half = c.head_dim, c.head_dim // 2
+    E = model.embed_tokens.weight
+    E.zero_()
+    E[:, :64] = torch.randn(E.shape[0], 64, generator=g) * emb_std
+    E[:, 127] = const
+    w = 1.0 / (float(theta) ** (torch.arange(0, D, 2, dtype=torch.float64) / D))
+    A = torch.linalg.qr(torch.randn(64, 32, generator=g))[0].T.float()  # [32, 64] orthonormal rows
+    Bm = torch.linalg.qr(torch.randn(64, 32, generator=g))[0].T.float()
+    a0 = model.layers[0].self_attn
+    a0.q_proj.weight.zero_(); a0.k_proj.weight.zero_(); a0.v_proj.weight.zero_(); a0.o_proj.weight.zero_()
+    for qh, kvh, off in ((0, 0, 1), (2, 1, 2)):
+        for f in range(pairs):
+            a0.q_proj.weight[qh * D + f, 127] = amp
+            a0.k_proj.weight[kvh * D + f, 127] = amp * float(torch.cos(off * w[f]))
+            a0.k_proj.weight[kvh * D + half + f, 127] = amp * float(torch.sin(off * w[f]))
+    a0.v_proj.weight[0:32, 0:64] = A
+    a0.v_proj.weight[32:64, 0:64] = Bm
+    for r in range(32):
+        a0.o_proj.weight[64 + r, r] = gamma          # head 0 (prev token) -> dims 64..95
+    for r in range(31):
+        a0.o_proj.weight[96 + r, 64 + r] = gamma     # head 2 (token before) -> dims 96..126
+    for L in model.layers[:2]:
+        L.mlp.down_proj.weight.mul_(0.1)
+    a1 = model.layers[1].self_attn
+    low = [f for f in range(half - 4, half)] + [half + f for f in range(half - 4, half)]  # dims 12..15, 28..31
+    a1.q_proj.weight[0:32].zero_(); a1.k_proj.weight[0:32].zero_()
+    for m, dim in enumerate(low):
+        a1.q_proj.weight[dim, 0:64] = beta * A[m]          # A u(t_i), code coordinates 0..7
+        a1.k_proj.weight[dim, 64 + m] = beta               # previous token's code at j, same coordinates
+    Cm = torch.linalg.qr(torch.randn(64, 32, generator=g))[0].T.float()
+    a1.v_proj.weight[0:32].zero_()
+    a1.v_proj.weight[0:32, 0:64] = Cm
+    a1.o_proj.weight.zero_()
+    a1.o_proj.weight[0:64, 0:32] = delta * Cm.T        # copy the attended token's identity
+    a1.o_proj.weight[:, 64:128].normal_(0, 0.02, generator=g)  # heads 2, 3 stay generic
 
 
 def save(path, model, opt, step, args, theta, extra):
@@ -142,8 +233,10 @@ def main():
     ap.add_argument("--copy-weight", type=float, default=1.0, help="loss weight of the copied bytes")
     ap.add_argument("--synth-copy", type=int, default=0, help="training aid: add a synthetic copy batch (random strings, one span repeated) to each of the first N steps")
     ap.add_argument("--prev-token-init", action="store_true", help="training aid: initialise layer 0 head 0 as a previous-token head (see init_prev_token_head)")
+    ap.add_argument("--induction-init", action="store_true", help="training aid: write a hand-made induction circuit into the init (see init_induction_circuit)")
     ap.add_argument("--synth-only", type=int, default=0, help="the first N steps train on the synthetic copy batch only")
     ap.add_argument("--synth-len", type=int, default=64)
+    ap.add_argument("--synth-task", choices=["span", "half", "var"], default="span", help="synthetic copy batch: span = one 8-20 char span repeated; half = the second half repeats the first (fixed offset: learnable by a positional head); var = one long span repeated at a random offset (dense, needs induction)")
     ap.add_argument("--synth-batch", type=int, default=32)
     ap.add_argument("--alpha", type=float, default=4.0, help="dynamic-NTK alpha for the stage-2 theta")
     ap.add_argument("--base-len", type=int, default=512, help="L0 for the stage-2 theta")
@@ -202,6 +295,8 @@ def main():
         init_theta = None
         if a.prev_token_init:
             init_prev_token_head(model)
+        if a.induction_init:
+            init_induction_circuit(model, theta=a.theta or 10000.0)
     if a.theta is not None:
         theta = a.theta
     elif a.stage == 2:
@@ -281,7 +376,7 @@ def main():
         else:
             loss = loss_ans = loss_lm = torch.zeros((), device=dev)
         if step <= a.synth_copy:
-            sx, smask = synth_copy_batch(rng, a.synth_batch, a.synth_len)
+            sx, smask = {"half": synth_half_batch, "var": synth_var_batch, "span": synth_copy_batch}[a.synth_task](rng, a.synth_batch, a.synth_len)
             sx, smask = sx.to(dev), smask.to(dev)
             T2 = a.synth_len - 1
             if ("s", T2) not in cos_cache:

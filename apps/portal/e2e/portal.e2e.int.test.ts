@@ -82,9 +82,11 @@ describe('portal in a browser', () => {
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('form', { name: 'Sign in' }).getByRole('alert').innerText()).toBe('wrong email or password');
+    expect(page.url()).toBe(`${portal.url}/sign-in?next=%2Fmodels`);
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${portal.url}/`);
+    // Back to the page asked for.
+    await page.waitForURL(`${portal.url}/models`);
     expect(await page.getByTestId('user-menu').innerText()).toMatch(/admin tester\s+admin/i);
     // The session cookie is http-only and same-site, so scripts in the page cannot read it.
     const cookie = (await context.cookies()).find((c) => c.name === 'ctxlab_session')!;
@@ -431,7 +433,7 @@ describe('portal in a browser', () => {
     await account.getByLabel('Email').fill(admin.email);
     await account.getByLabel('Password').fill(admin.password);
     await account.getByRole('button', { name: 'Sign in' }).click();
-    await account.waitForURL(`${portal.url}/`);
+    await account.waitForURL(`${portal.url}/jobs`);
     await account.close();
     await page.close();
   });
