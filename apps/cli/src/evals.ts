@@ -1,22 +1,14 @@
 /** `ctxlab evals start|watch` and `ctxlab jobs …`: evals as jobs on the platform, from a terminal. */
 import type { createClient } from '@ctxlab/api/client';
+import type { JobProgress } from '@ctxlab/contracts';
 import { SingleBar } from 'cli-progress';
+import { modelByName } from './lookup';
 import { specFromFlags } from './niah';
 import { table } from './table';
 
 type Api = ReturnType<typeof createClient>;
 type Opts = Record<string, string | boolean | undefined>;
 
-interface Progress {
-  done: number;
-  total: number;
-  failed?: number;
-  averageScore?: number | null;
-  etaSeconds: number | null;
-  /** GPU jobs: what done counts, and the latest training loss. */
-  unit?: string;
-  loss?: number | null;
-}
 
 /** Polls the job until it ends, drawing a progress bar (cells of a sweep, steps of a training stage, modules of an extraction); returns the final job. */
 export async function watchJob(api: Api, jobId: string) {
@@ -24,15 +16,15 @@ export async function watchJob(api: Api, jobId: string) {
   let started = false;
   for (;;) {
     const job = await api.jobs.get.query({ id: jobId });
-    const p = (job.progress ?? null) as Progress | null;
+    const p = (job.progress ?? null) as JobProgress | null;
     const detail = p?.unit
       ? `loss ${p.loss === null || p.loss === undefined ? '—' : p.loss.toFixed(4)}`
       : `avg ${p?.averageScore?.toFixed(1) ?? '—'} · failed ${p?.failed ?? 0}`;
     const fields = { status: job.status, unit: p?.unit ?? 'cells', detail, eta: p?.etaSeconds ? `${Math.round(p.etaSeconds)}s` : '—' };
     if (p && !started) {
-      bar.start(p.total, p.done, fields);
+      bar.start(p.total ?? 0, p.done ?? 0, fields);
       started = true;
-    } else if (p) bar.update(p.done, fields);
+    } else if (p) bar.update(p.done ?? 0, fields);
     if (['succeeded', 'failed', 'cancelled'].includes(job.status)) {
       if (started) bar.stop();
       return job;
@@ -76,8 +68,7 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     // A local check of a lab model on a worker's onnxruntime-node.
     const modelName = o.model as string | undefined;
     if (!modelName) throw new Error('--model NAME (a registered lab model) is required');
-    const model = (await api.models.list.query({ search: modelName, limit: 50 })).items.find((m) => m.name === modelName);
-    if (!model) throw new Error(`no model named ${modelName}`);
+    const model = await modelByName(api, modelName);
     const spec = arg === 'perplexity'
       ? { kind: 'perplexity' as const, lengths: String(o.lengths ?? '256,512,1024,2048').split(',').map(Number), samples: Number(o.samples ?? 4), thetaRule: parseThetaRule(o.rule as string | undefined) }
       : { kind: 'roundtrip' as const, samples: Number(o.samples ?? 8) };
@@ -87,11 +78,10 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     process.stderr.write(`${head}\n`);
     const job = await watchJob(api, r.job.id);
     const cells = (await api.evals.cells.query({ evalRunId: r.evalRun.id, limit: 500, offset: 0 })).items;
+    // The worker's summary has the per-length geometric means and the theta each length ran at.
+    const perLength = (((await api.evals.get.query({ id: r.evalRun.id })).summary ?? {}) as { perLength?: { length: number; theta: number; perplexity: number | null }[] }).perLength ?? [];
     const text = arg === 'perplexity'
-      ? table(['length', 'perplexity (geo. mean)', 'θ'], [...new Set(cells.map((c) => c.contextLength))].sort((a, b) => a - b).map((l) => {
-          const xs = cells.filter((c) => c.contextLength === l && c.score !== null).map((c) => c.score!);
-          return [l, xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length).toFixed(3) : '—', /^θ (\d+)/.exec(cells.find((c) => c.contextLength === l)?.response ?? '')?.[1] ?? '—'];
-        }))
+      ? table(['length', 'perplexity (geo. mean)', 'θ'], perLength.map((p) => [p.length, p.perplexity?.toFixed(3) ?? '—', String(Math.round(p.theta))]))
       : table(['check', 'sample', 'result', 'detail'], cells.map((c) => [c.needle ?? '', c.sample, c.score === 100 ? 'ok' : 'FAILED', c.response ?? '']));
     return { data: { job, cells }, text: `${text}\n${job.status}${job.error ? `: ${job.error}` : ''}` };
   }

@@ -4,6 +4,7 @@
  */
 import type { createClient } from '@ctxlab/api/client';
 import { watchJob } from './evals';
+import { findModel, modelByName } from './lookup';
 import { table } from './table';
 
 type Api = ReturnType<typeof createClient>;
@@ -27,12 +28,6 @@ const toolOf = (o: Opts) => {
   if (t !== undefined && t !== 'lab' && t !== 'mergekit') throw new Error(`--tool must be lab or mergekit; got ${t}`);
   return t;
 };
-
-async function modelByName(api: Api, name: string) {
-  const m = (await api.models.list.query({ search: name, limit: 50 })).items.find((x) => x.name === name);
-  if (!m) throw new Error(`no model named ${name} (ctxlab models list --search ${name})`);
-  return m;
-}
 
 /** Waits for the job when --wait is given, with its progress bar; otherwise says what was queued. */
 async function queued(api: Api, o: Opts, r: { job: { id: string; kind: string }; created: boolean }, what: string): Promise<Result> {
@@ -74,7 +69,7 @@ export async function serveCommand(api: Api, sub: string | undefined, arg: strin
   if (sub === 'stop' && arg) {
     // MODEL name (its running serve jobs) or a job id.
     const jobs = (await api.jobs.list.query({ kind: 'serve', limit: 200 })).items.filter((j) => ['queued', 'running', 'retrying'].includes(j.status));
-    const model = (await api.models.list.query({ search: arg, limit: 50 })).items.find((x) => x.name === arg);
+    const model = await findModel(api, arg);
     const targets = jobs.filter((j) => j.id === arg || (model && (j.spec as { output?: { modelId?: string } }).output?.modelId === model.id));
     if (targets.length === 0) throw new Error(`nothing is being served for ${arg} (no running serve job for that model or with that id)`);
     const stopped = [];

@@ -150,6 +150,23 @@ export const jobKindSchema = z.enum(['health', 'niah-eval', 'local-check', 'trai
 export type JobKind = z.infer<typeof jobKindSchema>;
 export const jobStatusSchema = z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
+/**
+ * What a running job reports, on the job (and, for evals, on the run's summary): cells of a sweep,
+ * or — for GPU jobs and local checks — the `unit` that `done` counts (steps, modules, checks), the
+ * latest training loss and its curve ([step, loss]).
+ */
+export interface JobProgress {
+  done?: number;
+  total?: number;
+  failed?: number;
+  averageScore?: number | null;
+  cellsPerSecond?: number;
+  etaSeconds?: number | null;
+  unit?: string;
+  loss?: number | null;
+  curve?: [number, number][];
+}
+
 export const jobListInput = listInput(['createdAt', 'status', 'kind'] as const, {
   kind: jobKindSchema.optional(),
   status: jobStatusSchema.optional(),

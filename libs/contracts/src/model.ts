@@ -126,3 +126,6 @@ export const lineageQueryInput = z.object({
 });
 
 export type ModelPatch = z.infer<typeof modelUpdateInput>['patch'];
+
+/** ctxlab's byte-level lab models (tools/lab-model): run by the lab tools and onnxruntime-node, not vLLM/mergekit. */
+export const isLabModel = (m: { tokenizer: string; vocabSize: number }): boolean => m.tokenizer === 'byte' && m.vocabSize === 259;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Artifacts, directoryManifest, LocalArtifactStore, type ArtifactStore } from './artifacts';
-import { DispatchError } from './errors';
 import { fileUri, parseUri } from './uri';
+import { rejection } from './testing/thrown';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -14,16 +14,6 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'ctxlab-artifacts-'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-async function rejects(p: Promise<unknown>): Promise<DispatchError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DispatchError) return e;
-    throw e;
-  }
-  throw new Error('expected a DispatchError');
-}
 
 describe('URIs', () => {
   it('parses the three schemes and refuses the rest with a reason', () => {
@@ -93,9 +83,9 @@ describe('local artifact store', () => {
 
   it('refuses URIs outside the root and reports missing artifacts', async () => {
     const a = new Artifacts({ root });
-    expect((await rejects(a.read('file:///etc/passwd'))).code).toBe('OUTSIDE_ROOT');
-    expect((await rejects(a.write(fileUri(join(root, '..', 'escape')), 'x'))).code).toBe('OUTSIDE_ROOT');
-    const missing = await rejects(a.digest(a.uriFor('nope')));
+    expect((await rejection(a.read('file:///etc/passwd'))).code).toBe('OUTSIDE_ROOT');
+    expect((await rejection(a.write(fileUri(join(root, '..', 'escape')), 'x'))).code).toBe('OUTSIDE_ROOT');
+    const missing = await rejection(a.digest(a.uriFor('nope')));
     expect(missing.code).toBe('ARTIFACT_NOT_FOUND');
     expect(missing.message).toMatch(/does not exist/);
     expect(() => a.uriFor('..')).toThrow(/path segment/);
@@ -107,7 +97,7 @@ describe('s3 addressing', () => {
     const a = new Artifacts({ root, s3: { bucket: 'ctxlab-artifacts', prefix: '/prod/' }, defaultScheme: 's3' });
     const uri = a.uriFor('models', 'llama-3-70b-1048k');
     expect(uri).toBe('s3://ctxlab-artifacts/prod/models/llama-3-70b-1048k');
-    const e = await rejects(a.read(uri));
+    const e = await rejection(a.read(uri));
     expect(e.code).toBe('NO_STORE');
     expect(e.message).toMatch(/addressing only/);
     expect(() => a.storeFor('s3://other-bucket/k')).toThrow(/no artifact store is configured for bucket "other-bucket"/);

@@ -1,4 +1,4 @@
-import { badRequest, DomainError, localCheckSpecSchema, type CheckStartInput } from '@ctxlab/contracts';
+import { badRequest, DomainError, isLabModel, localCheckSpecSchema, type CheckStartInput } from '@ctxlab/contracts';
 import { enqueueNiahEval, QueueUnavailableError } from '@ctxlab/queue';
 import type { JobsDeps } from './deps';
 import { fingerprint } from './evals';
@@ -13,7 +13,7 @@ export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & {
   const { repos } = deps;
   const model = await repos.models.get(input.modelId).catch(() => null);
   if (!model) throw badRequest(`modelId: model ${input.modelId} does not exist`, 'modelId');
-  if (model.tokenizer !== 'byte' || model.vocabSize !== 259) {
+  if (!isLabModel(model)) {
     throw badRequest(`model ${model.name} is not a lab model (byte-level, vocabulary 259): local checks run ONNX lab models on the worker's CPU; evaluate it through an endpoint instead`, 'modelId');
   }
   if (!model.sourceUri?.startsWith('file:///')) {

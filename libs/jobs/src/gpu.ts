@@ -1,4 +1,4 @@
-import { badRequest, DomainError, type GpuExtractAdapterInput, type GpuJobStartInput, type GpuMergeAdapterInput, type GpuServeModelInput } from '@ctxlab/contracts';
+import { badRequest, DomainError, isLabModel, type GpuExtractAdapterInput, type GpuJobStartInput, type GpuMergeAdapterInput, type GpuServeModelInput } from '@ctxlab/contracts';
 import { modelConfigOf, type ModelRecord } from '@ctxlab/db';
 import { parseJobSpec, renderJob } from '@ctxlab/dispatch';
 import { enqueueGpuJob, QueueUnavailableError } from '@ctxlab/queue';
@@ -50,8 +50,6 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
 
 const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
-/** Byte-level lab models (tools/lab-model) run on the lab tools; everything else on vLLM / mergekit. */
-const isLab = (m: ModelRecord) => m.tokenizer === 'byte' && m.vocabSize === 259;
 
 function weightsOf(m: ModelRecord, field: string): string {
   if (!m.sourceUri) throw badRequest(`model ${m.name} has no sourceUri: register where its weights are (file:///…, s3://… or hf://…) first`, field);
@@ -74,7 +72,7 @@ function labPort(modelId: string): number {
 export async function serveModel(deps: JobsDeps, input: GpuServeModelInput, requestedBy: string) {
   const m = await deps.repos.models.get(input.modelId);
   const model = weightsOf(m, 'modelId');
-  const engine = input.engine ?? (isLab(m) ? 'lab' : 'vllm');
+  const engine = input.engine ?? (isLabModel(m) ? 'lab' : 'vllm');
   const servedName = m.name.replace(/[^A-Za-z0-9._/:-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'model';
   const common = { kind: 'serve' as const, model, servedName, modelConfig: modelConfigOf(m) };
   let spec: Record<string, unknown>;
@@ -100,7 +98,7 @@ export async function extractAdapter(deps: JobsDeps, input: GpuExtractAdapterInp
   const [ft, base] = await Promise.all([deps.repos.models.get(input.finetunedModelId), deps.repos.models.get(input.baseModelId)]);
   if (ft.id === base.id) throw badRequest('the fine-tuned model and the base are the same model: there is no delta to extract', 'baseModelId');
   sameArchitecture(ft, base, 'baseModelId');
-  const tool = input.tool ?? (isLab(ft) && isLab(base) ? 'lab' : 'mergekit');
+  const tool = input.tool ?? (isLabModel(ft) && isLabModel(base) ? 'lab' : 'mergekit');
   const spec = {
     kind: 'lora-extract', tool, finetuned: weightsOf(ft, 'finetunedModelId'), base: weightsOf(base, 'baseModelId'), output: input.output, maxRank: input.maxRank,
     cuda: tool === 'mergekit', ...(input.gpuType ? { gpuType: input.gpuType } : {}),
@@ -118,7 +116,7 @@ export async function mergeAdapter(deps: JobsDeps, input: GpuMergeAdapterInput, 
   if (!adapter.sourceModelId) throw badRequest(`adapter ${adapter.name} has no source model: its RoPE fields (rope_theta, max_position_embeddings) cannot be known`, 'adapterId');
   const [target, source] = await Promise.all([deps.repos.models.get(input.targetModelId), deps.repos.models.get(adapter.sourceModelId)]);
   sameArchitecture(target, source, 'targetModelId');
-  const tool = input.tool ?? (isLab(target) ? 'lab' : 'mergekit');
+  const tool = input.tool ?? (isLabModel(target) ? 'lab' : 'mergekit');
   const spec = {
     kind: 'lora-merge', tool, target: weightsOf(target, 'targetModelId'), lora: adapter.uri, output: input.output,
     ropeTheta: source.ropeTheta, maxPositionEmbeddings: source.maxPositionEmbeddings, ropeScaling: source.ropeScaling ?? null,

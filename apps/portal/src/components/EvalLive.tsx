@@ -1,5 +1,6 @@
 'use client';
 
+import type { JobProgress } from '@ctxlab/contracts';
 import { fmtDuration, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
@@ -7,7 +8,7 @@ import { browserApi, errorMessage } from '../lib/client';
 import { usePoll } from '../lib/hooks';
 import { JobActions } from './JobActions';
 
-interface Progress { done?: number; total?: number; failed?: number; averageScore?: number | null; cellsPerSecond?: number; etaSeconds?: number | null }
+
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 
 /**
@@ -19,7 +20,7 @@ export interface EvalLiveInitial {
   status: string;
   cellsDone: number;
   cellsTotal: number;
-  summary: Progress;
+  summary: JobProgress;
   jobStatus: string | null;
   jobError: string | null;
 }
@@ -54,7 +55,7 @@ export function EvalLive({ runId, jobId, initial }: { runId: string; jobId: stri
     }
   }, [data, router]);
 
-  const p: Progress = data ? (((data.job?.progress ?? data.run.summary) as Progress | null) ?? {}) : initial.summary;
+  const p: JobProgress = data ? (((data.job?.progress ?? data.run.summary) as JobProgress | null) ?? {}) : initial.summary;
   const done = data?.run.cellsDone ?? initial.cellsDone;
   const total = data?.run.cellsTotal ?? initial.cellsTotal;
   const jobStatus = data ? data.job?.status : (initial.jobStatus ?? undefined);

@@ -3,7 +3,7 @@
  * into the job's event log, and registers what it produced: a model with its lineage edges pointing
  * at this job, an adapter, or an endpoint.
  */
-import { gpuOutputSchema, type GpuOutput } from '@ctxlab/contracts';
+import { gpuOutputSchema, type GpuOutput, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { modelConfigOf } from '@ctxlab/db';
 import { Artifacts, type Executor, parseJobSpec, renderJob, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
@@ -81,15 +81,7 @@ function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, 
 }
 
 /** What a GPU job's progress says: steps (training), modules (LoRA), items (tqdm bars); a training job's loss curve. */
-export interface GpuProgress {
-  done: number;
-  total: number;
-  unit: string;
-  loss: number | null;
-  etaSeconds: number | null;
-  /** [step, loss] pairs, thinned to at most CURVE_POINTS. */
-  curve: [number, number][];
-}
+export type GpuProgress = Required<Pick<JobProgress, 'done' | 'total' | 'unit' | 'loss' | 'etaSeconds' | 'curve'>>;
 const CURVE_POINTS = 240;
 
 /**

@@ -9,21 +9,24 @@
  */
 import { localCheckSpecSchema, type LocalCheckSpec } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
-import { engineRoundTrip, sequencePerplexity, session, thetaFor, tokenizerRoundTrip, type ThetaRule } from '@ctxlab/inference';
+import { engineRoundTrip, sequencePerplexity, servedModelFromPath, session, thetaFor, tokenizerRoundTrip, type ThetaRule } from '@ctxlab/inference';
 import { canTransition } from '@ctxlab/jobs';
 import { DEFAULT_CORPORA, loadDefaultCorpus } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 type Run = { id: string; modelId: string | null; config: unknown; startedAt: Date | null };
 
-/** Held-out English text: the addresses from 2001 on (the lab models train on the earlier ones). */
-function heldOutText(): string {
-  const docs = loadDefaultCorpus(DEFAULT_CORPORA.en).documents;
-  const late = docs.filter((d) => Number(/(\d{4})/.exec(d.name)?.[1] ?? 0) >= 2001);
-  return (late.length ? late : docs.slice(-Math.max(1, Math.floor(docs.length / 10)))).map((d) => d.text).join('\n\n');
+let heldOut: { text: string; bytes: number[] } | null = null;
+/** Held-out English text (the addresses from 2001 on; the lab models train on the earlier ones) and its bytes, built once per process. */
+function heldOutText(): { text: string; bytes: number[] } {
+  if (!heldOut) {
+    const docs = loadDefaultCorpus(DEFAULT_CORPORA.en).documents;
+    const late = docs.filter((d) => Number(/(\d{4})/.exec(d.name)?.[1] ?? 0) >= 2001);
+    const text = (late.length ? late : docs.slice(-Math.max(1, Math.floor(docs.length / 10)))).map((d) => d.text).join('\n\n');
+    heldOut = { text, bytes: Array.from(getTokenizer('byte').encode(text)) };
+  }
+  return heldOut;
 }
 
 /** Deterministic window start for (seed, length, sample). */
@@ -32,14 +35,6 @@ function windowStart(seed: number, length: number, sample: number, span: number)
   h ^= h >>> 15;
   h = Math.imul(h, 2246822519) >>> 0;
   return span > 0 ? h % span : 0;
-}
-
-function modelFile(uri: string): string {
-  const path = fileURLToPath(uri);
-  if (!existsSync(path)) throw new Error(`the model's weights are not on this worker: ${path} does not exist`);
-  const file = statSync(path).isDirectory() ? join(path, 'model.onnx') : path;
-  if (!existsSync(file)) throw new Error(`${path} is not a lab model directory: it has no model.onnx`);
-  return file;
 }
 
 export async function runLocalCheck(
@@ -52,12 +47,12 @@ export async function runLocalCheck(
   if (!run.modelId) throw new Error('the check has no model');
   const m = await repos.models.get(run.modelId);
   if (!m.sourceUri?.startsWith('file:///')) throw new Error(`model ${m.name} has no local weights`);
-  const s = await session(modelFile(m.sourceUri), 1);
+  // A lab model directory or a bare .onnx, as the model server reads it (theta comes from the rule).
+  const s = await session(servedModelFromPath(fileURLToPath(m.sourceUri), { theta: m.ropeTheta }).file, 1);
   const shape = { numLayers: m.numLayers, numKeyValueHeads: m.numKeyValueHeads, headDim: m.headDim, vocabSize: m.vocabSize };
   const done = new Set((await repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { contextLength: true, depth: true, sample: true } })).map((c) => `${c.contextLength}|${c.depth}|${c.sample}`));
   const tok = getTokenizer('byte');
-  const text = heldOutText();
-  const bytes = tok.encode(text);
+  const { text, bytes } = heldOutText();
   let count = done.size;
 
   if (spec.kind === 'perplexity') {
@@ -99,21 +94,14 @@ export async function runLocalCheck(
   for (let sample = 0; sample < spec.samples; sample++) {
     const at = windowStart(spec.seed, spec.length, sample, text.length - spec.length);
     const zat = windowStart(spec.seed + 1, spec.length, sample, zh.length - spec.length);
+    const tokenizerCheck = (name: 'byte' | 'llama3') => async () => {
+      const a = tokenizerRoundTrip(name, text.slice(at, at + spec.length));
+      const b = tokenizerRoundTrip(name, zh.slice(zat, zat + spec.length));
+      return { ok: a.ok && b.ok, tokens: a.tokens + b.tokens, detail: `en ${a.tokens} tokens ${a.ok ? 'exact' : `differs at ${a.firstDifference}`} · zh ${b.tokens} tokens ${b.ok ? 'exact' : `differs at ${b.firstDifference}`}` };
+    };
     const checks: { depth: number; name: string; run: () => Promise<{ ok: boolean; detail: string; tokens: number }> }[] = [
-      {
-        depth: 0, name: 'tokenizer byte (en + zh)', run: async () => {
-          const a = tokenizerRoundTrip('byte', text.slice(at, at + spec.length));
-          const b = tokenizerRoundTrip('byte', zh.slice(zat, zat + spec.length));
-          return { ok: a.ok && b.ok, tokens: a.tokens + b.tokens, detail: `en ${a.tokens} tokens ${a.ok ? 'exact' : `differs at ${a.firstDifference}`} · zh ${b.tokens} tokens ${b.ok ? 'exact' : `differs at ${b.firstDifference}`}` };
-        },
-      },
-      {
-        depth: 0.5, name: 'tokenizer llama3 (en + zh)', run: async () => {
-          const a = tokenizerRoundTrip('llama3', text.slice(at, at + spec.length));
-          const b = tokenizerRoundTrip('llama3', zh.slice(zat, zat + spec.length));
-          return { ok: a.ok && b.ok, tokens: a.tokens + b.tokens, detail: `en ${a.tokens} tokens ${a.ok ? 'exact' : `differs at ${a.firstDifference}`} · zh ${b.tokens} tokens ${b.ok ? 'exact' : `differs at ${b.firstDifference}`}` };
-        },
-      },
+      { depth: 0, name: 'tokenizer byte (en + zh)', run: tokenizerCheck('byte') },
+      { depth: 0.5, name: 'tokenizer llama3 (en + zh)', run: tokenizerCheck('llama3') },
       {
         depth: 1, name: 'engine KV cache vs full prefill', run: async () => {
           const start = windowStart(spec.seed, spec.length, sample, bytes.length - spec.length);

@@ -12,7 +12,7 @@ import { DEFAULT_CORPORA, loadNiahContext } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { jobCatalog } from '@ctxlab/queue';
 import type { Job } from 'bullmq';
-import { decryptSecret, guardedFetch } from '@ctxlab/contracts/security';
+import { decryptSecret, sharedGuardedFetch } from '@ctxlab/contracts/security';
 import { localCheckJob } from './local-check';
 
 export interface NiahProcessorDeps {
@@ -49,18 +49,6 @@ async function contextFor(repos: Repositories, spec: { corpus: string; tokenizer
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** One guarded fetch (and its connection pool) per allow-list, reused across sweeps. */
-const guarded = new Map<string, typeof fetch>();
-function fetchFor(allow: string[]): typeof fetch {
-  const key = [...allow].sort().join(',');
-  let f = guarded.get(key);
-  if (!f) {
-    if (guarded.size > 32) guarded.clear();
-    guarded.set(key, (f = guardedFetch({ allow })));
-  }
-  return f;
-}
 
 /** Writes cells in batches; keeps them and retries with backoff while PostgreSQL is unreachable. */
 class CellWriter {
@@ -206,7 +194,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
       const encryptedKey = await repos.endpoints.encryptedApiKey(run.endpoint.id);
       if (encryptedKey && !deps.secretKey) throw new Error(`endpoint ${run.endpoint.name} has an API key but CTXLAB_SECRET_KEY is not set on worker ${deps.workerName}`);
       const client = new OpenAIClient({
-        fetch: fetchFor([...(deps.outboundAllow ?? []), ...allowed.map((h) => h.host)]),
+        fetch: sharedGuardedFetch([...(deps.outboundAllow ?? []), ...allowed.map((h) => h.host)]),
         ...(encryptedKey && deps.secretKey ? { apiKey: decryptSecret(encryptedKey, deps.secretKey) } : {}),
         baseUrl: run.endpoint.url,
         model: run.endpoint.servedModelName,

@@ -4,7 +4,7 @@
  * in the registry (allowedHosts) or for the whole install (CTXLAB_OUTBOUND_ALLOW).
  */
 import { badRequest, DomainError } from '@ctxlab/contracts';
-import { checkOutboundUrl, decryptSecret, encryptSecret, guardedFetch, OutboundRefusedError, type OutboundPolicy } from '@ctxlab/contracts/security';
+import { checkOutboundUrl, decryptSecret, encryptSecret, OutboundRefusedError, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/contracts/security';
 import type { ApiDeps } from '../deps';
 
 export async function outboundPolicy(deps: Pick<ApiDeps, 'repos' | 'outboundAllow'>): Promise<OutboundPolicy> {
@@ -22,17 +22,9 @@ export async function assertOutboundUrl(deps: Pick<ApiDeps, 'repos' | 'outboundA
   }
 }
 
-const fetches = new Map<string, typeof fetch>();
-/** A fetch that refuses internal addresses at every hop (redirects included) and at connect time; one per allow-list (each holds a connection pool). */
+/** A fetch that refuses internal addresses at every hop (redirects included) and at connect time. */
 export async function outboundFetch(deps: Pick<ApiDeps, 'repos' | 'outboundAllow'>): Promise<typeof fetch> {
-  const policy = await outboundPolicy(deps);
-  const key = [...policy.allow].sort().join(',');
-  let f = fetches.get(key);
-  if (!f) {
-    if (fetches.size > 32) fetches.clear();
-    fetches.set(key, (f = guardedFetch(policy)));
-  }
-  return f;
+  return sharedGuardedFetch((await outboundPolicy(deps)).allow);
 }
 
 export function encryptApiKey(deps: Pick<ApiDeps, 'secretKey'>, apiKey: string): string {

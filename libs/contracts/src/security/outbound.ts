@@ -578,3 +578,18 @@ function safeUrlString(s: string): string {
     return 'an invalid URL';
   }
 }
+
+const shared = new Map<string, typeof fetch>();
+/**
+ * `guardedFetch` for an allow-list, made once per distinct list and reused: each one holds a
+ * connection pool, so callers that build the policy per request or per job should use this.
+ */
+export function sharedGuardedFetch(allow: readonly string[]): typeof fetch {
+  const key = [...new Set(allow)].sort().join(',');
+  let f = shared.get(key);
+  if (!f) {
+    if (shared.size >= 32) shared.clear();
+    shared.set(key, (f = guardedFetch({ allow: [...allow] })));
+  }
+  return f;
+}

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DispatchError } from '../errors';
 import type { RenderedJob } from '../render/types';
 import { LineSplitter } from './lines';
 import { LocalExecutor } from './local';
 import type { JobHandle, LogLine } from './types';
+import { rejection } from '../testing/thrown';
 
 const root = mkdtempSync(join(tmpdir(), 'ctxlab-local-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,16 +56,6 @@ async function waitForLine(h: JobHandle, re: RegExp): Promise<RegExpMatchArray> 
     if (m) return m;
   }
   throw new Error(`log ended without ${re}`);
-}
-
-async function rejects(p: Promise<unknown>): Promise<DispatchError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DispatchError) return e;
-    throw e;
-  }
-  throw new Error('expected a DispatchError');
 }
 
 describe('line splitting', () => {
@@ -182,13 +172,13 @@ describe('local executor', () => {
   });
 
   it('refuses what it cannot run', async () => {
-    const e = await rejects(executor.start(id(), nodeJob('', { argv: ['/nonexistent/trainer'] })));
+    const e = await rejection(executor.start(id(), nodeJob('', { argv: ['/nonexistent/trainer'] })));
     expect(e.code).toBe('SPAWN_FAILED');
     expect(e.message).toMatch(/cannot start "\/nonexistent\/trainer"/);
-    const multi = await rejects(executor.start(id(), nodeJob('', { resources: { gpus: 16, gpuType: 'L40S', nodes: 2, gpusPerNode: 8 } })));
+    const multi = await rejection(executor.start(id(), nodeJob('', { resources: { gpus: 16, gpuType: 'L40S', nodes: 2, gpusPerNode: 8 } })));
     expect(multi.code).toBe('UNSUPPORTED');
-    expect((await rejects(executor.start(id(), nodeJob('', { files: [{ path: '../escape', content: '' }] })))).code).toBe('OUTSIDE_ROOT');
-    expect((await rejects(executor.start('bad/id', nodeJob('')))).field).toBe('jobId');
+    expect((await rejection(executor.start(id(), nodeJob('', { files: [{ path: '../escape', content: '' }] })))).code).toBe('OUTSIDE_ROOT');
+    expect((await rejection(executor.start('bad/id', nodeJob('')))).field).toBe('jobId');
   });
 });
 
@@ -221,14 +211,14 @@ describe('local serve jobs', () => {
   it('ready() rejects when the server exits first', async () => {
     const port = await freePort();
     const h = await executor.start(id(), nodeJob(`console.error('CUDA out of memory'); process.exit(1)`, { kind: 'serve', service: { port, healthPath: '/health', servedName: 'm' } }));
-    const e = await rejects(h.ready({ timeoutMs: 10_000 }));
+    const e = await rejection(h.ready({ timeoutMs: 10_000 }));
     expect(e.code).toBe('NOT_READY');
     expect(e.message).toMatch(/ended \(failed: exited with status 1\)/);
   });
 
   it('ready() is for serve jobs only', async () => {
     const h = await executor.start(id(), nodeJob(''));
-    expect((await rejects(h.ready())).code).toBe('UNSUPPORTED');
+    expect((await rejection(h.ready())).code).toBe('UNSUPPORTED');
     await sleep(0);
   });
 });

@@ -7,4 +7,4 @@ export {
   type FakeRequest,
   type PodTermination,
 } from './fake-kube-apiserver';
-export { thrown } from './thrown';
+export { rejection, thrown } from './thrown';

@@ -10,3 +10,14 @@ export function thrown(f: () => unknown): DispatchError {
   }
   throw new Error('expected a DispatchError');
 }
+
+/** The DispatchError `p` rejects with; resolving, or any other error, fails the calling test. */
+export async function rejection(p: Promise<unknown>): Promise<DispatchError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DispatchError) return e;
+    throw e;
+  }
+  throw new Error('expected a DispatchError');
+}

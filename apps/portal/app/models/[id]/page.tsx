@@ -1,4 +1,5 @@
 import { contextLabel, DataTable, fmtBytes, fmtDate, fmtInt, KeyValues, LineageGraph, StatusBadge, Tags } from '@ctxlab/ui';
+import { isLabModel } from '@ctxlab/contracts';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
@@ -26,7 +27,6 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
     a.portal.evalRuns({ modelId: id, limit: 10 }),
     a.planner.gpus(),
   ]);
-  const isLab = m.tokenizer === 'byte' && m.vocabSize === 259;
   const names = new Map(lineage.nodes.map((n) => [n.id, n.name]));
   const d = m.derived;
   return (
@@ -42,7 +42,7 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
           </span>
         }
       />
-      <ServeModelForm modelId={m.id} modelName={m.name} isLab={isLab} maxPositions={m.maxPositionEmbeddings} hasWeights={Boolean(m.sourceUri)} gpus={gpus.map((g) => ({ id: g.id, name: g.name }))} />
+      <ServeModelForm modelId={m.id} modelName={m.name} isLab={isLabModel(m)} maxPositions={m.maxPositionEmbeddings} hasWeights={Boolean(m.sourceUri)} gpus={gpus.map((g) => ({ id: g.id, name: g.name }))} />
       <div className="stats">
         <div className="stat"><div className="n">{contextLabel(m.maxPositionEmbeddings)}</div><div className="l">max positions ({fmtInt(m.maxPositionEmbeddings)})</div></div>
         <div className="stat"><div className="n">{contextLabel(d.longestContextForTheta)}</div><div className="l">context its θ supports</div></div>

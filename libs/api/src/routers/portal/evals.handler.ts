@@ -3,7 +3,7 @@
  * (heatmap with what the hover card shows), and one cell with every sample. Each is a fixed number
  * of queries whatever the grid size — aggregation happens in PostgreSQL, not in a loop of reads.
  */
-import { badRequest, notFound } from '@ctxlab/contracts';
+import { badRequest, notFound, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { resolveGrid } from '@ctxlab/niah';
 import { gridOf, mean, toMatrix, type AggRow } from './grid';
@@ -12,15 +12,7 @@ import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas'
 /** Characters of each answer the heatmap's hover card shows. */
 export const EXCERPT_CHARS = 160;
 
-interface RunSummary {
-  done?: number;
-  total?: number;
-  failed?: number;
-  averageScore?: number | null;
-  cellsPerSecond?: number;
-  etaSeconds?: number | null;
-}
-export const summaryOf = (s: unknown): RunSummary => (s && typeof s === 'object' ? (s as RunSummary) : {});
+export const summaryOf = (s: unknown): JobProgress => (s && typeof s === 'object' ? (s as JobProgress) : {});
 
 export async function evalRuns(repos: Repositories, input: EvalRunsInput) {
   const where = {

@@ -1,21 +1,10 @@
 /** The jobs page: one page of jobs with what each is running and its latest event, plus counts by status. */
+import type { JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import type { JobsBoardInput } from './schemas';
 
 const ACTIVE = ['queued', 'running', 'retrying'] as const;
 
-interface Progress {
-  done?: number;
-  total?: number;
-  failed?: number;
-  averageScore?: number | null;
-  cellsPerSecond?: number;
-  etaSeconds?: number | null;
-  /** GPU jobs: what `done` counts (steps, modules, items), the latest training loss and its curve ([step, loss]). */
-  unit?: string;
-  loss?: number | null;
-  curve?: [number, number][];
-}
 
 export async function jobsBoard(repos: Repositories, input: JobsBoardInput) {
   const where = {
@@ -44,7 +33,7 @@ export async function jobsBoard(repos: Repositories, input: JobsBoardInput) {
         SELECT DISTINCT ON ("jobId") "jobId", id, type, message, "createdAt" FROM "JobEvent" WHERE "jobId" = ANY(${ids}) ORDER BY "jobId", id DESC`
     : [];
   const lastEvent = new Map(latest.map((e) => [e.jobId, { id: Number(e.id), type: e.type, message: e.message, createdAt: e.createdAt }]));
-  const items = rows.map((r) => ({ ...r, progress: (r.progress ?? null) as Progress | null, lastEvent: lastEvent.get(r.id) ?? null }));
+  const items = rows.map((r) => ({ ...r, progress: (r.progress ?? null) as JobProgress | null, lastEvent: lastEvent.get(r.id) ?? null }));
   const counts = Object.fromEntries(byStatus.map((s) => [s.status, s._count._all])) as Partial<Record<(typeof rows)[number]['status'], number>>;
   const next = input.offset + items.length;
   return { items, total, nextOffset: next < total ? next : null, counts };
@@ -54,5 +43,5 @@ export async function jobsBoard(repos: Repositories, input: JobsBoardInput) {
 export async function jobDetail(repos: Repositories, id: string) {
   const job = await repos.jobs.get(id);
   const evalRun = await repos.db.evalRun.findUnique({ where: { jobId: id }, select: { id: true, name: true, status: true, cellsDone: true, cellsTotal: true, model: { select: { id: true, name: true } } } });
-  return { ...job, progress: (job.progress ?? null) as Progress | null, evalRun };
+  return { ...job, progress: (job.progress ?? null) as JobProgress | null, evalRun };
 }

@@ -2,13 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DispatchError } from '../../errors';
 import { renderJob } from '../../render/index';
 import { GRADIENT_1048K_EXTRACT, GRADIENT_1048K_MERGE, GRADIENT_TRAIN_SPECS, ZHINAO_360K_SERVE } from '../../testing/seeds';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../../testing/fake-kube-apiserver';
 import type { JobHandle, LogLine } from '../types';
 import { KubernetesExecutor, type KubernetesExecutorOptions } from './executor';
 import { kubeName } from './manifests';
+import { rejection } from '../../testing/thrown';
 
 const NS = 'ctxlab';
 let fake: FakeKubeApiServer;
@@ -42,16 +42,6 @@ afterAll(async () => {
 
 let n = 0;
 const id = (p: string) => `${p}-${++n}`;
-
-async function rejects(p: Promise<unknown>): Promise<DispatchError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DispatchError) return e;
-    throw e;
-  }
-  throw new Error('expected a DispatchError');
-}
 
 async function collect(h: JobHandle): Promise<string[]> {
   const out: string[] = [];
@@ -196,7 +186,7 @@ describe('kubernetes executor: batch jobs', () => {
       namespace: NS,
       body: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: kubeName(jobId) }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: 'busybox' }] } } } },
     });
-    const e = await rejects(executor.start(jobId, renderJob(GRADIENT_1048K_MERGE)));
+    const e = await rejection(executor.start(jobId, renderJob(GRADIENT_1048K_MERGE)));
     expect(e.code).toBe('KUBE_CONFLICT');
     expect(e.message).toMatch(/belongs to something other than ctxlab/);
   });
@@ -204,7 +194,7 @@ describe('kubernetes executor: batch jobs', () => {
   it('422 from the API server surfaces the field it names, and leaves nothing behind', async () => {
     const jobId = id('bad-env');
     const rendered = { ...renderJob(GRADIENT_1048K_EXTRACT), env: { '1_BAD': 'x' } };
-    const e = await rejects(executor.start(jobId, rendered));
+    const e = await rejection(executor.start(jobId, rendered));
     expect(e.code).toBe('KUBE_INVALID');
     expect(e.field).toBe('spec.template.spec.containers[0].env[0].name');
     expect(e.message).toMatch(/^Kubernetes rejected creating Job ctxlab-bad-env-\d+: Job\.batch "ctxlab-bad-env-\d+" is invalid: spec\.template\.spec\.containers\[0\]\.env\[0\]\.name: Invalid value: "1_BAD"/);
@@ -212,7 +202,7 @@ describe('kubernetes executor: batch jobs', () => {
   });
 
   it('no image for the job kind is refused before any API call', async () => {
-    const e = await rejects(new KubernetesExecutor({ ...options, images: {} }).start(id('noimage'), renderJob(GRADIENT_1048K_EXTRACT)));
+    const e = await rejection(new KubernetesExecutor({ ...options, images: {} }).start(id('noimage'), renderJob(GRADIENT_1048K_EXTRACT)));
     expect(e.code).toBe('INVALID_SPEC');
     expect(e.field).toBe('images.lora-extract');
   });
@@ -276,7 +266,7 @@ describe('kubernetes executor: close', () => {
     const h = await own.start(jobId, renderJob(GRADIENT_1048K_EXTRACT));
     const waiting = h.wait();
     own.close();
-    const e = await rejects(waiting);
+    const e = await rejection(waiting);
     expect(e.code).toBe('DETACHED');
     expect(fake.get('jobs', NS, kubeName(jobId))).toBeDefined();
     const again = await executor.attach(jobId);
@@ -344,6 +334,6 @@ describe('kubernetes executor: serve', () => {
     expect(r.reason).toBe('failed');
     expect(r.message).toMatch(/^CrashLoopBackOff after 3 restarts: back-off 40s restarting failed container; scaled to zero$/);
     expect(fake.get('deployments', NS, kubeName(jobId))!.spec.replicas).toBe(0);
-    expect((await rejects(h.ready())).code).toBe('NOT_READY');
+    expect((await rejection(h.ready())).code).toBe('NOT_READY');
   });
 });
