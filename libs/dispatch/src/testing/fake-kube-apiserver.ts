@@ -98,6 +98,11 @@ export interface FakeKubeApiServer {
   dropLogStreams(namespace: string, pod: string): void;
   /** The next `times` requests matching get this status (e.g. 503) instead of an answer. */
   injectFault(fault: { method?: string; path: RegExp; status: number; times?: number; message?: string }): void;
+  /**
+   * Calls `fn` right after each answer is written, before the client can act on it: a test moves
+   * the cluster on between two of a client's requests. Returns a function that removes the hook.
+   */
+  afterAnswer(fn: (request: FakeRequest) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -336,6 +341,12 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
   const followers = new Map<string, Set<Follower>>();
   const timers = new Set<NodeJS.Timeout>();
   const requests: FakeRequest[] = [];
+  const answered = new Set<(request: FakeRequest) => void>();
+  const recorded = new WeakMap<IncomingMessage, FakeRequest>();
+  const record = (req: IncomingMessage, r: FakeRequest) => {
+    requests.push(r);
+    recorded.set(req, r);
+  };
   const faults: { method?: string; path: RegExp; status: number; times: number; message?: string }[] = [];
   let rv = 1;
 
@@ -632,11 +643,11 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
       try {
         body = JSON.parse(raw);
       } catch {
-        requests.push({ method, path: url.pathname, query: q, contentType: req.headers['content-type'], body: raw });
+        record(req, { method, path: url.pathname, query: q, contentType: req.headers['content-type'], body: raw });
         return status(res, 400, 'BadRequest', `the request body is not JSON: ${raw.slice(0, 80)}`);
       }
     }
-    requests.push({ method, path: url.pathname, query: q, contentType: req.headers['content-type'], body });
+    record(req, { method, path: url.pathname, query: q, contentType: req.headers['content-type'], body });
 
     if (req.headers.authorization !== `Bearer ${token}`) return status(res, 401, 'Unauthorized', 'Unauthorized');
 
@@ -797,10 +808,15 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
   }
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) status(res, 500, 'InternalError', `fake API server: ${(e as Error).message}`);
-      else res.destroy();
-    });
+    handle(req, res)
+      .catch((e: unknown) => {
+        if (!res.headersSent) status(res, 500, 'InternalError', `fake API server: ${(e as Error).message}`);
+        else res.destroy();
+      })
+      .then(() => {
+        const r = recorded.get(req);
+        if (r) for (const fn of answered) fn(r);
+      });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -920,6 +936,10 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
       }
     },
     dropLogStreams: (ns, pod) => endLogStreams(ns, pod),
+    afterAnswer(fn) {
+      answered.add(fn);
+      return () => answered.delete(fn);
+    },
     injectFault(f) {
       faults.push({ times: 1, ...f });
     },

@@ -166,6 +166,7 @@ async function* followLogs(ctx: Ctx, t: Target, done: () => Promise<boolean>, si
   /** Pods whose log has been read to the end after they terminated. */
   const finished = new Set<string>();
   let errors = 0;
+  let over = false;
   while (!signal?.aborted) {
     let current: V1Pod | undefined;
     try {
@@ -182,8 +183,11 @@ async function* followLogs(ctx: Ctx, t: Target, done: () => Promise<boolean>, si
       continue;
     }
     if (!current) {
-      if (await done()) return;
-      await pause(ctx.pollMs, signal);
+      // The job may have ended between the listing and this check (a pod that started, wrote and
+      // failed in one poll): list once more after seeing it over, so its log is still read.
+      if (over) return;
+      over = await done();
+      if (!over) await pause(ctx.pollMs, signal);
       continue;
     }
     const name = current.metadata!.name!;

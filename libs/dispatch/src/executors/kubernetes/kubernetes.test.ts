@@ -156,6 +156,31 @@ describe('kubernetes executor: batch jobs', () => {
     expect((await h.status()).phase).toBe('failed');
   });
 
+  it('a pod that starts, writes and fails between two polls of the log follower still has its log read', async () => {
+    const jobId = id('blink');
+    const h = await executor.start(jobId, renderJob(GRADIENT_1048K_MERGE));
+    const [pod] = await fake.waitForPods(NS, `ctxlab.dev/job-id=${jobId}`);
+    const name = podName(pod!);
+    // Right after the follower's first pod listing (the pod still Pending) is answered, and before
+    // it asks whether the Job is over, the pod runs, writes a line and is killed.
+    let moved = false;
+    const off = fake.afterAnswer((r) => {
+      if (moved || r.method !== 'GET' || !r.path.endsWith(`/namespaces/${NS}/pods`) || !r.query.labelSelector?.includes(jobId)) return;
+      moved = true;
+      fake.setPodPhase(NS, name, 'Running');
+      fake.appendLog(NS, name, 'step 1/20 loss 2.31');
+      fake.setPodPhase(NS, name, 'Failed', { exitCode: 137, reason: 'OOMKilled' });
+    });
+    try {
+      const lines = await collect(h);
+      expect(moved).toBe(true);
+      expect(lines).toEqual(['step 1/20 loss 2.31']);
+      expect((await h.wait()).exitCode).toBe(137);
+    } finally {
+      off();
+    }
+  });
+
   it('says why a pod is pending', async () => {
     const jobId = id('pending');
     const h = await executor.start(jobId, renderJob(GRADIENT_1048K_EXTRACT));
