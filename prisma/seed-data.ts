@@ -4,7 +4,7 @@
  * the value is marked as assumed in the recipe's notes.
  */
 import type { AdapterCreateInput, LineageKind, ModelCreateInput, RecipeSpecInput } from '@ctxlab/contracts';
-import { LLAMA3_70B, LLAMA3_8B } from '@ctxlab/longctx';
+import { BAAI_LLAMA3_8B_80K_QLORA, LLAMA3_70B, LLAMA3_8B } from '@ctxlab/longctx';
 
 
 type SeedModel = Omit<ModelCreateInput, 'tags' | 'origin'> & { tags?: string[]; origin?: 'base' | 'derived' };
@@ -200,42 +200,15 @@ export const seedRecipes: { name: string; description: string; tags: string[]; s
     description: 'BAAI: Llama-3-8B-Instruct to 80K by QLoRA in 8 hours on 8×A800; 20K samples (3.5K GPT-4 synthesised long QA/summaries, 5K RedPajama, 12K LongAlpaca).',
     tags: ['qlora', '8b'],
     spec: {
-      method: 'qlora',
+      ...BAAI_LLAMA3_8B_80K_QLORA,
+      // The registry's model names, not the Hub's.
       baseModel: 'Meta-Llama-3-8B-Instruct',
-      targetContext: 81_920,
-      thetaRule: 'manual',
-      progressive: false,
-      trainer: 'qlora',
-      stages: [
-        {
-          name: '80K',
-          initFrom: 'Meta-Llama-3-8B-Instruct',
-          seqLength: 81_920,
-          ropeTheta: 200_000_000,
-          batchSize: 8,
-          gradientAccumulation: 1,
-          steps: 2_500,
-          learningRate: 5e-5,
-          gpus: 8,
-          gpuType: 'A800-80G',
-          parallelMode: 'data_parallel',
-          wallMinutes: 480,
-        },
-      ],
-      lora: {
-        rank: 32,
-        alpha: 16,
-        targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
-        extraTrainedParameters: ['embed_tokens'],
-        quantization: 'nf4',
-        gradientCheckpointing: true,
-      },
+      stages: BAAI_LLAMA3_8B_80K_QLORA.stages.map((stage) => ({ ...stage, initFrom: 'Meta-Llama-3-8B-Instruct' })),
       dataMix: [
         { name: 'GPT-4 synthesised long-context QA', samples: 3_500, description: 'single-detail QA, multi-detail QA, biography summarisation' },
         { name: 'RedPajama', samples: 5_000 },
         { name: 'LongAlpaca', samples: 12_000 },
       ],
-      hardware: { gpuType: 'A800-80G', gpus: 8 },
       notes: 'Published: rank 32, alpha 16, q/k/v/o plus the embedding layer, lr 5e-5 linear decay, batch 8, gradient checkpointing, 8 hours. Assumed: one epoch over the 20K samples (2,500 steps), every sample counted at the full 80K length.',
     },
   },

@@ -141,6 +141,11 @@ async function prepareAccess(databaseUrl: string): Promise<string> {
   return (await createApiToken(db, admin.id, { name: 'npm start main job', role: 'admin', expiresInDays: 1 })).token;
 }
 
+/** Gives a server just started up to 30 s to open its port; what runs next reports one that never does. */
+async function portUp(port: number) {
+  for (let i = 0; i < 150 && !(await portOpen(port)); i++) await new Promise((r) => setTimeout(r, 200));
+}
+
 async function start() {
   stopServices = await ensureServices(cfg);
   await prepareDatabase(cfg.databaseUrl, true);
@@ -151,10 +156,10 @@ async function start() {
   startLongRunning('worker', process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], appEnv(cfg.databaseUrl));
   if (await portOpen(modelPort)) throw new Error(`port ${modelPort} is taken: stop what runs there or set MODEL_SERVER_PORT`);
   startLongRunning('model-server', process.execPath, ['--import', 'tsx', 'apps/model-server/src/main.ts'], { MODEL_SERVER_PORT: String(modelPort) });
-  for (let i = 0; i < 150 && !(await portOpen(portalPort)); i++) await new Promise((r) => setTimeout(r, 200));
+  await portUp(portalPort);
   const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], { CTXLAB_URL: `http://localhost:${portalPort}`, CTXLAB_TOKEN: mainJobToken }, { name: 'main job' });
   await cli(['health', '--wait']);
-  for (let i = 0; i < 150 && !(await portOpen(modelPort)); i++) await new Promise((r) => setTimeout(r, 200));
+  await portUp(modelPort);
   log('main job: NIAH value retrieval of both lab model stages, up to 4× the base length');
   await cli(['lab', 'run', '--model-url', `http://127.0.0.1:${modelPort}/v1`]);
   log(`ready: portal http://localhost:${portalPort}  ·  lab models http://127.0.0.1:${modelPort}/v1  ·  PostgreSQL ${cfg.databaseUrl}  ·  Redis ${cfg.redisUrl}`);

@@ -42,9 +42,9 @@ CITIES = [
 INSTRUCTION = "Don't give information outside the document or repeat your findings"
 SYSTEM = "You are a helpful AI bot that answers questions for a user. Keep your response short and direct"
 DIGITS = 7
-MAX_WALK = 256
+MAX_WALK = 256  # bytes the insertion point may move back to reach a sentence end
 CHARSET = b"abcdefghijklmnopqrstuvwxyz0123456789"
-MIN_HAY = 96  # below this haystack size the optional prompt extras are dropped  # bytes the insertion point may move back to reach a sentence end
+MIN_HAY = 96  # below this haystack size the optional prompt extras are dropped
 
 
 def needle_text(city: str, n: str, period: bool) -> str:

@@ -1,6 +1,6 @@
 """Diagnostic: can LabModel learn a pure synthetic copy (induction) task?
 
-  /usr/bin/python3 diag_copy.py --steps 400 --lr 2e-3 --T 64 --batch 32 [--ref]
+  /usr/bin/python3 diag_copy.py --steps 400 --lr 2e-3 --T 64 --batch 32 [--task span|half|var] [--prev-token-init] [--induction-init]
 
 Task: BOS + random characters (40-symbol charset) in which one span of 8-20 characters occurs
 twice; loss on the second copy from its 3rd character (chance = ln 40 = 3.69 nats).
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from model import Config, LabModel, rope_tables
-from train import synth_copy_batch
+from train import SYNTH_CHARSET, init_induction_circuit, init_prev_token_head, synth_copy_batch, synth_var_batch
 
 
 def ref_forward(m, ids, theta):
@@ -52,8 +52,8 @@ def ref_forward(m, ids, theta):
 
 
 def half_batch(rng, batch, T):
-    """BOS + h random chars + the same h chars again (T = 1 + 2h); mask = second copy from its 2nd char."""
-    from train import SYNTH_CHARSET
+    """BOS + h random chars + the same h chars again (T = 1 + 2h); mask = second copy from its 2nd char.
+    (train.synth_half_batch draws a whole [batch, T] block and pads; this one draws [batch, h].)"""
     g = torch.Generator().manual_seed(int(rng.integers(2**62)))
     h = (T - 1) // 2
     r = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, h), generator=g)]
@@ -74,7 +74,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--theta", type=float, default=10000.0)
     ap.add_argument("--lm-all", action="store_true", help="loss on every position (not just the copy)")
-    ap.add_argument("--task", choices=["span", "half", "var"], default="span", help="span: one 8-20 char span repeated (train.py's synth task); half: the second half repeats the first")
+    ap.add_argument("--task", choices=["span", "half", "var"], default="span", help="span: one 8-20 char span repeated (train.py's synth task); half: the second half repeats the first; var: one long span repeated at a random offset (train.py's --synth-task var)")
     ap.add_argument("--prev-token-init", action="store_true")
     ap.add_argument("--induction-init", action="store_true")
     a = ap.parse_args()
@@ -100,10 +100,8 @@ def main():
     print("grad f32 vs f64 max relative diff", worst, flush=True)
     m.zero_grad(set_to_none=True)
     if a.induction_init:
-        from train import init_induction_circuit
         init_induction_circuit(m, theta=a.theta)
     if a.prev_token_init:
-        from train import init_prev_token_head
         init_prev_token_head(m)
     # 3) training on the copy task
     decay = [p for n, p in m.named_parameters() if p.dim() >= 2]
@@ -117,7 +115,6 @@ def main():
         if a.task == "span":
             sx, smask = synth_copy_batch(rng, a.batch, a.T)
         elif a.task == "var":
-            from train import synth_var_batch
             sx, smask = synth_var_batch(rng, a.batch, a.T)
         else:
             sx, smask = half_batch(rng, a.batch, a.T)

@@ -48,19 +48,23 @@ def greedy_decode(model, prompt: np.ndarray, theta: float, max_new=12, device="c
     x = torch.from_numpy(prompt).to(device)
     P = x.shape[1]
     past = [(torch.zeros(1, c.num_kv_heads, 0, c.head_dim, device=device),) * 2 for _ in range(c.num_layers)]
-    cos, sin = rope_tables(range(P), theta, c.head_dim, scaling)
-    logits, past = model(x, cos.to(device), sin.to(device), past)
+    # rotary rows of every position the prompt and the decoded tokens can take, computed once
+    cos, sin = (t.to(device) for t in rope_tables(range(P + max_new), theta, c.head_dim, scaling))
+    logits, past = model(x, cos[:P], sin[:P], past)
     out = []
-    pos = P
-    for _ in range(max_new):
+    for pos in range(P, P + max_new):
         t = int(logits[0, -1].argmax())
         out.append(t)
         if t == EOS:
             break
-        cos, sin = rope_tables([pos], theta, c.head_dim, scaling)
-        logits, past = model(torch.tensor([[t]], device=device), cos.to(device), sin.to(device), past)
-        pos += 1
+        logits, past = model(torch.tensor([[t]], device=device), cos[pos:pos + 1], sin[pos:pos + 1], past)
     return out
+
+
+def decode_answer(model, prompt: np.ndarray, theta: float, device="cpu", scaling=None):
+    """Greedy answer (up to 64 tokens or EOS) of prompt [1, P]: (token ids, its text)."""
+    out = greedy_decode(model, prompt, theta, max_new=64, device=device, scaling=scaling)
+    return out, bytes(t for t in out if t < 256).decode("utf-8", "replace")
 
 
 def grid(model, theta, lengths, depths, n, seed, device="cpu", corpus=None, batch_tokens=8192, canonical=True, decode=True, scaling=None, check_decode=0):
@@ -87,14 +91,12 @@ def grid(model, theta, lengths, depths, n, seed, device="cpu", corpus=None, batc
                 if exact[j] or not decode:
                     ok.append(exact[j])
                     continue
-                out = greedy_decode(model, ids[j:j + 1, :L], theta, max_new=64, device=device, scaling=scaling)
-                got = bytes(t for t in out if t < 256).decode("utf-8", "replace")
+                out, got = decode_answer(model, ids[j:j + 1, :L], theta, device, scaling)
                 ok.append(nums[j] in got)
                 if len(res["samples"]) < 200:
                     res["samples"].append({"L": L, "depth": d, "expected": nums[j], "answer": got, "eos": out[-1] == EOS, "score": ok[-1]})
             for j in [j for j in range(n) if exact[j]][:check_decode]:
-                out = greedy_decode(model, ids[j:j + 1, :L], theta, max_new=64, device=device, scaling=scaling)
-                got = bytes(t for t in out if t < 256).decode("utf-8", "replace")
+                _, got = decode_answer(model, ids[j:j + 1, :L], theta, device, scaling)
                 res.setdefault("decode_checks", []).append({"L": L, "depth": d, "expected": nums[j], "answer": got, "agrees": nums[j] in got})
             res["cells"][f"{L}@{d}"] = float(np.mean(ok))
             tot += sum(ok)

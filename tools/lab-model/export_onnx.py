@@ -95,9 +95,9 @@ def dump_reference(model, theta, prefix, ref_len, seed=7):
     ids, _, nums = data.make_batch(corpus, ref_len, 1, np.random.default_rng([seed, ref_len]), depth=0.5, canonical=True)
     P = ref_len
     prompt = torch.from_numpy(ids[:, :P])
-    cos, sin = rope_tables(range(P), theta, c.head_dim)
+    cos, sin = rope_tables(range(P + 64), theta, c.head_dim)  # the prompt's rows and every decode step's
     empty = [(torch.zeros(1, c.num_kv_heads, 0, c.head_dim),) * 2 for _ in range(c.num_layers)]
-    logits, past = model(prompt, cos, sin, empty)
+    logits, past = model(prompt, cos[:P], sin[:P], empty)
     prompt_logits = logits[0]
     step_logits, gen = [], []
     nxt = int(logits[0, -1].argmax())
@@ -105,8 +105,7 @@ def dump_reference(model, theta, prefix, ref_len, seed=7):
         if gen and gen[-1] == EOS:
             break
         gen.append(nxt)
-        cos, sin = rope_tables([P + t], theta, c.head_dim)
-        lg, past = model(torch.tensor([[nxt]]), cos, sin, past)
+        lg, past = model(torch.tensor([[nxt]]), cos[P + t:P + t + 1], sin[P + t:P + t + 1], past)
         step_logits.append(lg[0, 0])
         nxt = int(lg[0, -1].argmax())
     blobs = [rand_logits.reshape(-1), prompt_logits.reshape(-1), torch.stack(step_logits).reshape(-1)]

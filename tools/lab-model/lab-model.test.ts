@@ -1,3 +1,4 @@
+import { CITIES_EN, ORIGINAL_INSTRUCTION, ORIGINAL_SYSTEM_PROMPT, valueNeedle, valueQuestion } from '@ctxlab/niah';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
@@ -25,4 +26,22 @@ describe('lab model tools (python)', () => {
     expect(out).toMatch(/\nOK/);
   }, 300_000);
 
+  /**
+   * data.py keeps its own copy of the value needle's strings, so the Python trainer needs nothing
+   * from the TypeScript libraries; the copy has to stay equal to what the NIAH engine asks.
+   */
+  it('data.py trains on the NIAH engine\'s value-needle strings', () => {
+    const code =
+      'import json, data; print(json.dumps({"cities": data.CITIES, "instruction": data.INSTRUCTION, "system": data.SYSTEM, ' +
+      '"needle": data.needle_text("{city}", "{n}", False), "question": data.question_text("{city}")}))';
+    const r = spawnSync(python, ['-c', code], { cwd: dir, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      cities: CITIES_EN,
+      instruction: ORIGINAL_INSTRUCTION,
+      system: ORIGINAL_SYSTEM_PROMPT,
+      needle: valueNeedle('{city}', '{n}'),
+      question: valueQuestion('{city}'),
+    });
+  });
 });

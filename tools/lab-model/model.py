@@ -71,9 +71,9 @@ def rope_tables(positions, theta: float, head_dim: int, scaling: Optional[dict] 
     return torch.cos(ang).float(), torch.sin(ang).float()
 
 
-def ntk_dynamic_theta(theta0: float, alpha: float, L: int, L0: int, head_dim: int) -> int:
-    """field-notes §2: theta' = theta0 * ((alpha*L/L0) - (alpha-1))^(d/(d-2)), truncated to an integer."""
-    return int(theta0 * ((alpha * L / L0) - (alpha - 1)) ** (head_dim / (head_dim - 2)))
+def ntk_dynamic_theta(theta0: float, alpha: float, L: int, L0: int, head_dim: int) -> float:
+    """field-notes §2: theta' = theta0 * ((alpha*L/L0) - (alpha-1))^(d/(d-2)) (stage 2 truncates it to an integer)."""
+    return theta0 * ((alpha * L / L0) - (alpha - 1)) ** (head_dim / (head_dim - 2))
 
 
 class RMSNorm(nn.Module):

@@ -58,12 +58,18 @@ def draw_length(spec, rng):
 SYNTH_CHARSET = torch.tensor(list(b"abcdefghijklmnopqrstuvwxyz0123456789 .,:"))
 
 
-def synth_copy_batch(rng, batch, T):
-    """BOS + random characters in which one span (8-20 chars) appears twice; mask = bytes of the
-    second copy from its 3rd character on (predictable only by copying)."""
+def synth_chars(rng, batch, T):
+    """[batch, T] random SYNTH_CHARSET bytes after a BOS, from a torch generator seeded by rng."""
     g = torch.Generator().manual_seed(int(rng.integers(2**62)))
     x = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, T), generator=g)]
     x[:, 0] = 256
+    return x
+
+
+def synth_copy_batch(rng, batch, T):
+    """BOS + random characters in which one span (8-20 chars) appears twice; mask = bytes of the
+    second copy from its 3rd character on (predictable only by copying)."""
+    x = synth_chars(rng, batch, T)
     mask = torch.zeros(batch, T, dtype=torch.bool)
     for b in range(batch):
         ln = int(rng.integers(8, 21))
@@ -79,10 +85,8 @@ def synth_half_batch(rng, batch, T):
     characters to T); mask = the second copy from its 2nd character on. Dense copy targets: the
     induction circuit forms within ~100 steps on this task (tools/lab-model/diag_copy.py), while
     the sparse single-span task of synth_copy_batch stays near chance for hundreds of steps."""
-    g = torch.Generator().manual_seed(int(rng.integers(2**62)))
     h = (T - 1) // 2
-    x = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, T), generator=g)]
-    x[:, 0] = 256
+    x = synth_chars(rng, batch, T)
     x[:, 1 + h:1 + 2 * h] = x[:, 1:1 + h]
     mask = torch.zeros(batch, T, dtype=torch.bool)
     mask[:, 2 + h:1 + 2 * h] = True
@@ -94,9 +98,7 @@ def synth_var_batch(rng, batch, T):
     at a random offset (>= h); mask = the second copy from its 2nd character on. Dense copy targets
     (like synth_half_batch) but the distance between the copies varies, so the task cannot be
     solved by a fixed-offset positional head: it needs content-based induction."""
-    g = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    x = SYNTH_CHARSET[torch.randint(len(SYNTH_CHARSET), (batch, T), generator=g)]
-    x[:, 0] = 256
+    x = synth_chars(rng, batch, T)
     mask = torch.zeros(batch, T, dtype=torch.bool)
     for b in range(batch):
         h = int(rng.integers(16, (T - 1) // 2 + 1))
@@ -303,9 +305,10 @@ def main():
         if init_theta is None:
             raise LabIOError("stage 2 needs --init with a known RoPE theta (or an explicit --theta)" if a.init
                              else "stage 2 needs --init (or an explicit --theta)")
-        theta = ntk_dynamic_theta(init_theta, a.alpha, a.seq_len, a.base_len, model.c.head_dim)
+        exact = ntk_dynamic_theta(init_theta, a.alpha, a.seq_len, a.base_len, model.c.head_dim)
+        theta = int(exact)
         print(f"dynamic-NTK theta: {init_theta} * (({a.alpha}*{a.seq_len}/{a.base_len}) - ({a.alpha}-1))^({model.c.head_dim}/({model.c.head_dim}-2)) "
-              f"= {init_theta * ((a.alpha * a.seq_len / a.base_len) - (a.alpha - 1)) ** (model.c.head_dim / (model.c.head_dim - 2))!r} -> truncated {theta}")
+              f"= {exact!r} -> truncated {theta}")
     else:
         theta = 10000.0
     theta = float(theta)

@@ -1,8 +1,11 @@
 /** The typed tRPC client every script here uses: CTXLAB_URL and CTXLAB_TOKEN from the environment. */
 import { createClient } from '@ctxlab/api/client';
 
+/** The portal scripts talk to (and link to): CTXLAB_URL, by default http://localhost:3000. */
+export const portalUrl = (env: NodeJS.ProcessEnv = process.env) => env.CTXLAB_URL ?? 'http://localhost:3000';
+
 export function clientFromEnv(env: NodeJS.ProcessEnv = process.env) {
-  const url = env.CTXLAB_URL ?? 'http://localhost:3000';
+  const url = portalUrl(env);
   const token = env.CTXLAB_TOKEN;
   if (!token) throw new Error('set CTXLAB_TOKEN to an API token (portal → Account → API tokens); CTXLAB_URL is the portal (default http://localhost:3000)');
   return createClient(url, { token });

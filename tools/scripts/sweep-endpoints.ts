@@ -8,7 +8,7 @@
  *       --lengths 1000,2000,4000 --depths 0,0.5,1 [--tokenizer llama3] [--samples 1] [--concurrency 4] [--name nightly]
  */
 import { MultiBar, Presets } from 'cli-progress';
-import { args, clientFromEnv, fail } from './client';
+import { args, clientFromEnv, fail, portalUrl } from './client';
 
 const list = (s: string | true | undefined, what: string) => {
   if (typeof s !== 'string' || !s.trim()) fail(`--${what} is required (comma-separated)`);
@@ -57,7 +57,7 @@ async function main() {
     if (final.size < runs.length) await new Promise((ok) => setTimeout(ok, 1000));
   }
   bars.stop();
-  const base = process.env.CTXLAB_URL ?? 'http://localhost:3000';
+  const base = portalUrl();
   for (const r of runs) {
     const heat = await api.evals.heatmap.query({ id: r.runId });
     const f = final.get(r.runId)!;

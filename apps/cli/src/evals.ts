@@ -9,6 +9,8 @@ import { table } from './table';
 type Api = ReturnType<typeof createClient>;
 type Opts = Record<string, string | boolean | undefined>;
 
+/** How a job ended: its status, and its error when it has one. */
+export const ended = (job: { status: string; error: string | null }) => `${job.status}${job.error ? `: ${job.error}` : ''}`;
 
 /** Polls the job until it ends, drawing a progress bar (cells of a sweep, steps of a training stage, modules of an extraction); returns the final job. */
 export async function watchJob(api: Api, jobId: string) {
@@ -31,6 +33,17 @@ export async function watchJob(api: Api, jobId: string) {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/**
+ * What a start command answers: without --wait, what it started; with --wait, that line on stderr,
+ * the job's progress bar until it ends, and how it ended.
+ */
+export async function startedOrWatched(api: Api, wait: unknown, r: { job: { id: string } }, head: string): Promise<{ data: unknown; text: string }> {
+  if (!wait) return { data: r, text: head };
+  process.stderr.write(`${head}\n`);
+  const job = await watchJob(api, r.job.id);
+  return { data: job, text: ended(job) };
 }
 
 /** --rule model | fixed:THETA | ntk:TARGET_LENGTH | dynamic-ntk[:ALPHA] */
@@ -58,11 +71,7 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
       concurrency: Number(o.concurrency ?? 4),
       mode: (o.mode as 'chat' | 'completion-ids' | undefined) ?? 'chat',
     });
-    const head = `${r.created ? 'started' : 'already started'}: eval ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} cells`;
-    if (!o.wait) return { data: r, text: head };
-    process.stderr.write(`${head}\n`);
-    const job = await watchJob(api, r.job.id);
-    return { data: job, text: `${job.status}${job.error ? `: ${job.error}` : ''}` };
+    return startedOrWatched(api, o.wait, r, `${r.created ? 'started' : 'already started'}: eval ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} cells`);
   }
   if (sub === 'check' && (arg === 'perplexity' || arg === 'roundtrip')) {
     // A local check of a lab model on a worker's onnxruntime-node.
@@ -83,13 +92,13 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     const text = arg === 'perplexity'
       ? table(['length', 'perplexity (geo. mean)', 'θ'], perLength.map((p) => [p.length, p.perplexity?.toFixed(3) ?? '—', String(Math.round(p.theta))]))
       : table(['check', 'sample', 'result', 'detail'], cells.map((c) => [c.needle ?? '', c.sample, c.score === 100 ? 'ok' : 'FAILED', c.response ?? '']));
-    return { data: { job, cells }, text: `${text}\n${job.status}${job.error ? `: ${job.error}` : ''}` };
+    return { data: { job, cells }, text: `${text}\n${ended(job)}` };
   }
   if (sub === 'watch' && arg) {
     const run = await api.evals.get.query({ id: arg });
     if (!run.jobId) throw new Error(`eval ${arg} has no job`);
     const job = await watchJob(api, run.jobId);
-    return { data: job, text: `${job.status}${job.error ? `: ${job.error}` : ''}` };
+    return { data: job, text: ended(job) };
   }
   if (sub === 'list') {
     const page = await api.evals.list.query({ limit: Number(o.limit ?? 50) });

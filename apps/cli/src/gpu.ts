@@ -3,7 +3,7 @@
  * exact job (weights by sourceUri, the source model's RoPE fields, the planner's serving plan).
  */
 import type { createClient } from '@ctxlab/api/client';
-import { watchJob } from './evals';
+import { ended, startedOrWatched } from './evals';
 import { findModel, modelByName } from './lookup';
 import { table } from './table';
 
@@ -30,12 +30,8 @@ const toolOf = (o: Opts) => {
 };
 
 /** Waits for the job when --wait is given, with its progress bar; otherwise says what was queued. */
-async function queued(api: Api, o: Opts, r: { job: { id: string; kind: string }; created: boolean }, what: string): Promise<Result> {
-  const head = `${r.created ? 'queued' : 'already queued'}: ${what} (job ${r.job.id})`;
-  if (!o.wait) return { data: r, text: head };
-  process.stderr.write(`${head}\n`);
-  const job = await watchJob(api, r.job.id);
-  return { data: job, text: `${job.status}${job.error ? `: ${job.error}` : ''}` };
+function queued(api: Api, o: Opts, r: { job: { id: string }; created: boolean }, what: string): Promise<Result> {
+  return startedOrWatched(api, o.wait, r, `${r.created ? 'queued' : 'already queued'}: ${what} (job ${r.job.id})`);
 }
 
 export async function serveCommand(api: Api, sub: string | undefined, arg: string | undefined, o: Opts): Promise<Result> {
@@ -62,7 +58,7 @@ export async function serveCommand(api: Api, sub: string | undefined, arg: strin
       const ready = events.find((e) => e.type === 'ready');
       if (ready) return { data: { job: r.job, ready }, text: `${ready.message} · stop with: ctxlab serve stop ${m.name}` };
       const job = await api.jobs.get.query({ id: r.job.id });
-      if (['failed', 'cancelled', 'succeeded'].includes(job.status)) throw new Error(`serving ${m.name} ${job.status}${job.error ? `: ${job.error}` : ''}`);
+      if (['failed', 'cancelled', 'succeeded'].includes(job.status)) throw new Error(`serving ${m.name} ${ended(job)}`);
       await new Promise((ok) => setTimeout(ok, 1000));
     }
   }

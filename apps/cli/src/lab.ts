@@ -6,7 +6,7 @@
  */
 import type { createClient } from '@ctxlab/api/client';
 import { watchJob } from './evals';
-import { findModel, modelByName } from './lookup';
+import { findModel } from './lookup';
 
 type Api = ReturnType<typeof createClient>;
 
@@ -17,9 +17,11 @@ const STAGES = [
 
 export async function labRun(api: Api, modelUrl: string, portalUrl: string): Promise<{ data: unknown; text: string }> {
   const runs = [];
+  const models = new Map<string, { id: string; ropeTheta: number }>();
   for (const s of STAGES) {
     const model = await findModel(api, s.model);
     if (!model) throw new Error(`model ${s.model} is not in the registry: run the seed first`);
+    models.set(s.model, model);
     const existing = (await api.endpoints.list.query({ search: s.endpoint, limit: 5 })).items.find((e) => e.name === s.endpoint);
     const endpoint = existing
       ? await api.endpoints.update.mutate({ id: existing.id, patch: { url: modelUrl, modelId: model.id } })
@@ -46,7 +48,7 @@ export async function labRun(api: Api, modelUrl: string, portalUrl: string): Pro
   // stage 1 with dynamic NTK (no training), and stage 2 — the curves the field looks at first.
   const checks = [];
   for (const [name, rule] of [['lab-stage1', { kind: 'model' as const }], ['lab-stage1', { kind: 'dynamic-ntk' as const, alpha: 4 }], ['lab-stage2', { kind: 'model' as const }]] as const) {
-    const model = await modelByName(api, name);
+    const model = models.get(name)!;
     const label = rule.kind === 'model' ? `${name}, θ ${model.ropeTheta.toLocaleString('en-US')}` : `${name}, dynamic NTK α 4`;
     const r = await api.evals.startCheck.mutate({
       name: `perplexity ${label}`,

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
-import { evalsCommand, jobsCommand, watchJob } from './evals';
+import { evalsCommand, jobsCommand, startedOrWatched } from './evals';
 import { adaptersCommand, serveCommand } from './gpu';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
@@ -109,11 +109,8 @@ async function main() {
     // FILE.json: { "spec": {…dispatch job spec…}, "executor": "local", "output": {…what to register…} }
     const body = JSON.parse(readFileSync(arg, 'utf8')) as Record<string, unknown>;
     const r = await api.gpu.start.mutate(body as never);
-    const head = `${r.created ? 'queued' : 'already queued'}: job ${r.job.id} (${r.job.kind})`;
-    if (!values.wait) return out(r, () => head);
-    process.stderr.write(`${head}\n`);
-    const job = await watchJob(api, r.job.id);
-    return out(job, () => `${job.status}${job.error ? `: ${job.error}` : ''}`);
+    const res = await startedOrWatched(api, values.wait, r, `${r.created ? 'queued' : 'already queued'}: job ${r.job.id} (${r.job.kind})`);
+    return out(res.data, () => res.text);
   }
   if (cmd === 'serve') {
     const r = await serveCommand(api, sub, arg, values);

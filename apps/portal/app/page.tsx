@@ -1,7 +1,7 @@
-import { DataTable, fmtDate, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
+import { DataTable, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { PageHead } from '../src/components/EntityList';
-import { ScoreChip } from '../src/components/ScoreChip';
+import { EvalRunsTable } from '../src/components/EvalRunsTable';
 import { api } from '../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -53,18 +53,7 @@ export default async function Home() {
             <h2 id="recent-evals">Latest eval runs</h2>
             <Link href="/evals">All runs →</Link>
           </div>
-          <DataTable
-            caption="Latest eval runs"
-            rows={d.recentEvals}
-            rowKey={(r) => r.id}
-            empty="No eval runs yet."
-            columns={[
-              { header: 'Run', cell: (r) => <Link href={`/evals/${r.id}`}>{r.name}</Link> },
-              { header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
-              { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
-              { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
-            ]}
-          />
+          <EvalRunsTable caption="Latest eval runs" rows={d.recentEvals} empty="No eval runs yet." />
         </section>
       </div>
     </>

@@ -18,13 +18,13 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** GPU jobs this worker runs at once on the local executor. */
   GPU_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
-  /** Where local GPU jobs get their working directories, and where file:// artifacts live. */
   /** GPU jobs waiting this long for a place to run (no free GPU of the type) fail, saying why. */
   GPU_PENDING_TIMEOUT_MS: z.coerce.number().int().min(100).default(30 * 60_000),
   /** GPU jobs whose container image cannot be pulled for this long fail. */
   GPU_IMAGE_PULL_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
   /** How often a waiting GPU job's status is read. */
   GPU_STATUS_EVERY_MS: z.coerce.number().int().min(20).default(5000),
+  /** Where local GPU jobs get their working directories, and where file:// artifacts live. */
   JOBS_DIR: z.string().default(`${process.cwd()}/.data/jobs`),
   ARTIFACTS_DIR: z.string().default(`${process.cwd()}/.data/artifacts`),
   /** The lab model's scripts (train.py, lora.py) and the Python that runs them (with PyTorch, numpy, onnx). */

@@ -5,7 +5,7 @@
  * Images, namespace, GPU pool labels and storage are configuration: nothing here names a cluster.
  */
 import { KubeConfig, type V1Volume, type V1VolumeMount } from '@kubernetes/client-node';
-import { KubernetesExecutor, type JobKind } from '@ctxlab/dispatch';
+import { KubernetesExecutor, type KubeManifestOptions } from '@ctxlab/dispatch';
 import { z } from 'zod';
 
 const json = <T extends z.ZodTypeAny>(name: string, schema: T) =>
@@ -83,7 +83,7 @@ export function kubernetesExecutorFromEnv(env: Record<string, string | undefined
       kubeConfig.setCurrentContext(e.KUBE_CONTEXT);
     }
   }
-  const images: Partial<Record<JobKind | 'default', string>> = {};
+  const images: KubeManifestOptions['images'] = {};
   if (e.CTXLAB_JOB_IMAGE) images.default = e.CTXLAB_JOB_IMAGE;
   if (e.CTXLAB_JOB_IMAGE_TRAIN) images.train = e.CTXLAB_JOB_IMAGE_TRAIN;
   if (e.CTXLAB_JOB_IMAGE_LORA_EXTRACT) images['lora-extract'] = e.CTXLAB_JOB_IMAGE_LORA_EXTRACT;

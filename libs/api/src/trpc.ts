@@ -3,6 +3,7 @@
  * mapped to tRPC codes here and nowhere else; input errors name the field and the reason.
  */
 import { DomainError, type DomainErrorCode } from '@ctxlab/contracts';
+import { ROLE_RANK, type Role } from './auth/service';
 import type { ApiDeps } from './deps';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { timingSafeEqual } from 'node:crypto';
@@ -12,7 +13,7 @@ import { ZodError } from 'zod';
 export interface Actor {
   id: string;
   name: string;
-  role: 'viewer' | 'member' | 'admin';
+  role: Role;
   /** How the caller proved who it is: a portal session, an API token, or in-process code (seeds, server-side jobs). */
   via?: 'session' | 'token' | 'internal' | 'infra';
 }
@@ -104,6 +105,11 @@ const mapErrors = t.middleware(async ({ next }) => {
   return res;
 });
 
+/** In-process callers with no actor (seeds, tests, server-side tooling). */
+const SYSTEM: Actor = { id: 'system', name: 'system', role: 'admin', via: 'internal' };
+/** Infrastructure automation holding the infra token. */
+const INFRA: Actor = { id: 'infra', name: 'infrastructure', role: 'viewer', via: 'infra' };
+
 /**
  * The authenticated-procedure builder: every procedure passes here. HTTP callers are who their
  * session cookie or API token says (resolved by the adapter into ctx.actor), or nobody —
@@ -116,16 +122,13 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
     if (!ctx.bearer || !sameSecret(ctx.bearer, ctx.infraToken)) {
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'send the infrastructure token as Authorization: Bearer <token>' });
     }
-    const infra: Actor = { id: 'infra', name: 'infrastructure', role: 'viewer', via: 'infra' };
-    return next({ ctx: { ...ctx, actor: infra } });
+    return next({ ctx: { ...ctx, actor: INFRA } });
   }
   if (meta?.public) return next({ ctx });
-  const system: Actor = { id: 'system', name: 'system', role: 'admin', via: 'internal' };
-  const actor: Actor | null = ctx.actor ?? (ctx.source === 'internal' ? system : null);
+  const actor: Actor | null = ctx.actor ?? (ctx.source === 'internal' ? SYSTEM : null);
   if (!actor) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.credentialProblem ?? 'sign in, or send an API token as Authorization: Bearer <token>' });
   const need = meta?.role ?? 'viewer';
-  const rank = { viewer: 0, member: 1, admin: 2 } as const;
-  if (rank[actor.role] < rank[need]) {
+  if (ROLE_RANK[actor.role] < ROLE_RANK[need]) {
     throw new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${need} role; you are ${actor.role}` });
   }
   return next({ ctx: { ...ctx, actor } });

@@ -206,16 +206,21 @@ export const gpuOutputSchema = z.discriminatedUnion('kind', [
 ]);
 export type GpuOutput = z.infer<typeof gpuOutputSchema>;
 
+/** Where GPU work runs. */
+const executorSchema = z.enum(['local', 'kubernetes']).default('local');
+/** A caller-chosen key: the same key never queues a second job. */
+const requestKeySchema = z.string().trim().min(1).max(200).optional();
+const gpuTypeSchema = z.string().trim().min(1).max(63).optional();
+
 /** Dispatching GPU work: a dispatch job spec (validated and rendered by libs/dispatch), where it runs, and what it registers. */
 export const gpuJobStartInput = z.object({
   spec: z.record(z.string(), z.unknown()),
-  executor: z.enum(['local', 'kubernetes']).default('local'),
+  executor: executorSchema,
   output: gpuOutputSchema.default({ kind: 'none' }),
-  requestKey: z.string().trim().min(1).max(200).optional(),
+  requestKey: requestKeySchema,
 });
 export type GpuJobStartInput = z.infer<typeof gpuJobStartInput>;
 
-const executorSchema = z.enum(['local', 'kubernetes']).default('local');
 /** An artifact URI the job writes (checked again by the dispatch spec). */
 const outputUri = z.string().trim().min(1, 'must name where the output goes (file:///… or s3://…)');
 
@@ -229,12 +234,12 @@ export const gpuServeModelInput = z.object({
   endpointName: nameSchema.optional(),
   /** Default: the model's max positions. */
   maxModelLen: positiveInt.optional(),
-  gpuType: z.string().trim().min(1).max(63).optional(),
+  gpuType: gpuTypeSchema,
   tensorParallelSize: positiveInt.optional(),
   gpuMemoryUtilization: z.number().gt(0).lte(1).optional(),
   kvCacheDtype: z.enum(['auto', 'bf16', 'fp8']).optional(),
   port: z.number().int().min(1024).max(65535).optional(),
-  requestKey: z.string().trim().min(1).max(200).optional(),
+  requestKey: requestKeySchema,
 });
 export type GpuServeModelInput = z.infer<typeof gpuServeModelInput>;
 
@@ -245,8 +250,8 @@ const loraJobFields = {
   /** Default: lab for lab models, mergekit otherwise. */
   tool: z.enum(['mergekit', 'lab']).optional(),
   executor: executorSchema,
-  gpuType: z.string().trim().min(1).max(63).optional(),
-  requestKey: z.string().trim().min(1).max(200).optional(),
+  gpuType: gpuTypeSchema,
+  requestKey: requestKeySchema,
 };
 
 /** Extract what a fine-tune changed relative to its base as a LoRA adapter, and register it. */

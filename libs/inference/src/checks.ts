@@ -6,11 +6,7 @@
 import { dynamicNtkTheta, ntkTheta } from '@ctxlab/longctx';
 import { getTokenizer, type TokenizerName } from '@ctxlab/tokenizers';
 import * as ort from 'onnxruntime-node';
-import type { LabModelCard } from './card';
-
-/** What the checks need to know of a lab model's graph. */
-export type EngineShape = Pick<LabModelCard, 'numLayers' | 'numKeyValueHeads' | 'headDim' | 'vocabSize'>;
-import { rotaryTables } from './engine';
+import { emptyPast, pastFrom, rotaryTables, type EngineShape } from './engine';
 
 /** How the RoPE base is chosen for a sequence of L tokens (θ0 and L0: the model's theta and trained length). */
 export type ThetaRule =
@@ -33,15 +29,6 @@ export function thetaFor(rule: ThetaRule, model: { theta: number; trainedLength:
     case 'dynamic-ntk':
       return dynamicNtkTheta({ ...base, targetLength: length, alpha: rule.alpha });
   }
-}
-
-function emptyPast(card: EngineShape): Record<string, ort.Tensor> {
-  const past: Record<string, ort.Tensor> = {};
-  for (let l = 0; l < card.numLayers; l++) {
-    past[`past_key_values.${l}.key`] = new ort.Tensor('float32', new Float32Array(0), [1, card.numKeyValueHeads, 0, card.headDim]);
-    past[`past_key_values.${l}.value`] = new ort.Tensor('float32', new Float32Array(0), [1, card.numKeyValueHeads, 0, card.headDim]);
-  }
-  return past;
 }
 
 /** Log-softmax of one row, read at `target`. */
@@ -118,11 +105,7 @@ export async function engineRoundTrip(s: ort.InferenceSession, card: EngineShape
   const feed = async (chunk: readonly number[]) => {
     const r = await s.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(chunk, (x) => BigInt(x)), [1, chunk.length]), ...rotaryTables(theta, card.headDim, pos, chunk.length), ...past });
     pos += chunk.length;
-    past = {};
-    for (let l = 0; l < card.numLayers; l++) {
-      past[`past_key_values.${l}.key`] = r[`present.${l}.key`]!;
-      past[`past_key_values.${l}.value`] = r[`present.${l}.value`]!;
-    }
+    past = pastFrom(r, card.numLayers);
     return r.logits!.data as Float32Array;
   };
   await feed(ids.slice(0, n - k));

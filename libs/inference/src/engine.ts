@@ -27,10 +27,17 @@ export async function releaseSessions() {
   await Promise.all(all.map((p) => p.then((s) => s.release()).catch(() => undefined)));
 }
 
+/** What running a lab model's graph needs to know of it. */
+export type EngineShape = Pick<LabModelCard, 'numLayers' | 'numKeyValueHeads' | 'headDim' | 'vocabSize'>;
+
 /** cos/sin rows for positions [start, start + n), each headDim/2 wide, angles in float64. */
 export function rotaryTables(theta: number, headDim: number, start: number, n: number): { cos: ort.Tensor; sin: ort.Tensor } {
-  const inv = ropeInvFreq(theta, headDim);
-  const half = headDim / 2;
+  return rotaryRows(ropeInvFreq(theta, headDim), start, n);
+}
+
+/** rotaryTables from inverse frequencies computed once (a decode loop asks for one row per token). */
+function rotaryRows(inv: readonly number[], start: number, n: number): { cos: ort.Tensor; sin: ort.Tensor } {
+  const half = inv.length;
   const cos = new Float32Array(n * half);
   const sin = new Float32Array(n * half);
   for (let t = 0; t < n; t++) {
@@ -41,6 +48,26 @@ export function rotaryTables(theta: number, headDim: number, start: number, n: n
     }
   }
   return { cos: new ort.Tensor('float32', cos, [n, half]), sin: new ort.Tensor('float32', sin, [n, half]) };
+}
+
+/** An empty KV cache (past_len 0) for a batch of one. */
+export function emptyPast(shape: EngineShape): Record<string, ort.Tensor> {
+  const past: Record<string, ort.Tensor> = {};
+  for (let l = 0; l < shape.numLayers; l++) {
+    past[`past_key_values.${l}.key`] = new ort.Tensor('float32', new Float32Array(0), [1, shape.numKeyValueHeads, 0, shape.headDim]);
+    past[`past_key_values.${l}.value`] = new ort.Tensor('float32', new Float32Array(0), [1, shape.numKeyValueHeads, 0, shape.headDim]);
+  }
+  return past;
+}
+
+/** A run's present.{l}.key/value outputs as the next run's past_key_values inputs. */
+export function pastFrom(r: ort.InferenceSession.ReturnType, numLayers: number): Record<string, ort.Tensor> {
+  const past: Record<string, ort.Tensor> = {};
+  for (let l = 0; l < numLayers; l++) {
+    past[`past_key_values.${l}.key`] = r[`present.${l}.key`]!;
+    past[`past_key_values.${l}.value`] = r[`present.${l}.value`]!;
+  }
+  return past;
 }
 
 export interface GenerateOptions {
@@ -78,13 +105,8 @@ function argmaxLast(logits: ort.Tensor, vocab: number): number {
 
 /** Prefills the prompt in one pass, then decodes one token at a time from the cache. */
 export async function generate(s: ort.InferenceSession, card: LabModelCard, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
-  const kv = card.numKeyValueHeads;
-  const d = card.headDim;
-  let past: Record<string, ort.Tensor> = {};
-  for (let l = 0; l < card.numLayers; l++) {
-    past[`past_key_values.${l}.key`] = new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, d]);
-    past[`past_key_values.${l}.value`] = new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, d]);
-  }
+  const inv = ropeInvFreq(o.theta, card.headDim);
+  let past = emptyPast(card);
   const stop = new Set(o.stopIds ?? [card.specialTokens.eos]);
   const out: number[] = [];
   let pos = 0;
@@ -94,7 +116,7 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
   let finishReason: Generation['finishReason'] = 'length';
   for (let step = 0; o.maxNewTokens > 0; step++) {
     if (o.signal?.aborted) throw new Error('aborted');
-    const { cos, sin } = rotaryTables(o.theta, d, pos, input.length);
+    const { cos, sin } = rotaryRows(inv, pos, input.length);
     const ids = new ort.Tensor('int64', BigInt64Array.from(input, (x) => BigInt(x)), [1, input.length]);
     const r = await s.run({ input_ids: ids, cos, sin, ...past });
     if (step === 0) t1 = performance.now();
@@ -110,11 +132,7 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
       break;
     }
     if (out.length >= o.maxNewTokens) break;
-    past = {};
-    for (let l = 0; l < card.numLayers; l++) {
-      past[`past_key_values.${l}.key`] = r[`present.${l}.key`]!;
-      past[`past_key_values.${l}.value`] = r[`present.${l}.value`]!;
-    }
+    past = pastFrom(r, card.numLayers);
     input = [next];
   }
   return { ids: out, finishReason, promptTokens: prompt.length, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };

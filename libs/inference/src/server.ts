@@ -30,22 +30,28 @@ export interface LabServerOptions {
   models?: ServedModel[];
 }
 
-const chatBody = z.object({
-  model: z.string(),
-  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
+/** The request fields both completion routes take after their prompt (decoding is greedy either way). */
+const sampling = {
   max_tokens: z.number().int().min(1).max(4096).default(64),
   temperature: z.number().min(0).max(2).optional(),
   stop: z.union([z.string(), z.array(z.string())]).optional(),
+};
+const chatBody = z.object({
+  model: z.string(),
+  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
+  ...sampling,
 });
 const completionBody = z.object({
   model: z.string(),
   prompt: z.union([z.string(), z.array(z.number().int().min(0))]),
-  max_tokens: z.number().int().min(1).max(4096).default(64),
-  temperature: z.number().min(0).max(2).optional(),
-  stop: z.union([z.string(), z.array(z.string())]).optional(),
+  ...sampling,
 });
+const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
 
-export function defaultModels(card: LabModelCard & { dir: string }, maxModelLen = 8192): ServedModel[] {
+/** vLLM's --max-model-len when none is given. */
+const DEFAULT_MAX_MODEL_LEN = 8192;
+
+export function defaultModels(card: LabModelCard & { dir: string }, maxModelLen = DEFAULT_MAX_MODEL_LEN): ServedModel[] {
   return card.stages.map((s) => ({ id: `lab-stage${s.stage}`, file: join(card.dir, s.file), theta: s.ropeTheta, maxModelLen }));
 }
 
@@ -69,7 +75,7 @@ export function servedModelFromPath(path: string, opts: { id?: string; theta?: n
     }
   } else if (!existsSync(path)) throw new Error(`${path} does not exist`);
   else if (theta === undefined) throw new Error(`${path} is a bare ONNX file: give the RoPE theta it is served with`);
-  return { id: opts.id ?? basename(path).replace(/\.onnx$/, ''), file, theta, maxModelLen: opts.maxModelLen ?? 8192 };
+  return { id: opts.id ?? basename(path).replace(/\.onnx$/, ''), file, theta, maxModelLen: opts.maxModelLen ?? DEFAULT_MAX_MODEL_LEN };
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -126,13 +132,13 @@ export async function startLabServer(opts: LabServerOptions = {}) {
       }
       if (req.method === 'POST' && path === '/v1/chat/completions') {
         const b = chatBody.safeParse(await readJson(req));
-        if (!b.success) return error(res, 400, b.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        if (!b.success) return error(res, 400, issues(b.error));
         const ids = tok.encodeChat(b.data.messages as ChatMessage[], { addGenerationPrompt: true });
         return await complete(res, b.data.model, ids, b.data.max_tokens, true);
       }
       if (req.method === 'POST' && path === '/v1/completions') {
         const b = completionBody.safeParse(await readJson(req));
-        if (!b.success) return error(res, 400, b.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        if (!b.success) return error(res, 400, issues(b.error));
         const ids = typeof b.data.prompt === 'string' ? tok.encode(b.data.prompt) : b.data.prompt;
         if (ids.some((x) => x >= card.vocabSize)) return error(res, 400, `prompt: token ids must be below the vocabulary size ${card.vocabSize}`);
         return await complete(res, b.data.model, ids, b.data.max_tokens, false);

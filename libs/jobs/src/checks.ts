@@ -1,7 +1,7 @@
-import { badRequest, DomainError, isLabModel, localCheckSpecSchema, type CheckStartInput } from '@ctxlab/contracts';
-import { enqueueNiahEval, QueueUnavailableError } from '@ctxlab/queue';
+import { badRequest, isLabModel, localCheckSpecSchema, type CheckStartInput } from '@ctxlab/contracts';
 import type { JobsDeps } from './deps';
 import { fingerprint } from './evals';
+import { queueNewRun } from './queueing';
 
 /**
  * Starts a local check of a lab model — perplexity against context length under a theta rule, or
@@ -30,12 +30,6 @@ export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & {
     const evalRun = await tx.evalRun.create({ data: { name: input.name, kind: spec.kind, status: 'pending', modelId: model.id, jobId: job.id, config: { spec } as object, cellsTotal } });
     return { job, evalRun };
   });
-  try {
-    await enqueueNiahEval(deps.producer(), { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
-  } catch (e) {
-    await repos.db.$transaction([repos.db.evalRun.delete({ where: { id: created.evalRun.id } }), repos.db.job.delete({ where: { id: created.job.id } })]);
-    if (e instanceof QueueUnavailableError) throw new DomainError('UNAVAILABLE', `${e.message}; nothing was started`);
-    throw e;
-  }
+  await queueNewRun(deps, created);
   return { ...created, created: true };
 }

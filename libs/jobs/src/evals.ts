@@ -1,8 +1,9 @@
 import { badRequest, DomainError, niahSpecSchema, type NiahSpec } from '@ctxlab/contracts';
 import { planNiahCells, resolveNiahSpec } from '@ctxlab/niah';
-import { enqueueNiahEval, publishCancel, QueueUnavailableError } from '@ctxlab/queue';
+import { enqueueNiahEval, publishCancel } from '@ctxlab/queue';
 import { createHash } from 'node:crypto';
 import type { JobsDeps } from './deps';
+import { queueError, queueNewRun } from './queueing';
 import { canCancel, canRetry, canTransition } from './statuses';
 
 export interface StartNiahEvalInput {
@@ -23,11 +24,6 @@ export function fingerprint(value: unknown): string {
   const canon = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canon(x)])) : v;
   return createHash('sha256').update(JSON.stringify(canon(value))).digest('hex').slice(0, 32);
-}
-
-function queueError(e: unknown): never {
-  if (e instanceof QueueUnavailableError) throw new DomainError('UNAVAILABLE', `${e.message}; nothing was started`);
-  throw e;
 }
 
 /**
@@ -73,14 +69,7 @@ export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
     }
     throw e;
   }
-  // Queued only once committed, so a worker never sees a job the database does not have yet.
-  try {
-    await enqueueNiahEval(deps.producer(), { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
-  } catch (e) {
-    // Nothing was started: take the rows back out, so no run is left that no worker will ever run.
-    await repos.db.$transaction([repos.db.evalRun.delete({ where: { id: created.evalRun.id } }), repos.db.job.delete({ where: { id: created.job.id } })]);
-    queueError(e);
-  }
+  await queueNewRun(deps, created);
   return { ...created, created: true };
 }
 

@@ -1,9 +1,10 @@
-import { badRequest, DomainError, isLabModel, type GpuExtractAdapterInput, type GpuJobStartInput, type GpuMergeAdapterInput, type GpuServeModelInput } from '@ctxlab/contracts';
+import { badRequest, isLabModel, type GpuExtractAdapterInput, type GpuJobStartInput, type GpuMergeAdapterInput, type GpuServeModelInput } from '@ctxlab/contracts';
 import { modelConfigOf, type ModelRecord } from '@ctxlab/db';
 import { parseJobSpec, renderJob } from '@ctxlab/dispatch';
-import { enqueueGpuJob, QueueUnavailableError } from '@ctxlab/queue';
+import { enqueueGpuJob } from '@ctxlab/queue';
 import type { JobsDeps } from './deps';
 import { fingerprint } from './evals';
+import { queueError } from './queueing';
 
 /**
  * Queues GPU work (train, lora-extract, lora-merge, serve). The spec is rendered first, so a job
@@ -36,8 +37,7 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
     await enqueueGpuJob(deps.producer(), { jobId: job.id }, { prefix: deps.queuePrefix });
   } catch (e) {
     await deps.repos.db.job.delete({ where: { id: job.id } });
-    if (e instanceof QueueUnavailableError) throw new DomainError('UNAVAILABLE', `${e.message}; nothing was started`);
-    throw e;
+    queueError(e);
   }
   return { job, created };
 }
@@ -49,7 +49,6 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
 // ---------------------------------------------------------------------------------------------
 
 const PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
 
 function weightsOf(m: ModelRecord, field: string): string {
   if (!m.sourceUri) throw badRequest(`model ${m.name} has no sourceUri: register where its weights are (file:///…, s3://… or hf://…) first`, field);

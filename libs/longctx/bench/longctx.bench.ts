@@ -3,6 +3,7 @@ import {
   GRADIENT_70B_1048K,
   LLAMA3_70B,
   LLAMA3_8B,
+  ZHINAO_360K_VLLM,
   findGpu,
   paramCount,
   planRecipe,
@@ -26,17 +27,10 @@ const thetaCases: [string, ThetaRequest][] = [
 ];
 
 const zhinao: ServingInput = {
+  ...ZHINAO_360K_VLLM,
   model: LLAMA3_8B,
   modelName: 'qihoo360/Llama3-8B-Instruct-360K',
   gpuMemoryGiB: findGpu('A800')!.memoryGiB,
-  tensorParallelSize: 8,
-  gpuMemoryUtilization: 0.6,
-  maxModelLen: 365000,
-  maxNumBatchedTokens: 365000,
-  maxNumSeqs: 32,
-  enableChunkedPrefill: false,
-  enforceEager: true,
-  trustRemoteCode: true,
   ropeTheta: 5e8,
 };
 const gradient70b: ServingInput = { model: LLAMA3_70B, modelName: 'gradientai/Llama-3-70B-Instruct-Gradient-1048k', gpuMemoryGiB: findGpu('H100')!.memoryGiB, tensorParallelSize: 8, maxModelLen: 2 ** 20 };

@@ -74,4 +74,4 @@ export {
   type LoraSize,
 } from './adapter';
 export { planRecipe, type PlanOptions, type PlanIssue, type PublishedStageRate, type StagePlan, type RecipePlan } from './recipe-plan';
-export { LLAMA3_8B, LLAMA3_70B, GRADIENT_70B_1048K } from './presets';
+export { LLAMA3_8B, LLAMA3_70B, GRADIENT_70B_1048K, BAAI_LLAMA3_8B_80K_QLORA, ZHINAO_360K_VLLM } from './presets';

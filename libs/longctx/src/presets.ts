@@ -1,4 +1,5 @@
 import type { ModelConfig, RecipeSpec } from '@ctxlab/contracts';
+import type { ServingInput } from './serving';
 
 // Seed data from docs/field-notes.md §1 and §3 (Meta's config.json for Llama-3 8B/70B).
 
@@ -55,3 +56,63 @@ export const GRADIENT_70B_1048K: RecipeSpec = {
   dataMix: [],
   hardware: { gpuType: 'L40S', gpus: 512, note: 'Crusoe L40S cluster; EasyContext ring attention' },
 };
+
+/** BAAI Llama-3-8B-Instruct → 80K by QLoRA (field notes §1; FlagEmbedding Long_LLM/longllm_qlora), parsed form. */
+export const BAAI_LLAMA3_8B_80K_QLORA: RecipeSpec = {
+  method: 'qlora',
+  baseModel: 'meta-llama/Meta-Llama-3-8B-Instruct',
+  targetContext: 81920,
+  thetaRule: 'manual',
+  progressive: false,
+  trainer: 'qlora',
+  stages: [
+    {
+      name: '80K',
+      // BAAI's --max_length 81920; RoPE base 500K → 200M.
+      seqLength: 81920,
+      ropeTheta: 200_000_000,
+      // Batch 8 on 8×A800 (1 per GPU); 20K samples, one epoch → 2,500 steps.
+      batchSize: 8,
+      gradientAccumulation: 1,
+      steps: 2500,
+      learningRate: 5e-5,
+      gpus: 8,
+      gpuType: 'A800-80G',
+      parallelMode: 'data_parallel',
+      wallMinutes: 480,
+    },
+  ],
+  lora: {
+    rank: 32,
+    alpha: 16,
+    targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+    extraTrainedParameters: ['embed_tokens'],
+    quantization: 'nf4',
+    gradientCheckpointing: true,
+  },
+  dataMix: [
+    { name: 'GPT-4 synthesised long-context QA and summaries', samples: 3500 },
+    { name: 'RedPajama', samples: 5000 },
+    { name: 'LongAlpaca', samples: 12000 },
+  ],
+  hardware: { gpuType: 'A800-80G', gpus: 8 },
+};
+
+/**
+ * 360Zhinao's published vLLM launch of Llama3-8B-Instruct-360K on 8×A800-80G (field notes §1):
+ * `--tensor-parallel-size 8 --gpu-memory-utilization 0.6 --max-model-len 365000
+ * --max-num-batched-tokens 365000 --max-num-seqs 32 --enforce-eager --trust-remote-code`, no chunked
+ * prefill, under PYTORCH_CUDA_ALLOC_CONF=max_split_size_mb:256. The model, its RoPE base (500,000,000)
+ * and the GPU's memory come from the caller: a `ServingInput` or a serve job spec.
+ */
+export const ZHINAO_360K_VLLM = {
+  tensorParallelSize: 8,
+  gpuMemoryUtilization: 0.6,
+  maxModelLen: 365000,
+  maxNumBatchedTokens: 365000,
+  maxNumSeqs: 32,
+  enableChunkedPrefill: false,
+  enforceEager: true,
+  trustRemoteCode: true,
+  env: { PYTORCH_CUDA_ALLOC_CONF: 'max_split_size_mb:256' },
+} satisfies Partial<ServingInput>;

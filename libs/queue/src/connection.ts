@@ -45,3 +45,12 @@ export async function ready(conn: Redis, ms = 3000): Promise<void> {
     conn.once('end', onEnd);
   });
 }
+
+/** `ready` for producers: a queue that cannot be reached is a QueueUnavailableError. */
+export async function queueReady(conn: Redis): Promise<void> {
+  try {
+    await ready(conn);
+  } catch (e) {
+    throw new QueueUnavailableError(e);
+  }
+}

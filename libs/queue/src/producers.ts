@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobCatalog, QUEUES, healthResultSchema, type HealthResult, type JobPayload } from './catalog';
-import { QueueUnavailableError, ready } from './connection';
+import { queueReady } from './connection';
 
 export const defaultJobOptions = {
   removeOnComplete: { count: 1000, age: 7 * 24 * 3600 },
@@ -20,11 +20,7 @@ export async function runHealthCheck(
   opts: { timeoutMs?: number; prefix?: string } = {},
 ): Promise<HealthResult> {
   const data = jobCatalog.health.parse(payload);
-  try {
-    await ready(producer);
-  } catch (e) {
-    throw new QueueUnavailableError(e);
-  }
+  await queueReady(producer);
   const queue = healthQueue(producer, opts.prefix);
   const qe = new QueueEvents(QUEUES.health, { connection: events, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
   try {

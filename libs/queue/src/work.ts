@@ -1,7 +1,7 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobCatalog, QUEUES, type JobPayload } from './catalog';
-import { QueueUnavailableError, ready } from './connection';
+import { jobCatalog, QUEUES, type JobPayload, type QueueName } from './catalog';
+import { queueReady, ready } from './connection';
 import { defaultJobOptions } from './producers';
 
 /** Retries of a whole job by BullMQ (a crashed worker, an endpoint down at start), with backoff. */
@@ -10,16 +10,26 @@ export const JOB_BACKOFF = { type: 'exponential' as const, delay: 2000 };
 
 const queues = new WeakMap<Redis, Map<string, Queue>>();
 
-export function niahQueue(connection: Redis, prefix?: string): Queue {
+/** One Queue per connection, prefix and queue name, made on first use and reused. */
+function cachedQueue(connection: Redis, name: QueueName, prefix: string | undefined, jobOptions: JobsOptions): Queue {
   let m = queues.get(connection);
   if (!m) queues.set(connection, (m = new Map()));
-  const key = `${prefix ?? ''}|${QUEUES.niahEval}`;
+  const key = `${prefix ?? ''}|${name}`;
   let q = m.get(key);
   if (!q) {
-    q = new Queue(QUEUES.niahEval, { connection, defaultJobOptions: { ...defaultJobOptions, attempts: JOB_ATTEMPTS, backoff: JOB_BACKOFF }, ...(prefix ? { prefix } : {}) });
+    q = new Queue(name, { connection, defaultJobOptions: { ...defaultJobOptions, ...jobOptions }, ...(prefix ? { prefix } : {}) });
     m.set(key, q);
   }
   return q;
+}
+
+export function niahQueue(connection: Redis, prefix?: string): Queue {
+  return cachedQueue(connection, QUEUES.niahEval, prefix, { attempts: JOB_ATTEMPTS, backoff: JOB_BACKOFF });
+}
+
+export function gpuQueue(connection: Redis, prefix?: string): Queue {
+  // GPU work is not retried blindly by the queue: a failed training run is a person's call.
+  return cachedQueue(connection, QUEUES.gpu, prefix, { attempts: 1 });
 }
 
 /**
@@ -28,35 +38,14 @@ export function niahQueue(connection: Redis, prefix?: string): Queue {
  */
 export async function enqueueNiahEval(connection: Redis, payload: JobPayload<'niah-eval'>, opts: { attempt?: number; prefix?: string } = {}) {
   const data = jobCatalog['niah-eval'].parse(payload);
-  try {
-    await ready(connection);
-  } catch (e) {
-    throw new QueueUnavailableError(e);
-  }
+  await queueReady(connection);
   const q = niahQueue(connection, opts.prefix);
   return q.add('niah-eval', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
 }
 
-export function gpuQueue(connection: Redis, prefix?: string): Queue {
-  let m = queues.get(connection);
-  if (!m) queues.set(connection, (m = new Map()));
-  const key = `${prefix ?? ''}|${QUEUES.gpu}`;
-  let q = m.get(key);
-  if (!q) {
-    // GPU work is not retried blindly by the queue: a failed training run is a person's call.
-    q = new Queue(QUEUES.gpu, { connection, defaultJobOptions: { ...defaultJobOptions, attempts: 1 }, ...(prefix ? { prefix } : {}) });
-    m.set(key, q);
-  }
-  return q;
-}
-
 export async function enqueueGpuJob(connection: Redis, payload: JobPayload<'gpu'>, opts: { attempt?: number; prefix?: string } = {}) {
   const data = jobCatalog.gpu.parse(payload);
-  try {
-    await ready(connection);
-  } catch (e) {
-    throw new QueueUnavailableError(e);
-  }
+  await queueReady(connection);
   return gpuQueue(connection, opts.prefix).add('gpu', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
 }
 

@@ -22,6 +22,9 @@ export interface DataTableProps<T> {
   rowClass?: (row: T) => string | undefined;
 }
 
+/** A column's React key: its id, else its header text, else its position. */
+const columnKey = <T,>(c: Column<T>, i: number) => c.id ?? (typeof c.header === 'string' ? c.header : i);
+
 /** A registry table: header row, tabular numbers right-aligned, an empty state instead of an empty table. */
 export function DataTable<T>(p: DataTableProps<T>) {
   if (p.rows.length === 0) return <div className="empty" role="status">{p.empty ?? 'Nothing here yet.'}</div>;
@@ -32,7 +35,7 @@ export function DataTable<T>(p: DataTableProps<T>) {
         <thead>
           <tr>
             {p.columns.map((c, i) => (
-              <th key={c.id ?? (typeof c.header === 'string' ? c.header : i)} scope="col" className={c.numeric ? 'num' : undefined}>
+              <th key={columnKey(c, i)} scope="col" className={c.numeric ? 'num' : undefined}>
                 {c.header}
               </th>
             ))}
@@ -42,7 +45,7 @@ export function DataTable<T>(p: DataTableProps<T>) {
           {p.rows.map((r) => (
             <tr key={p.rowKey(r)} className={p.rowClass?.(r)}>
               {p.columns.map((c, i) => {
-                const key = c.id ?? (typeof c.header === 'string' ? c.header : i);
+                const key = columnKey(c, i);
                 const cls = c.numeric ? 'num' : undefined;
                 return c.rowHeader ? (
                   <th key={key} scope="row" className={cls}>{c.cell(r)}</th>

@@ -64,6 +64,9 @@ export function heatmapLayout(nLengths: number, nDepths: number, maxGridWidth = 
   return { cellWidth, cellHeight, left, top, gridWidth, gridHeight, width: barX + 74, height: top + gridHeight + 74, barX };
 }
 
+/** A cell's value as the heatmap prints it: "87.5", or signed for differences ("+12.0", "-3.4"). */
+export const cellValueText = (v: number, scale: HeatmapScale = 'score') => (scale === 'diff' && v > 0 ? `+${v.toFixed(1)}` : v.toFixed(1));
+
 /** Every k-th label so that labels keep at least `minGap` px between them. */
 const stride = (cell: number, minGap: number) => Math.max(1, Math.ceil(minGap / cell));
 
@@ -101,11 +104,10 @@ export function Heatmap(props: HeatmapProps) {
   const L = heatmapLayout(lengths.length, depths.length, props.maxGridWidth, props.maxGridHeight);
   const average = props.average === undefined ? meanOf(matrix) : props.average;
   const color = scale === 'diff' ? diffColor : scoreColor;
-  const fmtValue = (v: number) => (scale === 'diff' ? `${v > 0 ? '+' : ''}${v.toFixed(1)}` : v.toFixed(1));
   const title =
     props.title ??
     (scale === 'diff'
-      ? `${props.name ?? 'Difference'}. Mean difference ${average === null ? 'n/a' : fmtValue(average)}`
+      ? `${props.name ?? 'Difference'}. Mean difference ${average === null ? 'n/a' : cellValueText(average, scale)}`
       : `Pressure Testing ${props.name ?? 'model'}. Avg score ${average === null ? 'n/a' : average.toFixed(2)}`);
   const subtitle = props.subtitle === undefined ? (scale === 'diff' ? 'Score difference per cell (run − baseline)' : 'Fact Retrieval Across Context Lengths ("Needle In A HayStack")') : props.subtitle;
   const showValues = props.showValues ?? (L.cellWidth >= 34 && L.cellHeight >= 18);
@@ -195,7 +197,7 @@ export function Heatmap(props: HeatmapProps) {
                 data-depth={d}
                 {...(missing ? { 'data-missing': 'true' } : { 'data-score': String(v) })}
               >
-                <title>{`${l.toLocaleString('en-US')} tokens, depth ${depthPercent(d)}%: ${missing ? 'no score' : fmtValue(v)}`}</title>
+                <title>{`${l.toLocaleString('en-US')} tokens, depth ${depthPercent(d)}%: ${missing ? 'no score' : cellValueText(v, scale)}`}</title>
               </rect>
             );
           }),
@@ -215,7 +217,7 @@ export function Heatmap(props: HeatmapProps) {
                   fill={inkOn(color(v))}
                   pointerEvents="none"
                 >
-                  {scale === 'diff' ? fmtValue(v).replace('.0', '') : Math.round(v)}
+                  {scale === 'diff' ? cellValueText(v, scale).replace('.0', '') : Math.round(v)}
                 </text>
               );
             }),

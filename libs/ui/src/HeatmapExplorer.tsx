@@ -2,7 +2,7 @@
 
 import { useId, useState, type KeyboardEvent, type ReactNode, type Ref } from 'react';
 import { depthPercent, fmtInt } from './format';
-import { Heatmap, heatmapLayout, type HeatmapCellRef, type HeatmapProps } from './Heatmap';
+import { cellValueText, Heatmap, heatmapLayout, type HeatmapCellRef, type HeatmapProps } from './Heatmap';
 
 /** What the hover card says about one grid cell (sample 0's prompt and answer, the mean over samples). */
 export interface HeatmapCellDetail {
@@ -44,7 +44,7 @@ export function HeatmapExplorer(props: HeatmapExplorerProps) {
     const v = heat.matrix[c.y]?.[c.x] ?? null;
     const l = heat.lengths[c.x] ?? 0;
     const d = heat.depths[c.y] ?? 0;
-    const value = v === null ? 'no score' : diff ? `${v > 0 ? '+' : ''}${v.toFixed(1)}` : v.toFixed(1);
+    const value = v === null ? 'no score' : cellValueText(v, heat.scale);
     return `${fmtInt(l)} tokens, depth ${depthPercent(d)}%: ${diff ? 'difference' : 'score'} ${value}`;
   };
 
@@ -86,7 +86,7 @@ export function HeatmapExplorer(props: HeatmapExplorerProps) {
     return (
       <div className="hm-card" style={style} role="tooltip" data-testid="heatmap-tooltip">
         <div className="hm-card-value">
-          {v === null ? <span className="hm-missing">no score</span> : diff ? `${v > 0 ? '+' : ''}${v.toFixed(1)}` : v.toFixed(1)}
+          {v === null ? <span className="hm-missing">no score</span> : cellValueText(v, heat.scale)}
           {!diff && v !== null && det && det.samples > 1 ? <span className="hm-muted"> mean of {det.samples}</span> : null}
         </div>
         <dl>

@@ -1,3 +1,4 @@
+import { EmptyState } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import { one, PageHead, type SearchParams } from '../../src/components/EntityList';
 import { Planner, type PlannerInitial } from '../../src/components/Planner';
@@ -34,7 +35,7 @@ export default async function PlannerPage({ searchParams }: { searchParams: Prom
         sub="Change the target length, θ rule, method or GPU: RoPE θ, KV-cache memory, the serving fit and the training cost update as you type."
       />
       {models.items.length === 0 ? (
-        <div className="empty" role="status"><p className="empty-title">No models in the registry</p><p>The planner reads a model&apos;s architecture; seed the registry (npm run db:seed) or create a model first.</p></div>
+        <EmptyState title="No models in the registry"><p>The planner reads a model&apos;s architecture; seed the registry (npm run db:seed) or create a model first.</p></EmptyState>
       ) : (
         <Planner
           models={models.items.map((m) => ({ id: m.id, name: m.name, maxPositionEmbeddings: m.maxPositionEmbeddings, ropeTheta: m.ropeTheta, numLayers: m.numLayers }))}

@@ -4,6 +4,7 @@ import { fmtDate } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
+import { ErrorCallout } from './FormErrors';
 
 interface User { id: string; email: string; name: string; role: string; disabledAt: Date | null; lastSignInAt: Date | null }
 
@@ -48,7 +49,7 @@ export function UsersPanel({ users, meId }: { users: User[]; meId: string }) {
         <div className="form-actions"><button type="submit" className="btn">Create user</button></div>
       </form>
       {notice && <div className="callout ok" role="status" data-testid="user-notice"><p>{notice}</p></div>}
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <table className="data" aria-label="Users">
         <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Last sign-in</th><th>Status</th><th /></tr></thead>
         <tbody>
@@ -103,7 +104,7 @@ export function AllowedHostsPanel({ hosts }: { hosts: { host: string; note: stri
         </div>
         <div className="form-actions"><button type="submit" className="btn">Allow</button></div>
       </form>
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <table className="data" aria-label="Allowed hosts">
         <thead><tr><th>Host</th><th>Why</th><th>By</th><th>Since</th><th /></tr></thead>
         <tbody>

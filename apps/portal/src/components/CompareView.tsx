@@ -5,9 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { cellHref } from '../lib/links';
 
-
-
-interface Run { id: string; name: string; model: string | null; matrix: (number | null)[][]; diff: (number | null)[][]; average: number | null; meanDiff: number | null }
+interface Run { id: string; name: string; matrix: (number | null)[][]; diff: (number | null)[][]; average: number | null; meanDiff: number | null }
 
 /** The runs' heatmaps side by side on one grid, or each run's difference from the baseline. */
 export function CompareView({ lengths, depths, runs, baselineId }: { lengths: number[]; depths: number[]; runs: Run[]; baselineId: string }) {

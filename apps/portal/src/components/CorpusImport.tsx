@@ -6,6 +6,7 @@ import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import type { Out } from '../lib/types';
+import { ErrorCallout, fieldErrorUi } from './FormErrors';
 
 const MAX_FILE_BYTES = 20_000_000;
 
@@ -62,27 +63,26 @@ export function CorpusImport() {
       setBusy(false);
     }
   };
-  const f = (k: string) => ({ 'aria-invalid': Boolean(errors[k]), 'aria-describedby': errors[k] ? `${uid}-${k}-e` : undefined });
-  const E = ({ k }: { k: string }) => (errors[k] ? <span id={`${uid}-${k}-e`} className="field-error">{errors[k]}</span> : null);
+  const fe = fieldErrorUi(uid, errors);
   return (
     <form onSubmit={submit} noValidate aria-label="Import a corpus">
       <div className="form-grid">
-        <div className="field"><label htmlFor={`${uid}-name`}>Name</label><input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="pg-essays" {...f('name')} /><E k="name" /></div>
+        <div className="field"><label htmlFor={`${uid}-name`}>Name</label><input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="pg-essays" {...fe.input('name')} />{fe.message('name')}</div>
         <div className="field">
           <label htmlFor={`${uid}-lang`}>Language</label>
           <select id={`${uid}-lang`} value={language} onChange={(e) => setLanguage(e.target.value as 'en' | 'zh')}><option value="en">English</option><option value="zh">Chinese</option></select>
         </div>
-        <div className="field"><label htmlFor={`${uid}-src`}>Source</label><input id={`${uid}-src`} type="text" value={source} onChange={(e) => setSource(e.target.value)} placeholder="where the texts come from" {...f('source')} /><E k="source" /></div>
+        <div className="field"><label htmlFor={`${uid}-src`}>Source</label><input id={`${uid}-src`} type="text" value={source} onChange={(e) => setSource(e.target.value)} placeholder="where the texts come from" {...fe.input('source')} />{fe.message('source')}</div>
         <div className="field"><label htmlFor={`${uid}-lic`}>License</label><input id={`${uid}-lic`} type="text" value={license} onChange={(e) => setLicense(e.target.value)} placeholder="optional" /></div>
       </div>
       <div className="field file-drop">
         <label htmlFor={`${uid}-files`}>Text files (one document each)</label>
-        <input id={`${uid}-files`} type="file" multiple accept=".txt,text/plain" onChange={(e) => setFiles(Array.from(e.target.files ?? []))} {...f('documents')} />
+        <input id={`${uid}-files`} type="file" multiple accept=".txt,text/plain" onChange={(e) => setFiles(Array.from(e.target.files ?? []))} {...fe.input('documents')} />
         <span className="hint">{files.length ? `${files.length} file${files.length > 1 ? 's' : ''}, ${fmtBytes(total)}` : 'Choose several .txt files; they are read in your browser and stored in the registry in name order.'}</span>
-        <E k="documents" />
+        {fe.message('documents')}
         {files.length > 0 && <ul className="file-list">{files.slice(0, 50).map((x) => <li key={x.name}>{x.name} · {fmtBytes(x.size)}</li>)}{files.length > 50 && <li>… and {files.length - 50} more</li>}</ul>}
       </div>
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       {done && (
         <div className="callout ok" role="status" data-testid="import-done">
           <p>Imported <Link href={`/datasets/${done.id}`}>{done.name}</Link>: {fmtInt(done.documents)} documents, {fmtBytes(done.bytes)}, {Object.entries(done.tokenCounts).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${fmtInt(v)} ${k} tokens`).join(' · ')}. Use it as an eval&apos;s haystack by name.</p>

@@ -4,6 +4,7 @@ import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import type { Out } from '../lib/types';
+import { ErrorCallout, fieldErrorUi } from './FormErrors';
 
 /** Registers an OpenAI-compatible server; "Test" asks it for /v1/models before saving. */
 export function EndpointForm({ models }: { models: { id: string; name: string }[] }) {
@@ -63,14 +64,13 @@ export function EndpointForm({ models }: { models: { id: string; name: string }[
       setBusy(null);
     }
   };
-  const f = (k: string) => ({ 'aria-invalid': Boolean(errors[k]), 'aria-describedby': errors[k] ? `${uid}-${k}-e` : undefined });
-  const E = ({ k }: { k: string }) => (errors[k] ? <span id={`${uid}-${k}-e`} className="field-error">{errors[k]}</span> : null);
+  const fe = fieldErrorUi(uid, errors);
   return (
     <form onSubmit={save} noValidate aria-label="Register an endpoint">
       <div className="form-grid">
-        <div className="field"><label htmlFor={`${uid}-name`}>Name</label><input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="vllm-70b-1048k" {...f('name')} /><E k="name" /></div>
-        <div className="field"><label htmlFor={`${uid}-url`}>Base URL</label><input id={`${uid}-url`} type="url" value={url} onChange={(e) => setUrl(e.target.value)} {...f('url')} /><E k="url" /></div>
-        <div className="field"><label htmlFor={`${uid}-served`}>Served model name</label><input id={`${uid}-served`} type="text" value={served} onChange={(e) => setServed(e.target.value)} placeholder="vLLM's --served-model-name" {...f('servedModelName')} /><E k="servedModelName" /></div>
+        <div className="field"><label htmlFor={`${uid}-name`}>Name</label><input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="vllm-70b-1048k" {...fe.input('name')} />{fe.message('name')}</div>
+        <div className="field"><label htmlFor={`${uid}-url`}>Base URL</label><input id={`${uid}-url`} type="url" value={url} onChange={(e) => setUrl(e.target.value)} {...fe.input('url')} />{fe.message('url')}</div>
+        <div className="field"><label htmlFor={`${uid}-served`}>Served model name</label><input id={`${uid}-served`} type="text" value={served} onChange={(e) => setServed(e.target.value)} placeholder="vLLM's --served-model-name" {...fe.input('servedModelName')} />{fe.message('servedModelName')}</div>
         <div className="field">
           <label htmlFor={`${uid}-model`}>Registry model</label>
           <select id={`${uid}-model`} value={modelId} onChange={(e) => setModelId(e.target.value)}>
@@ -85,10 +85,10 @@ export function EndpointForm({ models }: { models: { id: string; name: string }[
             <option value="openai-compatible">other OpenAI-compatible</option>
           </select>
         </div>
-        <div className="field"><label htmlFor={`${uid}-key`}>API key</label><input id={`${uid}-key`} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} placeholder="optional; stored encrypted" {...f('apiKey')} /><E k="apiKey" /></div>
-        <div className="field"><label htmlFor={`${uid}-max`}>Max model length</label><input id={`${uid}-max`} type="number" min={1} value={maxLen} onChange={(e) => setMaxLen(e.target.value)} placeholder="optional" {...f('maxModelLen')} /><E k="maxModelLen" /></div>
+        <div className="field"><label htmlFor={`${uid}-key`}>API key</label><input id={`${uid}-key`} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} placeholder="optional; stored encrypted" {...fe.input('apiKey')} />{fe.message('apiKey')}</div>
+        <div className="field"><label htmlFor={`${uid}-max`}>Max model length</label><input id={`${uid}-max`} type="number" min={1} value={maxLen} onChange={(e) => setMaxLen(e.target.value)} placeholder="optional" {...fe.input('maxModelLen')} />{fe.message('maxModelLen')}</div>
       </div>
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       {saved && !error && <div className="callout ok" role="status"><p>Registered {saved}.</p></div>}
       {probe && (
         <div className={`callout ${probe.ok ? (probe.servedModelListed === false ? 'warn' : 'ok') : 'error'}`} role="status" data-testid="endpoint-probe">

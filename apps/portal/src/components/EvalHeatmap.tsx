@@ -1,10 +1,11 @@
 'use client';
 
-import { HeatmapExplorer, type HeatmapCellDetail } from '@ctxlab/ui';
+import { HeatmapExplorer, SCORE_STOP_HEX, type HeatmapCellDetail } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useRef, useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { cellHref } from '../lib/links';
+import { ErrorCallout } from './FormErrors';
 
 interface Props {
   runId: string;
@@ -150,7 +151,7 @@ export function EvalHeatmap(p: Props) {
           ))}
         </div>
       </div>
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <div className="heatmap-panel" data-testid="heatmap">
         <HeatmapExplorer
           lengths={p.lengths}
@@ -169,9 +170,7 @@ export function EvalHeatmap(p: Props) {
         />
       </div>
       <div className="legend" aria-hidden="true">
-        <span><span className="sw" style={{ background: '#F0496E' }} />0</span>
-        <span><span className="sw" style={{ background: '#EBB839' }} />50</span>
-        <span><span className="sw" style={{ background: '#0CD79F' }} />100</span>
+        {SCORE_STOP_HEX.map(([score, colour]) => <span key={score}><span className="sw" style={{ background: colour }} />{score}</span>)}
         <span><span className="sw missing" />no score (not run yet, or the request failed)</span>
       </div>
     </>

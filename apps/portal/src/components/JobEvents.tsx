@@ -4,6 +4,7 @@ import { DataTable, fmtDate } from '@ctxlab/ui';
 import { useEffect, useRef, useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import type { Out } from '../lib/types';
+import { ErrorCallout } from './FormErrors';
 
 type Event = Out['jobs']['events'][number];
 
@@ -40,7 +41,7 @@ export function JobEvents({ jobId, live = false, initial = [] }: { jobId: string
   if (!loaded && !error) return <p className="result-sub"><span className="spinner" aria-hidden="true" /> loading events…</p>;
   return (
     <div className="events" data-testid="job-events">
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <DataTable
         caption={`Event log of job ${jobId}`}
         dense

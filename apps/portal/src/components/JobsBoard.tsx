@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { usePoll } from '../lib/hooks';
 import type { Out } from '../lib/types';
+import { hrefWith } from './EntityList';
 import { JobActions } from './JobActions';
 import { JobEvents } from './JobEvents';
 
@@ -13,18 +14,10 @@ type Board = Out['portal']['jobsBoard'];
 type Status = NonNullable<Parameters<ReturnType<typeof browserApi>['portal']['jobsBoard']['query']>[0]['status']>;
 const TABS: [string, Status | null, boolean][] = [['all', null, false], ['active', null, true], ['running', 'running', false], ['queued', 'queued', false], ['failed', 'failed', false], ['cancelled', 'cancelled', false], ['succeeded', 'succeeded', false]];
 
-function hrefFor(status: Status | null, activeOnly: boolean, offset: number) {
-  const q = new URLSearchParams();
-  if (status) q.set('status', status);
-  if (activeOnly) q.set('active', '1');
-  if (offset) q.set('offset', String(offset));
-  const s = q.toString();
-  return s ? `/jobs?${s}` : '/jobs';
-}
+const hrefFor = (status: Status | null, activeOnly: boolean, offset: number) => hrefWith('/jobs', { status, active: activeOnly ? '1' : undefined, offset });
 
 /** The jobs list, refreshed every two seconds: status, progress, ETA, latest event, cancel and retry. */
 export function JobsBoard({ initial, filter }: { initial: Board; filter: { status: Status | null; activeOnly: boolean; offset: number; limit: number } }) {
-  const [tick, setTick] = useState(0);
   const { data, error } = usePoll(
     () => browserApi().portal.jobsBoard.query({ limit: filter.limit, offset: filter.offset, ...(filter.status ? { status: filter.status } : {}), activeOnly: filter.activeOnly }),
     2000,
@@ -85,7 +78,7 @@ export function JobsBoard({ initial, filter }: { initial: Board; filter: { statu
                 </>
               ),
             },
-            { header: 'Actions', id: 'actions', cell: (j) => <JobActions jobId={j.id} status={j.status} onChanged={() => setTick(tick + 1)} /> },
+            { header: 'Actions', id: 'actions', cell: (j) => <JobActions jobId={j.id} status={j.status} /> },
           ]}
         />
         {open && (

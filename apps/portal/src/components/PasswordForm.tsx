@@ -2,20 +2,21 @@
 
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
+import { ErrorCallout } from './FormErrors';
 
 /** Change your password (at least 12 characters); every session of the account ends. */
 export function PasswordForm() {
   const uid = useId();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
     try {
       await browserApi().auth.changePassword.mutate({ currentPassword: current, newPassword: next });
       window.location.assign('/sign-in');
     } catch (e) {
-      setMsg({ ok: false, text: errorMessage(e) });
+      setError(errorMessage(e));
     }
   };
   return (
@@ -24,7 +25,7 @@ export function PasswordForm() {
         <div className="field"><label htmlFor={`${uid}-c`}>Current password</label><input id={`${uid}-c`} type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} /></div>
         <div className="field"><label htmlFor={`${uid}-n`}>New password (12+ characters)</label><input id={`${uid}-n`} type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} /></div>
       </div>
-      {msg && <div className={`callout ${msg.ok ? 'ok' : 'error'}`} role="alert"><p>{msg.text}</p></div>}
+      <ErrorCallout message={error} />
       <div className="form-actions"><button type="submit" className="btn">Change password</button></div>
     </form>
   );

@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { useDebounced } from '../lib/hooks';
 import type { Out } from '../lib/types';
+import { ErrorCallout } from './FormErrors';
 
 export interface PlannerInitial {
   modelId: string;
@@ -226,7 +227,7 @@ export function Planner({ models, gpus, initial }: { models: ModelOption[]; gpus
 
       <div aria-live="polite" aria-busy={pending}>
         <p className="updating">{pending ? <><span className="spinner" aria-hidden="true" /> updating…</> : results ? 'up to date' : ''}</p>
-        {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+        <ErrorCallout message={error} />
         {!results && !error && <div className="panel"><div className="skeleton" style={{ height: 120 }} /></div>}
         {results && (
           <>

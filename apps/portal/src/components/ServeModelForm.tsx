@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
+import { ErrorCallout, fieldErrorUi } from './FormErrors';
 
 interface Props {
   modelId: string;
@@ -71,8 +72,7 @@ export function ServeModelForm({ modelId, modelName, isLab, maxPositions, hasWei
       setBusy(false);
     }
   };
-  const f = (k: string) => ({ 'aria-invalid': Boolean(errors[k]), 'aria-describedby': errors[k] ? `${uid}-${k}-e` : undefined });
-  const E = ({ k }: { k: string }) => (errors[k] ? <span id={`${uid}-${k}-e`} className="field-error">{errors[k]}</span> : null);
+  const fe = fieldErrorUi(uid, errors);
   return (
     <form onSubmit={submit} noValidate aria-label={`Serve ${modelName}`} className="panel" style={{ marginTop: 12 }}>
       <h2>Serve {modelName}</h2>
@@ -95,18 +95,18 @@ export function ServeModelForm({ modelId, modelName, isLab, maxPositions, hasWei
           <>
             <div className="field">
               <label htmlFor={`${uid}-gpu`}>GPU</label>
-              <select id={`${uid}-gpu`} value={gpuType} onChange={(e) => setGpuType(e.target.value)} {...f('gpuType')}>
+              <select id={`${uid}-gpu`} value={gpuType} onChange={(e) => setGpuType(e.target.value)} {...fe.input('gpuType')}>
                 {gpus.map((g) => <option key={g.id} value={g.id}>{g.name}</option>)}
               </select>
-              <E k="gpuType" />
+              {fe.message('gpuType')}
             </div>
-            <div className="field"><label htmlFor={`${uid}-tp`}>Tensor parallel size</label><input id={`${uid}-tp`} type="number" min={1} value={tp} onChange={(e) => setTp(e.target.value)} {...f('tensorParallelSize')} /><E k="tensorParallelSize" /></div>
+            <div className="field"><label htmlFor={`${uid}-tp`}>Tensor parallel size</label><input id={`${uid}-tp`} type="number" min={1} value={tp} onChange={(e) => setTp(e.target.value)} {...fe.input('tensorParallelSize')} />{fe.message('tensorParallelSize')}</div>
           </>
         )}
-        <div className="field"><label htmlFor={`${uid}-len`}>Max model length</label><input id={`${uid}-len`} type="number" min={1} value={maxLen} onChange={(e) => setMaxLen(e.target.value)} {...f('maxModelLen')} /><E k="maxModelLen" /></div>
-        <div className="field"><label htmlFor={`${uid}-port`}>Port</label><input id={`${uid}-port`} type="number" min={1024} max={65535} value={port} onChange={(e) => setPort(e.target.value)} placeholder="default" {...f('port')} /><E k="port" /></div>
+        <div className="field"><label htmlFor={`${uid}-len`}>Max model length</label><input id={`${uid}-len`} type="number" min={1} value={maxLen} onChange={(e) => setMaxLen(e.target.value)} {...fe.input('maxModelLen')} />{fe.message('maxModelLen')}</div>
+        <div className="field"><label htmlFor={`${uid}-port`}>Port</label><input id={`${uid}-port`} type="number" min={1024} max={65535} value={port} onChange={(e) => setPort(e.target.value)} placeholder="default" {...fe.input('port')} />{fe.message('port')}</div>
       </div>
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <div className="form-actions">
         <button type="button" className="btn secondary" onClick={() => setOpen(false)} disabled={busy}>Close</button>
         <button type="submit" className="btn" disabled={busy}>{busy ? 'Queueing…' : 'Start serving'}</button>

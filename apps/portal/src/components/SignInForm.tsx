@@ -1,6 +1,7 @@
 'use client';
 
 import { useId, useState, type FormEvent } from 'react';
+import { ErrorCallout } from './FormErrors';
 
 /** Email and password to /api/auth/sign-in, which sets the http-only session cookie. */
 export function SignInForm({ next }: { next: string }) {
@@ -30,7 +31,7 @@ export function SignInForm({ next }: { next: string }) {
     <form onSubmit={submit} aria-label="Sign in" noValidate>
       <div className="field"><label htmlFor={`${uid}-email`}>Email</label><input id={`${uid}-email`} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required /></div>
       <div className="field"><label htmlFor={`${uid}-pw`}>Password</label><input id={`${uid}-pw`} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required /></div>
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <div className="form-actions"><button type="submit" className="btn" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button></div>
     </form>
   );

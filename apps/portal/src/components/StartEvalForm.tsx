@@ -6,6 +6,7 @@ import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'rea
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import { useDebounced } from '../lib/hooks';
 import type { In, Out } from '../lib/types';
+import { ErrorCallout, fieldErrorUi } from './FormErrors';
 
 type Grid = In['portal']['evalEstimate']['grid'];
 type Spec = In['evals']['start']['spec'];
@@ -158,9 +159,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
     }
   };
 
-  const err = (f: string) => errors[f] ?? Object.entries(errors).find(([k]) => k.startsWith(`${f}.`))?.[1];
-  const field = (f: string) => ({ 'aria-invalid': Boolean(err(f)), 'aria-describedby': err(f) ? `${uid}-${f}-err` : undefined });
-  const ErrorText = ({ f }: { f: string }) => (err(f) ? <span id={`${uid}-${f}-err`} className="field-error">{err(f)}</span> : null);
+  const fe = fieldErrorUi(uid, errors, true);
   const gridProblem = 'problem' in grid ? grid : null;
 
   return (
@@ -171,15 +170,15 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
             <h2 id={`${uid}-what`}>What to evaluate</h2>
             <div className="field">
               <label htmlFor={`${uid}-name`}>Run name</label>
-              <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required {...field('name')} />
-              <ErrorText f="name" />
+              <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required {...fe.input('name')} />
+              {fe.message('name')}
             </div>
             <div className="field">
               <label htmlFor={`${uid}-endpoint`}>Endpoint</label>
-              <select id={`${uid}-endpoint`} value={endpointId} onChange={(e) => setEndpointId(e.target.value)} {...field('endpointId')}>
+              <select id={`${uid}-endpoint`} value={endpointId} onChange={(e) => setEndpointId(e.target.value)} {...fe.input('endpointId')}>
                 {endpoints.map((e) => <option key={e.id} value={e.id}>{e.name} — {e.url}</option>)}
               </select>
-              <ErrorText f="endpointId" />
+              {fe.message('endpointId')}
             </div>
             <div className="field">
               <label htmlFor={`${uid}-model`}>Model (registry)</label>
@@ -204,18 +203,18 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
               </div>
               <div className="field">
                 <label htmlFor={`${uid}-corpus`}>Haystack</label>
-                <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...field('spec.corpus')}>
+                <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...fe.input('spec.corpus')}>
                   <option value="">default for the language</option>
                   <option value="sotu-en">sotu-en (State of the Union, public domain)</option>
                   <option value="tang-zh">tang-zh (全唐詩, public domain)</option>
                   {corpora.map((c) => <option key={c.name} value={c.name}>{c.name} (imported, {c.language})</option>)}
                 </select>
-                <ErrorText f="spec.corpus" />
+                {fe.message('spec.corpus')}
               </div>
               <div className="field">
                 <label htmlFor={`${uid}-conc`}>Concurrency</label>
-                <input id={`${uid}-conc`} type="number" min={1} max={256} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} {...field('concurrency')} />
-                {err('concurrency') ? <ErrorText f="concurrency" /> : <span className="hint">requests in flight at once</span>}
+                <input id={`${uid}-conc`} type="number" min={1} max={256} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} {...fe.input('concurrency')} />
+                {fe.text('concurrency') ? fe.message('concurrency') : <span className="hint">requests in flight at once</span>}
               </div>
             </div>
           </section>
@@ -242,14 +241,14 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
                   </div>
                   {lengthMode === 'linspace' ? (
                     <div className="form-grid" style={{ gridTemplateColumns: 'repeat(3, 1fr)' }}>
-                      <div className="field"><label htmlFor={`${uid}-lmin`}>min</label><input id={`${uid}-lmin`} type="number" min={1} value={lenMin} onChange={(e) => setLenMin(e.target.value)} {...field('lengths')} /></div>
-                      <div className="field"><label htmlFor={`${uid}-lmax`}>max</label><input id={`${uid}-lmax`} type="number" min={1} value={lenMax} onChange={(e) => setLenMax(e.target.value)} {...field('lengths')} /></div>
-                      <div className="field"><label htmlFor={`${uid}-lcount`}>count</label><input id={`${uid}-lcount`} type="number" min={1} max={1000} value={lenCount} onChange={(e) => setLenCount(e.target.value)} {...field('lengths')} /></div>
+                      <div className="field"><label htmlFor={`${uid}-lmin`}>min</label><input id={`${uid}-lmin`} type="number" min={1} value={lenMin} onChange={(e) => setLenMin(e.target.value)} {...fe.input('lengths')} /></div>
+                      <div className="field"><label htmlFor={`${uid}-lmax`}>max</label><input id={`${uid}-lmax`} type="number" min={1} value={lenMax} onChange={(e) => setLenMax(e.target.value)} {...fe.input('lengths')} /></div>
+                      <div className="field"><label htmlFor={`${uid}-lcount`}>count</label><input id={`${uid}-lcount`} type="number" min={1} max={1000} value={lenCount} onChange={(e) => setLenCount(e.target.value)} {...fe.input('lengths')} /></div>
                     </div>
                   ) : (
                     <div className="field">
                       <label htmlFor={`${uid}-llist`}>lengths</label>
-                      <input id={`${uid}-llist`} type="text" value={lenList} onChange={(e) => setLenList(e.target.value)} {...field('lengths')} />
+                      <input id={`${uid}-llist`} type="text" value={lenList} onChange={(e) => setLenList(e.target.value)} {...fe.input('lengths')} />
                       <span className="hint">comma-separated; 2K = 2,000</span>
                     </div>
                   )}
@@ -261,24 +260,22 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
                     <label><input type="radio" name={`${uid}-dm`} checked={depthMode === 'list'} onChange={() => setDepthMode('list')} /> list of percents</label>
                   </div>
                   {depthMode === 'linspace' ? (
-                    <div className="field"><label htmlFor={`${uid}-dcount`}>count</label><input id={`${uid}-dcount`} type="number" min={1} max={1000} value={depthCount} onChange={(e) => setDepthCount(e.target.value)} {...field('depths')} /></div>
+                    <div className="field"><label htmlFor={`${uid}-dcount`}>count</label><input id={`${uid}-dcount`} type="number" min={1} max={1000} value={depthCount} onChange={(e) => setDepthCount(e.target.value)} {...fe.input('depths')} /></div>
                   ) : (
-                    <div className="field"><label htmlFor={`${uid}-dlist`}>depth percents</label><input id={`${uid}-dlist`} type="text" value={depthList} onChange={(e) => setDepthList(e.target.value)} {...field('depths')} /></div>
+                    <div className="field"><label htmlFor={`${uid}-dlist`}>depth percents</label><input id={`${uid}-dlist`} type="text" value={depthList} onChange={(e) => setDepthList(e.target.value)} {...fe.input('depths')} /></div>
                   )}
                 </fieldset>
               </>
             )}
             <div className="field" style={{ maxWidth: 200 }}>
               <label htmlFor={`${uid}-samples`}>Samples per cell</label>
-              <input id={`${uid}-samples`} type="number" min={1} max={100} value={samples} onChange={(e) => setSamples(e.target.value)} {...field('samples')} />
+              <input id={`${uid}-samples`} type="number" min={1} max={100} value={samples} onChange={(e) => setSamples(e.target.value)} {...fe.input('samples')} />
             </div>
           </section>
           <section className="panel" aria-labelledby={`${uid}-cost`} aria-live="polite" data-testid="eval-estimate">
             <h2 id={`${uid}-cost`}>Expected cost</h2>
-            {gridProblem ? (
-              <div className="callout error" role="alert"><p>{gridProblem.problem}</p></div>
-            ) : estimateError ? (
-              <div className="callout error" role="alert"><p>{estimateError}</p></div>
+            {gridProblem || estimateError ? (
+              <ErrorCallout message={gridProblem?.problem ?? estimateError} />
             ) : !estimate ? (
               <p className="result-sub"><span className="spinner" aria-hidden="true" /> computing…</p>
             ) : (
@@ -297,7 +294,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
           </section>
         </div>
       </div>
-      {submitError && <div className="callout error" role="alert"><p>{submitError}</p></div>}
+      <ErrorCallout message={submitError} />
       <div className="form-actions">
         <button type="submit" className="btn" disabled={submitting || !estimate || estimate.cells === 0} data-testid="start-eval">
           {submitting ? <><span className="spinner" aria-hidden="true" /> starting…</> : estimate ? `Start ${fmtInt(estimate.cells)} cells` : 'Start'}

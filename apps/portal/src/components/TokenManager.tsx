@@ -4,6 +4,7 @@ import { fmtDate } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
+import { ErrorCallout } from './FormErrors';
 
 export interface TokenRow { id: string; name: string; role: string; prefix: string; lastUsedAt: Date | null; expiresAt: Date | null; revokedAt: Date | null; createdAt: Date; user?: { name: string; email: string } }
 
@@ -60,7 +61,7 @@ export function TokenManager({ tokens, roles, showOwner = false, allowCreate = t
           <p><code className="mono">{secret}</code></p>
         </div>
       )}
-      {error && <div className="callout error" role="alert"><p>{error}</p></div>}
+      <ErrorCallout message={error} />
       <table className="data" aria-label="API tokens">
         <thead><tr><th>Name</th>{showOwner && <th>Owner</th>}<th>Role</th><th>Prefix</th><th>Last used</th><th>Expires</th><th>Status</th><th /></tr></thead>
         <tbody>

@@ -1,6 +1,7 @@
 import { apiDeps, createCaller, resolveSession, SESSION_COOKIE, type Actor } from '@ctxlab/api';
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { cache } from 'react';
 import { env } from '../env';
 
 export function deps() {
@@ -11,17 +12,24 @@ export function deps() {
   });
 }
 
+/**
+ * The session cookie and the person it belongs to, looked up once per request: the layout, the
+ * page, its metadata and every api() call of one render share the answer.
+ */
+const requestSession = cache(async (): Promise<{ secret: string | undefined; actor: Actor | null }> => {
+  const secret = (await cookies()).get(SESSION_COOKIE)?.value;
+  return { secret, actor: secret ? await resolveSession(deps().repos.db, secret) : null };
+});
+
 /** The signed-in person of this request, or null (no redirect: for the layout and the sign-in page). */
 export async function maybeActor(): Promise<Actor | null> {
-  const secret = (await cookies()).get(SESSION_COOKIE)?.value;
-  return secret ? resolveSession(deps().repos.db, secret) : null;
+  return (await requestSession()).actor;
 }
 
 /** The signed-in person; without a valid session the page redirects to sign-in. */
 export async function currentActor(): Promise<Actor> {
-  const secret = (await cookies()).get(SESSION_COOKIE)?.value;
+  const { secret, actor } = await requestSession();
   if (!secret) redirect('/sign-in');
-  const actor = await resolveSession(deps().repos.db, secret);
   if (!actor) redirect('/sign-in?expired=1');
   return actor;
 }

@@ -125,7 +125,7 @@ export function progressTracker(startedAt = Date.now()) {
 /** Output lines go to the event log in batches: one event per half second at most; progress with them. */
 function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
   let buffer: string[] = [];
-  let tail: string[] = [];
+  const tail: string[] = [];
   const progress = progressTracker();
   const flush = async () => {
     const p = progress.take();
@@ -140,7 +140,8 @@ function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
     for await (const line of handle.logs()) {
       buffer.push(line.text);
       progress.line(line.text);
-      tail = [...tail.slice(-19), line.text];
+      tail.push(line.text);
+      if (tail.length > 20) tail.shift();
       if (buffer.length >= 200) await flush();
     }
   })();
@@ -210,10 +211,8 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
       if (rendered.kind === 'serve') {
         const { url } = await handle.ready({ timeoutMs: 30 * 60_000 });
         if (output.kind === 'endpoint') {
-          const existing = await repos.db.endpoint.findUnique({ where: { name: output.name } });
           const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null, lastStatus: `serving (job ${jobId})`, lastCheckedAt: new Date() };
-          if (existing) await repos.db.endpoint.update({ where: { id: existing.id }, data });
-          else await repos.db.endpoint.create({ data: { name: output.name, ...data } });
+          await repos.db.endpoint.upsert({ where: { name: output.name }, create: { name: output.name, ...data }, update: data });
         }
         await repos.jobs.note(jobId, 'ready', `serving at ${url}/v1`);
       }

@@ -4,7 +4,7 @@
  * in the registry (allowedHosts) or for the whole install (CTXLAB_OUTBOUND_ALLOW).
  */
 import { badRequest, DomainError } from '@ctxlab/contracts';
-import { checkOutboundUrl, decryptSecret, encryptSecret, OutboundRefusedError, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/contracts/security';
+import { checkOutboundUrl, decryptSecret, encryptSecret, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/contracts/security';
 import type { ApiDeps } from '../deps';
 
 export async function outboundPolicy(deps: Pick<ApiDeps, 'repos' | 'outboundAllow'>): Promise<OutboundPolicy> {
@@ -17,7 +17,7 @@ export async function assertOutboundUrl(deps: Pick<ApiDeps, 'repos' | 'outboundA
   try {
     await checkOutboundUrl(url, await outboundPolicy(deps));
   } catch (e) {
-    if (e instanceof OutboundRefusedError) throw badRequest(`${field}: ${e.message}`, field);
+    // A refusal names the host, the address and why; an invalid allow-list entry says which.
     throw badRequest(`${field}: ${(e as Error).message}`, field);
   }
 }

@@ -4,7 +4,7 @@
  * Failed sign-ins are counted in Redis per account and per address and refused past a limit.
  */
 import { DomainError, badRequest, conflict, notFound } from '@ctxlab/contracts';
-import { hashPassword, hashSecret, newSecret, passwordProblem, verifyPassword } from '@ctxlab/contracts/security';
+import { hashPassword, hashSecret, looksLikeToken, newSecret, passwordProblem, verifyPassword } from '@ctxlab/contracts/security';
 import type { Db } from '@ctxlab/db';
 import { ready } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
@@ -35,7 +35,8 @@ export interface AuthActor {
 const normEmail = (e: string) => e.trim().toLowerCase();
 
 export async function resolveSession(db: Db, secret: string): Promise<AuthActor | null> {
-  if (!secret.startsWith('ctx_sess_')) return null;
+  // Anything not shaped like an issued session id cannot match one: no lookup.
+  if (!looksLikeToken(secret) || !secret.startsWith('ctx_sess_')) return null;
   const s = await db.session.findUnique({ where: { id: hashSecret(secret) }, include: { user: true } });
   if (!s || s.expiresAt.getTime() <= Date.now() || s.user.disabledAt) return null;
   if (Date.now() - s.lastSeenAt.getTime() > SESSION_REFRESH_MS) {
@@ -46,7 +47,7 @@ export async function resolveSession(db: Db, secret: string): Promise<AuthActor 
 
 /** A token acts with the lower of its own role and its user's current role. */
 export async function resolveApiToken(db: Db, secret: string): Promise<AuthActor | null> {
-  if (!secret.startsWith('ctx_tok_')) return null;
+  if (!looksLikeToken(secret) || !secret.startsWith('ctx_tok_')) return null;
   const t = await db.apiToken.findUnique({ where: { tokenHash: hashSecret(secret) }, include: { user: true } });
   if (!t || t.revokedAt || (t.expiresAt && t.expiresAt.getTime() <= Date.now()) || t.user.disabledAt) return null;
   if (!t.lastUsedAt || Date.now() - t.lastUsedAt.getTime() > TOKEN_TOUCH_MS) {

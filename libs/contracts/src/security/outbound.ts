@@ -333,6 +333,16 @@ function isInternalName(host: string): boolean {
 
 const allowHint = (host: string) => `If this endpoint is meant to be internal, an admin can add "${host}" to the outbound allow-list.`;
 
+/** Refusal of a host name that names an internal service (`localhost`, `*.internal`, …). */
+const internalNameRefusal = (url: string, host: string) =>
+  new OutboundRefusedError(url, 'internal hostname', `Refusing to connect to ${host}: it names an internal service. ${allowHint(host)}`, host);
+
+/** Refusal of a host the resolver failed on, with its error code when it gave one. */
+function unresolvedRefusal(url: string, host: string, err: unknown): OutboundRefusedError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return new OutboundRefusedError(url, `cannot resolve ${host}`, `cannot resolve ${host}${code ? ` (${code})` : ''}`, host);
+}
+
 /** Strips credentials from a URL for error messages and fields. */
 function safeUrl(url: URL): string {
   if (!url.username && !url.password) return url.href;
@@ -372,8 +382,7 @@ async function resolveHost(url: string, host: string, lookup: OutboundLookup): P
   try {
     found = await lookup(host);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException | undefined)?.code;
-    throw new OutboundRefusedError(url, `cannot resolve ${host}`, `cannot resolve ${host}${code ? ` (${code})` : ''}`, host);
+    throw unresolvedRefusal(url, host, e);
   }
   if (found.length === 0) throw new OutboundRefusedError(url, `cannot resolve ${host}`, `cannot resolve ${host} (no addresses)`, host);
   return found.map((a) => a.address);
@@ -415,9 +424,7 @@ export async function checkOutboundUrl(url: string | URL, policy: OutboundPolicy
   }
 
   const byHost = hostAllowance(compiledPolicy, host);
-  if (!byHost && isInternalName(host)) {
-    throw new OutboundRefusedError(href, 'internal hostname', `Refusing to connect to ${host}: it names an internal service. ${allowHint(host)}`, host);
-  }
+  if (!byHost && isInternalName(host)) throw internalNameRefusal(href, host);
   let addresses: string[];
   try {
     addresses = await resolveHost(href, host, opts.lookup ?? defaultLookup);
@@ -451,10 +458,9 @@ function pinnedLookup(policy: OutboundPolicy, lookup: OutboundLookup) {
     const byHost = hostAllowance(compiledPolicy, host);
     const refuseName = !byHost && isInternalName(host);
     const run = async (): Promise<LookupAddress[]> => {
-      if (refuseName) throw new OutboundRefusedError(label, 'internal hostname', `Refusing to connect to ${host}: it names an internal service. ${allowHint(host)}`, host);
+      if (refuseName) throw internalNameRefusal(label, host);
       const found = (await lookup(host).catch((e: unknown) => {
-        const code = (e as NodeJS.ErrnoException | undefined)?.code;
-        throw new OutboundRefusedError(label, `cannot resolve ${host}`, `cannot resolve ${host}${code ? ` (${code})` : ''}`, host);
+        throw unresolvedRefusal(label, host, e);
       })).map((a) => ({ address: a.address, family: a.family === 6 || isIPv6(a.address) ? 6 : 4 }));
       for (const a of found) {
         const refusal = screenAddress(compiledPolicy, label, host, a.address);

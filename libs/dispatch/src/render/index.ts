@@ -1,5 +1,5 @@
 import { parseJobSpec, type JobSpec, type JobSpecInput } from '../specs';
-import { renderLabExtract, renderLabMerge, renderLabServe, renderLabTrain } from './lab';
+import { renderLabExtract, renderLabMerge, renderLabServe } from './lab';
 import { renderLoraExtract, renderLoraMerge } from './mergekit';
 import { renderTrain } from './train';
 import type { RenderOptions, RenderedJob } from './types';
@@ -10,7 +10,7 @@ export function renderJob(input: JobSpecInput | JobSpec, opts: RenderOptions = {
   const spec = parseJobSpec(input);
   switch (spec.kind) {
     case 'train':
-      return spec.trainer === 'lab' ? renderLabTrain(spec, opts) : renderTrain(spec, opts);
+      return renderTrain(spec, opts);
     case 'lora-extract':
       return spec.tool === 'lab' ? renderLabExtract(spec, opts) : renderLoraExtract(spec, opts);
     case 'lora-merge':

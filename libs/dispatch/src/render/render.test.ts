@@ -3,11 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recipeSpecSchema } from '@ctxlab/contracts';
-import { findGpu, planServing } from '@ctxlab/longctx';
+import { BAAI_LLAMA3_8B_80K_QLORA, findGpu, planServing } from '@ctxlab/longctx';
 import { describe, expect, it } from 'vitest';
 import { parseJobSpec, type JobSpecInput } from '../specs';
 import {
-  BAAI_LLAMA3_8B_80K_QLORA,
   BAAI_TRAIN_SPEC,
   GRADIENT_1048K_EXTRACT,
   GRADIENT_1048K_MERGE,

@@ -1,50 +1,8 @@
-import type { RecipeSpec } from '@ctxlab/contracts';
-import { GRADIENT_70B_1048K, LLAMA3_70B, LLAMA3_8B } from '@ctxlab/longctx';
+import { BAAI_LLAMA3_8B_80K_QLORA, GRADIENT_70B_1048K, LLAMA3_70B, LLAMA3_8B, ZHINAO_360K_VLLM } from '@ctxlab/longctx';
 import { trainSpecFromRecipe, type JobSpecInput, type TrainSpecInput } from '../specs';
 
 // Seed jobs from docs/field-notes.md §1, as ctxlab would dispatch them. Artifact locations are
 // illustrative (file:///artifacts/…); the numbers are the published ones.
-
-/** BAAI Llama-3-8B-Instruct → 80K by QLoRA (field notes §1; FlagEmbedding Long_LLM/longllm_qlora). */
-export const BAAI_LLAMA3_8B_80K_QLORA: RecipeSpec = {
-  method: 'qlora',
-  baseModel: 'meta-llama/Meta-Llama-3-8B-Instruct',
-  targetContext: 81920,
-  thetaRule: 'manual',
-  progressive: false,
-  trainer: 'qlora',
-  stages: [
-    {
-      name: '80K',
-      // BAAI's --max_length 81920; RoPE base 500K → 200M.
-      seqLength: 81920,
-      ropeTheta: 200_000_000,
-      // Batch 8 on 8×A800 (1 per GPU); 20K samples, one epoch → 2,500 steps.
-      batchSize: 8,
-      gradientAccumulation: 1,
-      steps: 2500,
-      learningRate: 5e-5,
-      gpus: 8,
-      gpuType: 'A800-80G',
-      parallelMode: 'data_parallel',
-      wallMinutes: 480,
-    },
-  ],
-  lora: {
-    rank: 32,
-    alpha: 16,
-    targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
-    extraTrainedParameters: ['embed_tokens'],
-    quantization: 'nf4',
-    gradientCheckpointing: true,
-  },
-  dataMix: [
-    { name: 'GPT-4 synthesised long-context QA and summaries', samples: 3500 },
-    { name: 'RedPajama', samples: 5000 },
-    { name: 'LongAlpaca', samples: 12000 },
-  ],
-  hardware: { gpuType: 'A800-80G', gpus: 8 },
-};
 
 /** BAAI's training files as their README passes them (`[5000]`: the trainer's own sampling syntax). */
 export const BAAI_TRAIN_DATA = [
@@ -104,15 +62,7 @@ export const ZHINAO_360K_SERVE: JobSpecInput & { kind: 'serve' } = {
   servedName: 'llama3-8b-instruct-360k',
   modelConfig: { ...LLAMA3_8B, ropeTheta: 500_000_000 },
   gpuType: 'A800-80G',
-  tensorParallelSize: 8,
-  gpuMemoryUtilization: 0.6,
-  maxModelLen: 365000,
-  maxNumBatchedTokens: 365000,
-  maxNumSeqs: 32,
-  enableChunkedPrefill: false,
-  enforceEager: true,
-  trustRemoteCode: true,
-  env: { PYTORCH_CUDA_ALLOC_CONF: 'max_split_size_mb:256' },
+  ...ZHINAO_360K_VLLM,
 };
 
 /** A serve spec vLLM would refuse: Gradient's 70B at its full 1048K on 4×H100 (it fits on 8). */

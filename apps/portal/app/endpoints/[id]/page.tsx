@@ -1,9 +1,9 @@
-import { DataTable, fmtDate, fmtInt, KeyValues, StatusBadge, Tags } from '@ctxlab/ui';
+import { fmtDate, fmtInt, KeyValues, StatusBadge, Tags } from '@ctxlab/ui';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { EndpointHealth } from '../../../src/components/EndpointHealth';
 import { PageHead } from '../../../src/components/EntityList';
-import { ScoreChip } from '../../../src/components/ScoreChip';
+import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -13,6 +13,7 @@ export default async function EndpointPage({ params }: { params: Promise<{ id: s
   const a = (await api());
   const e = await loadOr404(() => a.endpoints.get({ id }));
   if (!e) notFound();
+  const base = e.url.replace(/\/+$/, '');
   const [model, runs] = await Promise.all([e.modelId ? loadOr404(() => a.models.get({ id: e.modelId! })) : null, a.portal.evalRuns({ endpointId: id, limit: 10 })]);
   return (
     <>
@@ -36,24 +37,13 @@ export default async function EndpointPage({ params }: { params: Promise<{ id: s
         </section>
         <section className="panel" aria-labelledby="h-h">
           <h2 id="h-h">Health</h2>
-          <p className="result-sub" style={{ marginTop: 0 }}>Asks <code>{e.url.replace(/\/+$/, '')}{/\/v1$/.test(e.url.replace(/\/+$/, '')) ? '' : '/v1'}/models</code> with a 3-second timeout.</p>
+          <p className="result-sub" style={{ marginTop: 0 }}>Asks <code>{base}{/\/v1$/.test(base) ? '' : '/v1'}/models</code> with a 3-second timeout.</p>
           <EndpointHealth id={e.id} />
         </section>
       </div>
       <section className="panel" aria-labelledby="r-h">
         <h2 id="r-h">Eval runs against it</h2>
-        <DataTable
-          caption="Eval runs against this endpoint"
-          rows={runs.items}
-          rowKey={(r) => r.id}
-          empty="None yet."
-          columns={[
-            { header: 'Run', cell: (r) => <Link href={`/evals/${r.id}`}>{r.name}</Link> },
-            { header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
-            { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
-            { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
-          ]}
-        />
+        <EvalRunsTable caption="Eval runs against this endpoint" rows={runs.items} empty="None yet." />
       </section>
     </>
   );

@@ -2,6 +2,7 @@ import { DataTable, depthPercent, fmtDate, fmtInt, KeyValues, LineChart, StatusB
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { cache } from 'react';
 import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../../src/components/EntityList';
 import { EvalHeatmap } from '../../../src/components/EvalHeatmap';
 import { CheckResult } from '../../../src/components/CheckResult';
@@ -12,8 +13,11 @@ import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
 
+/** The run, read once per request for both the title and the page. */
+const loadRun = cache(async (id: string) => loadOr404(async () => (await api()).evals.get({ id })));
+
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
-  const r = await loadOr404(async () => (await api()).evals.get({ id: (await params).id }));
+  const r = await loadRun((await params).id);
   return { title: r?.name ?? 'Eval run' };
 }
 
@@ -22,9 +26,9 @@ const CELLS_PER_PAGE = 100;
 export default async function EvalPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   const { id } = await params;
   const { offset } = listParams(await searchParams, CELLS_PER_PAGE);
-  const a = (await api());
-  const head = await loadOr404(() => a.evals.get({ id }));
+  const head = await loadRun(id);
   if (!head) notFound();
+  const a = await api();
   if (head.kind !== 'niah') {
     // Local checks (perplexity, round trips): a curve and a table instead of a heatmap.
     const [cells, job, events] = await Promise.all([
@@ -39,9 +43,8 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
       </>
     );
   }
-  const r = await loadOr404(() => a.portal.evalResult({ id }));
+  const [r, cells] = await Promise.all([loadOr404(() => a.portal.evalResult({ id })), a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset })]);
   if (!r) notFound();
-  const cells = await a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset });
   const run = r.run;
   const byLength = r.lengths.map((l, x) => {
     const vals = r.matrix.map((row) => row[x]).filter((v): v is number => v !== null && v !== undefined);

@@ -1,4 +1,4 @@
-import { DataTable, fmtInt, LineChart, StatusBadge } from '@ctxlab/ui';
+import { DataTable, EmptyState, ErrorState, fmtInt, LineChart, StatusBadge } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { many, one, PageHead, type SearchParams } from '../../../src/components/EntityList';
@@ -18,11 +18,10 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     return (
       <>
         <PageHead crumbs={[['/evals', 'Evals']]} title="Compare runs" />
-        <div className="empty" role="status">
-          <p className="empty-title">{ids.length < 2 ? 'Choose at least two runs' : 'Choose at most four runs'}</p>
+        <EmptyState title={ids.length < 2 ? 'Choose at least two runs' : 'Choose at most four runs'}>
           <p>Tick 2–4 runs in the evals table and press “Compare selected”. You chose {ids.length}.</p>
           <Link className="btn" href="/evals">Back to the evals</Link>
-        </div>
+        </EmptyState>
       </>
     );
   }
@@ -33,7 +32,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     return (
       <>
         <PageHead crumbs={[['/evals', 'Evals']]} title="Compare runs" />
-        <div className="error-box" role="alert"><p className="error-title">These runs cannot be compared</p><p>{(e as Error).message}</p><Link href="/evals">Back to the evals</Link></div>
+        <ErrorState title="These runs cannot be compared" message={(e as Error).message}><Link href="/evals">Back to the evals</Link></ErrorState>
       </>
     );
   }
@@ -63,7 +62,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
           ]}
         />
       </section>
-      <CompareView lengths={c.lengths} depths={c.depths} baselineId={c.baselineId} runs={c.runs.map((r) => ({ id: r.id, name: r.name, model: r.model?.name ?? null, matrix: r.matrix, diff: r.diff, average: r.average, meanDiff: r.meanDiff }))} />
+      <CompareView lengths={c.lengths} depths={c.depths} baselineId={c.baselineId} runs={c.runs.map((r) => ({ id: r.id, name: r.name, matrix: r.matrix, diff: r.diff, average: r.average, meanDiff: r.meanDiff }))} />
       <section className="panel" aria-labelledby="bylen-h">
         <h2 id="bylen-h" className="sr-only">Mean score by context length</h2>
         <LineChart width={900} height={260} title="Mean score by context length" series={c.runs.map((r, i) => ({ name: r.name, color: SERIES_COLORS[i]!, points: c.lengths.map((l, x) => ({ x: l, y: r.byLength[x] ?? null })) }))} />

@@ -1,3 +1,4 @@
+import { EmptyState } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { one, PageHead, type SearchParams } from '../../../src/components/EntityList';
@@ -19,11 +20,10 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
     <>
       <PageHead crumbs={[['/evals', 'Evals']]} title="Start an eval" sub="A needle-in-a-haystack sweep against an OpenAI-compatible endpoint. The cost is shown before anything starts." />
       {endpoints.items.length === 0 ? (
-        <div className="empty" role="status">
-          <p className="empty-title">No endpoint to evaluate</p>
+        <EmptyState title="No endpoint to evaluate">
           <p>An eval sends prompts to a registered OpenAI-compatible server (vLLM or similar).</p>
           <Link className="btn" href="/endpoints">Register an endpoint</Link>
-        </div>
+        </EmptyState>
       ) : (
         <StartEvalForm
           endpoints={endpoints.items.map((e) => ({ id: e.id, name: e.name, url: e.url, modelId: e.modelId, maxModelLen: e.maxModelLen }))}

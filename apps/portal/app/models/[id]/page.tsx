@@ -3,23 +3,27 @@ import { isLabModel } from '@ctxlab/contracts';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { cache } from 'react';
 import { PageHead } from '../../../src/components/EntityList';
-import { ScoreChip } from '../../../src/components/ScoreChip';
+import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
 import { ServeModelForm } from '../../../src/components/ServeModelForm';
 import { api, loadOr404 } from '../../../src/server/api';
 
 export const dynamic = 'force-dynamic';
 
+/** The model, read once per request for both the title and the page. */
+const loadModel = cache(async (id: string) => loadOr404(async () => (await api()).models.get({ id })));
+
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
-  const m = await loadOr404(async () => (await api()).models.get({ id: (await params).id }));
+  const m = await loadModel((await params).id);
   return { title: m?.name ?? 'Model' };
 }
 
 export default async function ModelPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const a = (await api());
-  const m = await loadOr404(() => a.models.get({ id }));
+  const m = await loadModel(id);
   if (!m) notFound();
+  const a = await api();
   const [lineage, adapters, endpoints, runs, gpus] = await Promise.all([
     a.models.lineage({ modelId: id }),
     a.adapters.list({ modelId: id, limit: 50 }),
@@ -144,19 +148,7 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
       </div>
       <section className="panel" aria-labelledby="runs">
         <div className="panel-head"><h2 id="runs">Eval runs</h2>{runs.total > runs.items.length && <Link href={`/evals?model=${m.id}`}>All {runs.total} →</Link>}</div>
-        <DataTable
-          caption="Eval runs of this model"
-          rows={runs.items}
-          rowKey={(r) => r.id}
-          empty={<>No eval runs yet. <Link href="/evals/new">Start one</Link>.</>}
-          columns={[
-            { header: 'Run', cell: (r) => <Link href={`/evals/${r.id}`}>{r.name}</Link> },
-            { header: 'Status', cell: (r) => <StatusBadge status={r.status} /> },
-            { header: 'Cells', numeric: true, cell: (r) => `${fmtInt(r.cellsDone)} / ${fmtInt(r.cellsTotal)}` },
-            { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
-            { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
-          ]}
-        />
+        <EvalRunsTable caption="Eval runs of this model" rows={runs.items} empty={<>No eval runs yet. <Link href="/evals/new">Start one</Link>.</>} cells />
       </section>
     </>
   );

@@ -48,8 +48,8 @@ export async function checkEndpoint(base: string, servedModelName: string | unde
   try {
     res = await fetchImpl(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS), headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) } });
   } catch (e) {
-    if (e instanceof OutboundRefusedError) return done({ ok: false, models: [], servedModelListed: null, error: e.message });
-    return done({ ok: false, models: [], servedModelListed: null, error: describeFailure(e, url) });
+    // A refusal by the outbound guard already says what and why.
+    return done({ ok: false, models: [], servedModelListed: null, error: e instanceof OutboundRefusedError ? e.message : describeFailure(e, url) });
   }
   let text = '';
   try {

@@ -6,7 +6,7 @@
 import { badRequest, notFound, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { resolveGrid } from '@ctxlab/niah';
-import { gridOf, mean, toMatrix, type AggRow } from './grid';
+import { cellIndex, gridOf, mean, toMatrix, type AggRow } from './grid';
 import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas';
 
 /** Characters of each answer the heatmap's hover card shows. */
@@ -96,16 +96,14 @@ export async function evalResult(repos: Repositories, id: string) {
   ]);
   const grid = gridOf(run.config, { lengths: agg.map((r) => r.l), depths: agg.map((r) => r.d) });
   const { matrix, counts } = toMatrix(grid, agg);
-  const li = new Map(grid.lengths.map((l, i) => [l, i]));
-  const di = new Map(grid.depths.map((d, i) => [d, i]));
+  const at = cellIndex(grid);
   const details: ({ promptTokens: number | null; excerpt: string | null; error: string | null; latencyMs: number | null; samples: number } | null)[][] = grid.depths.map(() =>
     grid.lengths.map(() => null),
   );
   for (const r of detailRows) {
-    const x = li.get(r.l);
-    const y = di.get(r.d);
-    if (x === undefined || y === undefined) continue;
-    details[y]![x] = { promptTokens: r.p, excerpt: r.r, error: r.e, latencyMs: r.t, samples: counts[y]![x]! };
+    const c = at(r.l, r.d);
+    if (!c) continue;
+    details[c.y]![c.x] = { promptTokens: r.p, excerpt: r.r, error: r.e, latencyMs: r.t, samples: counts[c.y]![c.x]! };
   }
   const failed = agg.reduce((a, r) => a + r.f, 0);
   const scored = agg.reduce((a, r) => a + r.n, 0);

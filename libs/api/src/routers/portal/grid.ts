@@ -39,18 +39,27 @@ export interface AggRow {
   n: number;
 }
 
-/** matrix[depth][length] of mean scores (null where nothing was scored) and the scored-sample counts. */
-export function toMatrix(grid: { lengths: number[]; depths: number[] }, rows: readonly AggRow[]) {
+/** Where the cell of a length and a depth sits in matrix[depth][length]: { x, y }, or null when off the grid. */
+export function cellIndex(grid: { lengths: number[]; depths: number[] }): (length: number, depth: number) => { x: number; y: number } | null {
   const li = new Map(grid.lengths.map((l, i) => [l, i]));
   const di = new Map(grid.depths.map((d, i) => [d, i]));
+  return (length, depth) => {
+    const x = li.get(length);
+    const y = di.get(depth);
+    return x === undefined || y === undefined ? null : { x, y };
+  };
+}
+
+/** matrix[depth][length] of mean scores (null where nothing was scored) and the scored-sample counts. */
+export function toMatrix(grid: { lengths: number[]; depths: number[] }, rows: readonly AggRow[]) {
+  const at = cellIndex(grid);
   const matrix: (number | null)[][] = grid.depths.map(() => grid.lengths.map(() => null));
   const counts: number[][] = grid.depths.map(() => grid.lengths.map(() => 0));
   for (const r of rows) {
-    const x = li.get(r.l);
-    const y = di.get(r.d);
-    if (x === undefined || y === undefined) continue;
-    matrix[y]![x] = r.s === null ? null : Number(r.s);
-    counts[y]![x] = r.n;
+    const c = at(r.l, r.d);
+    if (!c) continue;
+    matrix[c.y]![c.x] = r.s === null ? null : Number(r.s);
+    counts[c.y]![c.x] = r.n;
   }
   return { matrix, counts };
 }

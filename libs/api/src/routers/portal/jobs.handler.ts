@@ -5,7 +5,6 @@ import type { JobsBoardInput } from './schemas';
 
 const ACTIVE = ['queued', 'running', 'retrying'] as const;
 
-
 export async function jobsBoard(repos: Repositories, input: JobsBoardInput) {
   const where = {
     ...(input.kind ? { kind: input.kind } : {}),

@@ -26,6 +26,7 @@ import {
   jobIdLabel,
   kubeName,
   LABEL_JOB_ID,
+  LABEL_KIND,
   ownedBy,
   renderKubeObjects,
   type KubeManifestOptions,
@@ -119,6 +120,8 @@ interface Target {
 }
 
 const mainStatus = (p: V1Pod): V1ContainerStatus | undefined => p.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME);
+/** The Job's Complete or Failed condition, once it has one. */
+const finishedCondition = (job: V1Job) => job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 const podTerminal = (p: V1Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** Why a pod is not running yet, in the scheduler's and kubelet's words. */
@@ -288,6 +291,11 @@ async function createOrAttach<T extends { metadata?: { annotations?: Record<stri
   return { obj: existing, created: false };
 }
 
+/** Sets a serve job's Deployment to `replicas` pods. */
+async function scaleDeployment(ctx: Ctx, name: string, replicas: number): Promise<void> {
+  await ctx.apps.patchNamespacedDeploymentScale({ name, namespace: ctx.ns, body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+}
+
 /** Creates a dependent object; one that already exists (a retried start) is kept. */
 async function ensure(what: string, create: () => Promise<unknown>): Promise<void> {
   try {
@@ -332,7 +340,7 @@ class KubeBatchHandle implements JobHandle {
   }
 
   private async outcome(job: V1Job): Promise<JobResult | null> {
-    const cond = job.status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    const cond = finishedCondition(job);
     if (!cond) return null;
     const term = mainStatus((await this.deciding()) ?? {})?.state?.terminated;
     const exitCode = term?.exitCode ?? (cond.type === 'Complete' ? 0 : null);
@@ -373,7 +381,7 @@ class KubeBatchHandle implements JobHandle {
     const job = await this.readJob().catch(() => undefined);
     if (job === undefined) return false;
     if (job === null) return true;
-    return (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    return finishedCondition(job) !== undefined;
   }
 
   wait(): Promise<JobResult> {
@@ -446,13 +454,6 @@ class KubeServeHandle implements JobHandle {
     return this.ctx.core.listNamespacedPod({ namespace: this.ctx.ns, labelSelector: this.t.podSelector }).then((l) => l.items);
   }
 
-  private async scale(replicas: number): Promise<void> {
-    await this.ctx.apps.patchNamespacedDeploymentScale(
-      { name: this.t.name, namespace: this.ctx.ns, body: { spec: { replicas } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  }
-
   private async follow(): Promise<JobResult> {
     let errors = 0;
     for (;;) {
@@ -468,7 +469,7 @@ class KubeServeHandle implements JobHandle {
           if (crashing) {
             const last = crashing.lastState?.terminated;
             this.stopReason = 'crash loop';
-            await this.scale(0);
+            await scaleDeployment(this.ctx, this.t.name, 0);
             return {
               exitCode: last?.exitCode ?? null,
               reason: 'failed',
@@ -506,7 +507,7 @@ class KubeServeHandle implements JobHandle {
     if (this.settled) return;
     this.stopReason = reason;
     try {
-      await this.scale(0);
+      await scaleDeployment(this.ctx, this.t.name, 0);
     } catch (e) {
       if (codeOf(e) !== 404) throw kubeError(e, `scaling Deployment ${this.t.name} to zero`);
     }
@@ -522,12 +523,8 @@ class KubeServeHandle implements JobHandle {
     if (this.stopReason !== null) return { phase: 'running', message: 'stopping' };
     if ((d.status?.readyReplicas ?? 0) >= 1) return { phase: 'ready' };
     const pods = await this.pods();
-    if (pods.some((p) => p.status?.phase === 'Running')) {
-      const why = pendingReason(pods);
-      return { phase: 'running', ...(why ? { message: why } : {}) };
-    }
     const why = pendingReason(pods);
-    return { phase: 'pending', ...(why ? { message: why } : {}) };
+    return { phase: pods.some((p) => p.status?.phase === 'Running') ? 'running' : 'pending', ...(why ? { message: why } : {}) };
   }
 
   /** Resolves once a pod passes its readiness probe (GET /health answers 200) — the URL is the Service's. */
@@ -620,11 +617,9 @@ export class KubernetesExecutor implements Executor {
       const handle = new KubeServeHandle(this.ctx, this.target(jobId, 'serve', false), job.service!.port);
       // Starting a serve job that was stopped (scaled to zero) serves it again.
       if (!created && (deployment.spec?.replicas ?? 1) === 0) {
-        await this.ctx.apps
-          .patchNamespacedDeploymentScale({ name: objs.name, namespace: ns, body: { spec: { replicas: 1 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
-          .catch((e: unknown) => {
-            throw kubeError(e, `scaling Deployment ${objs.name} back to one`);
-          });
+        await scaleDeployment(this.ctx, objs.name, 1).catch((e: unknown) => {
+          throw kubeError(e, `scaling Deployment ${objs.name} back to one`);
+        });
       }
       return handle;
     }
@@ -656,7 +651,7 @@ export class KubernetesExecutor implements Executor {
     try {
       const job = await orNull(this.ctx.batch.readNamespacedJob({ name, namespace: this.ctx.ns }));
       if (mine(job)) {
-        const kind = (job!.metadata?.labels?.['ctxlab.dev/kind'] ?? 'train') as JobKind;
+        const kind = (job!.metadata?.labels?.[LABEL_KIND] ?? 'train') as JobKind;
         return new KubeBatchHandle(this.ctx, this.target(jobId, kind, (job!.spec?.completions ?? 1) > 1));
       }
       const d = await orNull(this.ctx.apps.readNamespacedDeployment({ name, namespace: this.ctx.ns }));

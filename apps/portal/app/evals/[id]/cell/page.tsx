@@ -1,4 +1,4 @@
-import { depthPercent, fmtDate, fmtInt, KeyValues } from '@ctxlab/ui';
+import { depthPercent, EmptyState, fmtDate, fmtInt, KeyValues } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
@@ -35,7 +35,7 @@ export default async function CellPage({ params, searchParams }: { params: Promi
         }
       />
       {c.samples.length === 0 ? (
-        <div className="empty" role="status"><p className="empty-title">Not run yet</p><p>This cell is on the run&apos;s grid but has no result yet.</p><Link href={`/evals/${id}`}>Back to the heatmap</Link></div>
+        <EmptyState title="Not run yet"><p>This cell is on the run&apos;s grid but has no result yet.</p><Link href={`/evals/${id}`}>Back to the heatmap</Link></EmptyState>
       ) : (
         c.samples.map((s) => (
           <section key={s.id} className="panel" aria-labelledby={`s${s.sample}`} data-testid="cell-sample">
