@@ -5,6 +5,7 @@ import { EndpointForm } from '../../src/components/EndpointForm';
 import { EndpointHealth } from '../../src/components/EndpointHealth';
 import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
+import { endpointStatusBadge } from '../../src/lib/endpoint-status';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Endpoints' };
@@ -35,7 +36,7 @@ export default async function EndpointsPage({ searchParams }: { searchParams: Pr
             { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
             { header: 'Served model', cell: (e) => <code>{e.servedModelName}</code> },
             { header: 'API key', cell: (e) => (e.hasApiKey ? 'set (encrypted)' : '—') },
-            { header: 'Last check', cell: (e) => (e.lastStatus ? <><StatusBadge status={e.lastStatus === 'ok' ? 'ok' : 'error'} /> <span className="progress-line">{e.lastStatus} · {fmtDate(e.lastCheckedAt)}</span></> : 'never') },
+            { header: 'Last check', cell: (e) => (e.lastStatus ? <><StatusBadge status={endpointStatusBadge(e.lastStatus)} /> <span className="progress-line">{e.lastStatus} · {fmtDate(e.lastCheckedAt)}</span></> : 'never') },
             { header: 'Health', id: 'health', cell: (e) => <EndpointHealth id={e.id} compact /> },
             { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },
           ]}

@@ -210,6 +210,14 @@ describe('access control', () => {
     expect((await refuse('http://localhost:8000'))?.message).toMatch(/localhost/i);
     expect((await refuse('file:///etc/passwd'))?.message).toMatch(/http or https|only http and https/);
 
+    // Entries the guard could not apply are refused by name, and a bad row already stored is ignored.
+    for (const host of ['*.com', 'a..b', 'lab-box/8']) {
+      expect(await admin.allowedHosts.add({ host }).then(() => null, (e: { code: string; message: string }) => e)).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining(host) });
+    }
+    await createDb(testSettings().databaseUrl).allowedHost.create({ data: { host: '*.com', createdBy: 'an older release' } });
+    expect((await refuse('http://10.1.2.3:8000'))?.message).toMatch(/private/i);
+    await admin.allowedHosts.remove({ host: '*.com' });
+
     await admin.allowedHosts.add({ host: '127.0.0.1', note: 'the lab model server' });
     const ep = await admin.endpoints.create({ name: 'local-allowed', url: 'http://127.0.0.1:8765/v1', servedModelName: 'm', apiKey: 'sk-secret-value-1234' });
     expect(ep).toMatchObject({ name: 'local-allowed', hasApiKey: true });

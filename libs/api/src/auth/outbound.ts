@@ -4,12 +4,14 @@
  * in the registry (allowedHosts) or for the whole install (CTXLAB_OUTBOUND_ALLOW).
  */
 import { badRequest, DomainError } from '@ctxlab/contracts';
-import { checkOutboundUrl, decryptSecret, encryptSecret, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/contracts/security';
+import { allowEntryProblem, checkOutboundUrl, decryptSecret, encryptSecret, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/contracts/security';
 import type { ApiDeps } from '../deps';
 
 export async function outboundPolicy(deps: Pick<ApiDeps, 'repos' | 'outboundAllow'>): Promise<OutboundPolicy> {
   const hosts = await deps.repos.db.allowedHost.findMany({ select: { host: true } });
-  return { allow: [...deps.outboundAllow, ...hosts.map((h) => h.host)] };
+  // A row the guard cannot read (saved before entries were checked on input) allows nothing; it
+  // must not make every URL check fail.
+  return { allow: [...deps.outboundAllow, ...hosts.map((h) => h.host).filter((h) => allowEntryProblem(h) === null)] };
 }
 
 /** BAD_REQUEST naming the field when the URL may not be fetched. */

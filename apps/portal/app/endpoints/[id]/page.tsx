@@ -5,6 +5,7 @@ import { EndpointHealth } from '../../../src/components/EndpointHealth';
 import { PageHead } from '../../../src/components/EntityList';
 import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
 import { api, loadOr404 } from '../../../src/server/api';
+import { endpointStatusBadge } from '../../../src/lib/endpoint-status';
 
 export const dynamic = 'force-dynamic';
 
@@ -30,7 +31,7 @@ export default async function EndpointPage({ params }: { params: Promise<{ id: s
             items={[
               ['URL', <span key="u" className="mono">{e.url}</span>], ['kind', e.kind], ['served model name', <code key="s">{e.servedModelName}</code>],
               ['registry model', model ? <Link key="m" href={`/models/${model.id}`}>{model.name}</Link> : '—'],
-              ['max model len', fmtInt(e.maxModelLen)], ['last status', e.lastStatus ? <StatusBadge key="st" status={e.lastStatus === 'ok' ? 'ok' : 'error'} /> : 'never checked'],
+              ['max model len', fmtInt(e.maxModelLen)], ['last status', e.lastStatus ? <StatusBadge key="st" status={endpointStatusBadge(e.lastStatus)} /> : 'never checked'],
               ['last checked', fmtDate(e.lastCheckedAt)], ['created', fmtDate(e.createdAt)],
             ]}
           />

@@ -8,6 +8,7 @@ import { PageHead } from '../../../src/components/EntityList';
 import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
 import { ServeModelForm } from '../../../src/components/ServeModelForm';
 import { api, loadOr404 } from '../../../src/server/api';
+import { endpointStatusBadge } from '../../../src/lib/endpoint-status';
 
 export const dynamic = 'force-dynamic';
 
@@ -140,7 +141,7 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
             columns={[
               { header: 'Endpoint', cell: (x) => <Link href={`/endpoints/${x.id}`}>{x.name}</Link> },
               { header: 'URL', cell: (x) => <span className="mono">{x.url}</span> },
-              { header: 'Status', cell: (x) => (x.lastStatus ? <span title={x.lastStatus}><StatusBadge status={x.lastStatus === 'ok' || x.lastStatus.startsWith('serving') ? 'ok' : x.lastStatus.startsWith('stopped') ? 'cancelled' : 'error'} /></span> : 'never checked') },
+              { header: 'Status', cell: (x) => (x.lastStatus ? <span title={x.lastStatus}><StatusBadge status={endpointStatusBadge(x.lastStatus)} /></span> : 'never checked') },
               { header: '', cell: (x) => <Link className="btn small secondary" href={`/evals/new?endpoint=${encodeURIComponent(x.id)}`} aria-label={`Evaluate ${x.name}`}>Evaluate</Link> },
             ]}
           />

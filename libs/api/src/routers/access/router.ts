@@ -4,7 +4,7 @@
  * /api/auth routes, which set and clear the session cookie.
  */
 import { DomainError, notFound } from '@ctxlab/contracts';
-import { verifyPassword } from '@ctxlab/contracts/security';
+import { allowEntryProblem, verifyPassword } from '@ctxlab/contracts/security';
 import { z } from 'zod';
 import { createApiToken, createUser, publicToken, publicUser, randomPassword, ROLE_RANK, setPassword } from '../../auth/service';
 import { adminProcedure, publicProcedure, router, viewerProcedure } from '../../trpc';
@@ -98,18 +98,23 @@ export const auditRouter = router({
     }),
 });
 
+/** Checked by the outbound guard's own parser, so every saved entry is one the guard can apply. */
 const hostEntry = z
   .string()
   .trim()
   .min(1)
   .max(253)
-  .regex(/^(\*\.)?[A-Za-z0-9.:_-]+(\/\d{1,3})?$/, 'a hostname (or *.suffix), an IP address or a CIDR such as 10.0.0.0/8');
+  .transform((h) => h.toLowerCase())
+  .superRefine((h, ctx) => {
+    const problem = allowEntryProblem(h);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (a hostname, *.suffix, an IP address or a CIDR such as 10.0.0.0/8)` });
+  });
 
 export const allowedHostsRouter = router({
   list: adminProcedure.query(({ ctx }) => ctx.repos.db.allowedHost.findMany({ orderBy: { host: 'asc' } })),
   /** Lets endpoints point at an internal host (a GPU box on the lab network, the local model server). */
   add: adminProcedure.input(z.object({ host: hostEntry, note: z.string().max(300).optional() })).mutation(({ ctx, input }) =>
-    ctx.repos.db.allowedHost.upsert({ where: { host: input.host.toLowerCase() }, create: { host: input.host.toLowerCase(), note: input.note ?? null, createdBy: ctx.actor.name }, update: { note: input.note ?? null } }),
+    ctx.repos.db.allowedHost.upsert({ where: { host: input.host }, create: { host: input.host, note: input.note ?? null, createdBy: ctx.actor.name }, update: { note: input.note ?? null } }),
   ),
   remove: adminProcedure.input(z.object({ host: z.string().min(1) })).mutation(async ({ ctx, input }) => {
     const r = await ctx.repos.db.allowedHost.deleteMany({ where: { host: input.host.toLowerCase() } });
