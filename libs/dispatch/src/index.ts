@@ -11,6 +11,8 @@
  * Specs (zod): train (EasyContext / BAAI longllm_qlora), lora-extract and lora-merge (mergekit
  * 0.1.x), serve (vLLM, refused with WONT_FIT when max-model-len cannot fit the KV cache).
  * Errors are DispatchError with a code, a message a person can act on, and the field at fault.
+ * A spec's environment and every string that reaches a command line or a path are checked by
+ * policy/ (README: "Trust model"), at parse time and again by each executor before it starts.
  * Test doubles (a Kubernetes API server on a real socket) and the field notes' seed jobs are in
  * `@ctxlab/dispatch/testing`.
  */
@@ -53,6 +55,10 @@ export {
   type JobKind,
 } from './specs';
 
+// What a job may run with (environment allow-lists, checks every executor applies)
+export { TOOL_ENV, deniedBecause, specEnvIssues, renderedEnvIssues, type EnvIssue } from './policy/env';
+export { checkRenderedJob, checkLocalWrites, jobFilePath } from './policy/job';
+
 // Renderers (pure)
 export { renderJob } from './render/index';
 export { renderTrain, renderEasyContext, renderQlora, accelerateConfig, deepSpeedZero3Config, ACCELERATE_CONFIG_FILE, DEEPSPEED_CONFIG_FILE } from './render/train';
@@ -67,6 +73,7 @@ export {
   MASTER_ADDR_REF,
   type RenderedJob,
   type RenderedFile,
+  type ToolId,
   type RenderOptions,
   type JobResources,
 } from './render/types';
@@ -83,7 +90,7 @@ export {
   type LogLine,
   type StartOptions,
 } from './executors/types';
-export { LocalExecutor, processGroupAlive, type LocalExecutorOptions } from './executors/local';
+export { LocalExecutor, BASE_ENV, processGroupAlive, type LocalExecutorOptions } from './executors/local';
 export { KubernetesExecutor, kubeError, type KubernetesExecutorOptions } from './executors/kubernetes/executor';
 export {
   renderKubeObjects,

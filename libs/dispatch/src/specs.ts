@@ -1,7 +1,8 @@
 import { loraSpecSchema, modelConfigSchema, positiveInt, recipeStageSchema, type RecipeSpec } from '@ctxlab/contracts';
 import { z } from 'zod';
 import { DispatchError } from './errors';
-import { isArtifactUri } from './uri';
+import { specEnvIssues } from './policy/env';
+import { parseUri } from './uri';
 
 /**
  * Job specs: what one GPU job does, validated at the boundary. A spec is complete — renderers add
@@ -16,8 +17,16 @@ import { isArtifactUri } from './uri';
  */
 export const MERGEKIT_VERSION = '0.1.4';
 
-const uriMessage = 'must be file:///…, s3://bucket/key or hf://org/name';
-export const artifactUriSchema = z.string().trim().refine(isArtifactUri, uriMessage);
+export const artifactUriSchema = z
+  .string()
+  .trim()
+  .superRefine((uri, ctx) => {
+    try {
+      parseUri(uri);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  });
 /** Outputs go to storage the job can write: a local/mounted path or an object-store prefix. */
 export const outputUriSchema = artifactUriSchema.refine((u) => !u.startsWith('hf://'), 'outputs are written to file:// or s3:// locations, not to the Hub');
 
@@ -29,6 +38,28 @@ const mergekitVersionSchema = z
     return major > 0 || minor >= 1;
   }, 'mergekit before 0.1.0 takes positional arguments (FINETUNED BASE OUT --rank=R); ctxlab renders the 0.1.x options')
   .default(MERGEKIT_VERSION);
+
+/**
+ * A word a renderer puts on a command line as an option's value. It starts with a letter or digit,
+ * so it can never be read as a flag ("--trust-remote-code"), and holds no spaces or control
+ * characters, so it stays one word in `sh -c` scripts and log lines.
+ */
+const optionWord = (what: string, extra = '') =>
+  z
+    .string()
+    .trim()
+    .max(200)
+    .regex(new RegExp(`^[A-Za-z0-9][A-Za-z0-9._${extra}-]*$`), `${what}: letters, digits, "."${extra ? `, ${[...extra].map((c) => `"${c}"`).join(', ')}` : ''}, "_" and "-", starting with a letter or digit`);
+/** A GPU type as the catalog and node labels name it (h100-sxm-80gb, L40S, A800-80G). */
+const gpuTypeSchema = optionWord('a GPU type');
+/** A module or parameter name of a PyTorch model (embed_tokens, model.norm, lm_head). */
+const moduleNameSchema = z.string().trim().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,199}$/, 'a module name: letters, digits, "_" and "."');
+/** Host a server binds: a name or an IPv4/IPv6 address, never a flag. */
+const hostSchema = z
+  .string()
+  .trim()
+  .max(253)
+  .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$/, 'must be a host name or an IP address (0.0.0.0, 127.0.0.1, ::)');
 
 // ---------------------------------------------------------------------------------------------
 
@@ -60,13 +91,18 @@ export const trainSpecSchema = z
     /** EasyContext: offload parameters and optimizer state to CPU, as EasyContext's zero3_offload.json does. */
     offload: z.boolean().default(true),
     /** qlora: the chat template name the trainer formats samples with. */
-    chatTemplate: z.string().trim().min(1).default('llama-3'),
+    chatTemplate: optionWord('a chat template name').default('llama-3'),
     /** lab: where it trains. */
     device: z.enum(['cpu', 'cuda']).default('cpu'),
   })
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const { gpus } = s.stage;
+    // Contract fields that reach the command line (--lora_extra_params, node selectors) keep to option words here.
+    if (!gpuTypeSchema.safeParse(s.stage.gpuType).success) issue(['stage', 'gpuType'], 'a GPU type: letters, digits, ".", "_" and "-", starting with a letter or digit');
+    s.lora?.extraTrainedParameters.forEach((p, i) => {
+      if (!moduleNameSchema.safeParse(p).success) issue(['lora', 'extraTrainedParameters', i], `"${p}" is not a module name: letters, digits, "_" and "."`);
+    });
     if (gpus > s.gpusPerNode && gpus % s.gpusPerNode !== 0) {
       issue(['stage', 'gpus'], `${gpus} GPUs do not fill whole machines of ${s.gpusPerNode} (gpusPerNode)`);
     }
@@ -102,11 +138,11 @@ export const loraExtractSpecSchema = z.object({
   /** Decompose embeddings into LoRA too (default: mergekit saves them at full rank in modules_to_save). */
   embedLora: z.boolean().default(false),
   /** Modules saved at full rank (--save-module, repeated). */
-  saveModules: z.array(z.string().trim().min(1)).default([]),
+  saveModules: z.array(moduleNameSchema).default([]),
   /** Run the arithmetic on one GPU (--cuda). */
   cuda: z.boolean().default(true),
   /** GPU type to schedule on when cuda is set; omitted = any GPU. */
-  gpuType: z.string().trim().min(1).optional(),
+  gpuType: gpuTypeSchema.optional(),
   mergekitVersion: mergekitVersionSchema,
 });
 export type LoraExtractSpec = z.infer<typeof loraExtractSpecSchema>;
@@ -135,7 +171,7 @@ export const loraMergeSpecSchema = z.object({
   /** Run the arithmetic on one GPU (--cuda). */
   cuda: z.boolean().default(true),
   /** GPU type to schedule on when cuda is set; omitted = any GPU. */
-  gpuType: z.string().trim().min(1).optional(),
+  gpuType: gpuTypeSchema.optional(),
   mergekitVersion: mergekitVersionSchema,
 });
 export type LoraMergeSpec = z.infer<typeof loraMergeSpecSchema>;
@@ -150,19 +186,21 @@ export const serveSpecSchema = z.object({
   servedName: z
     .string()
     .trim()
+    .max(200)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/, 'may contain letters, digits, ".", "_", "/", ":" and "-"'),
   /** The model's architecture as the planner needs it (from its config.json). */
   modelConfig: modelConfigSchema,
   /** GPU type (vLLM: required; the planner sizes the KV cache from its memory). */
-  gpuType: z.string().trim().min(1).optional(),
+  gpuType: gpuTypeSchema.optional(),
   /** Total memory of one GPU as the driver reports it, GiB; default from the GPU catalog. */
   gpuMemoryGiB: z.number().positive().optional(),
   tensorParallelSize: positiveInt.default(1),
   gpuMemoryUtilization: z.number().gt(0).lte(1).default(0.9),
   maxModelLen: positiveInt,
   kvCacheDtype: z.enum(['auto', 'bf16', 'fp8']).default('auto'),
-  port: z.number().int().min(1).max(65535).default(8000),
-  host: z.string().trim().min(1).default('0.0.0.0'),
+  /** Ports below 1024 are the host's own services (a local job runs with the worker's privileges). */
+  port: z.number().int().min(1024, 'must be 1024–65535: lower ports belong to the host\'s own services').max(65535).default(8000),
+  host: hostSchema.default('0.0.0.0'),
   maxNumBatchedTokens: positiveInt.optional(),
   maxNumSeqs: positiveInt.optional(),
   enableChunkedPrefill: z.boolean().optional(),
@@ -170,9 +208,12 @@ export const serveSpecSchema = z.object({
   trustRemoteCode: z.boolean().default(false),
   /** RoPE base to serve with when it differs from modelConfig.ropeTheta (rendered as --hf-overrides). */
   ropeTheta: z.number().positive().optional(),
-  env: z.record(z.string(), z.string()).default({}),
+  /** Tuning variables for the server: only those policy/env.ts lists for the engine, with values it accepts. */
+  env: z.record(z.string(), z.string()).refine((e) => Object.keys(e).length <= 32, 'at most 32 variables').default({}),
   /** `vllm serve MODEL` or `python -m vllm.entrypoints.openai.api_server --model MODEL`. */
   entrypoint: z.enum(['vllm-serve', 'api-server']).default('vllm-serve'),
+}).superRefine((s, ctx) => {
+  for (const i of specEnvIssues(s.engine === 'lab' ? 'lab-server' : 'vllm', s.env)) ctx.addIssue({ code: 'custom', path: ['env', i.name], message: i.message });
 });
 export type ServeSpec = z.infer<typeof serveSpecSchema>;
 

@@ -21,16 +21,36 @@ function bad(uri: string, why: string, field?: string): DispatchError {
   return new DispatchError('INVALID_SPEC', `"${uri}" is not a usable artifact URI: ${why}`, field);
 }
 
+// Control characters would reach command lines, YAML and log lines; a URI never needs them.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// A "." or ".." segment, plain or percent-encoded (URL parsers treat %2e%2e as ".." too).
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/**
+ * Refuses what would make a URI mean a different place than it reads: dot segments (file:///data/../../root
+ * is /root, and an s3 resolver that maps a bucket to a mount would follow "../" too), backslashes (read as
+ * "/" in file URLs), query and fragment (dropped from a file URL's path), empty key segments, control characters.
+ */
+function checkShape(uri: string, path: string, field?: string): void {
+  if (CONTROL.test(uri)) throw bad(uri, 'control characters (newline, NUL, …) are not allowed', field);
+  if (uri.includes('\\')) throw bad(uri, 'backslashes are not allowed', field);
+  if (DOT_SEGMENT.test(path)) throw bad(uri, '"." and ".." segments are not allowed: write the path it means', field);
+}
+
 /** Parses an artifact URI; throws INVALID_SPEC naming what is wrong. */
 export function parseUri(uri: string, field?: string): ParsedUri {
   if (uri.startsWith('file:')) {
     if (!uri.startsWith('file:///')) throw bad(uri, 'file URIs must be absolute and have no host (file:///path)', field);
+    checkShape(uri, uri.slice('file://'.length), field);
+    if (/[?#]/.test(uri)) throw bad(uri, 'file URIs take no query or fragment ("?" and "#" must be written %3F and %23)', field);
     let path: string;
     try {
       path = fileURLToPath(uri);
     } catch (e) {
       throw bad(uri, (e as Error).message, field);
     }
+    // Decoded: %00 and %0A become NUL and newline here.
+    if (CONTROL.test(path)) throw bad(uri, 'control characters (newline, NUL, …) are not allowed', field);
     return { scheme: 'file', path: posix.normalize(path) };
   }
   if (uri.startsWith('s3://')) {
@@ -40,6 +60,8 @@ export function parseUri(uri: string, field?: string): ParsedUri {
     const key = slash < 0 ? '' : rest.slice(slash + 1);
     if (!S3_BUCKET.test(bucket)) throw bad(uri, `bucket "${bucket}" is not a valid S3 bucket name`, field);
     if (!key) throw bad(uri, 'an S3 URI needs a key after the bucket (s3://bucket/key)', field);
+    checkShape(uri, key, field);
+    if (key.split('/').slice(0, -1).includes('')) throw bad(uri, 'empty key segments ("//") are not allowed', field);
     return { scheme: 's3', bucket, key };
   }
   if (uri.startsWith('hf://')) {

@@ -192,10 +192,22 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
       await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
       return { failed: reason };
     }
-    const rendered = renderJob(parseJobSpec(stored.spec), deps.renderOptions?.[stored.executor]);
+    let rendered: ReturnType<typeof renderJob>;
+    try {
+      rendered = renderJob(parseJobSpec(stored.spec), deps.renderOptions?.[stored.executor]);
+    } catch (e) {
+      // A spec stored before a policy tightened (e.g. an env variable now refused) fails with the reason instead of staying queued.
+      const reason = `the job spec is refused: ${(e as Error).message}`;
+      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+      return { failed: reason };
+    }
     const output = gpuOutputSchema.parse(stored.output ?? { kind: 'none' });
     await repos.jobs.transition(jobId, 'running', `started by ${deps.workerName} on the ${executor.name} executor: ${rendered.argv.join(' ').slice(0, 500)}`, canTransition);
-    const handle = await executor.start(jobId, rendered);
+    // Local jobs write file:// outputs only under the artifact root (the executor refuses the rest).
+    const handle = await executor.start(jobId, rendered, { writableRoots: [deps.artifacts.local.root] }).catch(async (e: unknown) => {
+      await repos.jobs.transition(jobId, 'failed', (e as Error).message, canTransition, { error: (e as Error).message });
+      throw e;
+    });
     let cancelled = false;
     const unsubscribe = deps.onCancel(jobId, () => {
       cancelled = true;

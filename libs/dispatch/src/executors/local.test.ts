@@ -13,7 +13,7 @@ import { rejection } from '../testing/thrown';
 const root = mkdtempSync(join(tmpdir(), 'ctxlab-local-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const executor = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH, BASE: 'base' }, killGraceMs: 400 });
+const executor = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH, LANG: 'C.UTF-8' }, killGraceMs: 400 });
 let n = 0;
 const id = () => `job-${++n}`;
 
@@ -27,7 +27,7 @@ function nodeJob(script: string, extra: Partial<RenderedJob> = {}): RenderedJob 
     steps: [argv],
     resources: { gpus: 0, gpuType: null, nodes: 1, gpusPerNode: 0 },
     outputs: [],
-    tool: { name: 'node' },
+    tool: { id: 'lab-trainer', name: 'node' },
     ...extra,
   };
 }
@@ -76,15 +76,15 @@ describe('local executor', () => {
       nodeJob(
         `const fs = require('fs');
          console.log('cfg=' + fs.readFileSync('conf/a.yaml', 'utf8').trim());
-         console.error('warn: ' + process.env.BASE + ' ' + process.env.EXTRA);
+         console.error('warn: ' + process.env.LANG + ' ' + process.env.PYTHONUNBUFFERED);
          process.stdout.write('partial');`,
-        { files: [{ path: 'conf/a.yaml', content: 'x: 1\n' }], env: { EXTRA: 'extra' } },
+        { files: [{ path: 'conf/a.yaml', content: 'x: 1\n' }], env: { PYTHONUNBUFFERED: '1' } },
       ),
     );
     expect(h.jobId).toBe(jobId);
     const lines = await collect(h);
     expect(lines.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['cfg=x: 1', 'partial']);
-    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['warn: base extra']);
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['warn: C.UTF-8 1']);
     expect(await h.wait()).toEqual({ exitCode: 0, signal: null, reason: 'succeeded' });
     expect(await h.status()).toEqual({ phase: 'succeeded', exitCode: 0 });
     expect(readFileSync(join(executor.workDir(jobId), 'conf/a.yaml'), 'utf8')).toBe('x: 1\n');

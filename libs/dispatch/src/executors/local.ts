@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DispatchError } from '../errors';
+import { checkLocalWrites, checkRenderedJob, isInside, jobFilePath } from '../policy/job';
 import type { RenderedJob } from '../render/types';
 import type { JobKind } from '../specs';
 import { LineSplitter, LogBuffer } from './lines';
@@ -13,8 +14,9 @@ export interface LocalExecutorOptions {
   /** Each job runs in <workRoot>/<jobId>, where its rendered files are written. */
   workRoot: string;
   /**
-   * Environment the job's own env is laid over. The caller passes it (the worker: its validated
-   * env, PATH included); nothing in this library reads process.env.
+   * Environment the job's own env is laid over: only the names in BASE_ENV (PATH, HOME, locale, time
+   * zone), so the worker's own settings and secrets (DATABASE_URL, REDIS_URL, CTXLAB_SECRET_KEY) never
+   * reach a job. Nothing in this library reads process.env.
    */
   baseEnv: Record<string, string | undefined>;
   /** Time from SIGTERM to SIGKILL when a process group is stopped. Default 10 s. */
@@ -27,6 +29,9 @@ export interface LocalExecutorOptions {
 
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/** What a local job inherits from its worker: where programs are, a home, the locale and time zone. */
+export const BASE_ENV: readonly string[] = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'];
+
 /** Validates a job id as a directory name / label ingredient. */
 export function checkJobId(jobId: string): void {
   if (!JOB_ID.test(jobId)) {
@@ -34,13 +39,19 @@ export function checkJobId(jobId: string): void {
   }
 }
 
-/** Joins a rendered file's path to the working directory, refusing paths that leave it. */
-function filePath(workDir: string, path: string): string {
-  const norm = posix.normalize(path);
-  if (isAbsolute(path) || norm.startsWith('../') || norm === '..' || norm === '.' || norm.includes('\\')) {
-    throw new DispatchError('OUTSIDE_ROOT', `rendered file "${path}" must be a relative path inside the job directory`, 'files');
+/**
+ * Writes a rendered file into the job directory. A symlink left there (by an earlier run of the job,
+ * or in a subdirectory) is not followed: the file is replaced, and its directory must really be
+ * inside the job directory.
+ */
+async function writeJobFile(workDir: string, rel: string, content: string): Promise<void> {
+  const path = join(workDir, jobFilePath(rel));
+  await mkdir(dirname(path), { recursive: true });
+  if (!(await isInside(workDir, dirname(path)))) {
+    throw new DispatchError('OUTSIDE_ROOT', `rendered file "${rel}" would be written outside the job directory (through a symlink)`, 'files');
   }
-  return join(workDir, norm);
+  await rm(path, { force: true });
+  await writeFile(path, content, { flag: 'wx' });
 }
 
 /**
@@ -246,6 +257,10 @@ export class LocalExecutor implements Executor {
 
   constructor(private readonly options: LocalExecutorOptions) {
     if (!isAbsolute(options.workRoot)) throw new DispatchError('INVALID_SPEC', `workRoot "${options.workRoot}" must be an absolute path`, 'workRoot');
+    const extra = Object.keys(options.baseEnv).filter((k) => !BASE_ENV.includes(k));
+    if (extra.length) {
+      throw new DispatchError('INVALID_SPEC', `baseEnv may hold only ${BASE_ENV.join(', ')}; ${extra.join(', ')} would reach every job (a job's own variables come from its spec)`, 'baseEnv');
+    }
     this.opts = { killGraceMs: options.killGraceMs ?? 10_000, maxLogLines: options.maxLogLines ?? 100_000, healthHost: options.healthHost ?? '127.0.0.1' };
   }
 
@@ -271,15 +286,12 @@ export class LocalExecutor implements Executor {
     if (job.resources.nodes > 1) {
       throw new DispatchError('UNSUPPORTED', `job ${jobId} spans ${job.resources.nodes} machines; the local executor runs single-machine jobs (use the kubernetes executor)`, 'resources.nodes');
     }
-    const [cmd, ...args] = job.argv;
-    if (!cmd) throw new DispatchError('INVALID_SPEC', 'the rendered job has an empty argv', 'argv');
+    checkRenderedJob(job);
+    const [cmd, ...args] = job.argv as [string, ...string[]];
     const workDir = this.workDir(jobId);
+    await checkLocalWrites(job, workDir, options.writableRoots ?? []);
     await mkdir(workDir, { recursive: true });
-    for (const f of job.files) {
-      const path = filePath(workDir, f.path);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, f.content);
-    }
+    for (const f of job.files) await writeJobFile(workDir, f.path, f.content);
     // Typed as NodeJS.ProcessEnv: where Next's types are loaded that type requires NODE_ENV.
     const env = {} as NodeJS.ProcessEnv;
     for (const [k, v] of Object.entries({ ...this.options.baseEnv, ...job.env })) if (v !== undefined) env[k] = v;

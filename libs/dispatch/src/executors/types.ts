@@ -38,6 +38,12 @@ export interface JobStatus {
 export interface StartOptions {
   /** Cancel the job (reason "timeout") when it runs longer than this. */
   timeoutMs?: number;
+  /**
+   * Local executor: directories a job's file:// outputs may be written under, besides its own
+   * working directory (the worker passes its artifact root). Default: none. The Kubernetes executor
+   * ignores it: a pod writes only where the operator's volumes are mounted.
+   */
+  writableRoots?: string[];
 }
 
 /** A running (or finished) job. Every method may be called any number of times. */

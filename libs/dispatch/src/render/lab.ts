@@ -54,7 +54,7 @@ export function renderLabTrain(spec: TrainSpec, opts: RenderOptions = {}): Rende
     steps: [argv],
     resources: { gpus, gpuType: gpus ? stage.gpuType : null, nodes: 1, gpusPerNode: gpus },
     outputs: [spec.output],
-    tool: { name: 'ctxlab lab trainer' },
+    tool: { id: 'lab-trainer', name: 'ctxlab lab trainer' },
   };
 }
 
@@ -62,7 +62,7 @@ const CPU_ONLY = { gpus: 0, gpuType: null, nodes: 1, gpusPerNode: 0 };
 
 /** lora.py runs on the CPU: a lab model's matrices are 128–384 wide. */
 function loraJob(kind: 'lora-extract' | 'lora-merge', argv: string[], output: string): RenderedJob {
-  return { kind, argv, env: { PYTHONUNBUFFERED: '1' }, files: [], steps: [argv], resources: CPU_ONLY, outputs: [output], tool: { name: 'ctxlab lab LoRA' } };
+  return { kind, argv, env: { PYTHONUNBUFFERED: '1' }, files: [], steps: [argv], resources: CPU_ONLY, outputs: [output], tool: { id: 'lab-lora', name: 'ctxlab lab LoRA' } };
 }
 
 /** `lora.py extract`: truncated SVD of each target's weight delta, PEFT layout. */
@@ -123,6 +123,6 @@ export function renderLabServe(spec: ServeSpec, opts: RenderOptions = {}): Rende
     resources: CPU_ONLY,
     outputs: [],
     service: { port: spec.port, healthPath: LAB_HEALTH_PATH, servedName: spec.servedName },
-    tool: { name: 'ctxlab model server' },
+    tool: { id: 'lab-server', name: 'ctxlab model server' },
   };
 }

@@ -33,7 +33,7 @@ export function renderLoraExtract(spec: LoraExtractSpec, opts: RenderOptions = {
     steps: [argv],
     resources: { gpus: spec.cuda ? 1 : 0, gpuType: spec.cuda ? (spec.gpuType ?? null) : null, nodes: 1, gpusPerNode: spec.cuda ? 1 : 0 },
     outputs: [spec.output],
-    tool: { name: 'mergekit', version: spec.mergekitVersion },
+    tool: { id: 'mergekit', name: 'mergekit', version: spec.mergekitVersion },
   };
 }
 
@@ -110,6 +110,7 @@ export function renderLoraMerge(spec: LoraMergeSpec, opts: RenderOptions = {}): 
     steps,
     resources: { gpus: spec.cuda ? 1 : 0, gpuType: spec.cuda ? (spec.gpuType ?? null) : null, nodes: 1, gpusPerNode: spec.cuda ? 1 : 0 },
     outputs: [spec.output],
-    tool: { name: 'mergekit', version: spec.mergekitVersion },
+    ...(spec.cache ? { scratch: [spec.cache] } : {}),
+    tool: { id: 'mergekit', name: 'mergekit', version: spec.mergekitVersion },
   };
 }

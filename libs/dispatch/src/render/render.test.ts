@@ -270,7 +270,7 @@ describe('mergekit', () => {
       '--max-rank', '32',
       '--cuda',
     ]);
-    expect(job.tool).toEqual({ name: 'mergekit', version: '0.1.4' });
+    expect(job.tool).toEqual({ id: 'mergekit', name: 'mergekit', version: '0.1.4' });
     expect(job.resources).toEqual({ gpus: 1, gpuType: null, nodes: 1, gpusPerNode: 1 });
     expect(job.outputs).toEqual(['file:///artifacts/adapters/llama-3-70b-1048k-r32']);
   });
@@ -394,7 +394,7 @@ describe('spec validation', () => {
     const e = thrown(() => renderJob({ ...GRADIENT_1048K_EXTRACT, finetuned: 'gradientai/x', output: 'hf://a/b', maxRank: 0 }));
     expect(e.code).toBe('INVALID_SPEC');
     expect(e.field).toBe('finetuned');
-    expect(e.message).toMatch(/finetuned: must be file:\/\/\/…/);
+    expect(e.message).toMatch(/finetuned: "gradientai\/x" is not a usable artifact URI: expected file:\/\/\/…/);
     expect(e.message).toMatch(/output: outputs are written to file:\/\/ or s3:\/\/ locations/);
     expect(e.message).toMatch(/maxRank: must be positive/);
   });

@@ -131,7 +131,7 @@ export function renderEasyContext(spec: TrainSpec, opts: RenderOptions = {}): Re
     steps: [argv],
     resources: { gpus: s.gpus, gpuType: s.gpuType, nodes, gpusPerNode },
     outputs: [spec.output],
-    tool: { name: 'EasyContext train.py' },
+    tool: { id: 'easycontext', name: 'EasyContext train.py' },
   };
 }
 
@@ -218,7 +218,7 @@ export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): Rendered
     steps: [argv],
     resources: { gpus: s.gpus, gpuType: s.gpuType, nodes, gpusPerNode },
     outputs: [spec.output],
-    tool: { name: 'longllm_qlora main.train' },
+    tool: { id: 'longllm-qlora', name: 'longllm_qlora main.train' },
   };
 }
 

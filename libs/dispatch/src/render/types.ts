@@ -1,6 +1,9 @@
 import type { JobKind } from '../specs';
 import type { UriResolver } from '../uri';
 
+/** The tool a rendered job runs: what the environment policy (policy/env.ts) is keyed by. */
+export type ToolId = 'easycontext' | 'longllm-qlora' | 'mergekit' | 'vllm' | 'lab-trainer' | 'lab-lora' | 'lab-server';
+
 /** A file the command reads, written into the job's working directory before it starts. */
 export interface RenderedFile {
   /** Relative POSIX path inside the working directory. */
@@ -33,10 +36,12 @@ export interface RenderedJob {
   resources: JobResources;
   /** Artifact URIs the job writes. */
   outputs: string[];
+  /** URIs the job writes besides its outputs (lora-merge's cache): held to the same writable roots, never registered. */
+  scratch?: string[];
   /** For serve jobs: the port the server listens on and the path that answers 200 when it is ready. */
   service?: { port: number; healthPath: string; servedName: string };
   /** The external tool and release the command line targets. */
-  tool: { name: string; version?: string };
+  tool: { id: ToolId; name: string; version?: string };
 }
 
 /** Install locations and conventions of the job image; defaults match ctxlab's images. */

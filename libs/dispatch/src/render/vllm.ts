@@ -90,6 +90,6 @@ export function renderServe(spec: ServeSpec, opts: RenderOptions = {}): Rendered
     resources: { gpus: spec.tensorParallelSize, gpuType: spec.gpuType ?? null, nodes: 1, gpusPerNode: spec.tensorParallelSize },
     outputs: [],
     service: { port: spec.port, healthPath: HEALTH_PATH, servedName: spec.servedName },
-    tool: { name: 'vLLM' },
+    tool: { id: 'vllm', name: 'vLLM' },
   };
 }

@@ -217,12 +217,23 @@ describe('kubernetes executor: batch jobs', () => {
   });
 
   it('422 from the API server surfaces the field it names, and leaves nothing behind', async () => {
-    const jobId = id('bad-env');
-    const rendered = { ...renderJob(GRADIENT_1048K_EXTRACT), env: { '1_BAD': 'x' } };
-    const e = await rejection(executor.start(jobId, rendered));
+    const jobId = id('bad-label');
+    // A node label key the cluster refuses (operator configuration; a spec's own fields are checked before any call).
+    const bad = new KubernetesExecutor({ ...options, gpuTypeLabel: 'ctxlab.dev/gpu type' });
+    const e = await rejection(bad.start(jobId, renderJob({ ...GRADIENT_1048K_EXTRACT, gpuType: 'h100-sxm-80gb' })));
     expect(e.code).toBe('KUBE_INVALID');
-    expect(e.field).toBe('spec.template.spec.containers[0].env[0].name');
-    expect(e.message).toMatch(/^Kubernetes rejected creating Job ctxlab-bad-env-\d+: Job\.batch "ctxlab-bad-env-\d+" is invalid: spec\.template\.spec\.containers\[0\]\.env\[0\]\.name: Invalid value: "1_BAD"/);
+    expect(e.field).toBe('spec.template.spec.nodeSelector');
+    expect(e.message).toMatch(/^Kubernetes rejected creating Job ctxlab-bad-label-\d+: Job\.batch "ctxlab-bad-label-\d+" is invalid: spec\.template\.spec\.nodeSelector: Invalid value: "ctxlab\.dev\/gpu type"/);
+    expect(fake.get('jobs', NS, kubeName(jobId))).toBeUndefined();
+  });
+
+  it('a rendered env no spec could set is refused before any API call', async () => {
+    const jobId = id('bad-env');
+    for (const env of [{ NODE_OPTIONS: '--import=data:text/javascript,1' }, { LD_PRELOAD: '/tmp/x.so' }, { '1_BAD': 'x' }] as Record<string, string>[]) {
+      const e = await rejection(executor.start(jobId, { ...renderJob(GRADIENT_1048K_EXTRACT), env }));
+      expect(e.code).toBe('INVALID_SPEC');
+      expect(e.field).toBe(`env.${Object.keys(env)[0]}`);
+    }
     expect(fake.get('jobs', NS, kubeName(jobId))).toBeUndefined();
   });
 

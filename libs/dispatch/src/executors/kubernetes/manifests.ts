@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import type {
   V1ConfigMap,
   V1Container,
@@ -16,6 +15,7 @@ import type {
 } from '@kubernetes/client-node';
 import { findGpu } from '@ctxlab/longctx';
 import { DispatchError } from '../../errors';
+import { checkRenderedJob, jobFilePath } from '../../policy/job';
 import { MASTER_ADDR_ENV, NODE_RANK_ENV, type RenderedJob } from '../../render/types';
 import type { JobKind } from '../../specs';
 
@@ -109,23 +109,31 @@ export interface KubeObjects {
   service?: V1Service;
 }
 
+/**
+ * An image reference as the distribution spec writes it: [registry[:port]/]path[:tag][@sha256:digest].
+ * Images come from the worker's configuration only (a spec cannot name one); checking the grammar
+ * keeps a mistyped setting from reaching the cluster as something else.
+ */
+const IMAGE_REF = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** A Kubernetes quantity such as 64Gi or 512M. */
+const QUANTITY = /^\d+(?:\.\d+)?(?:[KMGTPE]i?|k|m)?$/;
+
 function imageFor(job: RenderedJob, o: KubeManifestOptions): string {
   const image = o.images[job.kind] ?? o.images.default;
   if (!image) throw new DispatchError('INVALID_SPEC', `no container image is configured for ${job.kind} jobs`, `images.${job.kind}`);
+  if (!IMAGE_REF.test(image)) throw new DispatchError('INVALID_SPEC', `"${image}" is not an image reference ([registry/]name[:tag][@sha256:digest])`, `images.${o.images[job.kind] ? job.kind : 'default'}`);
   return image;
+}
+
+function shmSize(o: KubeManifestOptions): string {
+  const size = o.shmSizeLimit ?? '64Gi';
+  if (!QUANTITY.test(size)) throw new DispatchError('INVALID_SPEC', `shmSizeLimit "${size}" is not a Kubernetes quantity (e.g. 64Gi)`, 'shmSizeLimit');
+  return size;
 }
 
 /** ConfigMap keys allow [-._a-zA-Z0-9]; the file's path inside the working directory is kept in the volume item. */
 function fileKey(path: string, i: number): string {
   return `f${i}-${path.replace(/[^-._a-zA-Z0-9]/g, '_')}`.slice(0, 253);
-}
-
-function checkFilePath(path: string): string {
-  const norm = posix.normalize(path);
-  if (path.startsWith('/') || norm === '..' || norm.startsWith('../') || norm === '.') {
-    throw new DispatchError('OUTSIDE_ROOT', `rendered file "${path}" must be a relative path inside the job directory`, 'files');
-  }
-  return norm;
 }
 
 /** Sets a controller owner reference, so Kubernetes' garbage collector deletes `obj` with its owner. */
@@ -160,7 +168,8 @@ export function renderKubeObjects(jobId: string, job: RenderedJob, o: KubeManife
   const gpus = job.resources.gpusPerNode;
   const gpuResource = o.gpuResource ?? 'nvidia.com/gpu';
 
-  const files = job.files.map((f, i) => ({ key: fileKey(f.path, i), path: checkFilePath(f.path), content: f.content }));
+  checkRenderedJob(job);
+  const files = job.files.map((f, i) => ({ key: fileKey(f.path, i), path: jobFilePath(f.path), content: f.content }));
   const configMap: V1ConfigMap | null = files.length
     ? { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${name}-files`), data: Object.fromEntries(files.map((f) => [f.key, f.content])) }
     : null;
@@ -176,7 +185,7 @@ export function renderKubeObjects(jobId: string, job: RenderedJob, o: KubeManife
 
   const volumes: V1Volume[] = [
     { name: 'work', emptyDir: {} },
-    { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: o.shmSizeLimit ?? '64Gi' } },
+    { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: shmSize(o) } },
     ...(configMap ? [{ name: 'files', configMap: { name: configMap.metadata!.name!, items: files.map((f) => ({ key: f.key, path: f.path })) } }] : []),
     ...(o.volumes ?? []),
   ];
