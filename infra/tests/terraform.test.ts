@@ -260,6 +260,28 @@ describe('(b) modules and envs keep their roles', () => {
   });
 });
 
+describe('(b) Redis for BullMQ', () => {
+  const file = join(MODULES, 'data', 'main.tf');
+  const resource = (type: string) => {
+    const r = config(join(MODULES, 'data')).json.get(file)?.resource;
+    const blocks = isObject(r) ? r[type] : undefined;
+    const block = isObject(blocks) ? blocks.redis : undefined;
+    return (Array.isArray(block) ? block[0] : undefined) as Record<string, unknown> | undefined;
+  };
+
+  it('runs ElastiCache with maxmemory-policy noeviction and no parameter it would ignore', () => {
+    const params = (resource('aws_elasticache_parameter_group')?.parameter ?? []) as { name: string; value: string }[];
+    // appendonly is not a parameter ElastiCache honours on Redis >= 2.8.22: durability comes from the replica below.
+    expect(params).toEqual([{ name: 'maxmemory-policy', value: 'noeviction' }]);
+  });
+
+  it('fails over to a replica in another AZ in prod (what stands in for AOF on ElastiCache)', () => {
+    const group = resource('aws_elasticache_replication_group');
+    expect(group).toMatchObject({ automatic_failover_enabled: '${var.redis_replicas > 0}', multi_az_enabled: '${var.redis_replicas > 0}' });
+    expect(config(join(ENVS, 'prod')).variables.get('redis_replicas')?.body.default).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('(b) the chart', () => {
   const values = valuesKeyTree(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
 

@@ -1,5 +1,22 @@
 import { performance } from 'node:perf_hooks';
 
+/**
+ * Hosts the bench process allows its outbound guard to reach. Benchmarks drive the real API and
+ * worker against test doubles listening on loopback, which the guard refuses unless allow-listed
+ * (the test runner allows them the same way, in tools/testing/global-setup.ts).
+ */
+export const BENCH_OUTBOUND_ALLOW = ['127.0.0.1', 'localhost'];
+
+/**
+ * The bench process's own settings, applied by run.ts before any benchmark loads; the workers a
+ * benchmark starts inherit them. Entries already in CTXLAB_OUTBOUND_ALLOW stay. `npm start` and
+ * the portal never see these: they are set only for `npm run bench`.
+ */
+export function prepareBenchEnv(env: Record<string, string | undefined> = process.env): void {
+  const allow = (env.CTXLAB_OUTBOUND_ALLOW ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  env.CTXLAB_OUTBOUND_ALLOW = [...new Set([...allow, ...BENCH_OUTBOUND_ALLOW])].join(',');
+}
+
 /** One measured number. `pass` is set when the issue names a target for it. */
 export interface BenchResult {
   suite: string;

@@ -6,9 +6,10 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BenchResult } from './harness';
+import { prepareBenchEnv, type BenchResult } from './harness';
 
 const root = resolve(import.meta.dirname, '../..');
+prepareBenchEnv();
 
 function find(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

@@ -33,6 +33,8 @@ if [ "$cmd" = "test" ] || [ "$cmd" = "start" ]; then
   /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
   /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || need+=(python3-onnx)
   /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
+  # The English word list: RULER's prompts draw their words from it.
+  [ -f /usr/share/dict/words ] || need+=(wamerican)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
@@ -49,14 +51,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# 3. npm dependencies, installed from the lockfile whenever it changed.
-stamp="node_modules/.ctxlab-lock.sha"
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  log "installing npm dependencies (npm install from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error >&2
-  echo "$want" > "$stamp"
-fi
+# 3. npm dependencies, installed from the lockfile whenever it changed; an install that rewrites
+#    the committed lockfile is reported (and fails under CI=true): see npm-deps.sh.
+. "$root/tools/bootstrap/npm-deps.sh"
+ensure_npm_deps || exit 1
 
 # 4. The Prisma client, generated whenever the schema changed. Generation needs no native
 #    engine; a stand-in keeps the CLI from trying to download one.

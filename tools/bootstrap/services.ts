@@ -160,26 +160,50 @@ export async function dropDatabase(url: string) {
   }
 }
 
+/**
+ * How ctxlab runs Redis, as BullMQ's production guide asks: every write appended to a file
+ * fsynced each second (AOF), so queued jobs survive a restart of Redis or the machine (losing at
+ * most the last second), and noeviction, because BullMQ's keys have no TTL and an evicting
+ * policy silently drops jobs. No RDB snapshots: the AOF is the persistence. A data directory
+ * made before AOF was on holds no data (nothing was ever saved), so it simply starts using AOF.
+ */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+    '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+    '--maxmemory-policy', 'noeviction',
+  ];
+}
+
+/** Starts Redis in the background with those flags, its pid and log files in `dir`, and waits until it listens. */
+export async function startRedisDaemon(port: number, dir: string) {
+  execFileSync('redis-server', [
+    ...redisServerArgs(port, dir),
+    '--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),
+  ]);
+  await waitFor(() => portOpen(port), 'Redis');
+}
+
 export async function ensureRedis(cfg: ServiceConfig): Promise<boolean> {
   if (!cfg.managedRedis) return false;
   if (await portOpen(cfg.redisPort)) return false;
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   log(`starting Redis on 127.0.0.1:${cfg.redisPort}`);
-  execFileSync('redis-server', [
-    '--port', String(cfg.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'yes', '--dir', dir,
-    '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),
-  ]);
-  await waitFor(() => portOpen(cfg.redisPort), 'Redis');
+  await startRedisDaemon(cfg.redisPort, dir);
   return true;
+}
+
+/** SHUTDOWN flushes and fsyncs the AOF; NOSAVE only skips an RDB snapshot, which ctxlab does not use. */
+export function shutdownRedis(port: number) {
+  spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
 }
 
 export function stopRedis(cfg: ServiceConfig) {
   const pidFile = join(dataDir, 'redis', 'redis.pid');
   if (!existsSync(pidFile)) return;
   log('stopping Redis');
-  spawnSync('redis-cli', ['-p', String(cfg.redisPort), 'shutdown', 'nosave']);
+  shutdownRedis(cfg.redisPort);
 }
 
 /** Brings up both servers; returns a function that stops what this call started. */

@@ -3,9 +3,9 @@
  * survives them going away. Only for the servers `npm test` started itself.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { portOpen } from '../bootstrap/services';
+import { portOpen, shutdownRedis, startRedisDaemon } from '../bootstrap/services';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -14,19 +14,19 @@ export function managedRedisPort(): number | null {
   return existsSync(join(root, '.data/redis/redis.pid')) && url.hostname === '127.0.0.1' ? Number(url.port) : null;
 }
 
-/** Stops Redis without saving (its queues are gone, as after a crash) and starts it again after `downMs`. */
+/**
+ * Stops Redis and starts it again after `downMs` with its append-only file deleted: its queues are
+ * gone, as after losing the disk (the worst case; a plain restart keeps them through the AOF).
+ */
 export async function restartRedis(downMs: number) {
   const port = managedRedisPort();
   if (!port) throw new Error('Redis is not the one this project started');
-  spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
+  shutdownRedis(port);
   for (let i = 0; i < 50 && (await portOpen(port)); i++) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, downMs));
   const dir = join(root, '.data/redis');
-  execFileSync('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
-    '--daemonize', 'yes', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),
-  ]);
-  for (let i = 0; i < 100 && !(await portOpen(port)); i++) await new Promise((r) => setTimeout(r, 100));
+  rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
+  await startRedisDaemon(port, dir);
 }
 
 export function managedPostgresDir(): string | null {

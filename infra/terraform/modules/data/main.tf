@@ -146,6 +146,10 @@ resource "aws_vpc_security_group_ingress_rule" "redis" {
 
 # BullMQ keeps jobs, locks and queue state in Redis keys without TTLs: an eviction policy other
 # than noeviction silently drops jobs under memory pressure. ElastiCache's default is volatile-lru.
+# No appendonly here, although BullMQ's production guide asks for AOF (and `npm start` runs Redis
+# with it): ElastiCache ignores AOF on Redis >= 2.8.22 and on Multi-AZ groups. What keeps queued
+# jobs when a primary fails is a replica in another AZ with automatic failover (redis_replicas >= 1,
+# prod's default), plus the daily snapshot; PostgreSQL stays the source of truth either way.
 resource "aws_elasticache_parameter_group" "redis" {
   name        = "${var.name}-bullmq"
   family      = var.redis_parameter_group_family
