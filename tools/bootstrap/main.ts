@@ -1,7 +1,8 @@
 /**
  * What `npm start`, `npm test`, `npm run bench` and the db scripts do once run.sh has the
  * toolchain ready: bring up PostgreSQL and Redis, migrate, seed, then start or test.
- * Ctrl-C (or SIGTERM) stops every process this started, servers included.
+ * A portal, worker or model server that crashes is restarted with back-off; only Ctrl-C (or
+ * SIGTERM) stops every process this started, servers included.
  */
 import { createApiToken, createUser, ensureFirstAdmin, randomPassword, setPassword } from '@ctxlab/api';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +14,7 @@ import { applyMigrations } from '@ctxlab/db/migrate';
 import { seed } from '../../prisma/seed';
 import { markPortalBuilt, portalBuildIsCurrent, portalSourceHash } from './portal-build';
 import { dropDatabase, ensureDatabase, ensureServices, portOpen, root, serviceConfig } from './services';
+import { stopProcesses, Supervisor } from './supervise';
 
 const cmd = process.argv[2] ?? 'start';
 const rest = process.argv.slice(3);
@@ -36,46 +38,18 @@ function run(command: string, args: string[], env: Record<string, string | undef
   });
 }
 
+/** Portal, worker, model server: restarted with back-off when they crash (see supervise.ts). */
+const supervisor = new Supervisor({ log, onLine: (name, line) => process.stderr.write(`\x1b[35m${name}\x1b[0m ${line}\n`) });
+
 function startLongRunning(name: string, command: string, args: string[], env: Record<string, string | undefined>) {
-  // Its own process group, so stopping it also stops whatever it spawned (next start forks a server).
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
-  const prefix = `\x1b[35m${name}\x1b[0m `;
-  for (const s of [child.stdout, child.stderr]) {
-    let buf = '';
-    s?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const l of lines) process.stderr.write(prefix + l + '\n');
-    });
-  }
-  child.on('exit', (code, signal) => {
-    if (!shuttingDown) {
-      log(`${name} exited (${signal ?? code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
-  children.push(child);
-  return child;
+  supervisor.start({ name, command, args, env, cwd: root });
 }
 
 let shuttingDown = false;
 async function shutdown(code: number) {
   if (shuttingDown) return;
   shuttingDown = true;
-  const signalGroup = (c: ChildProcess, sig: NodeJS.Signals) => {
-    try {
-      if (c.pid) process.kill(-c.pid, sig);
-    } catch {
-      c.kill(sig); // not a group leader (a foreground step): signal the process itself
-    }
-  };
-  for (const c of children) signalGroup(c, 'SIGTERM');
-  const deadline = Date.now() + 12_000;
-  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) signalGroup(c, 'SIGKILL');
+  await Promise.all([supervisor.stop(), stopProcesses(children)]);
   await closeAllDbs().catch(() => undefined);
   stopServices();
   process.exit(code);
@@ -134,7 +108,11 @@ async function prepareAccess(databaseUrl: string): Promise<string> {
     log(`    email ${first.email}   password ${first.password}`);
     log('    (shown once; change it under Account, and create accounts for your team under Admin)');
   }
-  await db.allowedHost.upsert({ where: { host: '127.0.0.1' }, create: { host: '127.0.0.1', note: 'the local lab model server (added by npm start)', createdBy: 'npm start' }, update: {} });
+  // Only the model server's port: a bare 127.0.0.1 (older installs) would let endpoints reach every
+  // loopback service, Redis and PostgreSQL included, so npm start replaces its own older entry.
+  const labServer = { host: `127.0.0.1:${modelPort}`, note: 'the local lab model server (added by npm start)', createdBy: 'npm start' };
+  await db.allowedHost.deleteMany({ where: { note: labServer.note, createdBy: labServer.createdBy, host: { not: labServer.host } } });
+  await db.allowedHost.upsert({ where: { host: labServer.host }, create: labServer, update: {} });
   const admin = await db.user.findFirst({ where: { role: 'admin', disabledAt: null }, orderBy: { createdAt: 'asc' } });
   if (!admin) throw new Error('no active admin account: run `npm run admin -- --email you@example.com` to make one');
   await db.apiToken.updateMany({ where: { userId: admin.id, name: 'npm start main job', revokedAt: null }, data: { revokedAt: new Date() } });

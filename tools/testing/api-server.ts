@@ -4,9 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { testSettings } from './db';
 
-export async function startApiServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const deps = apiDeps(testSettings());
-  const server = http.createServer(async (req, res) => {
+export async function startApiServer(
+  opts: { queuePrefix?: string; maxHeaderSize?: number } = {},
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const deps = apiDeps({ ...testSettings(), ...(opts.queuePrefix ? { queuePrefix: opts.queuePrefix } : {}) });
+  const server = http.createServer(opts.maxHeaderSize ? { maxHeaderSize: opts.maxHeaderSize } : {}, async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = chunks.length ? Buffer.concat(chunks) : undefined;
@@ -21,5 +23,9 @@ export async function startApiServer(): Promise<{ url: string; close: () => Prom
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => {
+    server.close(() => r());
+    // Idle keep-alive connections would hold close() open.
+    server.closeAllConnections();
+  }) };
 }

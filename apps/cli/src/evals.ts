@@ -1,6 +1,6 @@
 /** `ctxlab evals start|watch` and `ctxlab jobs …`: evals as jobs on the platform, from a terminal. */
 import type { createClient } from '@ctxlab/api/client';
-import type { JobProgress } from '@ctxlab/contracts';
+import { RULER_TASK_IDS, type JobProgress, type RulerSummary, type RulerTask, type SuiteSpecInput, type TopicSummary } from '@ctxlab/contracts';
 import { SingleBar } from 'cli-progress';
 import { modelByName } from './lookup';
 import { specFromFlags } from './niah';
@@ -46,6 +46,13 @@ export async function startedOrWatched(api: Api, wait: unknown, r: { job: { id: 
   return { data: job, text: ended(job) };
 }
 
+/** What a start command says first: a new run, or the earlier run the same request returned, and how to get a fresh one. */
+function startHead(r: { existing: boolean; job: { status: string } }, what: string, o: Opts): string {
+  if (!r.existing) return `started: ${what}`;
+  const how = o['request-key'] ? `request key ${String(o['request-key'])} was used before; pick another key for a fresh run` : 'use --rerun for a fresh one';
+  return `returned the existing run (${r.job.status}): ${what} (${how})`;
+}
+
 /** --rule model | fixed:THETA | ntk:TARGET_LENGTH | dynamic-ntk[:ALPHA] */
 function parseThetaRule(rule: string | undefined) {
   if (!rule || rule === 'model') return { kind: 'model' as const };
@@ -64,14 +71,17 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     const eps = await api.endpoints.list.query({ search: endpointName, limit: 20 });
     const ep = eps.items.find((e) => e.name === endpointName);
     if (!ep) throw new Error(`no endpoint named ${endpointName}`);
+    if (o.suite !== undefined) return startSuite(api, ep.id, endpointName, o);
     const r = await api.evals.start.mutate({
       name: (o.name as string | undefined) ?? `niah ${endpointName}`,
       endpointId: ep.id,
       spec: specFromFlags(o) as never,
       concurrency: Number(o.concurrency ?? 4),
       mode: (o.mode as 'chat' | 'completion-ids' | undefined) ?? 'chat',
+      ...(o['request-key'] ? { requestKey: String(o['request-key']) } : {}),
+      rerun: o.rerun === true,
     });
-    return startedOrWatched(api, o.wait, r, `${r.created ? 'started' : 'already started'}: eval ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} cells`);
+    return startedOrWatched(api, o.wait, r, startHead(r, `eval ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} cells`, o));
   }
   if (sub === 'check' && (arg === 'perplexity' || arg === 'roundtrip')) {
     // A local check of a lab model on a worker's onnxruntime-node.
@@ -81,8 +91,11 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     const spec = arg === 'perplexity'
       ? { kind: 'perplexity' as const, lengths: String(o.lengths ?? '256,512,1024,2048').split(',').map(Number), samples: Number(o.samples ?? 4), thetaRule: parseThetaRule(o.rule as string | undefined) }
       : { kind: 'roundtrip' as const, samples: Number(o.samples ?? 8) };
-    const r = await api.evals.startCheck.mutate({ name: (o.name as string | undefined) ?? `${arg} ${model.name}`, modelId: model.id, spec });
-    const head = `${r.created ? 'started' : 'already started'}: ${arg} check ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} checks`;
+    const r = await api.evals.startCheck.mutate({
+      name: (o.name as string | undefined) ?? `${arg} ${model.name}`, modelId: model.id, spec,
+      ...(o['request-key'] ? { requestKey: String(o['request-key']) } : {}), rerun: o.rerun === true,
+    });
+    const head = startHead(r, `${arg} check ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} checks`, o);
     if (!o.wait) return { data: r, text: head };
     process.stderr.write(`${head}\n`);
     const job = await watchJob(api, r.job.id);
@@ -104,7 +117,78 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     const page = await api.evals.list.query({ limit: Number(o.limit ?? 50) });
     return { data: page, text: table(['id', 'name', 'status', 'cells'], page.items.map((r) => [r.id, r.name, r.status, `${r.cellsDone}/${r.cellsTotal}`])) };
   }
-  throw new Error('usage: ctxlab evals start --endpoint NAME [grid flags] [--wait] | evals watch EVAL_ID | evals list');
+  throw new Error('usage: ctxlab evals start --endpoint NAME [grid flags] [--corpus DATASET] [--wait] | evals start --suite ruler|topic --endpoint NAME … | evals watch EVAL_ID | evals list');
+}
+
+const ints = (flag: string, v: unknown, fallback?: string): number[] => {
+  const text = v === undefined ? fallback : String(v);
+  if (text === undefined) throw new Error(`--${flag} is required`);
+  const xs = text.split(',').map((x) => Number(x.trim()));
+  if (xs.some((x) => !Number.isInteger(x))) throw new Error(`--${flag} must be integers separated by commas, got ${text}`);
+  return xs;
+};
+
+/** The suite spec from `evals start --suite ruler|topic` flags. */
+export function suiteSpecFromFlags(o: Opts): SuiteSpecInput {
+  const common = {
+    ...(o.samples !== undefined ? { samples: Number(o.samples) } : {}),
+    ...(o.seed !== undefined ? { seed: Number(o.seed) } : {}),
+    ...(o.tokenizer !== undefined ? { tokenizer: o.tokenizer as 'llama3' | 'byte' } : {}),
+    ...(o['no-chat-template'] ? { chatTemplate: false } : {}),
+    ...(o.corpus !== undefined ? { corpus: String(o.corpus) } : {}),
+  };
+  if (o.suite === 'ruler') {
+    const tasks = String(o.tasks ?? RULER_TASK_IDS.filter((t) => !t.startsWith('qa_')).join(',')).split(',').map((t) => t.trim());
+    return {
+      suite: 'ruler',
+      tasks: tasks as RulerTask[],
+      lengths: ints('lengths', o.lengths, '4096,8192,16384,32768'),
+      ...(o['qa-dataset'] !== undefined ? { qaDataset: String(o['qa-dataset']) } : {}),
+      ...(o.threshold !== undefined ? { threshold: Number(o.threshold) } : {}),
+      ...common,
+    };
+  }
+  if (o.suite === 'topic' || o.suite === 'topic-retrieval') {
+    return {
+      suite: 'topic-retrieval',
+      topics: ints('topics', o.topics, '5,10,15'),
+      ...(o.length !== undefined ? { length: Number(o.length) } : {}),
+      ...(o.question !== undefined ? { question: o.question as 'first' | 'kth' } : {}),
+      ...common,
+    };
+  }
+  throw new Error(`--suite must be ruler or topic, got ${String(o.suite)}`);
+}
+
+/** The per-length averages and the effective length (RULER), or the accuracy per topic count, from the run's summary. */
+export function suiteResultLine(summary: unknown): string {
+  const s = (summary ?? {}) as Partial<RulerSummary & TopicSummary>;
+  const fmt = (m: Record<string, number> | undefined, unit: string) => Object.entries(m ?? {}).map(([k, v]) => `${k}${unit} ${v.toFixed(1)}`).join(' · ') || '—';
+  if (s.perLength) {
+    const eff = s.effectiveLength === null || s.effectiveLength === undefined ? `none above ${s.threshold ?? 85.6}` : String(s.effectiveLength);
+    return `RULER average per length: ${fmt(s.perLength, '')}; average ${s.average?.toFixed(1) ?? '—'}; effective length ${eff}; failed ${s.failed ?? 0}`;
+  }
+  if (s.perTopics) return `topic retrieval accuracy per topic count: ${fmt(s.perTopics, ' topics')}; average ${s.average?.toFixed(1) ?? '—'}; failed ${s.failed ?? 0}`;
+  return 'no summary';
+}
+
+async function startSuite(api: Api, endpointId: string, endpointName: string, o: Opts): Promise<{ data: unknown; text: string }> {
+  const spec = suiteSpecFromFlags(o);
+  const r = await api.evals.startSuite.mutate({
+    name: (o.name as string | undefined) ?? `${spec.suite} ${endpointName}`,
+    endpointId,
+    spec: spec as never,
+    concurrency: Number(o.concurrency ?? 4),
+    mode: (o.mode as 'chat' | 'completion-ids' | undefined) ?? 'chat',
+    ...(o['request-key'] ? { requestKey: String(o['request-key']) } : {}),
+    rerun: o.rerun === true,
+  });
+  const head = startHead(r, `${spec.suite} eval ${r.evalRun.id} (job ${r.job.id}), ${r.evalRun.cellsTotal} cells`, o);
+  if (!o.wait) return { data: r, text: head };
+  process.stderr.write(`${head}\n`);
+  const job = await watchJob(api, r.job.id);
+  const run = await api.evals.get.query({ id: r.evalRun.id });
+  return { data: { job, run }, text: `${suiteResultLine(run.summary)}\n${ended(job)}` };
 }
 
 export async function jobsCommand(api: Api, sub: string | undefined, arg: string | undefined): Promise<{ data: unknown; text: string }> {

@@ -3,6 +3,9 @@
  * for machine-readable output.
  */
 import { createClient } from '@ctxlab/api/client';
+import { MAX_CORPUS_DOCUMENT_CHARS, qaDocuments } from '@ctxlab/contracts';
+import { loadHotpotQAFile, loadSquadFile } from '@ctxlab/ruler/node';
+import { splitDocument } from '@ctxlab/niah';
 import { TRPCClientError } from '@trpc/client';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -20,6 +23,7 @@ const { positionals, values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
+    rerun: { type: 'boolean', default: false }, 'request-key': { type: 'string' },
     search: { type: 'string' },
     model: { type: 'string' }, target: { type: 'string' }, rule: { type: 'string' }, alpha: { type: 'string' }, via: { type: 'string' },
     mfu: { type: 'string' }, gpu: { type: 'string' }, 'gpu-mem': { type: 'string' }, tp: { type: 'string' }, util: { type: 'string' },
@@ -30,6 +34,8 @@ const { positionals, values } = parseArgs({
     lengths: { type: 'string' }, depths: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
     mode: { type: 'string' }, name: { type: 'string' }, 'model-url': { type: 'string' },
     recipe: { type: 'string' }, stage: { type: 'string' }, dataset: { type: 'string' }, output: { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
+    suite: { type: 'string' }, tasks: { type: 'string' }, topics: { type: 'string' }, length: { type: 'string' }, question: { type: 'string' }, threshold: { type: 'string' },
+    'qa-dataset': { type: 'string' }, 'no-chat-template': { type: 'boolean' }, format: { type: 'string' }, squad: { type: 'string' }, hotpotqa: { type: 'string' },
     limit: { type: 'string', default: '50' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -40,7 +46,9 @@ const usage = `usage: ctxlab <command> [--json]
   models list [--search Q]
   recipes list
   models lineage <model-id>
-  evals start --endpoint NAME [grid flags as for niah run] [--mode chat|completion-ids] [--wait]
+  evals start --endpoint NAME [grid flags as for niah run] [--corpus DATASET] [--mode chat|completion-ids] [--rerun] [--request-key KEY] [--wait]
+  evals start --suite ruler --endpoint NAME [--tasks niah_single_1,vt,…] [--lengths 4096,8192] [--samples N] [--tokenizer llama3|byte] [--qa-dataset NAME] [--mode …] [--rerun] [--wait]
+  evals start --suite topic --endpoint NAME [--topics 5,10,15] [--length TOKENS] [--question first|kth] [--corpus DATASET] [--samples N] [--wait]
   evals watch EVAL_ID | evals list
   evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
   evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker
@@ -54,6 +62,7 @@ const usage = `usage: ctxlab <command> [--json]
   lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
+  datasets import-qa FILE --format squad|hotpotqa --name NAME [--hotpotqa FILE2]   SQuAD (RULER qa_1) / HotpotQA (qa_2) JSON for RULER runs
 ${planUsage.replace(/^/gm, '  ')}
 ${niahUsage.replace(/^/gm, '  ')}`;
 
@@ -137,7 +146,8 @@ async function main() {
     // A folder of .txt files becomes a haystack corpus in the registry.
     const files = readdirSync(arg).filter((f) => f.endsWith('.txt')).sort();
     if (files.length === 0) throw new Error(`${arg} has no .txt files`);
-    const documents = files.map((f) => ({ name: f, text: readFileSync(join(arg, f), 'utf8') }));
+    // The API takes documents of at most MAX_CORPUS_DOCUMENT_CHARS: longer files go in parts, split at paragraph breaks.
+    const documents = files.flatMap((f) => splitDocument({ name: f, text: readFileSync(join(arg, f), 'utf8') }, MAX_CORPUS_DOCUMENT_CHARS));
     const d = await api.datasets.importCorpus.mutate({
       name: (values.name as string | undefined) ?? basename(arg),
       source: `folder ${basename(arg)} (${files.length} .txt files)`,
@@ -145,6 +155,28 @@ async function main() {
       documents,
     });
     return out(d, () => `imported ${d.name}: ${d.documents} documents, ${d.bytes.toLocaleString('en-US')} bytes, tokens ${Object.entries(d.tokenCounts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}, ${d.digest}`);
+  }
+  if (cmd === 'datasets' && sub === 'import-qa' && arg) {
+    // SQuAD and HotpotQA files for RULER's qa_1 and qa_2: checked here with RULER's own parsers, stored as given.
+    const files: { format: 'squad' | 'hotpotqa'; path: string }[] = [];
+    const format = values.format as string | undefined;
+    if (format !== 'squad' && format !== 'hotpotqa') throw new Error(`--format must be squad or hotpotqa, got ${format ?? 'nothing'}`);
+    files.push({ format, path: arg });
+    const second = values[format === 'squad' ? 'hotpotqa' : 'squad'] as string | undefined;
+    if (second) files.push({ format: format === 'squad' ? 'hotpotqa' : 'squad', path: second });
+    const counts = files.map((f) => {
+      const qa = f.format === 'squad' ? loadSquadFile(f.path) : loadHotpotQAFile(f.path);
+      if (qa.items.length === 0) throw new Error(`${f.path} has no answerable questions`);
+      return `${f.format} ${qa.items.length} questions, ${qa.documents.length} documents`;
+    });
+    const d = await api.datasets.importCorpus.mutate({
+      name: (values.name as string | undefined) ?? basename(arg).replace(/\.json$/, ''),
+      source: files.map((f) => `${f.format} file ${basename(f.path)}`).join(', '),
+      language: 'en',
+      description: `QA dataset for RULER: ${counts.join('; ')}`,
+      documents: files.flatMap((f) => qaDocuments(f.format, readFileSync(f.path, 'utf8'), MAX_CORPUS_DOCUMENT_CHARS)),
+    });
+    return out(d, () => `imported ${d.name}: ${counts.join('; ')}, ${d.bytes.toLocaleString('en-US')} bytes, ${d.digest}`);
   }
   if (cmd === 'niah' && (sub === 'run' || sub === 'plan')) {
     const r = sub === 'run' ? await niahRun(values) : await niahPlan(values);

@@ -37,6 +37,22 @@ describe('ctxlab niah against a local OpenAI-compatible server', () => {
     expect(server.requests.filter((r) => r.path.endsWith('/completions')).length - before).toBe(3);
   }, 90_000);
 
+  it('--corpus DIR sweeps over a folder of .txt files as the haystack (run and plan)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'essays-'));
+    const essay = (topic: string) => Array.from({ length: 200 }, (_, i) => `The ${topic} lighthouse keeper wrote entry ${i} about quokkas.`).join(' ');
+    writeFileSync(join(dir, 'a.txt'), essay('Zanzibar'));
+    writeFileSync(join(dir, 'b.txt'), essay('Reykjavik'));
+    const out = mkdtempSync(join(tmpdir(), 'niah-'));
+    const before = server.requests.length;
+    const r = await cli('run', '--endpoint', server.url, '--model', 'm', '--out', out, '--lengths', '300,600', '--depths', '0,1', '--corpus', dir, '--json');
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 4, scored: 4, failed: 0, average: 100 });
+    const prompts = server.requests.slice(before).filter((q) => q.path.endsWith('/chat/completions')).map((q) => JSON.stringify(q.body));
+    expect(prompts).toHaveLength(4);
+    expect(prompts.every((p) => p.includes('lighthouse keeper wrote entry'))).toBe(true);
+    const plan = await cli('plan', '--lengths', '300,600', '--depths', '0,1', '--corpus', dir, '--json');
+    expect(JSON.parse(plan.stdout).cells).toBe(4);
+  }, 90_000);
+
   it('failed requests are recorded and never scored', async () => {
     const out = mkdtempSync(join(tmpdir(), 'niah-'));
     server.setBehaviour({ kind: 'status', status: 503, message: 'overloaded' });

@@ -4,7 +4,9 @@
  * interrupted run resumes from DIR: the ids of finished cells are read once, and only the rest run.
  */
 import { niahSpecSchema, type NiahCellResult, type NiahSpecInput } from '@ctxlab/contracts';
+import { timedFetch } from '@ctxlab/contracts/security';
 import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
   heatmapData,
   heatmapSvg,
   naiveCellOrder,
@@ -13,9 +15,12 @@ import {
   runNiahCells,
   simulatePrefill,
   toGkamradtResults,
-  buildNiahCell,
+  generateNiahCells,
+  planNiahCells,
+  resolveNiahSpec,
 } from '@ctxlab/niah';
 import { loadCorpusFromFolder, niahCellsForSpec } from '@ctxlab/niah/node';
+import { getTokenizer } from '@ctxlab/tokenizers';
 import { SingleBar } from 'cli-progress';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,8 +47,12 @@ function axis(v: string | undefined, kind: 'lengths' | 'depths') {
   return { kind: 'list' as const, values: v.split(',').map((x) => Number(x.trim())) };
 }
 
-/** The sweep spec from the flags, checked by the same schema the API uses. */
-export function specFromFlags(o: Opts): NiahSpecInput {
+/**
+ * The sweep spec from the flags, checked by the same schema the API uses. `corpus` names the
+ * haystack: by default --corpus as given (a shipped corpus or a dataset imported with
+ * `ctxlab datasets import`, for sweeps the platform runs).
+ */
+export function specFromFlags(o: Opts, corpus = o.corpus as string | undefined): NiahSpecInput {
   const input = {
     variant: (o.variant as string) ?? 'value',
     tokenizer: (o.tokenizer as string) ?? 'llama3',
@@ -54,7 +63,7 @@ export function specFromFlags(o: Opts): NiahSpecInput {
       ...(o.depths ? { depths: axis(o.depths as string, 'depths') } : {}),
       samples: o.samples ? Number(o.samples) : 1,
     },
-    ...(o.corpus ? { corpus: 'user' } : {}),
+    ...(corpus ? { corpus } : {}),
   };
   const r = niahSpecSchema.safeParse(input);
   if (!r.success) throw new Error(r.error.issues.map((i) => `--${String(i.path.at(-1) ?? 'spec')}: ${i.message}`).join('; '));
@@ -78,25 +87,35 @@ function readDone(file: string): Map<string, NiahCellResult> {
   return done;
 }
 
+/**
+ * The spec and its cells for a local sweep. Locally, --corpus is a folder of .txt files (the
+ * haystack, named after the folder); without it, the shipped corpus for the spec's language.
+ */
+async function localCells(o: Opts, skip = new Set<string>()) {
+  if (typeof o.corpus !== 'string') return niahCellsForSpec(specFromFlags(o), { skip });
+  const corpus = await loadCorpusFromFolder(o.corpus);
+  const spec = resolveNiahSpec(specFromFlags(o, corpus.name));
+  const context = { corpus, tokenizer: getTokenizer(spec.tokenizer) };
+  const plan = planNiahCells(spec);
+  return { spec, context, plan, cells: generateNiahCells(spec, context, { skip, cells: plan }) };
+}
+
 export async function niahRun(o: Opts): Promise<{ data: unknown; text: string }> {
   const endpoint = o.endpoint as string | undefined;
   const model = o.model as string | undefined;
   const out = o.out as string | undefined;
   if (!endpoint || !model || !out) throw new Error(`--endpoint, --model and --out are required\n${niahUsage}`);
-  const spec = specFromFlags(o);
   mkdirSync(out, { recursive: true });
   const resultsFile = join(out, 'results.jsonl');
   const done = readDone(resultsFile);
   // A crash can leave the last line cut short: start the next result on a line of its own.
   if (existsSync(resultsFile) && !readFileSync(resultsFile, 'utf8').endsWith('\n')) appendFileSync(resultsFile, '\n');
-  const userCorpus = typeof o.corpus === 'string' ? await loadCorpusFromFolder(o.corpus, { name: 'user' }) : undefined;
-  const plan = niahCellsForSpec(spec, { skip: new Set(done.keys()) });
-  const context = userCorpus ? { ...plan.context, corpus: userCorpus } : plan.context;
-  const cells = userCorpus ? plan.plan.filter((k) => !done.has(k.id)).map((k) => buildNiahCell(plan.spec, context, k)) : plan.cells;
-  writeFileSync(join(out, 'spec.json'), JSON.stringify({ spec, endpoint, model }, null, 2));
+  const plan = await localCells(o, new Set(done.keys()));
+  const { cells } = plan;
+  writeFileSync(join(out, 'spec.json'), JSON.stringify({ spec: plan.spec, endpoint, model }, null, 2));
 
   const total = plan.plan.length;
-  const client = new OpenAIClient({ baseUrl: endpoint, model, concurrency: Number(o.concurrency ?? 4) });
+  const client = new OpenAIClient({ baseUrl: endpoint, model, concurrency: Number(o.concurrency ?? 4), fetch: timedFetch({ timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS }) });
   const probe = await client.listModels();
   if (!probe.ok) throw new Error(`endpoint ${endpoint} is unreachable: ${probe.error}`);
   const bar = new SingleBar({
@@ -161,8 +180,7 @@ function readFailed(file: string, ok: Map<string, NiahCellResult>): NiahCellResu
 }
 
 export async function niahPlan(o: Opts): Promise<{ data: unknown; text: string }> {
-  const spec = specFromFlags(o);
-  const { spec: resolved, context, plan, cells } = niahCellsForSpec(spec);
+  const { spec: resolved, context, plan, cells } = await localCells(o);
   const ours = [...cells];
   const byId = new Map(ours.map((c) => [c.id, c]));
   const naive = naiveCellOrder(resolved).map((k) => byId.get(k.id)!);

@@ -1,3 +1,4 @@
+import { parseTrustedProxies } from '@ctxlab/api';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -11,6 +12,23 @@ const schema = z.object({
   CTXLAB_SECRET_KEY: z.string().optional(),
   /** Internal hosts/addresses/CIDRs endpoints may point at, comma-separated (besides the admins' list). */
   CTXLAB_OUTBOUND_ALLOW: z.string().default(''),
+  /** The largest NIAH sweep a request may start or estimate: cells, and prompt tokens of all cells together. */
+  NIAH_MAX_CELLS: z.coerce.number().int().min(1).optional(),
+  NIAH_MAX_PROMPT_TOKENS: z.coerce.number().int().min(1).optional(),
+  /**
+   * Reverse proxies (IPs and CIDRs, comma-separated) whose X-Forwarded-For the portal believes, e.g.
+   * the ingress; empty: none, and a client's address is the address it connects from.
+   */
+  CTXLAB_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseTrustedProxies(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
 });
 
 let cached: z.infer<typeof schema> | undefined;

@@ -12,6 +12,11 @@ const schema = z.object({
   NIAH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How long a job's lock lives without renewal: a SIGKILLed worker's job is re-delivered after it. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /**
+   * How long a job's lease in PostgreSQL lives without renewal (default WORKER_LOCK_MS): one worker
+   * runs a job at a time even when Redis forgets it, and a dead worker's job is taken over after it.
+   */
+  JOB_LEASE_MS: z.coerce.number().int().min(500).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
   REQUEST_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   /** How often PostgreSQL's unfinished jobs are checked against the queue (lost after a Redis restart?). */
@@ -39,12 +44,12 @@ const schema = z.object({
   CTXLAB_OUTBOUND_ALLOW: z.string().default(''),
 });
 
-export type WorkerEnv = z.infer<typeof schema>;
+export type WorkerEnv = Omit<z.infer<typeof schema>, 'JOB_LEASE_MS'> & { JOB_LEASE_MS: number };
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
   const r = schema.safeParse(env);
   if (!r.success) {
     throw new Error(`worker configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  return r.data;
+  return { ...r.data, JOB_LEASE_MS: r.data.JOB_LEASE_MS ?? r.data.WORKER_LOCK_MS };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '../../../libs/api/src/index';
 import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
+import { enqueueGpuJob, redisConnection } from '@ctxlab/queue';
 import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
 
 const prefix = `gputest-${process.pid}`;
@@ -91,5 +92,21 @@ echo "done"
     expect((e as TRPCError).code).toBe('BAD_REQUEST');
     expect((e as TRPCError).message).toMatch(/will not fit/);
     expect(await repos.db.job.count()).toBe(before);
+  });
+
+  it('a job whose stored spec the environment policy now refuses fails with the reason instead of staying queued', async () => {
+    // As if queued before the policy existed: written straight to the registry, then put on the queue.
+    const modelConfig = { numLayers: 2, hiddenSize: 128, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 259, ropeTheta: 10_000, maxPositionEmbeddings: 512, tokenizer: 'byte' };
+    const spec = { kind: 'serve', engine: 'lab', model: `file://${join(artifacts, 'm')}`, servedName: 'old', modelConfig, maxModelLen: 512, env: { NODE_OPTIONS: '--import=data:text/javascript,0' } };
+    const { job } = await repos.jobs.create({ kind: 'serve', executor: 'local', maxAttempts: 1, spec: { spec, executor: 'local', output: { kind: 'none' } } });
+    const producer = redisConnection(testSettings().redisUrl, 'producer');
+    try {
+      await enqueueGpuJob(producer, { jobId: job.id }, { prefix });
+      const done = await finished(job.id);
+      expect(done.status).toBe('failed');
+      expect(done.error).toMatch(/^the job spec is refused: .*env\.NODE_OPTIONS/);
+    } finally {
+      producer.disconnect();
+    }
   });
 });

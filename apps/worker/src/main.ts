@@ -3,7 +3,8 @@
  * jobs finish or are returned to the queue; nothing runs inside the web process).
  */
 import { createDb, repositories } from '@ctxlab/db';
-import { cancelChannel, QUEUES, redisConnection } from '@ctxlab/queue';
+import { leased } from '@ctxlab/jobs';
+import { cancelChannel, jobCatalog, QUEUES, redisConnection } from '@ctxlab/queue';
 import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
 import { Worker } from 'bullmq';
 import { parseSecretKey } from '@ctxlab/contracts/security';
@@ -13,6 +14,7 @@ import { kubernetesExecutorFromEnv } from './kube';
 import { healthProcessor } from './processors/health';
 import { gpuProcessor } from './processors/gpu';
 import { niahEvalProcessor } from './processors/niah-eval';
+import { suiteEvalProcessor } from './processors/suite-eval';
 import { reconcile } from './reconcile';
 
 const env = loadEnv();
@@ -58,20 +60,22 @@ const renderOptions = {
   },
 };
 
+const sweepDeps = {
+  repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS, leaseMs: env.JOB_LEASE_MS,
+  secretKey: parseSecretKey(env.CTXLAB_SECRET_KEY), outboundAllow: env.CTXLAB_OUTBOUND_ALLOW.split(',').map((x) => x.trim()).filter(Boolean),
+};
+const sweepWorkerOptions = { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix };
+
 workers = [
   new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
-  new Worker(
-    QUEUES.niahEval,
-    niahEvalProcessor({
-      repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS,
-      secretKey: parseSecretKey(env.CTXLAB_SECRET_KEY), outboundAllow: env.CTXLAB_OUTBOUND_ALLOW.split(',').map((x) => x.trim()).filter(Boolean),
-    }),
-    { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix },
-  ),
-  new Worker(QUEUES.gpu, gpuProcessor({
+  new Worker(QUEUES.niahEval, niahEvalProcessor(sweepDeps), sweepWorkerOptions),
+  // RULER and topic retrieval: the same sweep machinery, their own queue.
+  new Worker(QUEUES.suiteEval, suiteEvalProcessor(sweepDeps), sweepWorkerOptions),
+  // A GPU job redelivered by the queue while its worker still runs it (a stalled lock) is not started twice.
+  new Worker(QUEUES.gpu, leased(repos, env.WORKER_NAME, env.JOB_LEASE_MS, (job) => jobCatalog.gpu.parse(job.data).jobId, gpuProcessor({
       repos, workerName: env.WORKER_NAME, executors, artifacts, onCancel, renderOptions,
       pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
-    }), {
+    })), {
     connection,
     concurrency: env.GPU_JOB_CONCURRENCY,
     lockDuration: env.WORKER_LOCK_MS,

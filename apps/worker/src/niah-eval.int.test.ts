@@ -86,6 +86,33 @@ describe('NIAH evals through queue, worker and PostgreSQL', () => {
     expect(await repos.db.evalRun.count({ where: { jobId: a.job.id } })).toBe(1);
     const again = await api().evals.start(input);
     expect(again.created).toBe(false);
+    expect(again.existing).toBe(true);
+  });
+
+  it('the same spec again returns the finished run and says so; rerun starts a fresh one (itself idempotent under a request key)', async () => {
+    worker();
+    const input = { name: 'first', endpointId, spec: spec([500, 900], [0.5], 31), concurrency: 2 };
+    const first = await api().evals.start(input);
+    expect(first).toMatchObject({ created: true, existing: false });
+    expect((await jobDone(first.job.id)).status).toBe('succeeded');
+    // A new name is not a new request: the same spec returns the finished run, flagged as such.
+    const same = await api().evals.start({ ...input, name: 'second' });
+    expect(same).toMatchObject({ created: false, existing: true });
+    expect(same.evalRun.id).toBe(first.evalRun.id);
+    expect(same.job.status).toBe('succeeded');
+
+    const fresh = await api().evals.start({ ...input, name: 'second', rerun: true });
+    expect(fresh).toMatchObject({ created: true, existing: false });
+    expect(fresh.evalRun.id).not.toBe(first.evalRun.id);
+    expect((await jobDone(fresh.job.id)).status).toBe('succeeded');
+    expect(await cellsOf(fresh.evalRun.id)).toHaveLength(2);
+    // Each rerun without a key is a run of its own; with a key, repeating the request repeats nothing.
+    const keyed = await api().evals.start({ ...input, rerun: true, requestKey: 'rerun-1' });
+    const keyedAgain = await api().evals.start({ ...input, rerun: true, requestKey: 'rerun-1' });
+    expect(keyed.created).toBe(true);
+    expect(keyedAgain).toMatchObject({ created: false, existing: true });
+    expect(keyedAgain.evalRun.id).toBe(keyed.evalRun.id);
+    expect(new Set([first.evalRun.id, fresh.evalRun.id, keyed.evalRun.id]).size).toBe(3);
   });
 
   it('bad start input is refused with the field named, and nothing is written', async () => {
@@ -145,7 +172,8 @@ describe('NIAH evals through queue, worker and PostgreSQL', () => {
       throw new Error(`${e.message}; events: ${JSON.stringify((await repos.jobs.events(r.job.id)).map((x) => x.message))}; worker: ${workers.map((w) => (w as unknown as { output: () => string }).output()).join('\n')}`);
     });
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/4 of 4 cells failed after 2 attempts each .*500/);
+    // Said once, with the attempts the cells really took: no nested "(after N attempts)".
+    expect(failed.error).toBe('4 of 4 cells failed after 2 attempts each; last error: http: HTTP 500: CUDA out of memory; finished cells are kept — retry the job to redo the failed ones');
     const bad = await cellsOf(r.evalRun.id);
     expect(bad).toHaveLength(4);
     expect(bad.every((c) => c.score === null && c.error !== null)).toBe(true);

@@ -3,6 +3,7 @@ import { checkWorkers, type JobsDeps } from '@ctxlab/jobs';
 import { redisConnection } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 import { parseSecretKey } from '@ctxlab/contracts/security';
+import { DEFAULT_GRID_LIMITS, type GridLimits } from './services/evals';
 
 export interface ApiDeps {
   repos: Repositories;
@@ -17,6 +18,8 @@ export interface ApiDeps {
   secretKey: Buffer | null;
   /** Hosts, addresses and CIDRs endpoints may point at although internal (CTXLAB_OUTBOUND_ALLOW), besides the admins' list in the registry. */
   outboundAllow: string[];
+  /** How large a NIAH sweep may be (NIAH_MAX_CELLS, NIAH_MAX_PROMPT_TOKENS). */
+  gridLimits: GridLimits;
 }
 
 const cache = new Map<string, ApiDeps>();
@@ -32,10 +35,12 @@ export function apiDeps(settings: {
   secretKey?: string | undefined;
   /** Default: process.env.CTXLAB_OUTBOUND_ALLOW (comma-separated). */
   outboundAllow?: string | undefined;
+  niahMaxCells?: number | undefined;
+  niahMaxPromptTokens?: number | undefined;
 }): ApiDeps {
   const secret = settings.secretKey ?? process.env.CTXLAB_SECRET_KEY;
   const allow = settings.outboundAllow ?? process.env.CTXLAB_OUTBOUND_ALLOW ?? '';
-  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}`;
+  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}|${settings.niahMaxCells ?? ''}|${settings.niahMaxPromptTokens ?? ''}`;
   let d = cache.get(key);
   if (!d) {
     const repos = repositories(createDb(settings.databaseUrl));
@@ -59,6 +64,7 @@ export function apiDeps(settings: {
       gpusPerNode: settings.gpusPerNode ?? 8,
       secretKey: parseSecretKey(secret),
       outboundAllow: allow.split(',').map((x) => x.trim()).filter(Boolean),
+      gridLimits: { maxCells: settings.niahMaxCells ?? DEFAULT_GRID_LIMITS.maxCells, maxPromptTokens: settings.niahMaxPromptTokens ?? DEFAULT_GRID_LIMITS.maxPromptTokens },
     };
     cache.set(key, d);
   }

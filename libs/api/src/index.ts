@@ -43,3 +43,4 @@ export async function resolveActor(deps: ApiDeps, creds: { bearer?: string | nul
 }
 
 export * from './auth/service';
+export { clientAddress, parseTrustedProxies, type TrustedProxies } from './auth/client-address';

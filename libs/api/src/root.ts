@@ -1,4 +1,4 @@
-import { memberProcedure, publicProcedure, router } from './trpc';
+import { publicProcedure, router, viewerProcedure } from './trpc';
 import { allowedHostsRouter, auditRouter, authRouter, tokensRouter, usersRouter } from './routers/access/router';
 import { adaptersRouter } from './routers/adapters/router';
 import { datasetsRouter } from './routers/datasets/router';
@@ -19,8 +19,8 @@ export const appRouter = router({
     await ctx.repos.db.$queryRaw`SELECT 1`;
     return { ok: true as const, time: new Date() };
   }),
-  /** The whole path a job takes: API → Redis → worker → back. */
-  workerHealth: memberProcedure.mutation(({ ctx }) => ctx.checkWorkers(ctx.actor.name)),
+  /** The whole path a job takes: API → Redis → worker → back. A probe that changes nothing: anyone signed in may run it (`ctxlab health`). */
+  workerHealth: viewerProcedure.mutation(({ ctx }) => ctx.checkWorkers(ctx.actor.name)),
   models: modelsRouter,
   adapters: adaptersRouter,
   recipes: recipesRouter,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dtypeSchema, idSchema, listInput, nameSchema, positiveInt, tagsSchema } from './common';
+import { contextLength, dtypeSchema, idSchema, listInput, nameSchema, positiveInt, tagSchema, tagsSchema, text } from './common';
 
 export const ropeScalingSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('linear'), factor: z.number().positive() }),
@@ -7,7 +7,7 @@ export const ropeScalingSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('yarn'),
     factor: z.number().positive(),
-    originalMaxPositionEmbeddings: positiveInt,
+    originalMaxPositionEmbeddings: contextLength,
     betaFast: z.number().positive().default(32),
     betaSlow: z.number().positive().default(1),
   }),
@@ -16,7 +16,7 @@ export const ropeScalingSchema = z.discriminatedUnion('type', [
     factor: z.number().positive(),
     lowFreqFactor: z.number().positive(),
     highFreqFactor: z.number().positive(),
-    originalMaxPositionEmbeddings: positiveInt,
+    originalMaxPositionEmbeddings: contextLength,
   }),
 ]);
 export type RopeScaling = z.infer<typeof ropeScalingSchema>;
@@ -33,9 +33,9 @@ export const modelConfigObject = z.object({
   vocabSize: positiveInt,
   ropeTheta: z.number().positive('must be positive'),
   ropeScaling: ropeScalingSchema.nullable().default(null),
-  maxPositionEmbeddings: positiveInt,
+  maxPositionEmbeddings: contextLength,
   tieWordEmbeddings: z.boolean().default(false),
-  tokenizer: z.string().trim().min(1, 'must not be empty'),
+  tokenizer: text().trim().min(1, 'must not be empty').max(100),
   dtype: dtypeSchema.default('bf16'),
 });
 
@@ -75,11 +75,11 @@ export const modelOriginSchema = z.enum(['base', 'derived']);
 
 export const modelCreateInput = z.object({
   name: nameSchema,
-  displayName: z.string().trim().max(200).optional(),
-  family: z.string().trim().max(100).optional(),
-  description: z.string().max(10_000).optional(),
+  displayName: text().trim().max(200).optional(),
+  family: text().trim().max(100).optional(),
+  description: text().max(10_000).optional(),
   origin: modelOriginSchema.default('base'),
-  sourceUri: z.string().trim().max(2000).optional(),
+  sourceUri: text().trim().max(2000).optional(),
   tags: tagsSchema,
   config: modelConfigSchema,
 });
@@ -90,11 +90,11 @@ export const modelUpdateInput = z.object({
   patch: z
     .object({
       name: nameSchema,
-      displayName: z.string().trim().max(200).nullable(),
-      family: z.string().trim().max(100).nullable(),
-      description: z.string().max(10_000).nullable(),
-      sourceUri: z.string().trim().max(2000).nullable(),
-      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      displayName: text().trim().max(200).nullable(),
+      family: text().trim().max(100).nullable(),
+      description: text().max(10_000).nullable(),
+      sourceUri: text().trim().max(2000).nullable(),
+      tags: z.array(tagSchema).max(32),
       config: modelConfigObject.partial(),
     })
     .partial(),
@@ -102,9 +102,9 @@ export const modelUpdateInput = z.object({
 
 export const modelListInput = listInput(['name', 'createdAt', 'maxPositionEmbeddings', 'ropeTheta'] as const, {
   origin: modelOriginSchema.optional(),
-  tag: z.string().optional(),
-  family: z.string().optional(),
-  minContext: z.number().int().positive().optional(),
+  tag: text().max(64).optional(),
+  family: text().max(100).optional(),
+  minContext: contextLength.optional(),
 });
 
 export const lineageKindSchema = z.enum(['finetune', 'context-extension', 'lora-extract', 'lora-merge', 'quantize']);
@@ -116,7 +116,7 @@ export const lineageCreateInput = z
     childId: idSchema,
     kind: lineageKindSchema,
     jobId: idSchema.optional(),
-    note: z.string().max(2000).optional(),
+    note: text().max(2000).optional(),
   })
   .refine((v) => v.parentId !== v.childId, { path: ['childId'], message: 'a model cannot be its own parent' });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contextLength, idSchema, nonNegativeInt, positiveInt, text } from './common';
 
 /**
  * NIAH (needle in a haystack) evaluation spec, shared by the CLI, the API, the jobs worker and
@@ -51,15 +52,20 @@ export type NiahScorerName = z.infer<typeof niahScorerSchema>;
 
 export const niahTokenizerSchema = z.enum(['llama3', 'byte']);
 
-const positiveInt = z.number().int('must be an integer').positive('must be positive');
+/** Values an axis may have: a grid is at most this many lengths (and as many depths). */
+export const MAX_AXIS_VALUES = 1000;
+const axisMessage = `an axis has at most ${MAX_AXIS_VALUES.toLocaleString('en-US')} values`;
 const depth = z.number().min(0, 'a depth is a fraction from 0 to 1').max(1, 'a depth is a fraction from 0 to 1');
 
 export const niahLengthAxisSchema = z.discriminatedUnion('kind', [
   /** numpy: round(linspace(min, max, count)), half to even — the original harness' axis. */
-  z.object({ kind: z.literal('linspace'), min: positiveInt, max: positiveInt, count: positiveInt.max(1000) }),
+  z.object({ kind: z.literal('linspace'), min: contextLength, max: contextLength, count: positiveInt.max(MAX_AXIS_VALUES, axisMessage) }),
   /** min, min+step, … while ≤ max (Gradient: 100 … 1,140,200 step 86,675 gives 14 lengths). */
-  z.object({ kind: z.literal('step'), min: positiveInt, max: positiveInt, step: positiveInt }),
-  z.object({ kind: z.literal('list'), values: z.array(positiveInt).min(1).max(1000) }),
+  z
+    .object({ kind: z.literal('step'), min: contextLength, max: contextLength, step: contextLength })
+    // Counted, not listed: a step axis is never expanded before its size is known.
+    .refine((a) => a.max < a.min || Math.floor((a.max - a.min) / a.step) + 1 <= MAX_AXIS_VALUES, { message: axisMessage, path: ['step'] }),
+  z.object({ kind: z.literal('list'), values: z.array(contextLength).min(1).max(MAX_AXIS_VALUES, axisMessage) }),
 ]);
 export type NiahLengthAxis = z.infer<typeof niahLengthAxisSchema>;
 
@@ -72,11 +78,13 @@ export const niahDepthAxisSchema = z.discriminatedUnion('kind', [
     kind: z.literal('linspace'),
     min: depth.default(0),
     max: depth.default(1),
-    count: positiveInt.max(1000),
+    count: positiveInt.max(MAX_AXIS_VALUES, axisMessage),
     curve: z.enum(['linear', 'sigmoid']).default('linear'),
   }),
-  z.object({ kind: z.literal('step'), min: depth.default(0), max: depth.default(1), step: z.number().positive().max(1) }),
-  z.object({ kind: z.literal('list'), values: z.array(depth).min(1).max(1000) }),
+  z
+    .object({ kind: z.literal('step'), min: depth.default(0), max: depth.default(1), step: z.number().positive().max(1) })
+    .refine((a) => a.max < a.min || (a.max - a.min) / a.step + 1 <= MAX_AXIS_VALUES + 1e-6, { message: axisMessage, path: ['step'] }),
+  z.object({ kind: z.literal('list'), values: z.array(depth).min(1).max(MAX_AXIS_VALUES, axisMessage) }),
 ]);
 export type NiahDepthAxis = z.infer<typeof niahDepthAxisSchema>;
 
@@ -97,10 +105,10 @@ export const niahGridSchema = z
 export type NiahGrid = z.infer<typeof niahGridSchema>;
 
 export const niahCustomNeedleSchema = z.object({
-  needle: z.string().trim().min(1, 'the needle must not be empty').max(20_000),
-  question: z.string().trim().min(1, 'the question must not be empty').max(2_000),
-  instruction: z.string().max(2_000).default(''),
-  expected: z.array(z.string().min(1)).min(1, 'give at least one expected answer string'),
+  needle: text().trim().min(1, 'the needle must not be empty').max(20_000),
+  question: text().trim().min(1, 'the question must not be empty').max(2_000),
+  instruction: text().max(2_000).default(''),
+  expected: z.array(text().min(1).max(2_000)).min(1, 'give at least one expected answer string').max(64),
 });
 
 export const niahOptionsSchema = z.object({
@@ -115,7 +123,7 @@ export const niahOptionsSchema = z.object({
    * single: one user message `context\n\nquestion instruction`, as 360Zhinao's harness.
    */
   layout: z.enum(['chat', 'single']).optional(),
-  systemPrompt: z.string().max(10_000).optional(),
+  systemPrompt: text().max(10_000).optional(),
   /** How far (in tokens) a needle may move back to reach a sentence end. */
   maxWalkTokens: z.number().int().min(0).max(100_000).default(256),
   /** beginning: every sample starts at the corpus' first document (the original harness); random: sample 0 at the start, others at seeded documents. */
@@ -132,7 +140,7 @@ export const niahSpecSchema = z
     variant: niahVariantSchema,
     language: niahLanguageSchema.optional(),
     /** Corpus name: 'sotu-en', 'tang-zh', or a user corpus the caller loaded; default by language. */
-    corpus: z.string().trim().min(1).max(200).optional(),
+    corpus: text().trim().min(1).max(200).optional(),
     tokenizer: niahTokenizerSchema,
     grid: niahGridSchema,
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
@@ -149,7 +157,7 @@ export type NiahSpecInput = z.input<typeof niahSpecSchema>;
 /** One scored (or failed) cell, as stored and exported. A failed request has score null — it is never scored. */
 export const niahCellResultSchema = z.object({
   cellId: z.string(),
-  length: positiveInt,
+  length: contextLength,
   depth,
   sample: z.number().int().min(0),
   promptTokens: positiveInt,
@@ -164,9 +172,9 @@ export type NiahCellResult = z.infer<typeof niahCellResultSchema>;
 
 /** Starting a NIAH sweep against a registered endpoint. */
 export const evalStartInput = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
-  endpointId: z.string().min(1),
-  modelId: z.string().min(1).optional(),
+  name: text().trim().min(1, 'must not be empty').max(200),
+  endpointId: idSchema,
+  modelId: idSchema.optional(),
   spec: niahSpecSchema,
   concurrency: z.number().int().min(1).max(256).default(4),
   /**
@@ -176,7 +184,7 @@ export const evalStartInput = z.object({
    */
   mode: z.enum(['chat', 'completion-ids']).default('chat'),
   /** A caller-chosen key: the same key never starts a second run. */
-  requestKey: z.string().trim().min(1).max(200).optional(),
+  requestKey: text().trim().min(1).max(200).optional(),
 });
 
 // ---------- local checks (onnxruntime-node on the worker) ----------
@@ -185,7 +193,7 @@ export const evalStartInput = z.object({
 export const checkThetaRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('model') }),
   z.object({ kind: z.literal('fixed'), theta: z.number().positive('must be positive') }),
-  z.object({ kind: z.literal('ntk'), targetLength: positiveInt }),
+  z.object({ kind: z.literal('ntk'), targetLength: contextLength }),
   z.object({ kind: z.literal('dynamic-ntk'), alpha: z.number().positive('must be positive').default(4) }),
 ]);
 export type CheckThetaRule = z.infer<typeof checkThetaRuleSchema>;
@@ -196,7 +204,7 @@ export const perplexityCheckSchema = z.object({
   thetaRule: checkThetaRuleSchema.default({ kind: 'model' }),
   lengths: z.array(z.number().int().min(16, 'must be at least 16 tokens').max(16_384, 'at most 16,384 tokens on a CPU')).min(1, 'give at least one length').max(32),
   samples: z.number().int().min(1).max(32).default(4),
-  seed: z.number().int().nonnegative().default(0),
+  seed: nonNegativeInt.default(0),
 });
 
 /** Tokenizer round trips (byte, llama3; English and Chinese) and the engine's KV-cache path against a full prefill. */
@@ -204,17 +212,17 @@ export const roundtripCheckSchema = z.object({
   kind: z.literal('roundtrip'),
   length: z.number().int().min(32).max(8192).default(512),
   samples: z.number().int().min(1).max(64).default(8),
-  seed: z.number().int().nonnegative().default(0),
+  seed: nonNegativeInt.default(0),
 });
 
 export const localCheckSpecSchema = z.discriminatedUnion('kind', [perplexityCheckSchema, roundtripCheckSchema]);
 export type LocalCheckSpec = z.infer<typeof localCheckSpecSchema>;
 
 export const checkStartInput = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
+  name: text().trim().min(1, 'must not be empty').max(200),
   /** A lab model (byte-level, ONNX) whose sourceUri the worker can read. */
-  modelId: z.string().min(1),
+  modelId: idSchema,
   spec: localCheckSpecSchema,
-  requestKey: z.string().trim().min(1).max(200).optional(),
+  requestKey: text().trim().min(1).max(200).optional(),
 });
 export type CheckStartInput = z.infer<typeof checkStartInput>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, listInput, nameSchema, positiveInt, tagsSchema } from './common';
+import { contextLength, idSchema, listInput, nameSchema, positiveInt, tagSchema, tagsSchema, text } from './common';
 
 export const parallelModeSchema = z.enum(['zigzag_ring_attn', 'dist_flash_attn', 'ulysses_attn', 'usp_attn', 'data_parallel']);
 export type ParallelMode = z.infer<typeof parallelModeSchema>;
@@ -10,20 +10,20 @@ export type ThetaRule = z.infer<typeof thetaRuleSchema>;
 export const recipeMethodSchema = z.enum(['full', 'lora', 'qlora']);
 
 export const recipeStageSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: text().trim().min(1, 'must not be empty').max(100),
   /** Model name this stage starts from; omitted = the previous stage's output (or the base model for stage 1). */
-  initFrom: z.string().trim().max(200).optional(),
+  initFrom: text().trim().max(200).optional(),
   /** Training sequence length in tokens. */
-  seqLength: positiveInt,
+  seqLength: contextLength,
   /** When the recipe states the length as 2^N, N; seqLength must then equal 2^N. */
   seqLengthLog2: z.number().int('must be an integer').min(1).max(40).optional(),
   ropeTheta: z.number().positive('must be positive'),
   batchSize: positiveInt,
   gradientAccumulation: positiveInt.default(1),
-  steps: z.number().int('must be an integer').positive('must be positive'),
+  steps: positiveInt,
   learningRate: z.number().positive('must be positive'),
   gpus: positiveInt,
-  gpuType: z.string().trim().min(1).max(50),
+  gpuType: text().trim().min(1).max(50),
   parallelMode: parallelModeSchema.default('zigzag_ring_attn'),
   /** Published total, checked against seqLength × batch × accumulation × steps. */
   declaredTotalTokens: z.number().int().positive().optional(),
@@ -35,33 +35,33 @@ export type RecipeStage = z.infer<typeof recipeStageSchema>;
 export const loraSpecSchema = z.object({
   rank: positiveInt,
   alpha: z.number().positive(),
-  targetModules: z.array(z.string().min(1)).min(1, 'must name at least one module'),
-  extraTrainedParameters: z.array(z.string().min(1)).default([]),
+  targetModules: z.array(text().min(1).max(200)).min(1, 'must name at least one module').max(64),
+  extraTrainedParameters: z.array(text().min(1).max(200)).max(64).default([]),
   quantization: z.enum(['none', 'nf4', 'int8']).default('none'),
   gradientCheckpointing: z.boolean().default(true),
 });
 
 export const dataMixEntrySchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   datasetId: idSchema.optional(),
-  samples: z.number().int().positive().optional(),
-  description: z.string().max(2000).optional(),
+  samples: positiveInt.optional(),
+  description: text().max(2000).optional(),
 });
 
 export const recipeSpecObject = z.object({
   method: recipeMethodSchema,
-  baseModel: z.string().trim().min(1, 'must name the base model'),
-  targetContext: positiveInt,
+  baseModel: text().trim().min(1, 'must name the base model').max(200),
+  targetContext: contextLength,
   thetaRule: thetaRuleSchema.default('manual'),
   progressive: z.boolean().default(false),
   trainer: z.enum(['easycontext', 'qlora', 'lab', 'custom']).default('easycontext'),
-  stages: z.array(recipeStageSchema).min(1, 'a recipe needs at least one stage'),
+  stages: z.array(recipeStageSchema).min(1, 'a recipe needs at least one stage').max(64),
   lora: loraSpecSchema.optional(),
-  dataMix: z.array(dataMixEntrySchema).default([]),
+  dataMix: z.array(dataMixEntrySchema).max(256).default([]),
   hardware: z
-    .object({ gpuType: z.string().trim().min(1), gpus: positiveInt, note: z.string().max(500).optional() })
+    .object({ gpuType: text().trim().min(1).max(63), gpus: positiveInt, note: text().max(500).optional() })
     .optional(),
-  notes: z.string().max(10_000).optional(),
+  notes: text().max(10_000).optional(),
 });
 
 export function stageTokens(s: Pick<RecipeStage, 'seqLength' | 'batchSize' | 'gradientAccumulation' | 'steps'>): number {
@@ -114,7 +114,7 @@ export type RecipeSpecInput = z.input<typeof recipeSpecSchema>;
 
 export const recipeCreateInput = z.object({
   name: nameSchema,
-  description: z.string().max(10_000).optional(),
+  description: text().max(10_000).optional(),
   tags: tagsSchema,
   spec: recipeSpecSchema,
 });
@@ -124,8 +124,8 @@ export const recipeUpdateInput = z.object({
   id: idSchema,
   patch: z
     .object({
-      description: z.string().max(10_000).nullable(),
-      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      description: text().max(10_000).nullable(),
+      tags: z.array(tagSchema).max(32),
       spec: recipeSpecSchema,
     })
     .partial(),

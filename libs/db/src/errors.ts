@@ -2,7 +2,7 @@ import { DomainError } from '@ctxlab/contracts';
 
 interface KnownPrismaError {
   code: string;
-  meta?: { target?: unknown; modelName?: string; field_name?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string }; table?: string } } };
+  meta?: { target?: unknown; modelName?: string; field_name?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string }; table?: string; originalCode?: string } } };
   message: string;
 }
 
@@ -31,6 +31,11 @@ function uniqueFields(e: KnownPrismaError): string[] {
 export function translateDbError(e: unknown, entity: string): never {
   if (e instanceof DomainError) throw e;
   if (isKnown(e)) {
+    // What PostgreSQL refuses of a value itself; the API's schemas refuse these first, this keeps
+    // a value that slipped past them a bad request.
+    const sqlState = e.meta?.driverAdapterError?.cause?.originalCode;
+    if (sqlState === '22021') throw new DomainError('BAD_REQUEST', `${entity}: a text value contains a NUL character`);
+    if (sqlState === '22003') throw new DomainError('BAD_REQUEST', `${entity}: a number is out of range for its column`);
     switch (e.code) {
       case 'P2002': {
         const fields = uniqueFields(e);

@@ -78,6 +78,8 @@ export interface GenerateOptions {
   /** Stop at the first newline byte after some text, as short-answer evals want. */
   stopAtNewline?: boolean;
   signal?: AbortSignal;
+  /** Called with each token as it is decoded (a streamed response sends it on at once). */
+  onToken?: (id: number) => void;
 }
 
 export interface Generation {
@@ -127,6 +129,7 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
       break;
     }
     out.push(next);
+    o.onToken?.(next);
     if (o.stopAtNewline && next === 10 && out.length > 1) {
       finishReason = 'stop';
       break;

@@ -2,6 +2,8 @@
  * A local OpenAI-compatible server for the lab models (`/v1/models`, `/v1/chat/completions`,
  * `/v1/completions` with text or token-id prompts, `/health`), speaking vLLM's error format, so the
  * whole pipeline — endpoints, NIAH sweeps, the portal — runs on a laptop against a real model.
+ * `stream: true` answers with server-sent events as the OpenAI API does, one event per decoded
+ * token, so OpenAI's own clients (which read chunks when they ask for a stream) work unchanged.
  */
 import { getTokenizer, type ChatMessage } from '@ctxlab/tokenizers';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -35,6 +37,8 @@ const sampling = {
   max_tokens: z.number().int().min(1).max(4096).default(64),
   temperature: z.number().min(0).max(2).optional(),
   stop: z.union([z.string(), z.array(z.string())]).optional(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
 };
 const chatBody = z.object({
   model: z.string(),
@@ -46,6 +50,8 @@ const completionBody = z.object({
   prompt: z.union([z.string(), z.array(z.number().int().min(0))]),
   ...sampling,
 });
+/** What the completion routes share once the prompt is tokenized. */
+type CompletionRequest = Pick<z.infer<typeof chatBody>, 'model' | 'max_tokens' | 'stream' | 'stream_options'>;
 const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
 
 /** vLLM's --max-model-len when none is given. */
@@ -106,12 +112,14 @@ export async function startLabServer(opts: LabServerOptions = {}) {
   // Create sessions up front, so the first request is not slow and a broken file fails the start.
   await Promise.all(models.map((m) => session(m.file, threads)));
 
-  const complete = async (res: ServerResponse, modelId: string, ids: number[], maxTokens: number, chat: boolean) => {
+  const complete = async (res: ServerResponse, req: CompletionRequest, ids: number[], chat: boolean) => {
+    const { model: modelId, max_tokens: maxTokens } = req;
     const m = byId.get(modelId);
     if (!m) return error(res, 404, `The model \`${modelId}\` does not exist.`, 'NotFoundError');
     if (ids.length + maxTokens > m.maxModelLen) {
       return error(res, 400, `This model's maximum context length is ${m.maxModelLen} tokens. However, you requested ${ids.length + maxTokens} tokens (${ids.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`);
     }
+    if (req.stream) return stream(res, m, ids, maxTokens, chat, req.stream_options?.include_usage === true);
     const g = await generate(await session(m.file, threads), card, ids, { theta: m.theta, maxNewTokens: maxTokens, stopAtNewline: !chat });
     const text = tok.decode(g.ids);
     const usage = { prompt_tokens: g.promptTokens, completion_tokens: g.ids.length, total_tokens: g.promptTokens + g.ids.length };
@@ -121,6 +129,63 @@ export async function startLabServer(opts: LabServerOptions = {}) {
     } else {
       send(res, 200, { id: `cmpl-${created}`, object: 'text_completion', created, model: m.id, choices: [{ index: 0, text, finish_reason: g.finishReason }], usage });
     }
+  };
+
+  /**
+   * One completion as server-sent events: `data: {chunk}` per decoded token (chat chunks carry
+   * `choices[0].delta.content`, completion chunks `choices[0].text`), a last chunk with the
+   * finish_reason, the usage chunk (empty choices) when asked for, then `data: [DONE]`.
+   */
+  const stream = async (res: ServerResponse, m: ServedModel, ids: number[], maxTokens: number, chat: boolean, includeUsage: boolean) => {
+    const created = Math.floor(Date.now() / 1000);
+    const id = `${chat ? 'chatcmpl' : 'cmpl'}-${created}`;
+    const object = chat ? 'chat.completion.chunk' : 'text_completion';
+    const event = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+    const chunk = (text: string | null, finishReason: string | null) =>
+      event({
+        id,
+        object,
+        created,
+        model: m.id,
+        choices: [chat ? { index: 0, delta: text === null ? {} : { content: text }, finish_reason: finishReason } : { index: 0, text: text ?? '', logprobs: null, finish_reason: finishReason }],
+        ...(includeUsage ? { usage: null } : {}),
+      });
+    // A client that hangs up stops the decoding rather than letting it run to max_tokens.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    if (chat) event({ id, object, created, model: m.id, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], ...(includeUsage ? { usage: null } : {}) });
+    const out: number[] = [];
+    let sent = '';
+    // Bytes of one character can arrive as several tokens: text is sent once it decodes whole.
+    const flush = (final: boolean) => {
+      const text = tok.decode(out);
+      if (!final && text.endsWith('\uFFFD')) return;
+      if (text.length > sent.length) chunk(text.slice(sent.length), null);
+      sent = text;
+    };
+    try {
+      const g = await generate(await session(m.file, threads), card, ids, {
+        theta: m.theta,
+        maxNewTokens: maxTokens,
+        stopAtNewline: !chat,
+        signal: gone.signal,
+        onToken: (t) => {
+          out.push(t);
+          flush(false);
+        },
+      });
+      flush(true);
+      chunk(chat ? null : '', g.finishReason);
+      if (includeUsage) {
+        event({ id, object, created, model: m.id, choices: [], usage: { prompt_tokens: g.promptTokens, completion_tokens: g.ids.length, total_tokens: g.promptTokens + g.ids.length } });
+      }
+    } catch (e) {
+      if (gone.signal.aborted) return;
+      // The status line is already sent: the failure travels as an error event, as OpenAI's does.
+      event({ error: { message: (e as Error).message, type: 'InternalServerError', param: null, code: 500 } });
+    }
+    res.end('data: [DONE]\n\n');
   };
 
   const server = createServer(async (req, res) => {
@@ -134,14 +199,14 @@ export async function startLabServer(opts: LabServerOptions = {}) {
         const b = chatBody.safeParse(await readJson(req));
         if (!b.success) return error(res, 400, issues(b.error));
         const ids = tok.encodeChat(b.data.messages as ChatMessage[], { addGenerationPrompt: true });
-        return await complete(res, b.data.model, ids, b.data.max_tokens, true);
+        return await complete(res, b.data, ids, true);
       }
       if (req.method === 'POST' && path === '/v1/completions') {
         const b = completionBody.safeParse(await readJson(req));
         if (!b.success) return error(res, 400, issues(b.error));
         const ids = typeof b.data.prompt === 'string' ? tok.encode(b.data.prompt) : b.data.prompt;
         if (ids.some((x) => x >= card.vocabSize)) return error(res, 400, `prompt: token ids must be below the vocabulary size ${card.vocabSize}`);
-        return await complete(res, b.data.model, ids, b.data.max_tokens, false);
+        return await complete(res, b.data, ids, false);
       }
       return error(res, 404, `no route ${req.method} ${path}`, 'NotFoundError');
     } catch (e) {

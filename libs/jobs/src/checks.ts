@@ -1,6 +1,6 @@
 import { badRequest, isLabModel, localCheckSpecSchema, type CheckStartInput } from '@ctxlab/contracts';
 import type { JobsDeps } from './deps';
-import { fingerprint } from './evals';
+import { requestIdempotencyKey } from './evals';
 import { queueNewRun } from './queueing';
 
 /**
@@ -9,7 +9,7 @@ import { queueNewRun } from './queueing';
  * worker runs it on onnxruntime-node), so cancel, retry and re-queueing after a Redis loss work as
  * for sweeps. All or nothing: if Redis refuses it, the rows are taken back out.
  */
-export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & { requestedBy: string }) {
+export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & { requestedBy: string; rerun?: boolean | undefined }) {
   const { repos } = deps;
   const model = await repos.models.get(input.modelId).catch(() => null);
   if (!model) throw badRequest(`modelId: model ${input.modelId} does not exist`, 'modelId');
@@ -22,14 +22,14 @@ export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & {
   const spec = localCheckSpecSchema.parse(input.spec);
   const cellsTotal = spec.kind === 'perplexity' ? new Set(spec.lengths).size * spec.samples : spec.samples * 3;
   const what = { kind: spec.kind, modelId: model.id, spec };
-  const idempotencyKey = `check:${fingerprint(what)}:${input.requestKey ?? 'auto'}`;
+  const idempotencyKey = requestIdempotencyKey('check', what, input);
   const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
-  if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false };
+  if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false, existing: true };
   const created = await repos.db.$transaction(async (tx) => {
     const { job } = await repos.jobs.create({ kind: 'local-check', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey }, tx);
     const evalRun = await tx.evalRun.create({ data: { name: input.name, kind: spec.kind, status: 'pending', modelId: model.id, jobId: job.id, config: { spec } as object, cellsTotal } });
     return { job, evalRun };
   });
   await queueNewRun(deps, created);
-  return { ...created, created: true };
+  return { ...created, created: true, existing: false };
 }

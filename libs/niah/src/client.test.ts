@@ -1,3 +1,4 @@
+import { guardedFetch } from '@ctxlab/contracts/security';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIClient, type OpenAIClientOptions } from './client';
 import { startOpenAITestServer, type OpenAITestServer } from './testing/openai-test-server';
@@ -92,6 +93,18 @@ describe('OpenAI-compatible client against the test server', () => {
     const p = client({ timeoutMs: 10_000 }).chat(question, { signal: ctl.signal });
     setTimeout(() => ctl.abort(), 50);
     expect(await p).toMatchObject({ ok: false, kind: 'aborted' });
+  });
+
+  it('a response held past the transport\'s own limits arrives when the transport is given the request timeout', async () => {
+    server.setBehaviour({ kind: 'delay', ms: 2_000 });
+    // undici's 300 s limits, lowered to 200 ms: the same request ends early without the timeout.
+    const transportLimits = { headersTimeout: 200, bodyTimeout: 200 };
+    const [allowed, limited] = await Promise.all([
+      client({ timeoutMs: 10_000, maxAttempts: 1, fetch: guardedFetch({ allow: ['127.0.0.1'] }, { timeoutMs: 10_000, transportLimits }) }).chat(question),
+      client({ timeoutMs: 10_000, maxAttempts: 1, fetch: guardedFetch({ allow: ['127.0.0.1'] }, { transportLimits }) }).chat(question),
+    ]);
+    expect(allowed).toMatchObject({ ok: true, attempts: 1 });
+    expect(limited).toMatchObject({ ok: false, kind: 'network', error: 'network error: UND_ERR_HEADERS_TIMEOUT' });
   });
 
   it('limits requests in flight', async () => {

@@ -39,6 +39,9 @@ export type CompletionOutcome =
   | { ok: true; text: string; usage: Usage | null; finishReason: string | null; latencyMs: number; attempts: number }
   | { ok: false; error: string; kind: FailureKind; status?: number; latencyMs: number; attempts: number };
 
+/** A request's time limit unless told otherwise: a 1M-token prefill takes minutes. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+
 export interface OpenAIClientOptions {
   /** Server root or its /v1 URL, e.g. http://127.0.0.1:8000 */
   baseUrl: string;
@@ -46,7 +49,11 @@ export interface OpenAIClientOptions {
   apiKey?: string;
   /** Requests in flight at once. Default 4. */
   concurrency?: number;
-  /** Per attempt. Default 10 minutes (a 1M-token prefill takes minutes). */
+  /**
+   * Per attempt. Default DEFAULT_REQUEST_TIMEOUT_MS (10 minutes). `fetch` must let a request run
+   * that long: the global fetch ends any request after undici's 300 s, so pass one made with the
+   * same timeout (`guardedFetch`/`sharedGuardedFetch`/`timedFetch` of @ctxlab/contracts/security).
+   */
   timeoutMs?: number;
   /** Attempts per request, the first included. Default 5. */
   maxAttempts?: number;
@@ -114,7 +121,7 @@ export class OpenAIClient {
     this.root = this.apiBase.slice(0, -3);
     this.model = opts.model;
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
-    this.opts = { timeoutMs: 600_000, maxAttempts: 5, backoffBaseMs: 500, backoffMaxMs: 30_000, retryAfterMaxMs: 120_000, ...opts };
+    this.opts = { timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, maxAttempts: 5, backoffBaseMs: 500, backoffMaxMs: 30_000, retryAfterMaxMs: 120_000, ...opts };
     this.sem = new Semaphore(this.concurrency);
     this.fetchImpl = opts.fetch ?? fetch;
     this.random = opts.random ?? Math.random;

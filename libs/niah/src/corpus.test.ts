@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { corpusTokenCount, getCorpusIndex, loadCorpusFromTexts, sentenceEnds } from './corpus';
+import { corpusTokenCount, corpusTokenCountYielding, getCorpusIndex, loadCorpusFromTexts, sentenceEnds, splitDocument } from './corpus';
 import { NiahError } from './errors';
 import { loadCorpusFromFolder } from './node/folder';
 import { loadDefaultCorpus } from './node/default-corpora';
@@ -72,5 +72,31 @@ describe('corpora', () => {
     expect(zh.documents.length).toBe(12413);
     expect(zh.documents[0]!.text.startsWith('帝京篇十首 一\n太宗皇帝\n')).toBe(true);
     expect(() => loadDefaultCorpus('paul-graham')).toThrow(/unknown corpus/);
+  });
+});
+
+describe('long documents', () => {
+  it('splitDocument cuts at paragraph breaks, and the parts read as the same haystack', () => {
+    const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} says something. `.repeat(20).trim());
+    const text = paragraphs.join('\n\n');
+    const parts = splitDocument({ name: 'book.txt', text }, 5_000);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.text.length <= 5_000)).toBe(true);
+    expect(parts[0]!.name).toBe(`book.txt (part 1 of ${parts.length})`);
+    // Paragraph breaks are where documents join too, so the corpus text is unchanged.
+    expect(loadCorpusFromTexts('parts', parts).text).toBe(loadCorpusFromTexts('whole', [{ name: 'book.txt', text }]).text);
+    expect(splitDocument({ name: 'short', text: 'abc' }, 10)).toEqual([{ name: 'short', text: 'abc' }]);
+  });
+
+  it('splitDocument never cuts a surrogate pair, even with nowhere better to cut', () => {
+    const parts = splitDocument({ name: 'e', text: '😀'.repeat(10) }, 5);
+    expect(parts.map((p) => p.text).join('')).toBe('😀'.repeat(10));
+    expect(parts.every((p) => !/^[\uDC00-\uDFFF]/.test(p.text))).toBe(true);
+  });
+
+  it('the yielding token count equals the plain one', async () => {
+    const docs = [1, 2, 3].map((i) => ({ name: `${i}`, text: `Document ${i}. `.repeat(500) }));
+    const tk = getTokenizer('llama3');
+    expect(await corpusTokenCountYielding(loadCorpusFromTexts('y', docs), tk)).toBe(corpusTokenCount(loadCorpusFromTexts('n', docs), tk));
   });
 });

@@ -33,6 +33,26 @@ export function normalizeDocumentText(text: string): string {
   return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').trim();
 }
 
+/**
+ * Splits a long document into parts of at most `maxChars` characters, at a paragraph break where
+ * there is one (else a line break, else a space, else anywhere but inside a surrogate pair), so a
+ * book too long for one import document becomes several whose haystack reads the same.
+ */
+export function splitDocument(doc: CorpusDocument, maxChars: number): CorpusDocument[] {
+  if (doc.text.length <= maxChars) return [doc];
+  const parts: string[] = [];
+  let rest = doc.text;
+  while (rest.length > maxChars) {
+    const window = rest.slice(0, maxChars + 1);
+    let cut = [window.lastIndexOf('\n\n'), window.lastIndexOf('\n'), window.lastIndexOf(' ')].find((i) => i > 0) ?? maxChars;
+    if (cut === maxChars && /[\uD800-\uDBFF]/.test(rest.charAt(cut - 1))) cut -= 1;
+    parts.push(rest.slice(0, cut));
+    rest = rest.slice(cut).replace(/^\s+/, '');
+  }
+  if (rest.length > 0) parts.push(rest);
+  return parts.map((text, i) => ({ name: `${doc.name} (part ${i + 1} of ${parts.length})`, text }));
+}
+
 export function loadCorpusFromTexts(name: string, documents: readonly CorpusDocument[], opts: { language?: string } = {}): Corpus {
   const docs = documents.map((d) => ({ name: d.name, text: normalizeDocumentText(d.text) })).filter((d) => d.text.length > 0);
   if (docs.length === 0) throw new NiahError('EMPTY_CORPUS', `corpus "${name}" has no non-empty documents`);
@@ -157,6 +177,14 @@ export class CorpusIndex {
 
   ensureComplete(): void {
     while (!this.complete) this.tokenizeNext();
+  }
+
+  /** ensureComplete, giving the event loop a turn after each document, so a server tokenising an upload keeps answering. */
+  async ensureCompleteYielding(): Promise<void> {
+    while (!this.complete) {
+      this.tokenizeNext();
+      await new Promise((r) => setTimeout(r, 0));
+    }
   }
 
   private tokenizeNext(): void {
@@ -297,4 +325,11 @@ export function getCorpusIndex(corpus: Corpus, tokenizer: Tokenizer): CorpusInde
 /** Tokens in one full cycle of the corpus under `tokenizer`. */
 export function corpusTokenCount(corpus: Corpus, tokenizer: Tokenizer): number {
   return getCorpusIndex(corpus, tokenizer).cycleTokens;
+}
+
+/** corpusTokenCount without holding the event loop for more than one document at a time (request paths). */
+export async function corpusTokenCountYielding(corpus: Corpus, tokenizer: Tokenizer): Promise<number> {
+  const index = getCorpusIndex(corpus, tokenizer);
+  await index.ensureCompleteYielding();
+  return index.cycleTokens;
 }

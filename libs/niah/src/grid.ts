@@ -1,4 +1,4 @@
-import type { NiahDepthAxis, NiahGrid, NiahGridPreset, NiahLengthAxis } from '@ctxlab/contracts';
+import { MAX_AXIS_VALUES, type NiahDepthAxis, type NiahGrid, type NiahGridPreset, type NiahLengthAxis } from '@ctxlab/contracts';
 import { NiahError } from './errors';
 
 /** numpy.round: half to even. */
@@ -33,6 +33,7 @@ export function lengthValues(axis: NiahLengthAxis): number[] {
       return dedupeSorted(linspace(axis.min, axis.max, axis.count).map(roundHalfEven));
     case 'step': {
       if (axis.max < axis.min) throw new NiahError('INVALID_SPEC', `length max ${axis.max} is below min ${axis.min}`);
+      tooManyValues('length', lengthCount(axis));
       const out: number[] = [];
       for (let v = axis.min; v <= axis.max; v += axis.step) out.push(v);
       return out;
@@ -51,6 +52,7 @@ export function depthValues(axis: NiahDepthAxis): number[] {
       return dedupeSorted(values.map((p) => p / 100));
     }
     case 'step': {
+      tooManyValues('depth', depthCount(axis));
       const out: number[] = [];
       for (let i = 0; ; i++) {
         const v = Math.round((axis.min + i * axis.step) * 1e9) / 1e9;
@@ -62,6 +64,64 @@ export function depthValues(axis: NiahDepthAxis): number[] {
     case 'list':
       return dedupeSorted(axis.values);
   }
+}
+
+/** A step axis is counted before it is listed: a spec that slipped past the schema is refused, not expanded. */
+function tooManyValues(what: string, n: number) {
+  if (n > MAX_AXIS_VALUES) throw new NiahError('INVALID_SPEC', `the ${what} axis has ${n.toLocaleString('en-US')} values; at most ${MAX_AXIS_VALUES.toLocaleString('en-US')}`);
+}
+
+/** Values a length axis has, at most (duplicates after rounding are dropped later), counted without listing them. */
+export function lengthCount(axis: NiahLengthAxis): number {
+  switch (axis.kind) {
+    case 'linspace':
+      return axis.max < axis.min ? 0 : axis.count;
+    case 'step':
+      return axis.max < axis.min ? 0 : Math.floor((axis.max - axis.min) / axis.step) + 1;
+    case 'list':
+      return axis.values.length;
+  }
+}
+
+/** The sum of an axis' lengths, at most, without listing them. */
+function lengthSum(axis: NiahLengthAxis): number {
+  const n = lengthCount(axis);
+  switch (axis.kind) {
+    case 'linspace':
+      return (n * (axis.min + axis.max)) / 2;
+    case 'step':
+      return n * axis.min + (axis.step * n * (n - 1)) / 2;
+    case 'list':
+      return axis.values.reduce((a, v) => a + v, 0);
+  }
+}
+
+export function depthCount(axis: NiahDepthAxis): number {
+  switch (axis.kind) {
+    case 'linspace':
+      return axis.count;
+    case 'step':
+      return axis.max < axis.min ? 0 : Math.floor((axis.max - axis.min) / axis.step + 1e-9) + 1;
+    case 'list':
+      return axis.values.length;
+  }
+}
+
+export interface GridSize {
+  cells: number;
+  /** Prompt tokens the cells add up to. */
+  promptTokens: number;
+}
+
+/**
+ * What a grid costs, from its axes' definitions alone: an upper bound (rounding may merge a few
+ * values), computed before anything is listed, so a grid of billions of cells is refused in
+ * microseconds rather than expanded.
+ */
+export function gridSize(grid: NiahGrid): GridSize {
+  const { lengths, depths, samples } = gridAxes(grid);
+  const d = depthCount(depths);
+  return { cells: lengthCount(lengths) * d * samples, promptTokens: lengthSum(lengths) * d * samples };
 }
 
 export interface GridPreset {
@@ -103,10 +163,16 @@ export interface ResolvedGrid {
   samples: number;
 }
 
-export function resolveGrid(grid: NiahGrid): ResolvedGrid {
+/** The axes a grid asks for: its own, or its preset's. */
+function gridAxes(grid: NiahGrid): { lengths: NiahLengthAxis; depths: NiahDepthAxis; samples: number } {
   const preset = grid.preset ? GRID_PRESETS[grid.preset] : undefined;
   const lengths = grid.lengths ?? preset?.lengths;
   const depths = grid.depths ?? preset?.depths;
   if (!lengths || !depths) throw new NiahError('INVALID_SPEC', 'a grid needs a preset, or both lengths and depths');
-  return { lengths: lengthValues(lengths), depths: depthValues(depths), samples: grid.samples ?? preset?.samples ?? 1 };
+  return { lengths, depths, samples: grid.samples ?? preset?.samples ?? 1 };
+}
+
+export function resolveGrid(grid: NiahGrid): ResolvedGrid {
+  const { lengths, depths, samples } = gridAxes(grid);
+  return { lengths: lengthValues(lengths), depths: depthValues(depths), samples };
 }

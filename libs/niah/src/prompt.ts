@@ -1,3 +1,4 @@
+import { MAX_CONTEXT_LENGTH } from '@ctxlab/contracts';
 import { isPythonSpace, type ChatMessage, type Tokenizer } from '@ctxlab/tokenizers';
 import { type CorpusIndex, lastAtOrBelow, sentenceEnds } from './corpus';
 import { NiahError } from './errors';
@@ -197,6 +198,11 @@ interface Insert {
  * the closest count below the target is returned and `lengthError` says by how much.
  */
 export function buildPrompt(recipe: PromptRecipe): BuiltPrompt {
+  // Refused before any work: a prompt of billions of tokens would hold the process for a minute
+  // and gigabytes of memory before failing.
+  if (!Number.isInteger(recipe.length) || recipe.length < 1 || recipe.length > MAX_CONTEXT_LENGTH) {
+    throw new NiahError('INVALID_SPEC', `a prompt length must be a whole number of tokens from 1 to ${MAX_CONTEXT_LENGTH.toLocaleString('en-US')}; got ${recipe.length}`, 'length');
+  }
   const { index } = recipe;
   const tokenizer = index.tokenizer;
   const layout = makeLayout(tokenizer, recipe);

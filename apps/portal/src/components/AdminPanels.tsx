@@ -99,7 +99,7 @@ export function AllowedHostsPanel({ hosts }: { hosts: { host: string; note: stri
     <>
       <form onSubmit={add} aria-label="Allow a host" noValidate>
         <div className="form-grid">
-          <div className="field"><label htmlFor={`${uid}-h`}>Host, address or CIDR</label><input id={`${uid}-h`} value={host} onChange={(e) => setHost(e.target.value)} placeholder="gpu-box.lab.internal or 10.0.0.0/8" /></div>
+          <div className="field"><label htmlFor={`${uid}-h`}>Host, address or CIDR</label><input id={`${uid}-h`} value={host} onChange={(e) => setHost(e.target.value)} placeholder="gpu-box.lab.internal:8000 or 10.0.0.0/8:8000-8100" title="Add :PORT or :FIRST-LAST to open only those ports; without one, every port of the host is open (Redis and PostgreSQL on it too)." /></div>
           <div className="field"><label htmlFor={`${uid}-n`}>Why</label><input id={`${uid}-n`} value={note} onChange={(e) => setNote(e.target.value)} /></div>
         </div>
         <div className="form-actions"><button type="submit" className="btn">Allow</button></div>

@@ -8,7 +8,7 @@ export function deps() {
   const e = env();
   return apiDeps({
     databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX, infraToken: e.CTXLAB_INFRA_TOKEN, gpusPerNode: e.CTXLAB_GPUS_PER_NODE,
-    secretKey: e.CTXLAB_SECRET_KEY, outboundAllow: e.CTXLAB_OUTBOUND_ALLOW,
+    secretKey: e.CTXLAB_SECRET_KEY, outboundAllow: e.CTXLAB_OUTBOUND_ALLOW, niahMaxCells: e.NIAH_MAX_CELLS, niahMaxPromptTokens: e.NIAH_MAX_PROMPT_TOKENS,
   });
 }
 

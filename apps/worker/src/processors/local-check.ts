@@ -5,12 +5,13 @@
  *    perplexity of the positions beyond the model's trained length);
  *  - roundtrip: per sample, decode(encode(text)) for the byte and Llama-3 tokenizers (English and
  *    Chinese text), and the engine's KV-cache path against one full prefill; score 100 = pass.
- * Cells are written as they finish, so a retried or resumed job skips what is done.
+ * Cells are written as they finish, so a retried or resumed job skips what is done. The run holds
+ * the job's lease: it computes a cell only while it holds it and writes cells only under it.
  */
 import { localCheckSpecSchema, type LocalCheckSpec } from '@ctxlab/contracts';
-import type { Repositories } from '@ctxlab/db';
+import { LeaseLostError, type Repositories } from '@ctxlab/db';
 import { engineRoundTrip, sequencePerplexity, servedModelFromPath, session, thetaFor, tokenizerRoundTrip, type ThetaRule } from '@ctxlab/inference';
-import { canTransition } from '@ctxlab/jobs';
+import { canTransition, type JobLease } from '@ctxlab/jobs';
 import { DEFAULT_CORPORA, loadDefaultCorpus } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +40,7 @@ function windowStart(seed: number, length: number, sample: number, span: number)
 
 export async function runLocalCheck(
   repos: Repositories,
-  jobId: string,
+  lease: JobLease,
   run: Run,
   opts: { isCancelled: () => boolean; progress: (done: number, total: number, extra: Record<string, unknown>) => Promise<void> },
 ) {
@@ -64,17 +65,18 @@ export async function runLocalCheck(
       for (let sample = 0; sample < spec.samples; sample++) {
         if (opts.isCancelled()) return { cancelled: true };
         if (done.has(`${L}|0|${sample}`)) continue;
+        if (!(await lease.ensure())) return { leftTo: lease.lostTo ?? null };
         const start = windowStart(spec.seed, L, sample, bytes.length - L);
         const ids = [tok.special.bos.id, ...bytes.slice(start, start + L - 1)];
         const r = await sequencePerplexity(s, shape, ids, theta, m.maxPositionEmbeddings);
-        await repos.db.evalCell.createMany({
+        await lease.write((tx) => tx.evalCell.createMany({
           skipDuplicates: true,
           data: [{
             evalRunId: run.id, contextLength: L, depth: 0, sample, promptTokens: ids.length, score: r.perplexity, latencyMs: Math.round(r.prefillMs),
             expected: `perplexity at θ ${Math.round(theta).toLocaleString('en-US')}`,
             response: `θ ${Math.round(theta)} · perplexity ${r.perplexity.toFixed(3)}${r.tailPerplexity !== null ? ` · beyond ${m.maxPositionEmbeddings} tokens ${r.tailPerplexity.toFixed(3)}` : ''}`,
           }],
-        });
+        }));
         count++;
         await opts.progress(count, total, { length: L, theta, perplexity: r.perplexity });
       }
@@ -114,13 +116,14 @@ export async function runLocalCheck(
     for (const c of checks) {
       if (opts.isCancelled()) return { cancelled: true };
       if (done.has(`${spec.length}|${c.depth}|${sample}`)) continue;
+      if (!(await lease.ensure())) return { leftTo: lease.lostTo ?? null };
       const t0 = performance.now();
       const r = await c.run();
       if (!r.ok) failed++;
-      await repos.db.evalCell.createMany({
+      await lease.write((tx) => tx.evalCell.createMany({
         skipDuplicates: true,
         data: [{ evalRunId: run.id, contextLength: spec.length, depth: c.depth, sample, promptTokens: r.tokens, needle: c.name, expected: 'exact', response: r.detail, score: r.ok ? 100 : 0, latencyMs: Math.round(performance.now() - t0) }],
-      });
+      }));
       count++;
       await opts.progress(count, total, { check: c.name });
     }
@@ -128,13 +131,17 @@ export async function runLocalCheck(
   return { kind: 'roundtrip', total, done: total, failed };
 }
 
-/** Runs the check as the eval job: statuses, progress on the job and the run, summary at the end. */
-export async function localCheckJob(repos: Repositories, jobId: string, run: Run, workerName: string, isCancelled: () => boolean) {
-  await repos.jobs.transition(jobId, 'running', `started by ${workerName} (local check on onnxruntime-node)`, canTransition);
+/**
+ * Runs the check as the eval job: statuses, progress on the job and the run, summary at the end.
+ * A run that lost the job's lease stops and leaves it to the new holder.
+ */
+export async function localCheckJob(repos: Repositories, jobId: string, run: Run, workerName: string, lease: JobLease, isCancelled: () => boolean) {
+  const holder = lease.holder;
+  await repos.jobs.transition(jobId, 'running', `started by ${workerName} (local check on onnxruntime-node)`, canTransition, {}, undefined, holder);
   await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? new Date(), finishedAt: null } });
   const t0 = Date.now();
   try {
-    const summary = await runLocalCheck(repos, jobId, run, {
+    const summary = await runLocalCheck(repos, lease, run, {
       isCancelled,
       progress: async (done, total, extra) => {
         const rate = done / Math.max(0.001, (Date.now() - t0) / 1000);
@@ -142,24 +149,25 @@ export async function localCheckJob(repos: Repositories, jobId: string, run: Run
         await Promise.all([repos.db.evalRun.update({ where: { id: run.id }, data: { cellsDone: done, summary: p } }), repos.jobs.setProgress(jobId, p)]);
       },
     });
-    if ('cancelled' in summary) return summary;
+    if ('cancelled' in summary || 'leftTo' in summary) return summary;
     const failed = 'failed' in summary ? summary.failed : 0;
-    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: failed ? 'failed' : 'succeeded', finishedAt: new Date(), summary } });
     if (failed) {
       const reason = `${failed} of ${summary.total} round-trip checks failed: see the cells`;
-      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason, result: summary });
+      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason, result: summary }, undefined, holder);
     } else {
       const words = summary.kind === 'perplexity'
         ? `perplexity ${(summary as { perLength: { length: number; perplexity: number | null }[] }).perLength.map((x) => `${x.length}: ${x.perplexity?.toFixed(2) ?? '—'}`).join(', ')}`
         : `all ${summary.total} round trips exact`;
-      await repos.jobs.transition(jobId, 'succeeded', words, canTransition, { result: summary });
+      await repos.jobs.transition(jobId, 'succeeded', words, canTransition, { result: summary }, undefined, holder);
     }
+    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: failed ? 'failed' : 'succeeded', finishedAt: new Date(), summary } });
     return summary;
   } catch (e) {
+    if (e instanceof LeaseLostError) return { leftTo: e.now?.owner ?? null };
     const reason = (e as Error).message;
     await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'failed', finishedAt: new Date() } });
     const current = await repos.jobs.get(jobId);
-    if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+    if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
     return { failed: reason };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { DomainError, badRequest, conflict, notFound } from '@ctxlab/contracts';
 import { hashPassword, hashSecret, looksLikeToken, newSecret, passwordProblem, verifyPassword } from '@ctxlab/contracts/security';
-import type { Db } from '@ctxlab/db';
+import { guard, type Db } from '@ctxlab/db';
 import { ready } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -109,8 +109,12 @@ export async function createUser(db: Db, input: { email: string; name: string; r
   const problem = passwordProblem(input.password);
   if (problem) throw badRequest(`password: ${problem}`, 'password');
   const email = normEmail(input.email);
-  if (await db.user.findUnique({ where: { email }, select: { id: true } })) throw conflict(`a user with email ${email} already exists`, 'email');
-  const u = await db.user.create({ data: { email, name: input.name.trim(), role: input.role, passwordHash: await hashPassword(input.password) } });
+  const passwordHash = await hashPassword(input.password);
+  // The unique index decides, not a lookup first: of two requests racing for one email, one
+  // account is made and the other is told so.
+  const u = await guard('user', () => db.user.create({ data: { email, name: input.name.trim(), role: input.role, passwordHash } })).catch((e: unknown) => {
+    throw e instanceof DomainError && e.code === 'CONFLICT' ? conflict(`a user with email ${email} already exists`, 'email') : e;
+  });
   return publicUser(u);
 }
 

@@ -1,6 +1,6 @@
 import { type CorpusImportInput } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
-import { corpusTokenCount, loadCorpusFromTexts } from '@ctxlab/niah';
+import { corpusTokenCountYielding, loadCorpusFromTexts } from '@ctxlab/niah';
 import { getTokenizer } from '@ctxlab/tokenizers';
 
 /**
@@ -9,7 +9,9 @@ import { getTokenizer } from '@ctxlab/tokenizers';
  */
 export async function importCorpus(repos: Repositories, input: CorpusImportInput) {
   const corpus = loadCorpusFromTexts(input.name, input.documents, { language: input.language });
-  const tokenCounts = Object.fromEntries(['llama3', 'byte'].map((t) => [t, corpusTokenCount(corpus, getTokenizer(t))]));
+  // Document by document, yielding in between: the portal keeps answering while a large upload is counted.
+  const tokenCounts: Record<string, number> = {};
+  for (const t of ['llama3', 'byte']) tokenCounts[t] = await corpusTokenCountYielding(corpus, getTokenizer(t));
   const bytes = input.documents.reduce((n, d) => n + Buffer.byteLength(d.text, 'utf8'), 0);
   return repos.datasets.importCorpus(
     {

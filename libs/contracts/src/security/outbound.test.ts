@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboundRefusedError, allowEntryProblem, checkOutboundUrl, guardedFetch, isInternalAddress, type OutboundLookup } from './outbound';
+import { OutboundRefusedError, allowEntryProblem, checkOutboundUrl, guardedFetch, isInternalAddress, timedFetch, type OutboundLookup } from './outbound';
 
 /** A lookup that answers from a fixed table and fails for anything else, like an NXDOMAIN. */
 function fakeDns(table: Record<string, string | string[]>): OutboundLookup {
@@ -91,6 +91,44 @@ describe('allowEntryProblem', () => {
   it.each(['', '*.com', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/x', 'http://example.com', 'exa mple.com', '*'])('rejects %j', (entry) => {
     expect(allowEntryProblem(entry)).toEqual(expect.any(String));
   });
+
+  it.each(['127.0.0.1:8765', '127.0.0.1:8000-8100', '[::1]:8765', 'host.example:443', '*.corp.test:8000', '10.0.0.0/8:8000', '[fd00::/8]:8000', '[fd00::]/8:8000'])('accepts %s (with a port)', (entry) => {
+    expect(allowEntryProblem(entry)).toBeNull();
+  });
+
+  it.each(['127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:9000-8000', '127.0.0.1:80a', 'host.example:', '[::1', '[::1]8765'])('rejects %j (a bad port)', (entry) => {
+    expect(allowEntryProblem(entry)).toEqual(expect.any(String));
+  });
+});
+
+describe('allow-list entries with a port', () => {
+  const dns = fakeDns({ 'gpu.corp.test': '10.20.0.7' });
+  const passes = (url: string, allow: string[]) => checkOutboundUrl(url, { allow }, { lookup: dns }).then(() => true, (e: unknown) => (e instanceof OutboundRefusedError ? false : Promise.reject(e)));
+
+  it('127.0.0.1:PORT opens that loopback port only, not Redis, PostgreSQL or the default port', async () => {
+    const allow = ['127.0.0.1:8765'];
+    expect(await passes('http://127.0.0.1:8765/v1', allow)).toBe(true);
+    for (const port of [6379, 5432, 63799, 54329, 8764, 8766]) expect(await passes(`http://127.0.0.1:${port}/`, allow)).toBe(false);
+    expect(await passes('http://127.0.0.1/', allow)).toBe(false);
+    expect(await passes('http://[::ffff:127.0.0.1]:6379/', allow)).toBe(false);
+    const e = await refusal(checkOutboundUrl('http://127.0.0.1:6379/', { allow }));
+    expect(e).toMatchObject({ reason: 'loopback', address: '127.0.0.1' });
+    expect(e.message).toContain('port 6379');
+  });
+
+  it('ranges, IPv6, CIDRs, host names and wildcards take ports too; an entry without one allows every port', async () => {
+    expect(await passes('http://127.0.0.1:8100/', ['127.0.0.1:8000-8100'])).toBe(true);
+    expect(await passes('http://127.0.0.1:8101/', ['127.0.0.1:8000-8100'])).toBe(false);
+    expect(await passes('http://[::1]:8765/', ['[::1]:8765'])).toBe(true);
+    expect(await passes('http://[::1]:6379/', ['[::1]:8765'])).toBe(false);
+    expect(await passes('http://10.1.2.3:8000/', ['10.0.0.0/8:8000'])).toBe(true);
+    expect(await passes('http://10.1.2.3:22/', ['10.0.0.0/8:8000'])).toBe(false);
+    expect(await passes('https://gpu.corp.test/', ['gpu.corp.test:443'])).toBe(true);
+    expect(await passes('http://gpu.corp.test/', ['gpu.corp.test:443'])).toBe(false);
+    expect(await passes('http://gpu.corp.test:8000/', ['*.corp.test:8000'])).toBe(true);
+    expect(await passes('http://gpu.corp.test:8001/', ['*.corp.test:8000'])).toBe(false);
+    expect(await passes('http://127.0.0.1:6379/', ['127.0.0.1'])).toBe(true);
+  });
 });
 
 describe('checkOutboundUrl', () => {
@@ -157,7 +195,7 @@ describe('checkOutboundUrl', () => {
   it('refuses a host name that resolves to an internal address, naming host, address and reason', async () => {
     const e = await refusal(checkOutboundUrl('https://rebind.example.com/v1', none, { lookup: publicDns }));
     expect(e).toMatchObject({ reason: 'private (RFC 1918)', host: 'rebind.example.com', address: '10.0.0.5', url: 'https://rebind.example.com/v1' });
-    expect(e.message).toBe('Refusing to connect to rebind.example.com at 10.0.0.5: private (RFC 1918) address. If this endpoint is meant to be internal, an admin can add "rebind.example.com" to the outbound allow-list.');
+    expect(e.message).toBe('Refusing to connect to rebind.example.com at 10.0.0.5 port 443: private (RFC 1918) address. If this endpoint is meant to be internal, an admin can add "rebind.example.com:443" to the outbound allow-list.');
   });
 
   it('refuses when any one of several addresses is internal', async () => {
@@ -266,7 +304,14 @@ describe('guardedFetch', () => {
       self.requests.push(`${req.method} ${url}`);
       const redirect = (status: number, location: string) => res.writeHead(status, { location }).end();
       if (url === '/ok') return res.end('hello');
+      // Held answers: the headers, or the rest of the body, come 2 s late.
+      if (url === '/slow-headers') return void setTimeout(() => res.end('late headers'), 2_000);
+      if (url === '/slow-body') {
+        res.writeHead(200).write('late ');
+        return void setTimeout(() => res.end('body'), 2_000);
+      }
       if (url === '/to-second') return redirect(302, `http://127.0.0.2:${bPort}/ok`);
+      if (url.startsWith('/to-port/')) return redirect(302, `http://127.0.0.1:${url.slice('/to-port/'.length)}/ok`);
       if (url === '/to-metadata') return redirect(302, 'http://169.254.169.254/latest/meta-data/');
       if (url === '/to-mapped') return redirect(307, `http://[::ffff:127.0.0.1]:${self.port}/ok`);
       if (url === '/chain/1') return redirect(301, '/chain/2');
@@ -297,6 +342,22 @@ describe('guardedFetch', () => {
       s.server.closeAllConnections();
       await new Promise((resolve) => s.server.close(resolve));
     }
+  });
+
+  // undici's own limits (300 s each) stand lowered to 200 ms here (its headers timer ticks about
+  // every 0.5 s, so it fires within a second); a 10 s request timeout must replace them.
+  it('guardedFetch and timedFetch: a response held longer than undici\'s limits arrives when the request timeout allows it', async () => {
+    const transportLimits = { headersTimeout: 200, bodyTimeout: 200 };
+    const make = (o: { timeoutMs?: number }) => [guardedFetch({ allow: ['127.0.0.1'] }, { ...o, transportLimits }), timedFetch({ ...o, transportLimits })];
+    const held = (f: typeof fetch) => [
+      f(`http://127.0.0.1:${a.port}/slow-headers`).then((r) => r.text()),
+      f(`http://127.0.0.1:${a.port}/slow-body`).then((r) => r.text()),
+    ];
+    const settled = (ps: Promise<string>[]) => Promise.all(ps.map((p) => p.then((text) => ({ text }), (e: { cause?: { code?: string } }) => ({ error: e.cause?.code }))));
+    const [allowed, limited] = await Promise.all([settled(make({ timeoutMs: 10_000 }).flatMap(held)), settled(make({}).flatMap(held))]);
+    expect(allowed).toEqual([{ text: 'late headers' }, { text: 'late body' }, { text: 'late headers' }, { text: 'late body' }]);
+    // Without a request timeout, undici's limits end the same requests.
+    expect(limited).toEqual([{ error: 'UND_ERR_HEADERS_TIMEOUT' }, { error: 'UND_ERR_BODY_TIMEOUT' }, { error: 'UND_ERR_HEADERS_TIMEOUT' }, { error: 'UND_ERR_BODY_TIMEOUT' }]);
   });
 
   it('refuses a local server with an empty allow-list, without connecting', async () => {
@@ -354,6 +415,31 @@ describe('guardedFetch', () => {
     expect(calls).toBe(2);
     expect(e).toMatchObject({ reason: 'loopback', address: '127.0.0.1', host: 'rebind.example.com' });
     expect(a.connections).toBe(before);
+  });
+
+  it('a port-scoped entry holds at every hop: a redirect to another port of the same host is refused before connecting', async () => {
+    const other = (await listen('127.0.0.1', (_req, res) => res.end('redis-like')))!;
+    try {
+      const f = guardedFetch({ allow: [`127.0.0.1:${a.port}`] });
+      expect(await (await f(`http://127.0.0.1:${a.port}/ok`)).text()).toBe('hello');
+      const e = await refusal(f(`http://127.0.0.1:${a.port}/to-port/${other.port}`));
+      expect(e).toMatchObject({ reason: 'loopback', url: `http://127.0.0.1:${other.port}/ok` });
+      expect(other.connections).toBe(0);
+    } finally {
+      await new Promise((resolve) => other.server.close(resolve));
+    }
+  });
+
+  it('a port-scoped entry holds at connect time: a name rebound to an allow-listed address on another port is refused', async () => {
+    let calls = 0;
+    const rebinding: OutboundLookup = async () => (calls++ === 0 ? [{ address: '93.184.215.14', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+    const before = a.connections;
+    const e = await refusal(guardedFetch({ allow: [`127.0.0.1:${a.port + 1}`] }, { lookup: rebinding })(`http://rebind.example.com:${a.port}/ok`));
+    expect(e).toMatchObject({ reason: 'loopback', address: '127.0.0.1', host: 'rebind.example.com' });
+    expect(a.connections).toBe(before);
+    calls = 0;
+    const ok = guardedFetch({ allow: [`127.0.0.1:${a.port}`] }, { lookup: rebinding });
+    expect(await (await ok(`http://rebind.example.com:${a.port}/ok`)).text()).toBe('hello');
   });
 
   it('refuses a redirect to a loopback address that is not allow-listed, without connecting there', async () => {

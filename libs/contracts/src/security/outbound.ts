@@ -15,19 +15,24 @@
  *
  * An admin allow-list (`OutboundPolicy`) lets deliberately internal endpoints through: a URL whose
  * host is allow-listed passes whatever it resolves to, and so does any address inside an
- * allow-listed IP or CIDR. One exception: cloud metadata addresses (169.254.169.254,
+ * allow-listed IP or CIDR. An entry may name a port or a port range (`127.0.0.1:8765`,
+ * `10.0.0.0/8:8000-8100`): then only those ports pass, which keeps the other services of an
+ * allow-listed host (Redis, PostgreSQL on the same loopback) out of reach; an entry without one
+ * allows every port of what it names. One exception: cloud metadata addresses (169.254.169.254,
  * fd00:ec2::254, …) pass only when named exactly — by an exact host name, the IP itself, or a /32
  * or /128 — never because a wildcard host or a wider CIDR such as `fd00::/8` happens to cover them.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 
 /** Which internal destinations an admin has allowed. */
 export interface OutboundPolicy {
   /**
    * Host names (exact, case-insensitive), `*.example.com` wildcards (any subdomain, not the apex),
-   * IP literals (`10.1.2.3`, `::1`) and CIDRs (`10.0.0.0/8`, `fd00::/8`).
+   * IP literals (`10.1.2.3`, `::1`) and CIDRs (`10.0.0.0/8`, `fd00::/8`), each optionally with a
+   * port or port range: `gpu-box.lab:8000`, `127.0.0.1:8765`, `[::1]:8765`, `10.0.0.0/8:8000-8100`,
+   * `[fd00::/8]:8000`.
    */
   allow: string[];
 }
@@ -40,7 +45,18 @@ export interface CheckOutboundOptions {
   lookup?: OutboundLookup;
 }
 
-export interface GuardedFetchOptions extends CheckOutboundOptions {
+export interface TransportOptions {
+  /**
+   * The longest a request may wait for its response headers, and for each part of its body after
+   * that. Without it, undici's own limits apply (300 s each), which end a long prefill early
+   * whatever timeout the caller set: give the caller's request timeout here.
+   */
+  timeoutMs?: number;
+  /** undici's own limits, used where `timeoutMs` is not given. Tests lower them to stand for undici's defaults. */
+  transportLimits?: { headersTimeout: number; bodyTimeout: number };
+}
+
+export interface GuardedFetchOptions extends CheckOutboundOptions, TransportOptions {
   /** Redirects followed before giving up (default 5). */
   maxRedirects?: number;
 }
@@ -221,14 +237,41 @@ export function isInternalAddress(ip: string): string | null {
   return classify(addr);
 }
 
+/**
+ * A test for addresses inside any of `entries` — IP addresses and CIDRs (`10.0.0.5`, `::1`,
+ * `10.0.0.0/8`, `fd00::/8`), an IPv4-mapped IPv6 address counting as its IPv4 one. Throws naming
+ * the first entry that is neither. For lists of trusted peers such as reverse proxies.
+ */
+export function addressMatcher(entries: readonly string[]): (ip: string) => boolean {
+  const ranges = entries.map((entry) => {
+    const [ip = '', bitsText] = entry.trim().split('/');
+    const base = parseIP(ip);
+    const bits = bitsText === undefined ? (base?.length ?? 0) * 8 : Number(bitsText);
+    if (!base || (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) || bits > base.length * 8) throw new Error(`"${entry}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/8 or fd00::/8)`);
+    return { base: unmapV4(base), bits: base.length === 16 && bits >= 96 && inRange(base, V4_MAPPED.base, 96) ? bits - 96 : bits };
+  });
+  return (ip) => {
+    const addr = parseIP(ip.trim());
+    return addr !== null && ranges.some((r) => inRange(unmapV4(addr), r.base, r.bits));
+  };
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address stands for; any other address as it is. */
+const unmapV4 = (addr: Bytes): Bytes => (addr.length === 16 && inRange(addr, V4_MAPPED.base, 96) ? addr.slice(12) : addr);
+
 // ---------------------------------------------------------------------------------------------
 // Allow-list
 
+/** Ports an entry allows, inclusive; null: every port. */
+type Ports = { first: number; last: number } | null;
+
 interface CompiledPolicy {
-  hosts: Set<string>;
-  suffixes: string[];
-  ranges: { base: Bytes; bits: number; exact: boolean }[];
+  hosts: { host: string; ports: Ports }[];
+  suffixes: { suffix: string; ports: Ports }[];
+  ranges: { base: Bytes; bits: number; exact: boolean; ports: Ports }[];
 }
+
+const portAllowed = (ports: Ports, port: number) => ports === null || (port >= ports.first && port <= ports.last);
 
 /** Lower-cases a host, strips IPv6 brackets and one trailing dot. */
 function normalizeHost(host: string): string {
@@ -244,10 +287,43 @@ function isHostName(h: string): boolean {
   return h.length > 0 && h.length <= 253 && h.split('.').every((label) => HOST_LABEL.test(label));
 }
 
-type AllowEntry = { kind: 'host'; host: string } | { kind: 'suffix'; suffix: string } | { kind: 'range'; base: Bytes; bits: number };
+type AllowEntry = ({ kind: 'host'; host: string } | { kind: 'suffix'; suffix: string } | { kind: 'range'; base: Bytes; bits: number }) & { ports: Ports };
+
+const PORTS = /^(\d{1,5})(?:-(\d{1,5}))?$/;
+
+/**
+ * Splits `target:ports` (IPv6 in brackets: `[::1]:8765`, `[fd00::/8]:8000`); a bare IPv6 literal
+ * or CIDR (`::1`, `fd00::/8`) has no port. Returns the target and its ports, or why not.
+ */
+function splitPorts(entry: string): { target: string; ports: Ports } | string {
+  const e = entry.trim().toLowerCase();
+  let target = e;
+  let portText: string | undefined;
+  if (e.startsWith('[')) {
+    const close = e.indexOf(']');
+    if (close < 0) return `allow-list entry "${entry}" has no closing ]`;
+    const rest = e.slice(close + 1);
+    const colon = rest.lastIndexOf(':');
+    // `[fd00::]/8:8000` as well as `[fd00::/8]:8000`.
+    target = e.slice(1, close) + (colon >= 0 ? rest.slice(0, colon) : rest);
+    if (colon >= 0) portText = rest.slice(colon + 1);
+  } else if (e.indexOf(':') >= 0 && e.indexOf(':') === e.lastIndexOf(':')) {
+    target = e.slice(0, e.indexOf(':'));
+    portText = e.slice(e.indexOf(':') + 1);
+  }
+  if (portText === undefined) return { target, ports: null };
+  const m = PORTS.exec(portText);
+  const first = Number(m?.[1]);
+  const last = m?.[2] === undefined ? first : Number(m[2]);
+  if (!m || first < 1 || last > 65_535 || first > last) return `allow-list entry "${entry}": "${portText}" is not a port (1-65535) or a port range such as 8000-8100`;
+  return { target, ports: { first, last } };
+}
 
 function parseAllowEntry(entry: string): AllowEntry | string {
-  const e = normalizeHost(entry);
+  const split = splitPorts(entry);
+  if (typeof split === 'string') return split;
+  const { ports } = split;
+  const e = normalizeHost(split.target);
   if (e === '') return 'an allow-list entry is empty';
   const slash = e.indexOf('/');
   if (slash >= 0) {
@@ -255,22 +331,22 @@ function parseAllowEntry(entry: string): AllowEntry | string {
     const bitsText = e.slice(slash + 1);
     const bits = Number(bitsText);
     if (!base || !/^\d{1,3}$/.test(bitsText) || bits > base.length * 8) return `allow-list entry "${entry}" is not a valid CIDR (e.g. 10.0.0.0/8 or fd00::/8)`;
-    return { kind: 'range', base, bits };
+    return { kind: 'range', base, bits, ports };
   }
   const ip = parseIP(e);
-  if (ip) return { kind: 'range', base: ip, bits: ip.length * 8 };
+  if (ip) return { kind: 'range', base: ip, bits: ip.length * 8, ports };
   if (e.startsWith('*.')) {
     const suffix = e.slice(2);
     if (!isHostName(suffix) || !suffix.includes('.')) return `allow-list entry "${entry}" is not a valid wildcard; write *.example.com`;
-    return { kind: 'suffix', suffix: `.${suffix}` };
+    return { kind: 'suffix', suffix: `.${suffix}`, ports };
   }
-  if (!isHostName(e)) return `allow-list entry "${entry}" is not a host name, IP address or CIDR`;
-  return { kind: 'host', host: e };
+  if (!isHostName(e)) return `allow-list entry "${entry}" is not a host name, IP address or CIDR (optionally with :PORT or :FIRST-LAST)`;
+  return { kind: 'host', host: e, ports };
 }
 
 /**
  * Why an allow-list entry is invalid, or null when it is a valid host name, `*.` wildcard, IP
- * address or CIDR. For validating admin input before it is saved.
+ * address or CIDR, optionally with a port or port range. For validating admin input before it is saved.
  */
 export function allowEntryProblem(entry: string): string | null {
   const parsed = parseAllowEntry(entry);
@@ -283,37 +359,38 @@ function compile(policy: OutboundPolicy): CompiledPolicy {
   const source = JSON.stringify(policy.allow);
   const cached = compiled.get(policy);
   if (cached && cached.source === source) return cached.policy;
-  const out: CompiledPolicy = { hosts: new Set(), suffixes: [], ranges: [] };
+  const out: CompiledPolicy = { hosts: [], suffixes: [], ranges: [] };
   for (const entry of policy.allow) {
     const parsed = parseAllowEntry(entry);
     if (typeof parsed === 'string') throw new Error(`outbound policy: ${parsed}`);
-    if (parsed.kind === 'host') out.hosts.add(parsed.host);
-    else if (parsed.kind === 'suffix') out.suffixes.push(parsed.suffix);
+    const { ports } = parsed;
+    if (parsed.kind === 'host') out.hosts.push({ host: parsed.host, ports });
+    else if (parsed.kind === 'suffix') out.suffixes.push({ suffix: parsed.suffix, ports });
     else {
       // An IPv4-mapped IPv6 entry stands for its IPv4 range.
       const mapped = parsed.base.length === 16 && parsed.bits >= 96 && inRange(parsed.base, V4_MAPPED.base, 96);
       const base = mapped ? parsed.base.slice(12) : parsed.base;
       const bits = mapped ? parsed.bits - 96 : parsed.bits;
-      out.ranges.push({ base, bits, exact: bits === base.length * 8 });
+      out.ranges.push({ base, bits, exact: bits === base.length * 8, ports });
     }
   }
   compiled.set(policy, { source, policy: out });
   return out;
 }
 
-/** How a host name is allow-listed: by exact name, by wildcard, or not at all. */
-function hostAllowance(policy: CompiledPolicy, host: string): 'exact' | 'wildcard' | null {
-  if (policy.hosts.has(host)) return 'exact';
-  if (policy.suffixes.some((s) => host.endsWith(s) && host.length > s.length)) return 'wildcard';
+/** How a host name is allow-listed for a port: by exact name, by wildcard, or not at all. */
+function hostAllowance(policy: CompiledPolicy, host: string, port: number): 'exact' | 'wildcard' | null {
+  if (policy.hosts.some((h) => h.host === host && portAllowed(h.ports, port))) return 'exact';
+  if (policy.suffixes.some((s) => host.endsWith(s.suffix) && host.length > s.suffix.length && portAllowed(s.ports, port))) return 'wildcard';
   return null;
 }
 
-/** How an address is allow-listed: exactly (the IP, /32 or /128), by a wider range, or not at all. */
-function addressAllowance(policy: CompiledPolicy, addr: Bytes): 'exact' | 'range' | null {
-  const embedded = addr.length === 16 && inRange(addr, V4_MAPPED.base, 96) ? addr.slice(12) : addr;
+/** How an address is allow-listed for a port: exactly (the IP, /32 or /128), by a wider range, or not at all. */
+function addressAllowance(policy: CompiledPolicy, addr: Bytes, port: number): 'exact' | 'range' | null {
+  const embedded = unmapV4(addr);
   let best: 'exact' | 'range' | null = null;
   for (const r of policy.ranges) {
-    if (!inRange(embedded, r.base, r.bits)) continue;
+    if (!portAllowed(r.ports, port) || !inRange(embedded, r.base, r.bits)) continue;
     if (r.exact) return 'exact';
     best = 'range';
   }
@@ -331,11 +408,12 @@ function isInternalName(host: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-const allowHint = (host: string) => `If this endpoint is meant to be internal, an admin can add "${host}" to the outbound allow-list.`;
+const allowHint = (host: string, port?: number) =>
+  `If this endpoint is meant to be internal, an admin can add "${port === undefined ? host : `${isIPv6(host) ? `[${host}]` : host}:${port}`}" to the outbound allow-list.`;
 
 /** Refusal of a host name that names an internal service (`localhost`, `*.internal`, …). */
-const internalNameRefusal = (url: string, host: string) =>
-  new OutboundRefusedError(url, 'internal hostname', `Refusing to connect to ${host}: it names an internal service. ${allowHint(host)}`, host);
+const internalNameRefusal = (url: string, host: string, port: number) =>
+  new OutboundRefusedError(url, 'internal hostname', `Refusing to connect to ${host} port ${port}: it names an internal service. ${allowHint(host, port)}`, host);
 
 /** Refusal of a host the resolver failed on, with its error code when it gave one. */
 function unresolvedRefusal(url: string, host: string, err: unknown): OutboundRefusedError {
@@ -353,23 +431,23 @@ function safeUrl(url: URL): string {
 }
 
 /**
- * Refusal for one address a host resolved to, or null when it may be reached. `host` is the
- * normalised host name (or IP literal) the request names.
+ * Refusal for one address a host resolved to, or null when it may be reached on `port`. `host` is
+ * the normalised host name (or IP literal) the request names.
  */
-function screenAddress(policy: CompiledPolicy, url: string, host: string, address: string): OutboundRefusedError | null {
+function screenAddress(policy: CompiledPolicy, url: string, host: string, address: string, port: number): OutboundRefusedError | null {
   const addr = parseIP(address);
   if (!addr) return new OutboundRefusedError(url, 'not an IP address', `Refusing to connect to ${host}: it resolved to "${address}", which is not an IP address.`, host, address);
   const reason = classify(addr);
   if (reason === null) return null;
-  const byHost = isIP(host) ? null : hostAllowance(policy, host);
-  const byAddress = addressAllowance(policy, addr);
+  const byHost = isIP(host) ? null : hostAllowance(policy, host, port);
+  const byAddress = addressAllowance(policy, addr, port);
   if (isMetadata(addr)) {
     if (byHost === 'exact' || byAddress === 'exact') return null;
   } else if (byHost || byAddress) {
     return null;
   }
   const at = address === host ? '' : ` at ${address}`;
-  return new OutboundRefusedError(url, reason, `Refusing to connect to ${host}${at}: ${reason} address. ${allowHint(host)}`, host, address);
+  return new OutboundRefusedError(url, reason, `Refusing to connect to ${host}${at} port ${port}: ${reason} address. ${allowHint(host, port)}`, host, address);
 }
 
 const defaultLookup: OutboundLookup = (host) =>
@@ -416,15 +494,16 @@ export async function checkOutboundUrl(url: string | URL, policy: OutboundPolicy
     throw new OutboundRefusedError(href, 'credentials in the URL', `URLs with a user name or password (user:password@${host}) cannot be endpoints; remove them and store the key as the endpoint's API key.`, host);
   }
   if (host === '') throw new OutboundRefusedError(href, 'invalid URL', 'the endpoint URL has no host');
+  const port = urlPort(parsed);
 
   if (isIP(host)) {
-    const refusal = screenAddress(compiledPolicy, href, host, host);
+    const refusal = screenAddress(compiledPolicy, href, host, host, port);
     if (refusal) throw refusal;
     return { url: parsed, addresses: [host] };
   }
 
-  const byHost = hostAllowance(compiledPolicy, host);
-  if (!byHost && isInternalName(host)) throw internalNameRefusal(href, host);
+  const byHost = hostAllowance(compiledPolicy, host, port);
+  if (!byHost && isInternalName(host)) throw internalNameRefusal(href, host, port);
   let addresses: string[];
   try {
     addresses = await resolveHost(href, host, opts.lookup ?? defaultLookup);
@@ -435,11 +514,14 @@ export async function checkOutboundUrl(url: string | URL, policy: OutboundPolicy
     throw e;
   }
   for (const address of addresses) {
-    const refusal = screenAddress(compiledPolicy, href, host, address);
+    const refusal = screenAddress(compiledPolicy, href, host, address, port);
     if (refusal) throw refusal;
   }
   return { url: parsed, addresses };
 }
+
+/** The port a URL connects to, its scheme's default when it names none. */
+const urlPort = (url: URL) => (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
 
 // ---------------------------------------------------------------------------------------------
 // Fetch
@@ -448,22 +530,22 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 
 /**
  * A `lookup` for net/tls connect options that resolves the host again and refuses internal
- * addresses, so the address connected to is one that passed the policy.
+ * addresses, so the address connected to is one that passed the policy for the port connected to.
  */
-function pinnedLookup(policy: OutboundPolicy, lookup: OutboundLookup) {
+function pinnedLookup(policy: OutboundPolicy, lookup: OutboundLookup, port: number) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     const host = normalizeHost(hostname);
-    const label = `connection to ${host}`;
+    const label = `connection to ${host}:${port}`;
     const compiledPolicy = compile(policy);
-    const byHost = hostAllowance(compiledPolicy, host);
+    const byHost = hostAllowance(compiledPolicy, host, port);
     const refuseName = !byHost && isInternalName(host);
     const run = async (): Promise<LookupAddress[]> => {
-      if (refuseName) throw internalNameRefusal(label, host);
+      if (refuseName) throw internalNameRefusal(label, host, port);
       const found = (await lookup(host).catch((e: unknown) => {
         throw unresolvedRefusal(label, host, e);
       })).map((a) => ({ address: a.address, family: a.family === 6 || isIPv6(a.address) ? 6 : 4 }));
       for (const a of found) {
-        const refusal = screenAddress(compiledPolicy, label, host, a.address);
+        const refusal = screenAddress(compiledPolicy, label, host, a.address, port);
         if (refusal) throw refusal;
       }
       const family = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
@@ -513,7 +595,15 @@ export function guardedFetch(policy: OutboundPolicy, opts: GuardedFetchOptions =
   const lookup = opts.lookup ?? defaultLookup;
   const maxRedirects = opts.maxRedirects ?? 5;
   compile(policy); // Surface an invalid allow-list now rather than on first use.
-  const agent = new Agent({ connect: { lookup: pinnedLookup(policy, lookup) } });
+  // The connector re-checks at connect time with the port it connects to (a lookup alone never sees it).
+  const connectors = new Map<number, buildConnector.connector>();
+  const connect: buildConnector.connector = (options, callback) => {
+    const port = options.port ? Number(options.port) : options.protocol === 'https:' ? 443 : 80;
+    let c = connectors.get(port);
+    if (!c) connectors.set(port, (c = buildConnector({ lookup: pinnedLookup(policy, lookup, port) })));
+    return c(options, callback);
+  };
+  const agent = transportAgent(opts, connect);
 
   const guarded = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     let url: string;
@@ -577,6 +667,26 @@ export function guardedFetch(policy: OutboundPolicy, opts: GuardedFetchOptions =
   return guarded as typeof fetch;
 }
 
+/** undici's own limits on waiting for response headers and for body data (undici's defaults). */
+const UNDICI_LIMITS = { headersTimeout: 300_000, bodyTimeout: 300_000 };
+
+/** An undici connection pool whose waiting limits follow the request timeout (see TransportOptions). */
+function transportAgent(opts: TransportOptions, connect?: Agent.Options['connect']): Agent {
+  const limits = opts.timeoutMs === undefined ? (opts.transportLimits ?? UNDICI_LIMITS) : { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs };
+  return new Agent({ ...limits, ...(connect ? { connect } : {}) });
+}
+
+/**
+ * fetch through undici with limits that follow `timeoutMs`, for servers a user names directly
+ * from their own machine (the CLI's `niah run`), where no outbound policy applies. The global
+ * fetch would end any request after undici's 300 s.
+ */
+export function timedFetch(opts: TransportOptions): typeof fetch {
+  const agent = transportAgent(opts);
+  return ((input: RequestInfo | URL, init: RequestInit = {}) =>
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as UndiciRequestInit), dispatcher: agent })) as unknown as typeof fetch;
+}
+
 function safeUrlString(s: string): string {
   try {
     return safeUrl(new URL(s));
@@ -587,15 +697,16 @@ function safeUrlString(s: string): string {
 
 const shared = new Map<string, typeof fetch>();
 /**
- * `guardedFetch` for an allow-list, made once per distinct list and reused: each one holds a
- * connection pool, so callers that build the policy per request or per job should use this.
+ * `guardedFetch` for an allow-list and request timeout, made once per distinct pair and reused:
+ * each one holds a connection pool, so callers that build the policy per request or per job
+ * should use this.
  */
-export function sharedGuardedFetch(allow: readonly string[]): typeof fetch {
-  const key = [...new Set(allow)].sort().join(',');
+export function sharedGuardedFetch(allow: readonly string[], opts: Pick<TransportOptions, 'timeoutMs'> = {}): typeof fetch {
+  const key = `${opts.timeoutMs ?? ''}|${[...new Set(allow)].sort().join(',')}`;
   let f = shared.get(key);
   if (!f) {
     if (shared.size >= 32) shared.clear();
-    shared.set(key, (f = guardedFetch({ allow: [...allow] })));
+    shared.set(key, (f = guardedFetch({ allow: [...allow] }, opts)));
   }
   return f;
 }

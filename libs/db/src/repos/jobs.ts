@@ -1,10 +1,37 @@
 import { DomainError, notFound, type JobKind, type JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
-import type { Job as JobRow, JobEvent as JobEventRow, Prisma } from '../generated/prisma/client';
+import { Prisma, type Job as JobRow, type JobEvent as JobEventRow } from '../generated/prisma/client';
 import { paginate, type ListArgs } from './paging';
 
 const eventOut = (e: JobEventRow) => ({ ...e, id: Number(e.id) });
 const identity = (j: JobRow) => j;
+
+/**
+ * PostgreSQL's clock as Prisma stores DateTime (UTC in a column without time zone), whatever the
+ * server's TimeZone setting: lease times are the database's, so workers' clocks do not matter.
+ */
+const NOW = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
+
+/** Who holds a job's lease: the owner (a worker's name and a token of its run) and the fence it got. */
+export interface LeaseHolder {
+  owner: string;
+  fence: number;
+}
+
+/**
+ * The lease on a job changed hands (or was given up) since this holder took it: whatever it was
+ * about to do belongs to the new holder now. Not a failure of the job.
+ */
+export class LeaseLostError extends DomainError {
+  constructor(
+    jobId: string,
+    holder: LeaseHolder,
+    readonly now: { owner: string | null; fence: number } | null,
+  ) {
+    super('CONFLICT', `job ${jobId}: ${holder.owner} (fence ${holder.fence}) no longer holds it${now?.owner ? `; ${now.owner} does (fence ${now.fence})` : ''}`);
+    this.name = 'LeaseLostError';
+  }
+}
 
 export function jobsRepo(db: Db) {
   return {
@@ -30,9 +57,14 @@ export function jobsRepo(db: Db) {
       allowed: (from: JobStatus, to: JobStatus) => boolean,
       patch: Prisma.JobUpdateManyMutationInput = {},
       data?: unknown,
+      /** When given, the move happens only while this holder still holds the job's lease. */
+      holder?: LeaseHolder,
     ) {
       for (let attempt = 0; attempt < 5; attempt++) {
         const current = await this.get(jobId);
+        if (holder && (current.leaseOwner !== holder.owner || current.fence !== holder.fence)) {
+          throw new LeaseLostError(jobId, holder, { owner: current.leaseOwner, fence: current.fence });
+        }
         if (!allowed(current.status, to)) {
           throw new DomainError('PRECONDITION_FAILED', `job ${jobId} is ${current.status}: it cannot become ${to}`);
         }
@@ -40,7 +72,8 @@ export function jobsRepo(db: Db) {
         const timing: Prisma.JobUpdateManyMutationInput =
           to === 'running' && !current.startedAt ? { startedAt: now } : ['succeeded', 'failed', 'cancelled'].includes(to) ? { finishedAt: now } : to === 'queued' ? { finishedAt: null, error: null } : {};
         const moved = await db.$transaction(async (tx) => {
-          const r = await tx.job.updateMany({ where: { id: jobId, status: current.status }, data: { ...timing, ...patch, status: to } });
+          const lease = holder ? { leaseOwner: holder.owner, fence: holder.fence } : {};
+          const r = await tx.job.updateMany({ where: { id: jobId, status: current.status, ...lease }, data: { ...timing, ...patch, status: to } });
           if (r.count === 0) return false;
           await tx.jobEvent.create({
             data: { jobId, fromStatus: current.status, toStatus: to, type: 'status', message, ...(data === undefined ? {} : { data: data as Prisma.InputJsonValue }) },
@@ -58,9 +91,70 @@ export function jobsRepo(db: Db) {
     async setProgress(jobId: string, progress: unknown) {
       await db.job.update({ where: { id: jobId }, data: { progress: progress as Prisma.InputJsonValue } });
     },
-    /** Jobs PostgreSQL says are not finished: what a reconciler compares with the queue. */
+    /**
+     * Jobs PostgreSQL says are not finished and nobody holds (never leased, or the holder's lease
+     * lapsed): what a reconciler compares with the queue. A job whose holder is alive is left to it,
+     * whatever the queue says.
+     */
     unfinished(kinds: JobKind[]) {
-      return db.job.findMany({ where: { kind: { in: kinds }, status: { in: ['queued', 'running', 'retrying'] } }, orderBy: { createdAt: 'asc' } });
+      return db.job.findMany({
+        where: { kind: { in: kinds }, status: { in: ['queued', 'running', 'retrying'] }, OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: new Date() } }] },
+        orderBy: { createdAt: 'asc' },
+      });
+    },
+    /**
+     * Takes the job's lease for `ms` if nobody holds it, its holder's lease lapsed, or `owner`
+     * already holds it; a change of holder raises the fence. Times are PostgreSQL's, so workers'
+     * clocks do not matter. Returns the holder, or who holds it now.
+     */
+    async acquireLease(jobId: string, owner: string, ms: number): Promise<{ holder: LeaseHolder } | { heldBy: string; until: Date }> {
+      const taken = await db.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ fence: number; previous: string | null }[]>`
+          WITH prev AS (SELECT "leaseOwner", "leaseExpiresAt" FROM "Job" WHERE "id" = ${jobId} FOR UPDATE)
+          UPDATE "Job" SET
+            "fence" = CASE WHEN "Job"."leaseOwner" = ${owner} THEN "Job"."fence" ELSE "Job"."fence" + 1 END,
+            "leaseOwner" = ${owner},
+            "leaseExpiresAt" = ${NOW} + ${ms}::int * interval '1 millisecond',
+            "updatedAt" = ${NOW}
+          FROM prev
+          WHERE "id" = ${jobId} AND (prev."leaseOwner" IS NULL OR prev."leaseExpiresAt" < ${NOW} OR prev."leaseOwner" = ${owner})
+          RETURNING "Job"."fence", prev."leaseOwner" AS previous`;
+        const row = rows[0];
+        if (!row) return null;
+        if (row.previous !== owner) {
+          const message = row.previous ? `${owner} took over from ${row.previous}, whose lease had lapsed (fence ${row.fence})` : `${owner} holds the job (fence ${row.fence})`;
+          await tx.jobEvent.create({ data: { jobId, type: 'lease', message } });
+        }
+        return { owner, fence: Number(row.fence) };
+      });
+      if (taken) return { holder: taken };
+      const j = await this.get(jobId);
+      return { heldBy: j.leaseOwner ?? 'nobody', until: j.leaseExpiresAt ?? new Date(0) };
+    },
+    /** Extends the lease if `holder` still holds it (same owner, same fence); false when it does not. */
+    async renewLease(jobId: string, holder: LeaseHolder, ms: number, tx: Pick<Db, '$executeRaw'> = db): Promise<boolean> {
+      const n = await tx.$executeRaw`
+        UPDATE "Job" SET "leaseExpiresAt" = ${NOW} + ${ms}::int * interval '1 millisecond'
+        WHERE "id" = ${jobId} AND "leaseOwner" = ${holder.owner} AND "fence" = ${holder.fence}`;
+      return n > 0;
+    },
+    /** Gives the lease up (the job is done, cancelled or handed back to the queue); a no-op for a holder that lost it. */
+    async releaseLease(jobId: string, holder: LeaseHolder) {
+      await db.job.updateMany({ where: { id: jobId, leaseOwner: holder.owner, fence: holder.fence }, data: { leaseOwner: null, leaseExpiresAt: null } });
+    },
+    /**
+     * Runs `fn` in a transaction that first renews `holder`'s lease: its writes land only while the
+     * holder holds the job (a holder that lost it gets LeaseLostError and writes nothing). The renewal
+     * locks the job row, so a takeover waits for the transaction or happens entirely before it.
+     */
+    async underLease<T>(jobId: string, holder: LeaseHolder, ms: number, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+      return db.$transaction(async (tx) => {
+        if (!(await this.renewLease(jobId, holder, ms, tx))) {
+          const now = await tx.job.findUnique({ where: { id: jobId }, select: { leaseOwner: true, fence: true } });
+          throw new LeaseLostError(jobId, holder, now ? { owner: now.leaseOwner, fence: now.fence } : null);
+        }
+        return fn(tx);
+      });
     },
     /** Creates the job and its first event together; an existing job with the same key is returned instead. */
     async create(

@@ -3,20 +3,20 @@
  * log (admin) and the outbound allow-list (admin). Sign-in and sign-out are the portal's
  * /api/auth routes, which set and clear the session cookie.
  */
-import { DomainError, notFound } from '@ctxlab/contracts';
+import { DomainError, nonNegativeInt, notFound, text } from '@ctxlab/contracts';
 import { allowEntryProblem, verifyPassword } from '@ctxlab/contracts/security';
 import { z } from 'zod';
 import { createApiToken, createUser, publicToken, publicUser, randomPassword, ROLE_RANK, setPassword } from '../../auth/service';
 import { adminProcedure, publicProcedure, router, viewerProcedure } from '../../trpc';
 
 const role = z.enum(['viewer', 'member', 'admin']);
-const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
+const email = text().trim().toLowerCase().email('must be an email address').max(254);
 
 export const authRouter = router({
   /** The caller, or null when not signed in. */
   me: publicProcedure.query(({ ctx }) => (ctx.actor ? { id: ctx.actor.id, name: ctx.actor.name, role: ctx.actor.role, via: ctx.actor.via ?? 'internal' } : null)),
   changePassword: viewerProcedure
-    .input(z.object({ currentPassword: z.string().min(1).max(1024), newPassword: z.string().max(1024) }))
+    .input(z.object({ currentPassword: text().min(1).max(1024), newPassword: text().max(1024) }))
     .mutation(async ({ ctx, input }) => {
       const u = await ctx.repos.db.user.findUnique({ where: { id: ctx.actor.id } });
       if (!u) throw new DomainError('PRECONDITION_FAILED', 'only people with an account have a password');
@@ -30,14 +30,14 @@ export const usersRouter = router({
   list: adminProcedure.query(async ({ ctx }) => (await ctx.repos.db.user.findMany({ orderBy: { createdAt: 'asc' } })).map(publicUser)),
   /** A new account; without a password one is generated and returned once. */
   create: adminProcedure
-    .input(z.object({ email, name: z.string().trim().min(1, 'must not be empty').max(200), role: role.default('viewer'), password: z.string().max(1024).optional() }))
+    .input(z.object({ email, name: text().trim().min(1, 'must not be empty').max(200), role: role.default('viewer'), password: text().max(1024).optional() }))
     .mutation(async ({ ctx, input }) => {
       const password = input.password ?? randomPassword();
       const user = await createUser(ctx.repos.db, { ...input, password });
       return { user, ...(input.password ? {} : { oneTimePassword: password }) };
     }),
   update: adminProcedure
-    .input(z.object({ id: z.string().min(1), role: role.optional(), disabled: z.boolean().optional(), name: z.string().trim().min(1).max(200).optional() }))
+    .input(z.object({ id: text().min(1).max(64), role: role.optional(), disabled: z.boolean().optional(), name: text().trim().min(1).max(200).optional() }))
     .mutation(async ({ ctx, input }) => {
       const u = await ctx.repos.db.user.findUnique({ where: { id: input.id } });
       if (!u) throw notFound('user', input.id);
@@ -54,7 +54,7 @@ export const usersRouter = router({
       return publicUser(updated);
     }),
   /** A new one-time password for someone who lost theirs; their sessions end. */
-  resetPassword: adminProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
+  resetPassword: adminProcedure.input(z.object({ id: text().min(1).max(64) })).mutation(async ({ ctx, input }) => {
     if (!(await ctx.repos.db.user.findUnique({ where: { id: input.id }, select: { id: true } }))) throw notFound('user', input.id);
     const password = randomPassword();
     await setPassword(ctx.repos.db, input.id, password);
@@ -71,13 +71,13 @@ export const tokensRouter = router({
   }),
   /** A token for scripts (CTXLAB_TOKEN), with at most your own role. The secret is in this answer only. */
   create: viewerProcedure
-    .input(z.object({ name: z.string().trim().min(1, 'must not be empty').max(100), role: role.optional(), expiresInDays: z.number().int().min(1).max(3650).optional() }))
+    .input(z.object({ name: text().trim().min(1, 'must not be empty').max(100), role: role.optional(), expiresInDays: z.number().int().min(1).max(3650).optional() }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.actor.via !== 'session' && ctx.actor.via !== 'internal') throw new DomainError('FORBIDDEN', 'tokens are created from a signed-in session, not with another token');
       return createApiToken(ctx.repos.db, ctx.actor.id, { name: input.name, role: input.role ?? ctx.actor.role, expiresInDays: input.expiresInDays });
     }),
   /** Stops a token on its next use. Yours, or anyone's for admins. */
-  revoke: viewerProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
+  revoke: viewerProcedure.input(z.object({ id: text().min(1).max(64) })).mutation(async ({ ctx, input }) => {
     const t = await ctx.repos.db.apiToken.findUnique({ where: { id: input.id } });
     if (!t || (t.userId !== ctx.actor.id && ROLE_RANK[ctx.actor.role] < ROLE_RANK.admin)) throw notFound('token', input.id);
     return publicToken(await ctx.repos.db.apiToken.update({ where: { id: t.id }, data: { revokedAt: t.revokedAt ?? new Date() } }));
@@ -87,7 +87,7 @@ export const tokensRouter = router({
 export const auditRouter = router({
   /** Newest first; filter by actor, action prefix (e.g. "jobs.") or entity id. */
   list: adminProcedure
-    .input(z.object({ actorId: z.string().optional(), action: z.string().max(100).optional(), entityId: z.string().optional(), limit: z.number().int().min(1).max(500).default(100), offset: z.number().int().min(0).default(0) }).default({ limit: 100, offset: 0 }))
+    .input(z.object({ actorId: text().max(64).optional(), action: text().max(100).optional(), entityId: text().max(64).optional(), limit: z.number().int().min(1).max(500).default(100), offset: nonNegativeInt.default(0) }).default({ limit: 100, offset: 0 }))
     .query(async ({ ctx, input }) => {
       const where = { ...(input.actorId ? { actorId: input.actorId } : {}), ...(input.action ? { action: { startsWith: input.action } } : {}), ...(input.entityId ? { entityId: input.entityId } : {}) };
       const [items, total] = await Promise.all([
@@ -107,16 +107,18 @@ const hostEntry = z
   .transform((h) => h.toLowerCase())
   .superRefine((h, ctx) => {
     const problem = allowEntryProblem(h);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (a hostname, *.suffix, an IP address or a CIDR such as 10.0.0.0/8)` });
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (a hostname, *.suffix, an IP address or a CIDR such as 10.0.0.0/8, optionally with a port or port range: 127.0.0.1:8765, 10.0.0.0/8:8000-8100)` });
   });
 
 export const allowedHostsRouter = router({
   list: adminProcedure.query(({ ctx }) => ctx.repos.db.allowedHost.findMany({ orderBy: { host: 'asc' } })),
   /** Lets endpoints point at an internal host (a GPU box on the lab network, the local model server). */
-  add: adminProcedure.input(z.object({ host: hostEntry, note: z.string().max(300).optional() })).mutation(({ ctx, input }) =>
-    ctx.repos.db.allowedHost.upsert({ where: { host: input.host }, create: { host: input.host, note: input.note ?? null, createdBy: ctx.actor.name }, update: { note: input.note ?? null } }),
-  ),
-  remove: adminProcedure.input(z.object({ host: z.string().min(1) })).mutation(async ({ ctx, input }) => {
+  add: adminProcedure.input(z.object({ host: hostEntry, note: text().max(300).optional() })).mutation(({ ctx, input }) => {
+    const upsert = () => ctx.repos.db.allowedHost.upsert({ where: { host: input.host }, create: { host: input.host, note: input.note ?? null, createdBy: ctx.actor.name }, update: { note: input.note ?? null } });
+    // Two admins adding one host at once: the loser's insert meets the winner's row; adding is idempotent, so it updates that row.
+    return upsert().catch((e: { code?: string }) => (e.code === 'P2002' ? upsert() : Promise.reject(e)));
+  }),
+  remove: adminProcedure.input(z.object({ host: text().min(1).max(253) })).mutation(async ({ ctx, input }) => {
     const r = await ctx.repos.db.allowedHost.deleteMany({ where: { host: input.host.toLowerCase() } });
     if (r.count === 0) throw notFound('allowed host', input.host);
     return { removed: input.host.toLowerCase() };

@@ -1,4 +1,4 @@
-import { getInput, jobListInput } from '@ctxlab/contracts';
+import { getInput, idSchema, jobListInput } from '@ctxlab/contracts';
 import { z } from 'zod';
 import { cancelJob, retryJob } from '@ctxlab/jobs';
 import { memberProcedure, router, viewerProcedure } from '../../trpc';
@@ -16,7 +16,7 @@ export const jobsRouter = router({
   cancel: memberProcedure.input(getInput).mutation(({ ctx, input }) => cancelJob(ctx.jobs, input.id, ctx.actor.name)),
   retry: memberProcedure.input(getInput).mutation(({ ctx, input }) => retryJob(ctx.jobs, input.id, ctx.actor.name)),
   events: viewerProcedure
-    .input(z.object({ jobId: z.string().min(1), afterId: z.number().int().min(0).default(0) }))
+    .input(z.object({ jobId: idSchema, afterId: z.number().int().min(0).default(0) }))
     .query(async ({ ctx, input }) => {
       await ctx.repos.jobs.get(input.jobId);
       return ctx.repos.jobs.events(input.jobId, input.afterId);

@@ -1,7 +1,9 @@
 /**
  * Asks an OpenAI-compatible server which models it serves (GET /v1/models) with a short timeout.
  * Every outcome is an answer — unreachable, slow, an HTTP error, not JSON, the wrong shape — with
- * words a person can act on; a failing server is never a 500 from ctxlab.
+ * words a person can act on; a failing server is never a 500 from ctxlab. What the server sent is
+ * never repeated unless it is an OpenAI model list: a URL can name any service an admin
+ * allow-listed, and its answer must not become a way to read that service.
  */
 import { OutboundRefusedError } from '@ctxlab/contracts/security';
 import type { ApiDeps } from '../../deps';
@@ -58,8 +60,9 @@ export async function checkEndpoint(base: string, servedModelName: string | unde
     return done({ ok: false, models: [], servedModelListed: null, error: describeFailure(e, url) });
   }
   if (!res.ok) {
-    const excerpt = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-    return done({ ok: false, models: [], servedModelListed: null, error: `HTTP ${res.status} from ${url}${excerpt ? `: ${excerpt}` : ''}` });
+    const type = res.headers.get('content-type')?.split(';')[0]?.trim();
+    const hint = res.status === 401 || res.status === 403 ? ' (check the endpoint\'s API key)' : res.status === 404 ? ' (is the URL the server\'s API base?)' : '';
+    return done({ ok: false, models: [], servedModelListed: null, error: `HTTP ${res.status}${type ? ` (${type})` : ''} from ${url}${hint}` });
   }
   let body: unknown;
   try {

@@ -6,6 +6,7 @@
 import { badRequest, notFound, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { resolveGrid } from '@ctxlab/niah';
+import { assertGridWithin, type GridLimits } from '../../services/evals';
 import { cellIndex, gridOf, mean, toMatrix, type AggRow } from './grid';
 import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas';
 
@@ -13,6 +14,9 @@ import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas'
 export const EXCERPT_CHARS = 160;
 
 export const summaryOf = (s: unknown): JobProgress => (s && typeof s === 'object' ? (s as JobProgress) : {});
+
+/** A run's headline score from its summary: a NIAH sweep's averageScore, a suite run's (RULER, topic retrieval) average. */
+export const averageOf = (s: unknown): number | null => summaryOf(s).averageScore ?? (s as { average?: number | null } | null)?.average ?? null;
 
 export async function evalRuns(repos: Repositories, input: EvalRunsInput) {
   const where = {
@@ -37,13 +41,14 @@ export async function evalRuns(repos: Repositories, input: EvalRunsInput) {
     }),
     repos.db.evalRun.count({ where }),
   ]);
-  const items = rows.map(({ summary, ...r }) => ({ ...r, averageScore: summaryOf(summary).averageScore ?? null, failed: summaryOf(summary).failed ?? 0 }));
+  const items = rows.map(({ summary, ...r }) => ({ ...r, averageScore: averageOf(summary), failed: summaryOf(summary).failed ?? 0 }));
   const next = input.offset + items.length;
   return { items, total, nextOffset: next < total ? next : null };
 }
 
 /** Cells and prompt tokens a grid will send, from the same axis rules the engine runs. */
-export async function evalEstimate(repos: Repositories, input: EvalEstimateInput) {
+export async function evalEstimate(repos: Repositories, limits: GridLimits, input: EvalEstimateInput) {
+  assertGridWithin(input.grid, limits, 'grid');
   let axes;
   try {
     axes = resolveGrid(input.grid);

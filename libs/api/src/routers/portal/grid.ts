@@ -3,6 +3,7 @@
  * the axes its cells have when the config is not a NIAH spec the engine reads.
  */
 import { resolveNiahSpec, type ResolvedNiahSpec } from '@ctxlab/niah';
+import { drawableAxes } from '../../services/evals';
 
 export interface RunGrid {
   lengths: number[];
@@ -13,7 +14,8 @@ export interface RunGrid {
 
 export function specOf(config: unknown): ResolvedNiahSpec | null {
   try {
-    return resolveNiahSpec((config as { spec?: unknown } | null)?.spec as never);
+    const spec = resolveNiahSpec((config as { spec?: unknown } | null)?.spec as never);
+    return drawableAxes(spec) ? spec : null;
   } catch {
     return null;
   }

@@ -153,7 +153,7 @@ describe('portal read models', () => {
     const base = `http://127.0.0.1:${(odd.address() as AddressInfo).port}`;
     try {
       expect(await a.portal.endpointHealth({ url: `${base}/html` })).toMatchObject({ ok: false, error: expect.stringMatching(/did not answer with JSON/) });
-      expect(await a.portal.endpointHealth({ url: `${base}/err` })).toMatchObject({ ok: false, error: expect.stringMatching(/HTTP 503 .*overloaded/) });
+      expect(await a.portal.endpointHealth({ url: `${base}/err` })).toMatchObject({ ok: false, error: expect.stringMatching(/^HTTP 503 from /) });
       const t0 = Date.now();
       expect(await a.portal.endpointHealth({ url: `${base}/hang` })).toMatchObject({ ok: false, error: expect.stringMatching(/no answer .* within 3 s/) });
       expect(Date.now() - t0).toBeLessThan(6000);

@@ -16,7 +16,7 @@ export const portalRouter = router({
   /** One page of eval runs with model, endpoint and average score, newest first. */
   evalRuns: viewerProcedure.input(evalRunsInput).query(({ ctx, input }) => evalRuns(ctx.repos, input)),
   /** Cells and prompt tokens a grid costs, before it runs. */
-  evalEstimate: viewerProcedure.input(evalEstimateInput).query(({ ctx, input }) => evalEstimate(ctx.repos, input)),
+  evalEstimate: viewerProcedure.input(evalEstimateInput).query(({ ctx, input }) => evalEstimate(ctx.repos, ctx.gridLimits, input)),
   /** A run, its heatmap on the full grid and the hover details of every cell. */
   evalResult: viewerProcedure.input(getInput).query(({ ctx, input }) => evalResult(ctx.repos, input.id)),
   /** Every sample of one grid cell: full answer, needle, expected, timing. */

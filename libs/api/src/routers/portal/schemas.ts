@@ -1,13 +1,13 @@
 /** Inputs of the portal's read models. Pages send these; every bound is checked here, not in the page. */
-import { endpointUrlSchema, evalStatusSchema, idSchema, jobKindSchema, jobStatusSchema, niahGridSchema } from '@ctxlab/contracts';
+import { contextLength, endpointUrlSchema, evalStatusSchema, idSchema, jobKindSchema, jobStatusSchema, niahGridSchema, nonNegativeInt, text } from '@ctxlab/contracts';
 import { z } from 'zod';
 
-const page = { limit: z.number().int().min(1).max(200).default(50), offset: z.number().int().min(0).default(0) };
+const page = { limit: z.number().int().min(1).max(200).default(50), offset: nonNegativeInt.default(0) };
 
 /** The evals table: one page of runs with their model, endpoint and score, newest first. */
 export const evalRunsInput = z.object({
   ...page,
-  search: z.string().trim().max(200).optional(),
+  search: text().trim().max(200).optional(),
   status: evalStatusSchema.optional(),
   modelId: idSchema.optional(),
   endpointId: idSchema.optional(),
@@ -23,7 +23,7 @@ export const evalEstimateInput = z.object({
 /** One grid cell of a run (every sample of it). */
 export const evalCellInput = z.object({
   evalRunId: idSchema,
-  length: z.number().int().positive(),
+  length: contextLength,
   depth: z.number().min(0).max(1),
 });
 
@@ -48,7 +48,7 @@ export const jobsBoardInput = z.object({
 });
 
 /** A registered endpoint by id, or a URL not registered yet. */
-export const endpointHealthInput = z.union([z.object({ id: idSchema }), z.object({ url: endpointUrlSchema, servedModelName: z.string().trim().min(1).max(200).optional() })]);
+export const endpointHealthInput = z.union([z.object({ id: idSchema }), z.object({ url: endpointUrlSchema, servedModelName: text().trim().min(1).max(200).optional() })]);
 
 export type EvalRunsInput = z.infer<typeof evalRunsInput>;
 export type EvalEstimateInput = z.infer<typeof evalEstimateInput>;

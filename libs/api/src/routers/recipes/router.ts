@@ -1,4 +1,4 @@
-import { archiveInput, getInput, recipeCreateInput, recipeListInput, recipeUpdateInput } from '@ctxlab/contracts';
+import { archiveInput, getInput, nameSchema, recipeCreateInput, recipeListInput, recipeUpdateInput } from '@ctxlab/contracts';
 import { z } from 'zod';
 import { recipePlanFor } from '../../services/planner';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
@@ -13,5 +13,5 @@ export const recipesRouter = router({
   create: memberProcedure.input(recipeCreateInput).mutation(({ ctx, input }) => ctx.repos.recipes.create(input)),
   update: memberProcedure.input(recipeUpdateInput).mutation(({ ctx, input }) => ctx.repos.recipes.update(input.id, input.patch)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.recipes.archive(input.id)),
-  versions: viewerProcedure.input(z.object({ name: z.string().min(1) })).query(({ ctx, input }) => ctx.repos.recipes.versions(input.name)),
+  versions: viewerProcedure.input(z.object({ name: nameSchema })).query(({ ctx, input }) => ctx.repos.recipes.versions(input.name)),
 });

@@ -2,6 +2,7 @@ import { clearSessionCookie, sessionCookie, signIn } from '@ctxlab/api';
 import { DomainError } from '@ctxlab/contracts';
 import { z } from 'zod';
 import { deps } from '../../../../src/server/api';
+import { requestAddress } from '../../../../src/server/peer';
 
 const body = z.object({ email: z.string().trim().min(1, 'email: must not be empty').max(254), password: z.string().min(1, 'password: must not be empty').max(1024) });
 const STATUS: Record<string, number> = { UNAUTHORIZED: 401, TOO_MANY_REQUESTS: 429, BAD_REQUEST: 400, UNAVAILABLE: 503 };
@@ -17,7 +18,8 @@ export async function POST(req: Request) {
   }
   const d = deps();
   try {
-    const ip = req.headers.get('x-forwarded-for')?.split(',')[0]?.trim() ?? req.headers.get('x-real-ip') ?? 'local';
+    // Not the client's own X-Forwarded-For: a new one per attempt would escape the per-address limit.
+    const ip = requestAddress(req);
     const r = await signIn({ db: d.repos.db, redis: d.jobs.producer() }, { ...input, ip, userAgent: req.headers.get('user-agent') });
     await d.repos.db.auditEvent.create({ data: { actorId: r.user.id, actorName: r.user.name, via: 'session', action: 'auth.signIn', entity: 'auth', entityId: r.user.id, detail: { ip } } });
     return Response.json({ user: r.user }, { headers: { 'set-cookie': sessionCookie(r.secret, r.expiresAt, req.url), 'cache-control': 'no-store' } });
