@@ -2,10 +2,11 @@
  * `ctxlab lab run --model-url URL`: the main job `npm start` ends with. Registers the local lab
  * model server as an endpoint per stage and sweeps NIAH value retrieval over both stages up to 4×
  * the base model's trained length, so a newcomer sees the two heatmaps side by side, then
- * measures perplexity against context length for both stages (and stage 1 with dynamic NTK).
+ * measures perplexity against context length for both stages (and stage 1 with dynamic NTK), and
+ * runs a small RULER suite (single and multi-key NIAH, vt, cwe at 2,048 bytes) on each stage.
  */
 import type { createClient } from '@ctxlab/api/client';
-import { watchJob } from './evals';
+import { suiteResultLine, watchJob } from './evals';
 import { findModel } from './lookup';
 
 type Api = ReturnType<typeof createClient>;
@@ -18,6 +19,7 @@ const STAGES = [
 export async function labRun(api: Api, modelUrl: string, portalUrl: string): Promise<{ data: unknown; text: string }> {
   const runs = [];
   const models = new Map<string, { id: string; ropeTheta: number }>();
+  const endpoints = new Map<string, string>();
   for (const s of STAGES) {
     const model = await findModel(api, s.model);
     if (!model) throw new Error(`model ${s.model} is not in the registry: run the seed first`);
@@ -43,6 +45,7 @@ export async function labRun(api: Api, modelUrl: string, portalUrl: string): Pro
       },
     });
     runs.push({ stage: s.model, evalRunId: r.evalRun.id, jobId: r.job.id });
+    endpoints.set(s.model, endpoint.id);
   }
   // Perplexity against context length on the worker's onnxruntime-node: stage 1 at its own theta,
   // stage 1 with dynamic NTK (no training), and stage 2 — the curves the field looks at first.
@@ -57,6 +60,26 @@ export async function labRun(api: Api, modelUrl: string, portalUrl: string): Pro
       spec: { kind: 'perplexity', lengths: [256, 512, 1024, 2048], samples: 2, thetaRule: rule },
     });
     checks.push({ stage: label, evalRunId: r.evalRun.id, jobId: r.job.id });
+  }
+  // A small RULER run per stage, queued after the NIAH sweeps: the tasks that fit the byte-level
+  // models' 2,048 positions (RULER counts the tokens to generate in the length). cwe's ten words ×
+  // 30 plus the rest fill 2,048 bytes only for some draws: one sample, at a seed where it fits.
+  const rulerRuns = [];
+  for (const s of STAGES) {
+    for (const [what, spec] of [
+      ['niah, vt', { tasks: ['niah_single_1', 'niah_multikey_1', 'vt'] as const, samples: 3 }],
+      ['cwe', { tasks: ['cwe'] as const, samples: 1 }],
+    ] as const) {
+      const r = await api.evals.startSuite.mutate({
+        name: `RULER ${what} ${s.model} (lab, 2,048 bytes)`,
+        endpointId: endpoints.get(s.model)!,
+        concurrency: 2,
+        mode: 'completion-ids',
+        requestKey: 'npm-start-lab',
+        spec: { suite: 'ruler', tasks: [...spec.tasks], lengths: [2048], samples: spec.samples, tokenizer: 'byte', seed: 0 },
+      });
+      rulerRuns.push({ stage: `${s.model} (${what})`, evalRunId: r.evalRun.id, jobId: r.job.id });
+    }
   }
   const results = [];
   for (const run of runs) {
@@ -73,9 +96,18 @@ export async function labRun(api: Api, modelUrl: string, portalUrl: string): Pro
     const per = ((run.summary ?? {}) as { perLength?: { length: number; perplexity: number | null }[] }).perLength ?? [];
     curves.push({ ...c, status: job.status, perLength: per });
   }
+  const ruler = [];
+  for (const run of rulerRuns) {
+    process.stderr.write(`RULER ${run.stage}\n`);
+    const t0 = Date.now();
+    const job = await watchJob(api, run.jobId);
+    const summary = (await api.evals.get.query({ id: run.evalRunId })).summary;
+    ruler.push({ ...run, status: job.status, seconds: (Date.now() - t0) / 1000, summary });
+  }
   const lines = [
     ...results.map((r) => `NIAH ${r.stage}: ${r.status}, average score ${r.average === null ? '—' : r.average.toFixed(1)} · ${portalUrl}/evals/${r.evalRunId}`),
+    ...ruler.map((r) => `RULER ${r.stage}: ${r.status}, ${suiteResultLine(r.summary)} · ${portalUrl}/evals/${r.evalRunId}`),
     ...curves.map((c) => `perplexity ${c.stage}: ${c.perLength.map((p) => `${p.length} → ${p.perplexity?.toFixed(2) ?? '—'}`).join(', ')} · ${portalUrl}/evals/${c.evalRunId}`),
   ];
-  return { data: { niah: results, perplexity: curves }, text: lines.join('\n') };
+  return { data: { niah: results, ruler, perplexity: curves }, text: lines.join('\n') };
 }

@@ -2,6 +2,7 @@ import { DataTable, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { PageHead } from '../src/components/EntityList';
 import { EvalRunsTable } from '../src/components/EvalRunsTable';
+import { ScorecardTable } from '../src/components/Scorecard';
 import { api } from '../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -56,6 +57,26 @@ export default async function Home() {
           <EvalRunsTable caption="Latest eval runs" rows={d.recentEvals} empty="No eval runs yet." />
         </section>
       </div>
+      <section className="panel" aria-labelledby="scorecards-h" data-testid="newest-scorecards">
+        <div className="panel-head">
+          <h2 id="scorecards-h">Newest scorecards</h2>
+          <span className="progress-line">the models with the most recent finished evals, each against its lineage parent</span>
+        </div>
+        {d.newestScorecards.length === 0 ? (
+          <p className="empty">No finished evals yet.</p>
+        ) : (
+          d.newestScorecards.map((card) => (
+            <div key={card.model.id} className="scorecard-compact" data-model={card.model.id}>
+              <h3>
+                <Link href={`/models/${card.model.id}`}>{card.model.name}</Link>
+                <span className="progress-line">{card.against ? ` vs ${card.against.name}` : ' (no parent)'}</span>
+              </h3>
+              <ScorecardTable card={card} compact caption={`Scorecard of ${card.model.name}`} />
+            </div>
+          ))
+        )}
+        {d.newestScorecards[0] && <p className="panel-note">{d.newestScorecards[0].method.text}</p>}
+      </section>
     </>
   );
 }

@@ -2,10 +2,14 @@
  * The portal's heaviest reads, timed over HTTP (the tRPC endpoint the browser calls, superjson and
  * all) with a registry of 10,000 eval runs and two 1,225-cell heatmaps (35 lengths × 35 depths):
  * the evals table (first and last page), the heatmap, the result page's read model, a page of
- * cells and the compare view. Target: p95 under 150 ms for each.
+ * cells and the compare view; and a model's scorecard against its parent (a 1,225-cell NIAH run and
+ * a 1,300-cell RULER run on each side, 2,000 bootstrap resamples per row), the overview with its
+ * newest scorecards, and a RULER run's read model. Target: p95 under 150 ms for each.
  */
 import { createClient } from '@ctxlab/api/client';
 import { closeAllDbs } from '@ctxlab/db';
+import { RULER_TASK_NAMES } from '@ctxlab/ruler';
+import { insertFinishedRun, rulerCells } from '../../../libs/api/src/services/testing/suite-runs';
 import { time, type BenchResult } from '../../../tools/bench/harness';
 import { startApiServer } from '../../../tools/testing/api-server';
 import { resetDb, testRepos, testToken } from '../../../tools/testing/db';
@@ -63,14 +67,30 @@ async function seedRegistry() {
     );
     await db.evalCell.createMany({ data: cells });
   }
+  // The model's parent with its own run on the same grid, and a RULER run (13 tasks × 4 lengths × 25 samples) for each.
+  const parent = await db.model.create({
+    data: { name: 'bench-70b-base', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 500_000, maxPositionEmbeddings: 8192, tokenizer: 'llama3' },
+  });
+  await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: 'context-extension' });
+  const parentGrid = lengths.flatMap((l, x) => depths.map((d, y) => ({ contextLength: l, depth: d, sample: 0, score: x > 10 && (x + y) % 3 === 0 ? 0 : 100 })));
+  await insertFinishedRun(repos, { name: 'bench parent sweep', kind: 'niah', modelId: parent.id, spec, cells: parentGrid });
+  const rulerLengths = [4096, 8192, 16384, 32768];
+  const rulerSpec = { suite: 'ruler', tasks: [...RULER_TASK_NAMES], lengths: rulerLengths, samples: 25, seed: 1, tokenizer: 'llama3', chatTemplate: true, threshold: 85.6 };
+  const ruler: string[] = [];
+  for (const [m, falloff] of [[parent.id, 8192], [model.id, 32768]] as const) {
+    const cells = rulerCells(RULER_TASK_NAMES, rulerLengths, 25, (t, l, s) => ((s * 7 + t.length) % 25 < (l <= falloff ? 23 : 10) ? 100 : 0));
+    ruler.push((await insertFinishedRun(repos, { name: `bench ruler ${m === model.id ? 'extended' : 'base'}`, kind: 'ruler', modelId: m, spec: rulerSpec, cells })).id);
+  }
+  // The heavy runs finish last: they are the model's newest NIAH results.
+  await db.evalRun.updateMany({ where: { id: { in: heavy } }, data: { finishedAt: new Date() } });
   await db.$executeRawUnsafe('ANALYZE "EvalRun"; ANALYZE "EvalCell"');
-  return { heavy };
+  return { heavy, modelId: model.id, rulerRun: ruler[1]! };
 }
 
 export default async function bench(): Promise<BenchResult[]> {
   await resetDb();
   const tSeed = performance.now();
-  const { heavy } = await seedRegistry();
+  const { heavy, modelId, rulerRun } = await seedRegistry();
   const seedSeconds = (performance.now() - tSeed) / 1000;
   const server = await startApiServer();
   // A viewer's token: the pages' reads, with authentication on every request as in production.
@@ -79,7 +99,7 @@ export default async function bench(): Promise<BenchResult[]> {
   const out: BenchResult[] = [{ suite: 'portal', name: `seed ${RUNS.toLocaleString('en-US')} runs + 2 × ${AXIS * AXIS} cells`, value: seedSeconds, unit: 's' }];
   try {
     const cases: [string, () => Promise<unknown>][] = [
-      ['evals.list, first page (50 of 10,002)', () => api.evals.list.query({ limit: 50 })],
+      ['evals.list, first page (50 of 10,005)', () => api.evals.list.query({ limit: 50 })],
       ['evals.list, last page (offset 9,950)', () => api.evals.list.query({ limit: 50, offset: 9_950 })],
       ['portal.evalRuns, first page (the evals table)', () => api.portal.evalRuns.query({ limit: 50 })],
       ['portal.evalRuns, search + status filter', () => api.portal.evalRuns.query({ limit: 50, search: 'gradient', status: 'succeeded' })],
@@ -87,10 +107,18 @@ export default async function bench(): Promise<BenchResult[]> {
       [`portal.evalResult (${AXIS * AXIS} cells + hover details)`, () => api.portal.evalResult.query({ id: b })],
       ['evals.cells, a page of 200', () => api.evals.cells.query({ evalRunId: a, limit: 200, offset: 600 })],
       [`portal.compare (2 runs × ${AXIS * AXIS} cells)`, () => api.portal.compare.query({ ids: [a, b] })],
+      ['models.scorecard (NIAH + RULER against the parent, 2,000 resamples per row)', () => api.models.scorecard.query({ modelId })],
+      ['portal.dashboard (the overview, with its newest scorecards)', () => api.portal.dashboard.query()],
+      ['evals.suiteResults (RULER, 13 tasks × 4 lengths × 25 samples)', () => api.evals.suiteResults.query({ id: rulerRun })],
     ];
     // Sanity: the reads return what the pages show.
     const first = await api.evals.list.query({ limit: 50 });
-    if (first.total !== RUNS + 2) throw new Error(`expected ${RUNS + 2} runs, the API counts ${first.total}`);
+    if (first.total !== RUNS + 5) throw new Error(`expected ${RUNS + 5} runs, the API counts ${first.total}`);
+    // The first read of a scorecard computes every row's bootstrap; later reads reuse the intervals.
+    const tCold = performance.now();
+    const card = await api.models.scorecard.query({ modelId });
+    out.push({ suite: 'portal', name: 'models.scorecard, first read (bootstraps computed)', value: performance.now() - tCold, unit: 'ms' });
+    if (card.against?.name !== 'bench-70b-base' || !card.rows.some((r) => r.key === 'ruler:effective' && r.verdict === 'better')) throw new Error(`unexpected scorecard: ${JSON.stringify(card.rows.map((r) => [r.key, r.verdict]))}`);
     const hm = await api.portal.evalResult.query({ id: b });
     if (hm.lengths.length !== AXIS || hm.depths.length !== AXIS) throw new Error(`heatmap is ${hm.lengths.length} × ${hm.depths.length}`);
     for (const [name, fn] of cases) {

@@ -1,20 +1,20 @@
 import { z } from 'zod';
-import { dtypeSchema, idSchema, listInput, nameSchema, positiveInt, tagsSchema } from './common';
+import { contextLength, dtypeSchema, idSchema, jsonObject, listInput, nameSchema, nonNegativeInt, positiveInt, tagSchema, tagsSchema, text } from './common';
 
 // ---------- adapters ----------
 export const adapterCreateInput = z.object({
   name: nameSchema,
-  description: z.string().max(10_000).optional(),
+  description: text().max(10_000).optional(),
   baseModelId: idSchema,
   /** The long-context model the adapter was extracted from, when it was extracted. */
   sourceModelId: idSchema.optional(),
   rank: positiveInt,
   alpha: z.number().positive('must be positive'),
-  targetModules: z.array(z.string().trim().min(1)).min(1, 'must name at least one module'),
+  targetModules: z.array(text().trim().min(1).max(200)).min(1, 'must name at least one module').max(64),
   dtype: dtypeSchema.default('bf16'),
   sizeBytes: z.number().int().nonnegative().optional(),
-  uri: z.string().trim().max(2000).optional(),
-  digest: z.string().trim().max(200).optional(),
+  uri: text().trim().max(2000).optional(),
+  digest: text().trim().max(200).optional(),
   tags: tagsSchema,
 });
 export const adapterUpdateInput = z.object({
@@ -22,11 +22,11 @@ export const adapterUpdateInput = z.object({
   patch: z
     .object({
       name: nameSchema,
-      description: z.string().max(10_000).nullable(),
-      uri: z.string().trim().max(2000).nullable(),
-      digest: z.string().trim().max(200).nullable(),
+      description: text().max(10_000).nullable(),
+      uri: text().trim().max(2000).nullable(),
+      digest: text().trim().max(200).nullable(),
       sizeBytes: z.number().int().nonnegative().nullable(),
-      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      tags: z.array(tagSchema).max(32),
     })
     .partial(),
 });
@@ -41,16 +41,16 @@ export const datasetKindSchema = z.enum(['haystack', 'training-mix']);
 export const datasetCreateInput = z.object({
   name: nameSchema,
   kind: datasetKindSchema,
-  description: z.string().max(10_000).optional(),
-  source: z.string().trim().min(1, 'must say where the data comes from').max(2000),
-  license: z.string().trim().max(200).optional(),
-  language: z.string().trim().min(2).max(16).default('en'),
-  documents: z.number().int().nonnegative().default(0),
+  description: text().max(10_000).optional(),
+  source: text().trim().min(1, 'must say where the data comes from').max(2000),
+  license: text().trim().max(200).optional(),
+  language: text().trim().min(2).max(16).default('en'),
+  documents: nonNegativeInt.default(0),
   bytes: z.number().int().nonnegative().default(0),
   /** Token counts keyed by tokenizer name, e.g. { "llama3": 2100000 }. */
-  tokenCounts: z.record(z.string(), z.number().int().nonnegative()).default({}),
-  digest: z.string().trim().max(200).optional(),
-  uri: z.string().trim().max(2000).optional(),
+  tokenCounts: z.record(text(), z.number().int().nonnegative()).default({}),
+  digest: text().trim().max(200).optional(),
+  uri: text().trim().max(2000).optional(),
   tags: tagsSchema,
 });
 export const datasetUpdateInput = z.object({
@@ -58,16 +58,16 @@ export const datasetUpdateInput = z.object({
   patch: z
     .object({
       name: nameSchema,
-      description: z.string().max(10_000).nullable(),
-      license: z.string().trim().max(200).nullable(),
-      tokenCounts: z.record(z.string(), z.number().int().nonnegative()),
-      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      description: text().max(10_000).nullable(),
+      license: text().trim().max(200).nullable(),
+      tokenCounts: z.record(text(), z.number().int().nonnegative()),
+      tags: z.array(tagSchema).max(32),
     })
     .partial(),
 });
 export const datasetListInput = listInput(['name', 'createdAt', 'bytes'] as const, {
   kind: datasetKindSchema.optional(),
-  language: z.string().optional(),
+  language: text().max(16).optional(),
 });
 
 // ---------- endpoints ----------
@@ -88,15 +88,15 @@ export const endpointCreateInput = z.object({
   url: endpointUrlSchema,
   modelId: idSchema.optional(),
   /** The model name the server expects in requests (vLLM's --served-model-name). */
-  servedModelName: z.string().trim().min(1).max(200),
+  servedModelName: text().trim().min(1).max(200),
   kind: z.enum(['vllm', 'openai-compatible', 'local']).default('openai-compatible'),
-  maxModelLen: positiveInt.optional(),
+  maxModelLen: contextLength.optional(),
   /** GPU type id from the planner's catalog (e.g. h100-sxm-80gb) and GPUs the server occupies. */
-  gpuType: z.string().trim().min(1).max(63).optional(),
+  gpuType: text().trim().min(1).max(63).optional(),
   gpuCount: positiveInt.optional(),
   tags: tagsSchema,
   /** The server's API key (sent as Authorization: Bearer): stored encrypted, never returned. */
-  apiKey: z.string().min(1).max(4096).optional(),
+  apiKey: text().min(1).max(4096).optional(),
 });
 export const endpointUpdateInput = z.object({
   id: idSchema,
@@ -105,20 +105,20 @@ export const endpointUpdateInput = z.object({
       name: nameSchema,
       url: endpointUrlSchema,
       modelId: idSchema.nullable(),
-      servedModelName: z.string().trim().min(1).max(200),
-      maxModelLen: positiveInt.nullable(),
-      gpuType: z.string().trim().min(1).max(63).nullable(),
+      servedModelName: text().trim().min(1).max(200),
+      maxModelLen: contextLength.nullable(),
+      gpuType: text().trim().min(1).max(63).nullable(),
       gpuCount: positiveInt.nullable(),
-      tags: z.array(z.string().trim().min(1).max(64)).max(32),
+      tags: z.array(tagSchema).max(32),
       /** A new API key, or null to remove it. */
-      apiKey: z.string().min(1).max(4096).nullable(),
+      apiKey: text().min(1).max(4096).nullable(),
     })
     .partial(),
 });
 export const endpointListInput = listInput(['name', 'createdAt'] as const, { modelId: idSchema.optional() });
 
 // ---------- eval runs ----------
-export const evalKindSchema = z.enum(['niah', 'ruler', 'perplexity', 'mmlu', 'tokenizer-roundtrip']);
+export const evalKindSchema = z.enum(['niah', 'ruler', 'topic-retrieval', 'perplexity', 'mmlu', 'tokenizer-roundtrip']);
 export const evalStatusSchema = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled']);
 export const evalRunCreateInput = z.object({
   name: nameSchema,
@@ -127,12 +127,12 @@ export const evalRunCreateInput = z.object({
   endpointId: idSchema.optional(),
   datasetId: idSchema.optional(),
   /** The full sweep spec; its schema depends on kind and is checked by the eval service. */
-  config: z.record(z.string(), z.unknown()),
+  config: jsonObject(),
   tags: tagsSchema,
 });
 export const evalRunUpdateInput = z.object({
   id: idSchema,
-  patch: z.object({ name: nameSchema, tags: z.array(z.string().trim().min(1).max(64)).max(32) }).partial(),
+  patch: z.object({ name: nameSchema, tags: z.array(tagSchema).max(32) }).partial(),
 });
 export const evalRunListInput = listInput(['name', 'createdAt', 'status'] as const, {
   kind: evalKindSchema.optional(),
@@ -142,11 +142,11 @@ export const evalRunListInput = listInput(['name', 'createdAt', 'status'] as con
 export const evalCellsInput = z.object({
   evalRunId: idSchema,
   limit: z.number().int().min(1).max(2000).default(200),
-  offset: z.number().int().min(0).default(0),
+  offset: nonNegativeInt.default(0),
 });
 
 // ---------- jobs ----------
-export const jobKindSchema = z.enum(['health', 'niah-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve']);
+export const jobKindSchema = z.enum(['health', 'niah-eval', 'suite-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 export const jobStatusSchema = z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
@@ -184,23 +184,40 @@ export type DatasetPatch = z.infer<typeof datasetUpdateInput>['patch'];
 export type EndpointPatch = z.infer<typeof endpointUpdateInput>['patch'];
 
 /** A user's haystack corpus: plain-text documents (e.g. a folder of .txt essays). */
+/**
+ * One imported document: at most a million characters, so tokenising it (which the server does
+ * document by document, yielding in between) never holds a request path for long. Longer texts
+ * are split at paragraph breaks into several documents (the CLI does this itself).
+ */
+export const MAX_CORPUS_DOCUMENT_CHARS = 1_000_000;
+/** All documents of one import together. */
+export const MAX_CORPUS_CHARS = 200_000_000;
+
 export const corpusImportInput = z.object({
   name: nameSchema,
   language: z.enum(['en', 'zh']).default('en'),
-  source: z.string().trim().min(1, 'must say where the texts come from').max(2000),
-  license: z.string().trim().max(200).optional(),
-  description: z.string().max(10_000).optional(),
+  source: text().trim().min(1, 'must say where the texts come from').max(2000),
+  license: text().trim().max(200).optional(),
+  description: text().max(10_000).optional(),
   documents: z
-    .array(z.object({ name: z.string().trim().min(1).max(500), text: z.string().min(1, 'a document must not be empty').max(20_000_000) }))
+    .array(
+      z.object({
+        name: text().trim().min(1).max(500),
+        text: text()
+          .min(1, 'a document must not be empty')
+          .max(MAX_CORPUS_DOCUMENT_CHARS, `a document may hold at most ${MAX_CORPUS_DOCUMENT_CHARS.toLocaleString('en-US')} characters: split longer texts at paragraph breaks into several documents`),
+      }),
+    )
     .min(1, 'a corpus needs at least one document')
-    .max(100_000),
+    .max(100_000)
+    .refine((docs) => docs.reduce((n, d) => n + d.text.length, 0) <= MAX_CORPUS_CHARS, `the documents may hold at most ${MAX_CORPUS_CHARS.toLocaleString('en-US')} characters together`),
 });
 export type CorpusImportInput = z.infer<typeof corpusImportInput>;
 
 /** What a finished GPU job adds to the registry. */
 export const gpuOutputSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: positiveInt.optional() }),
-  z.object({ kind: z.literal('adapter'), name: nameSchema, baseModelId: idSchema, sourceModelId: idSchema.optional(), rank: positiveInt, alpha: z.number().positive().optional(), targetModules: z.array(z.string().min(1)).min(1) }),
+  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: contextLength.optional() }),
+  z.object({ kind: z.literal('adapter'), name: nameSchema, baseModelId: idSchema, sourceModelId: idSchema.optional(), rank: positiveInt, alpha: z.number().positive().optional(), targetModules: z.array(text().min(1).max(200)).min(1).max(64) }),
   z.object({ kind: z.literal('endpoint'), name: nameSchema, modelId: idSchema.optional() }),
   z.object({ kind: z.literal('none') }),
 ]);
@@ -209,12 +226,12 @@ export type GpuOutput = z.infer<typeof gpuOutputSchema>;
 /** Where GPU work runs. */
 const executorSchema = z.enum(['local', 'kubernetes']).default('local');
 /** A caller-chosen key: the same key never queues a second job. */
-const requestKeySchema = z.string().trim().min(1).max(200).optional();
-const gpuTypeSchema = z.string().trim().min(1).max(63).optional();
+const requestKeySchema = text().trim().min(1).max(200).optional();
+const gpuTypeSchema = text().trim().min(1).max(63).optional();
 
 /** Dispatching GPU work: a dispatch job spec (validated and rendered by libs/dispatch), where it runs, and what it registers. */
 export const gpuJobStartInput = z.object({
-  spec: z.record(z.string(), z.unknown()),
+  spec: jsonObject(),
   executor: executorSchema,
   output: gpuOutputSchema.default({ kind: 'none' }),
   requestKey: requestKeySchema,
@@ -222,7 +239,7 @@ export const gpuJobStartInput = z.object({
 export type GpuJobStartInput = z.infer<typeof gpuJobStartInput>;
 
 /** An artifact URI the job writes (checked again by the dispatch spec). */
-const outputUri = z.string().trim().min(1, 'must name where the output goes (file:///… or s3://…)');
+const outputUri = text().trim().min(1, 'must name where the output goes (file:///… or s3://…)').max(2000);
 
 /** Serve a registered model from its sourceUri: vLLM, or the lab model server for byte-level lab models. */
 export const gpuServeModelInput = z.object({
@@ -233,7 +250,7 @@ export const gpuServeModelInput = z.object({
   /** The endpoint it registers (default `<model>-serve`). */
   endpointName: nameSchema.optional(),
   /** Default: the model's max positions. */
-  maxModelLen: positiveInt.optional(),
+  maxModelLen: contextLength.optional(),
   gpuType: gpuTypeSchema,
   tensorParallelSize: positiveInt.optional(),
   gpuMemoryUtilization: z.number().gt(0).lte(1).optional(),

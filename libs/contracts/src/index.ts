@@ -5,4 +5,5 @@ export * from './recipe';
 export * from './entities';
 export * from './planner';
 export * from './niah';
+export * from './suites';
 export * from './capacity';

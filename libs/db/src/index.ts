@@ -5,8 +5,8 @@ export { adaptersRepo, type AdapterRecord } from './repos/adapters';
 export { recipesRepo, type RecipeRecord } from './repos/recipes';
 export { datasetsRepo, type DatasetRecord } from './repos/datasets';
 export { endpointsRepo } from './repos/endpoints';
-export { evalsRepo } from './repos/evals';
-export { jobsRepo } from './repos/jobs';
+export { evalsRepo, type CellAggregate, type CellInput, type ScoredCell } from './repos/evals';
+export { jobsRepo, LeaseLostError, type LeaseHolder } from './repos/jobs';
 export type { ListArgs } from './repos/paging';
 
 import type { Db } from './client';

@@ -1,7 +1,7 @@
 import { badRequest, DomainError, niahSpecSchema, type NiahSpec } from '@ctxlab/contracts';
 import { planNiahCells, resolveNiahSpec } from '@ctxlab/niah';
-import { enqueueNiahEval, publishCancel } from '@ctxlab/queue';
-import { createHash } from 'node:crypto';
+import { enqueueEvalRun, publishCancel } from '@ctxlab/queue';
+import { createHash, randomUUID } from 'node:crypto';
 import type { JobsDeps } from './deps';
 import { queueError, queueNewRun } from './queueing';
 import { canCancel, canRetry, canTransition } from './statuses';
@@ -16,6 +16,8 @@ export interface StartNiahEvalInput {
   mode?: 'chat' | 'completion-ids' | undefined;
   /** Same key, same job: a double-click or a retried script does not start a second run. */
   requestKey?: string | undefined;
+  /** A fresh run even when one of the same spec exists (a requestKey still makes the rerun itself idempotent). */
+  rerun?: boolean | undefined;
   requestedBy: string;
 }
 
@@ -27,8 +29,18 @@ export function fingerprint(value: unknown): string {
 }
 
 /**
+ * The idempotency key of a start request: what the run does, plus the caller's request key. The
+ * same spec without a key returns the run it started before; `rerun` without a key asks for a
+ * fresh one (a key of its own); with a key, the key decides — the same key is the same request.
+ */
+export function requestIdempotencyKey(kind: string, what: unknown, input: { requestKey?: string | undefined; rerun?: boolean | undefined }): string {
+  return `${kind}:${fingerprint(what)}:${input.requestKey ?? (input.rerun ? `rerun-${randomUUID()}` : 'auto')}`;
+}
+
+/**
  * Creates the eval run and its job and puts the job on the queue, all or nothing: if Redis
- * refuses the job, the transaction rolls back and no half-written run is left behind.
+ * refuses the job, the transaction rolls back and no half-written run is left behind. A request
+ * that matches an earlier one returns that run with `existing: true`.
  */
 export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
   const { repos } = deps;
@@ -47,30 +59,50 @@ export async function startNiahEval(deps: JobsDeps, input: StartNiahEvalInput) {
     throw badRequest(`spec.corpus: no shipped corpus or imported dataset is named ${spec.corpus}`, 'spec.corpus');
   }
   const what = { kind: 'niah-eval', endpointId: endpoint.id, modelId: modelId ?? null, spec, concurrency: input.concurrency, mode: input.mode ?? 'chat' };
-  const idempotencyKey = `niah:${fingerprint(what)}:${input.requestKey ?? 'auto'}`;
+  const idempotencyKey = requestIdempotencyKey('niah', what, input);
 
+  return createQueuedRun(deps, {
+    idempotencyKey,
+    job: { kind: 'niah-eval', spec: { ...what, requestedBy: input.requestedBy } },
+    run: { name: input.name, kind: 'niah', endpointId: endpoint.id, modelId: modelId ?? null, config: { spec, concurrency: input.concurrency, mode: input.mode ?? 'chat' }, cellsTotal },
+  });
+}
+
+/**
+ * The run and its job for an idempotency key: the one an earlier request made (`existing: true`),
+ * or both created in one transaction and queued — if Redis refuses the job, the rows are taken
+ * back out, so no half-written run is left behind.
+ */
+export async function createQueuedRun(
+  deps: JobsDeps,
+  r: {
+    idempotencyKey: string;
+    job: { kind: 'niah-eval' | 'suite-eval'; spec: Record<string, unknown> };
+    run: { name: string; kind: string; endpointId: string; modelId: string | null; config: Record<string, unknown>; cellsTotal: number };
+  },
+) {
+  const { repos } = deps;
+  const { idempotencyKey } = r;
   const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
-  if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false };
+  if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false, existing: true };
 
   let created;
   try {
     created = await repos.db.$transaction(async (tx) => {
-      const { job } = await repos.jobs.create({ kind: 'niah-eval', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey }, tx);
-      const evalRun = await tx.evalRun.create({
-        data: { name: input.name, kind: 'niah', status: 'pending', endpointId: endpoint.id, modelId: modelId ?? null, jobId: job.id, config: { spec, concurrency: input.concurrency, mode: input.mode ?? 'chat' } as object, cellsTotal },
-      });
+      const { job } = await repos.jobs.create({ kind: r.job.kind, spec: r.job.spec, idempotencyKey }, tx);
+      const evalRun = await tx.evalRun.create({ data: { ...r.run, status: 'pending', jobId: job.id, config: r.run.config as object } });
       return { job, evalRun };
     });
   } catch (e) {
     // Two identical requests raced: the loser returns the winner's run.
     if ((e as { code?: string }).code === 'P2002') {
       const winner = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
-      if (winner?.evalRun) return { job: winner, evalRun: winner.evalRun, created: false };
+      if (winner?.evalRun) return { job: winner, evalRun: winner.evalRun, created: false, existing: true };
     }
     throw e;
   }
   await queueNewRun(deps, created);
-  return { ...created, created: true };
+  return { ...created, created: true, existing: false };
 }
 
 /** Stops a job: status cancelled at once, in-flight requests aborted by the worker, finished cells kept. */
@@ -95,7 +127,7 @@ export async function retryJob(deps: JobsDeps, jobId: string, by: string) {
     return tx.job.findUniqueOrThrow({ where: { id: jobId } });
   });
   try {
-    await enqueueNiahEval(deps.producer(), { jobId, evalRunId: run.id }, { prefix: deps.queuePrefix, attempt: job.attempts });
+    await enqueueEvalRun(deps.producer(), run.kind, { jobId, evalRunId: run.id }, { prefix: deps.queuePrefix, attempt: job.attempts });
   } catch (e) {
     await deps.repos.jobs.transition(jobId, before.status, 'the retry could not be queued (Redis unavailable); nothing was started', () => true);
     await deps.repos.db.evalRun.update({ where: { id: run.id }, data: { status: before.status === 'cancelled' ? 'cancelled' : 'failed' } });

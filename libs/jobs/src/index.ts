@@ -4,3 +4,5 @@ export * from './deps';
 export * from './evals';
 export * from './gpu';
 export * from './checks';
+export * from './lease';
+export * from './suites';

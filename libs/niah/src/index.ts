@@ -6,15 +6,18 @@ export {
   type CorpusDocument,
   CorpusIndex,
   corpusTokenCount,
+  corpusTokenCountYielding,
+  splitDocument,
   DOC_SEPARATOR,
   getCorpusIndex,
+  lastAtOrBelow,
   loadCorpusFromTexts,
   normalizeDocumentText,
   sentenceEnds,
 } from './corpus';
 export * from './needles';
 export { buildPrompt, type BuiltPrompt, type NeedleInsert, type Placement, type PlacedNeedle, type PromptRecipe } from './prompt';
-export { depthValues, GRID_PRESETS, type GridPreset, lengthValues, linspace, logisticPercent, resolveGrid, type ResolvedGrid, roundHalfEven } from './grid';
+export { depthValues, GRID_PRESETS, type GridPreset, gridSize, type GridSize, lengthValues, linspace, logisticPercent, resolveGrid, type ResolvedGrid, roundHalfEven } from './grid';
 export {
   chineseWords,
   editSimilarity,
@@ -43,14 +46,18 @@ export {
   scoreNiahCell,
 } from './engine';
 export { PrefixCacheSimulator, simulatePrefill, type PrefixCacheOptions, type PrefixCacheReport, type RequestCacheStats } from './prefix-cache';
-export { type CompletionOutcome, type FailureKind, type GenerationOptions, OpenAIClient, type OpenAIClientOptions, type Usage } from './client';
+export { type CompletionOutcome, DEFAULT_REQUEST_TIMEOUT_MS, type FailureKind, type GenerationOptions, OpenAIClient, type OpenAIClientOptions, type Usage } from './client';
 export {
+  failedCellsMessage,
   type GkamradtExportOptions,
   type GkamradtRecord,
   heatmapData,
   type HeatmapData,
   pythonUtcTimestamp,
   resultsToCsv,
+  suiteCellsToCsv,
+  SUITE_CSV_COLUMNS,
+  type SuiteCellRow,
   toCellResult,
   toGkamradtResults,
 } from './results';

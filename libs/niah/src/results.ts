@@ -16,8 +16,29 @@ export function toCellResult(cell: NiahCell, outcome: CompletionOutcome): NiahCe
     needle: cell.needle,
     expected: cell.expected,
   };
-  if (!outcome.ok) return { ...base, response: null, score: null, latencyMs: null, error: `${outcome.kind}: ${outcome.error} (after ${outcome.attempts} attempts)` };
+  if (!outcome.ok) return { ...base, response: null, score: null, latencyMs: null, error: `${outcome.kind}: ${outcome.error} ${attemptsSuffix(outcome.attempts)}` };
   return { ...base, response: outcome.text, score: scoreNiahCell(cell, outcome.text), latencyMs: outcome.latencyMs, error: null };
+}
+
+const attemptsWord = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
+/** The end of a failed cell's error: how many requests it really took (1 when the error was not worth retrying). */
+const attemptsSuffix = (n: number) => `(after ${attemptsWord(n)})`;
+const SUFFIX = /\s*\(after (\d+) attempts?\)$/;
+
+/**
+ * What a run with failed cells says, once: "3 of 220 cells failed after 5 attempts each; last
+ * error: http: HTTP 500: …". The attempts are the cells' own (a 400 is not retried, so "after 1
+ * attempt"), read from their errors, and the last error is quoted without its own count.
+ * `errors` are the failed cells' errors, oldest first.
+ */
+export function failedCellsMessage(total: number, errors: readonly string[]): string {
+  const counts = errors.map((e) => SUFFIX.exec(e)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  const each = errors.length > 1 ? ' each' : '';
+  const attempts = counts.length !== errors.length || counts.length === 0 ? '' : lo === hi ? ` after ${attemptsWord(lo)}${each}` : ` after ${lo} to ${hi} attempts`;
+  const last = errors.at(-1)?.replace(SUFFIX, '');
+  return `${errors.length} of ${total} cells failed${attempts}${last ? `; last error: ${last}` : ''}`;
 }
 
 const CSV_COLUMNS = ['cell_id', 'length', 'depth', 'depth_percent', 'sample', 'prompt_tokens', 'needle', 'expected', 'response', 'score', 'latency_ms', 'error'] as const;
@@ -28,17 +49,47 @@ function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+function csvText(columns: readonly string[], rows: Iterable<readonly unknown[]>): string {
+  const lines = [columns.join(',')];
+  for (const r of rows) lines.push(r.map(csvField).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
+
+const depthPercentOf = (depth: number) => Math.round(depth * 100_000) / 1000;
+
 /** RFC 4180 CSV, one row per cell; failed cells have an empty score and their error. */
 export function resultsToCsv(rows: readonly NiahCellResult[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const r of rows) {
-    lines.push(
-      [r.cellId, r.length, r.depth, Math.round(r.depth * 100_000) / 1000, r.sample, r.promptTokens, r.needle, r.expected.join(' | '), r.response, r.score, r.latencyMs === null ? null : Math.round(r.latencyMs), r.error]
-        .map(csvField)
-        .join(','),
-    );
-  }
-  return lines.join('\r\n') + '\r\n';
+  return csvText(
+    CSV_COLUMNS,
+    rows.map((r) => [r.cellId, r.length, r.depth, depthPercentOf(r.depth), r.sample, r.promptTokens, r.needle, r.expected.join(' | '), r.response, r.score, r.latencyMs === null ? null : Math.round(r.latencyMs), r.error]),
+  );
+}
+
+/** One recorded cell of a suite run (RULER, topic retrieval), as the registry stores it. */
+export interface SuiteCellRow {
+  task: string;
+  /** RULER: the requested context length; topic retrieval: the number of topics. */
+  length: number;
+  depth: number;
+  sample: number;
+  promptTokens: number | null;
+  /** Reference answers joined with " | ". */
+  expected: string | null;
+  response: string | null;
+  score: number | null;
+  latencyMs: number | null;
+  attempts: number;
+  error: string | null;
+}
+
+export const SUITE_CSV_COLUMNS = ['task', 'length', 'depth', 'depth_percent', 'sample', 'prompt_tokens', 'expected', 'response', 'score', 'latency_ms', 'attempts', 'error'] as const;
+
+/** A suite run's cells as RFC 4180 CSV with the task in the first column; failed cells have an empty score and their error. */
+export function suiteCellsToCsv(rows: readonly SuiteCellRow[]): string {
+  return csvText(
+    SUITE_CSV_COLUMNS,
+    rows.map((r) => [r.task, r.length, r.depth, depthPercentOf(r.depth), r.sample, r.promptTokens, r.expected, r.response, r.score, r.latencyMs === null ? null : Math.round(r.latencyMs), r.attempts, r.error]),
+  );
 }
 
 /** One file of gkamradt's LLMNeedleHaystackTester results layout. */
@@ -87,7 +138,7 @@ export function toGkamradtResults(
       skipped.push(r.cellId);
       continue;
     }
-    const depthPercent = Math.round(r.depth * 100_000) / 1000;
+    const depthPercent = depthPercentOf(r.depth);
     const sampleSuffix = r.sample > 0 ? `_sample_${r.sample}` : '';
     files.push({
       fileName: `${opts.model.replace(/\./g, '_').replace(/\//g, '_')}_len_${r.length}_depth_${Math.trunc(depthPercent * 100)}${sampleSuffix}_results.json`,

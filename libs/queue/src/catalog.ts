@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const QUEUES = {
   health: 'ctxlab-health',
   niahEval: 'ctxlab-niah-eval',
+  suiteEval: 'ctxlab-suite-eval',
   gpu: 'ctxlab-gpu',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -17,6 +18,11 @@ export const jobCatalog = {
   }),
   /** Everything else the worker needs is in PostgreSQL, the source of truth. */
   'niah-eval': z.object({
+    jobId: z.string().min(1),
+    evalRunId: z.string().min(1),
+  }),
+  /** A RULER or topic-retrieval run: the run's config holds the spec. */
+  'suite-eval': z.object({
     jobId: z.string().min(1),
     evalRunId: z.string().min(1),
   }),

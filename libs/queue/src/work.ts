@@ -27,6 +27,10 @@ export function niahQueue(connection: Redis, prefix?: string): Queue {
   return cachedQueue(connection, QUEUES.niahEval, prefix, { attempts: JOB_ATTEMPTS, backoff: JOB_BACKOFF });
 }
 
+export function suiteQueue(connection: Redis, prefix?: string): Queue {
+  return cachedQueue(connection, QUEUES.suiteEval, prefix, { attempts: JOB_ATTEMPTS, backoff: JOB_BACKOFF });
+}
+
 export function gpuQueue(connection: Redis, prefix?: string): Queue {
   // GPU work is not retried blindly by the queue: a failed training run is a person's call.
   return cachedQueue(connection, QUEUES.gpu, prefix, { attempts: 1 });
@@ -41,6 +45,24 @@ export async function enqueueNiahEval(connection: Redis, payload: JobPayload<'ni
   await queueReady(connection);
   const q = niahQueue(connection, opts.prefix);
   return q.add('niah-eval', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
+}
+
+/** Puts a RULER or topic-retrieval run on the queue: the same idempotent job id as a NIAH eval's. */
+export async function enqueueSuiteEval(connection: Redis, payload: JobPayload<'suite-eval'>, opts: { attempt?: number; prefix?: string } = {}) {
+  const data = jobCatalog['suite-eval'].parse(payload);
+  await queueReady(connection);
+  return suiteQueue(connection, opts.prefix).add('suite-eval', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
+}
+
+/** Eval-run kinds that run on the suite queue; every other kind (NIAH, local checks) runs on the NIAH queue. */
+export const SUITE_RUN_KINDS: readonly string[] = ['ruler', 'topic-retrieval'];
+
+/** The queue an eval run of this kind runs on, and its producer. */
+export function evalRunQueue(connection: Redis, runKind: string, prefix?: string): Queue {
+  return SUITE_RUN_KINDS.includes(runKind) ? suiteQueue(connection, prefix) : niahQueue(connection, prefix);
+}
+export function enqueueEvalRun(connection: Redis, runKind: string, payload: JobPayload<'niah-eval'>, opts: { attempt?: number; prefix?: string } = {}) {
+  return SUITE_RUN_KINDS.includes(runKind) ? enqueueSuiteEval(connection, payload, opts) : enqueueNiahEval(connection, payload, opts);
 }
 
 export async function enqueueGpuJob(connection: Redis, payload: JobPayload<'gpu'>, opts: { attempt?: number; prefix?: string } = {}) {

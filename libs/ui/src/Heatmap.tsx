@@ -36,6 +36,13 @@ export interface HeatmapProps {
   onCellEnter?: (cell: HeatmapCellRef) => void;
   onCellLeave?: () => void;
   onCellClick?: (cell: HeatmapCellRef) => void;
+  /**
+   * Row labels in place of depth percents: a heatmap whose rows are not depths (RULER's tasks by
+   * length). `depths` then only counts the rows.
+   */
+  rowLabels?: readonly string[];
+  /** The y axis' title (default "Depth Percent"). */
+  rowAxisTitle?: string;
   /** Extra attributes for the <svg> (tabIndex, onKeyDown, aria-*). */
   svgProps?: Omit<SVGProps<SVGSVGElement>, 'ref'>;
   svgRef?: Ref<SVGSVGElement>;
@@ -53,10 +60,9 @@ export interface HeatmapLayout {
   barX: number;
 }
 
-export function heatmapLayout(nLengths: number, nDepths: number, maxGridWidth = 880, maxGridHeight = 520): HeatmapLayout {
+export function heatmapLayout(nLengths: number, nDepths: number, maxGridWidth = 880, maxGridHeight = 520, left = 72): HeatmapLayout {
   const cellWidth = Math.max(12, Math.min(110, Math.floor(maxGridWidth / Math.max(1, nLengths))));
   const cellHeight = Math.max(10, Math.min(46, Math.floor(maxGridHeight / Math.max(1, nDepths))));
-  const left = 72;
   const top = 62;
   const gridWidth = cellWidth * nLengths;
   const gridHeight = cellHeight * nDepths;
@@ -101,7 +107,10 @@ export function Heatmap(props: HeatmapProps) {
   const uid = useId().replace(/[^A-Za-z0-9_-]/g, '');
   const { lengths, depths, matrix } = props;
   const scale = props.scale ?? 'score';
-  const L = heatmapLayout(lengths.length, depths.length, props.maxGridWidth, props.maxGridHeight);
+  const rowLabel = (y: number) => props.rowLabels?.[y] ?? depthPercent(depths[y] ?? 0);
+  // Room for the longest row label (11 px Helvetica is about 6.2 px a character) and the axis title.
+  const left = props.rowLabels ? Math.max(72, Math.ceil(Math.max(...props.rowLabels.map((l) => l.length)) * 6.2) + 34) : 72;
+  const L = heatmapLayout(lengths.length, depths.length, props.maxGridWidth, props.maxGridHeight, left);
   const average = props.average === undefined ? meanOf(matrix) : props.average;
   const color = scale === 'diff' ? diffColor : scoreColor;
   const title =
@@ -131,7 +140,7 @@ export function Heatmap(props: HeatmapProps) {
       fontFamily="Helvetica, Arial, sans-serif"
       fontSize={11}
       role="img"
-      aria-label={`${title}. ${lengths.length} context lengths by ${depths.length} depths.`}
+      aria-label={`${title}. ${lengths.length} context lengths by ${depths.length} ${props.rowLabels ? (props.rowAxisTitle ?? 'rows').toLowerCase() : 'depths'}.`}
       data-scale={scale}
       {...props.svgProps}
     >
@@ -197,7 +206,7 @@ export function Heatmap(props: HeatmapProps) {
                 data-depth={d}
                 {...(missing ? { 'data-missing': 'true' } : { 'data-score': String(v) })}
               >
-                <title>{`${l.toLocaleString('en-US')} tokens, depth ${depthPercent(d)}%: ${missing ? 'no score' : cellValueText(v, scale)}`}</title>
+                <title>{`${l.toLocaleString('en-US')} tokens, ${props.rowLabels ? rowLabel(y) : `depth ${depthPercent(d)}%`}: ${missing ? 'no score' : cellValueText(v, scale)}`}</title>
               </rect>
             );
           }),
@@ -236,10 +245,10 @@ export function Heatmap(props: HeatmapProps) {
           pointerEvents="none"
         />
       )}
-      {depths.map((d, y) =>
+      {depths.map((_d, y) =>
         y % yEvery === 0 || y === depths.length - 1 ? (
           <text key={`dl${y}`} x={L.left - 6} y={L.top + y * L.cellHeight + L.cellHeight / 2 + 4} textAnchor="end" fill="#16181d">
-            {depthPercent(d)}
+            {rowLabel(y)}
           </text>
         ) : null,
       )}
@@ -258,7 +267,7 @@ export function Heatmap(props: HeatmapProps) {
         Token Limit
       </text>
       <text x={16} y={L.top + L.gridHeight / 2} textAnchor="middle" fontSize={12} fill="#16181d" transform={`rotate(-90 16 ${L.top + L.gridHeight / 2})`}>
-        Depth Percent
+        {props.rowAxisTitle ?? 'Depth Percent'}
       </text>
       <rect x={L.barX} y={L.top} width={14} height={L.gridHeight} fill={`url(#${barId})`} />
       {ticks.map((s) => {

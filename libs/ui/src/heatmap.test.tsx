@@ -148,3 +148,17 @@ describe('<LineageGraph> static markup', () => {
     expect(html.match(/data-kind="/g)).toHaveLength(2);
   });
 });
+
+describe('Heatmap with row labels (RULER: tasks by length)', () => {
+  it('labels rows with the tasks, titles the axis, and widens the margin to fit them', () => {
+    const svg = render({ lengths: [4096, 8192], depths: [0, 1], matrix: [[100, 50], [null, 0]], rowLabels: ['niah_multikey_2', 'vt'], rowAxisTitle: 'Task', title: 'RULER' });
+    expect(svg).toContain('>niah_multikey_2</text>');
+    expect(svg).toContain('>vt</text>');
+    expect(svg).toContain('>Task</text>');
+    expect(svg).not.toContain('Depth Percent');
+    expect(svg).toContain('<title>8,192 tokens, niah_multikey_2: 50.0</title>');
+    // The grid starts right of the longest label: 15 characters × 6.2 px + 34.
+    expect(attr(cell(svg, 0, 0), 'x')).toBe(String(Math.ceil(15 * 6.2) + 34));
+    expect(attr(cell(svg, 0, 1), 'data-missing')).toBe('true');
+  });
+});

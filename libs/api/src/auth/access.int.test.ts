@@ -14,13 +14,13 @@ import { createUser, resolveSession, signIn, signOut, SIGN_IN_LIMITS } from './s
  * procedures themselves: a procedure added without a line here fails the test.
  */
 const MATRIX: Record<string, 'public' | 'viewer' | 'member' | 'admin' | 'infra'> = {
-  health: 'public', 'auth.me': 'public', workerHealth: 'member', 'infra.capacity': 'infra',
-  'models.list': 'viewer', 'models.get': 'viewer', 'models.lineage': 'viewer', 'models.create': 'member', 'models.update': 'member', 'models.addLineage': 'member', 'models.archive': 'admin',
+  health: 'public', 'auth.me': 'public', workerHealth: 'viewer', 'infra.capacity': 'infra',
+  'models.list': 'viewer', 'models.get': 'viewer', 'models.lineage': 'viewer', 'models.scorecard': 'viewer', 'models.create': 'member', 'models.update': 'member', 'models.addLineage': 'member', 'models.archive': 'admin',
   'adapters.list': 'viewer', 'adapters.get': 'viewer', 'adapters.create': 'member', 'adapters.update': 'member', 'adapters.archive': 'admin',
   'recipes.list': 'viewer', 'recipes.get': 'viewer', 'recipes.versions': 'viewer', 'recipes.create': 'member', 'recipes.update': 'member', 'recipes.archive': 'admin',
   'datasets.list': 'viewer', 'datasets.get': 'viewer', 'datasets.create': 'member', 'datasets.update': 'member', 'datasets.importCorpus': 'member', 'datasets.archive': 'admin',
   'endpoints.list': 'viewer', 'endpoints.get': 'viewer', 'endpoints.create': 'admin', 'endpoints.update': 'admin', 'endpoints.archive': 'admin',
-  'evals.list': 'viewer', 'evals.get': 'viewer', 'evals.heatmap': 'viewer', 'evals.cells': 'viewer', 'evals.create': 'member', 'evals.update': 'member', 'evals.start': 'member', 'evals.startCheck': 'member', 'evals.archive': 'admin',
+  'evals.list': 'viewer', 'evals.get': 'viewer', 'evals.heatmap': 'viewer', 'evals.cells': 'viewer', 'evals.suiteResults': 'viewer', 'evals.create': 'member', 'evals.update': 'member', 'evals.start': 'member', 'evals.startSuite': 'member', 'evals.suiteEstimate': 'viewer', 'evals.startCheck': 'member', 'evals.archive': 'admin',
   'jobs.list': 'viewer', 'jobs.get': 'viewer', 'jobs.events': 'viewer', 'jobs.cancel': 'member', 'jobs.retry': 'member',
   'planner.gpus': 'viewer', 'planner.theta': 'viewer', 'planner.memory': 'viewer', 'planner.serving': 'viewer', 'planner.adapter': 'viewer', 'planner.recipe': 'viewer',
   'dispatch.render': 'viewer', 'dispatch.renderStage': 'viewer',

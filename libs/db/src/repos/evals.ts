@@ -45,11 +45,103 @@ export function evalsRepo(db: Db) {
     async cells(evalRunId: string, limit: number, offset: number) {
       await this.get(evalRunId);
       const [items, total] = await Promise.all([
-        db.evalCell.findMany({ where: { evalRunId }, orderBy: [{ contextLength: 'asc' }, { depth: 'asc' }, { sample: 'asc' }], skip: offset, take: limit }),
+        db.evalCell.findMany({ where: { evalRunId }, orderBy: [{ task: 'asc' }, { contextLength: 'asc' }, { depth: 'asc' }, { sample: 'asc' }], skip: offset, take: limit }),
         db.evalCell.count({ where: { evalRunId } }),
       ]);
       const next = offset + items.length;
       return { items, total, nextOffset: next < total ? next : null };
     },
+    /**
+     * Scores of a run aggregated per (task, length, depth) in PostgreSQL: sum and count of scored
+     * cells, failed requests. One query whatever the run's size.
+     */
+    cellAggregates: (evalRunId: string) =>
+      db.$queryRaw<CellAggregate[]>`
+        SELECT task, "contextLength" AS length, depth, coalesce(sum(score), 0)::float8 AS sum, count(score)::int AS n, count(error)::int AS failed
+        FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    /** Finished, unarchived runs of a model, newest first (bounded: a scorecard reads the newest per suite). */
+    finishedRunsOf: (modelId: string, take = 200) =>
+      db.evalRun.findMany({
+        where: { modelId, status: 'succeeded', archivedAt: null, finishedAt: { not: null } },
+        orderBy: [{ finishedAt: 'desc' }, { id: 'asc' }],
+        take,
+        select: { id: true, name: true, kind: true, config: true, finishedAt: true, cellsTotal: true },
+      }),
+    /** The scored cells of a few runs, only the columns a bootstrap needs. */
+    scoredCells: (evalRunIds: readonly string[]) =>
+      db.evalCell.findMany({
+        where: { evalRunId: { in: [...evalRunIds] }, score: { not: null } },
+        select: { evalRunId: true, task: true, contextLength: true, depth: true, score: true },
+      }) as Promise<ScoredCell[]>,
+    /** The models whose latest finished run is newest, newest first. */
+    async modelsWithNewestResults(take: number) {
+      const rows = await db.evalRun.groupBy({
+        by: ['modelId'],
+        where: { status: 'succeeded', archivedAt: null, modelId: { not: null }, finishedAt: { not: null }, model: { archivedAt: null } },
+        _max: { finishedAt: true },
+        orderBy: { _max: { finishedAt: 'desc' } },
+        take,
+      });
+      return rows.map((r) => ({ modelId: r.modelId!, finishedAt: r._max.finishedAt! }));
+    },
+    /** Records cells of a run as a sweep does (a cell already recorded is kept): for imports and fixtures. */
+    async recordCells(evalRunId: string, cells: readonly CellInput[]) {
+      await this.get(evalRunId);
+      const r = await db.evalCell.createMany({ data: cells.map((c) => ({ ...c, evalRunId })), skipDuplicates: true });
+      return r.count;
+    },
+    /** Mean latency of the endpoint's last answered requests (up to 200 cells), for ETAs; null when it has none. */
+    async recentLatency(endpointId: string): Promise<{ meanMs: number; cells: number } | null> {
+      const rows = await db.evalCell.findMany({
+        where: { evalRun: { endpointId }, error: null, latencyMs: { not: null } },
+        orderBy: { createdAt: 'desc' },
+        take: 200,
+        select: { latencyMs: true },
+      });
+      if (rows.length === 0) return null;
+      return { meanMs: rows.reduce((a, r) => a + (r.latencyMs ?? 0), 0) / rows.length, cells: rows.length };
+    },
+    /** Marks a run finished with its summary and cell counts. */
+    async finish(id: string, f: { status: 'succeeded' | 'failed' | 'cancelled'; summary?: unknown; finishedAt?: Date }) {
+      await this.get(id);
+      const done = await db.evalCell.count({ where: { evalRunId: id } });
+      const at = f.finishedAt ?? new Date();
+      return db.evalRun.update({
+        where: { id },
+        data: { status: f.status, cellsDone: done, finishedAt: at, startedAt: at, ...(f.summary === undefined ? {} : { summary: f.summary as Prisma.InputJsonValue }) },
+      });
+    },
   };
+}
+
+/** One (task, length, depth) group of a run's cells. */
+export interface CellAggregate {
+  task: string;
+  length: number;
+  depth: number;
+  sum: number;
+  n: number;
+  failed: number;
+}
+
+export interface ScoredCell {
+  evalRunId: string;
+  task: string;
+  contextLength: number;
+  depth: number;
+  score: number;
+}
+
+export interface CellInput {
+  task?: string;
+  contextLength: number;
+  depth: number;
+  sample: number;
+  score: number | null;
+  error?: string | null;
+  expected?: string | null;
+  response?: string | null;
+  promptTokens?: number | null;
+  latencyMs?: number | null;
+  attempts?: number;
 }

@@ -111,6 +111,15 @@ export function modelsRepo(db: Db) {
         return guard('lineage edge', () => Promise.reject(err));
       }
     },
+    /** The model's lineage parent (the earliest edge when it has several), or null for a base model. */
+    async parentOf(modelId: string) {
+      const e = await db.lineageEdge.findFirst({
+        where: { childId: modelId },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        select: { parent: { select: { id: true, name: true } } },
+      });
+      return e?.parent ?? null;
+    },
     /**
      * Ancestors and descendants with edge kinds, walked breadth-first one level per query (a
      * lineage is a small DAG: a handful of levels, so this is a few queries, not N+1 per node).

@@ -1,13 +1,15 @@
-import { DataTable, depthPercent, fmtDate, fmtInt, KeyValues, LineChart, StatusBadge, Tags } from '@ctxlab/ui';
+import { depthPercent, fmtDate, fmtInt, KeyValues, LineChart, StatusBadge, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { cache } from 'react';
-import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../../src/components/EntityList';
+import { listParams, PageHead, type SearchParams } from '../../../src/components/EntityList';
 import { EvalHeatmap } from '../../../src/components/EvalHeatmap';
+import { CellsPanel } from '../../../src/components/CellsPanel';
 import { CheckResult } from '../../../src/components/CheckResult';
 import { EvalLive } from '../../../src/components/EvalLive';
 import { ScoreChip } from '../../../src/components/ScoreChip';
+import { SuiteResult } from '../../../src/components/SuiteResult';
 import { cellHref } from '../../../src/lib/links';
 import { api, loadOr404 } from '../../../src/server/api';
 
@@ -29,6 +31,30 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
   const head = await loadRun(id);
   if (!head) notFound();
   const a = await api();
+  if (head.kind === 'ruler' || head.kind === 'topic-retrieval') {
+    const [r, cells, job] = await Promise.all([
+      a.evals.suiteResults({ id }),
+      a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset }),
+      head.jobId ? a.portal.job({ id: head.jobId }) : Promise.resolve(null),
+    ]);
+    return (
+      <>
+        <PageHead
+          crumbs={[['/evals', 'Evals']]}
+          title={head.name}
+          sub={
+            <>
+              <StatusBadge status={head.status} /> · {head.kind === 'ruler' ? 'RULER' : 'topic retrieval'}
+              {head.model ? <> · model <Link href={`/models/${head.model.id}`}>{head.model.name}</Link></> : null}
+              {head.endpoint ? <> · endpoint <Link href={`/endpoints/${head.endpoint.id}`}>{head.endpoint.name}</Link></> : null} <Tags tags={head.tags} />
+            </>
+          }
+          actions={head.jobId ? <Link className="btn secondary" href={`/jobs/${head.jobId}`}>Job & event log</Link> : null}
+        />
+        <SuiteResult r={r} cells={cells} offset={offset} perPage={CELLS_PER_PAGE} job={job ? { status: job.status, error: job.error ?? null } : null} />
+      </>
+    );
+  }
   if (head.kind !== 'niah') {
     // Local checks (perplexity, round trips): a curve and a table instead of a heatmap.
     const [cells, job, events] = await Promise.all([
@@ -109,26 +135,22 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
           />
         </section>
       </div>
-      <section className="panel" aria-labelledby="cells-h">
-        <div className="panel-head"><h2 id="cells-h">Cells</h2><span className="progress-line">{fmtInt(cells.total)} recorded</span></div>
-        <DataTable
-          caption="Recorded cells by length, depth and sample"
-          dense
-          rows={cells.items}
-          rowKey={(c) => c.id}
-          empty="No cells recorded yet."
-          columns={[
-            { header: 'Length', numeric: true, cell: (c) => <Link href={cellHref(id, c.contextLength, c.depth)}>{fmtInt(c.contextLength)}</Link> },
-            { header: 'Depth %', numeric: true, cell: (c) => depthPercent(c.depth) },
-            { header: 'Sample', numeric: true, cell: (c) => c.sample },
-            { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) },
-            { header: 'Score', numeric: true, cell: (c) => <ScoreChip score={c.score} /> },
-            { header: 'Latency', numeric: true, cell: (c) => (c.latencyMs === null ? '—' : `${fmtInt(c.latencyMs)} ms`) },
-            { header: 'Answer', cell: (c) => <span className={`cell-ellipsis${c.error ? ' status-bad' : ''}`} style={{ display: 'inline-block' }} title={c.error ?? c.response ?? ''}>{c.error ?? c.response ?? '—'}</span> },
-          ]}
-        />
-        <Pager total={cells.total} offset={offset} count={cells.items.length} limit={CELLS_PER_PAGE} href={(o) => hrefWith(`/evals/${id}`, { offset: o })} />
-      </section>
+      <CellsPanel
+        runId={id}
+        cells={cells}
+        offset={offset}
+        perPage={CELLS_PER_PAGE}
+        caption="Recorded cells by length, depth and sample"
+        columns={[
+          { header: 'Length', numeric: true, cell: (c) => <Link href={cellHref(id, c.contextLength, c.depth)}>{fmtInt(c.contextLength)}</Link> },
+          { header: 'Depth %', numeric: true, cell: (c) => depthPercent(c.depth) },
+          { header: 'Sample', numeric: true, cell: (c) => c.sample },
+          { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) },
+          { header: 'Score', numeric: true, cell: (c) => <ScoreChip score={c.score} /> },
+          { header: 'Latency', numeric: true, cell: (c) => (c.latencyMs === null ? '—' : `${fmtInt(c.latencyMs)} ms`) },
+          { header: 'Answer', cell: (c) => <span className={`cell-ellipsis${c.error ? ' status-bad' : ''}`} style={{ display: 'inline-block' }} title={c.error ?? c.response ?? ''}>{c.error ?? c.response ?? '—'}</span> },
+        ]}
+      />
     </>
   );
 }

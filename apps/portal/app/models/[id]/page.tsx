@@ -6,6 +6,7 @@ import { notFound } from 'next/navigation';
 import { cache } from 'react';
 import { PageHead } from '../../../src/components/EntityList';
 import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
+import { ScorecardTable } from '../../../src/components/Scorecard';
 import { ServeModelForm } from '../../../src/components/ServeModelForm';
 import { api, loadOr404 } from '../../../src/server/api';
 import { endpointStatusBadge } from '../../../src/lib/endpoint-status';
@@ -20,17 +21,21 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
   return { title: m?.name ?? 'Model' };
 }
 
-export default async function ModelPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function ModelPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ against?: string | string[] }> }) {
   const { id } = await params;
+  const picked = (await searchParams).against;
+  const againstId = typeof picked === 'string' && picked && picked !== id ? picked : undefined;
   const m = await loadModel(id);
   if (!m) notFound();
   const a = await api();
-  const [lineage, adapters, endpoints, runs, gpus] = await Promise.all([
+  const [lineage, adapters, endpoints, runs, gpus, card, others] = await Promise.all([
     a.models.lineage({ modelId: id }),
     a.adapters.list({ modelId: id, limit: 50 }),
     a.endpoints.list({ modelId: id, limit: 20 }),
     a.portal.evalRuns({ modelId: id, limit: 10 }),
     a.planner.gpus(),
+    loadOr404(() => a.models.scorecard({ modelId: id, againstId })).then((c) => c ?? a.models.scorecard({ modelId: id })),
+    a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
   ]);
   const names = new Map(lineage.nodes.map((n) => [n.id, n.name]));
   const d = m.derived;
@@ -83,6 +88,25 @@ export default async function ModelPage({ params }: { params: Promise<{ id: stri
             </details>
           </>
         )}
+      </section>
+      <section className="panel" aria-labelledby="scorecard-h" data-testid="scorecard">
+        <div className="panel-head">
+          <h2 id="scorecard-h">Scorecard</h2>
+          <form method="get" className="btn-group" aria-label="Compare against">
+            <label htmlFor="against" className="progress-line">Compare against</label>
+            <select id="against" name="against" defaultValue={card.against?.id ?? ''}>
+              <option value="">{card.againstSource === 'picked' ? 'the lineage parent' : card.against ? `${card.against.name} (parent)` : 'no parent — pick a model'}</option>
+              {others.items.filter((o) => o.id !== id).map((o) => <option key={o.id} value={o.id}>{o.name}</option>)}
+            </select>
+            <button type="submit" className="btn secondary small">Compare</button>
+          </form>
+        </div>
+        <p className="panel-note" style={{ marginTop: 0, marginBottom: 10 }}>
+          {card.against ? <>Against <Link href={`/models/${card.against.id}`}>{card.against.name}</Link> ({card.againstSource === 'parent' ? 'its lineage parent' : 'picked'}); </> : 'No comparison model (no lineage parent); '}
+          the newest finished run of each suite (NIAH: of each grid) of both models.
+        </p>
+        <ScorecardTable card={card} />
+        <p className="panel-note" data-testid="scorecard-method">{card.method.text}</p>
       </section>
       <div className="cols">
         <section className="panel" aria-labelledby="config">

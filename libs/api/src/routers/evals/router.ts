@@ -1,7 +1,12 @@
-import { archiveInput, checkStartInput, getInput, evalCellsInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput } from '@ctxlab/contracts';
-import { startLocalCheck, startNiahEval } from '@ctxlab/jobs';
-import { evalHeatmap } from '../../services/evals';
+import { archiveInput, checkStartInput, getInput, evalCellsInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput, idSchema, suiteSpecSchema, suiteStartInput } from '@ctxlab/contracts';
+import { startLocalCheck, startNiahEval, startSuiteEval, suiteEstimate } from '@ctxlab/jobs';
+import { z } from 'zod';
+import { assertGridWithin, evalHeatmap } from '../../services/evals';
+import { suiteResults } from '../../services/suite-results';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+
+/** `rerun: true` asks for a fresh run where the same spec already has one (see requestIdempotencyKey). */
+const rerun = { rerun: z.boolean().default(false) };
 
 export const evalsRouter = router({
   list: viewerProcedure.input(evalRunListInput).query(({ ctx, input }) => ctx.repos.evals.list(input)),
@@ -9,11 +14,26 @@ export const evalsRouter = router({
   create: memberProcedure.input(evalRunCreateInput).mutation(({ ctx, input }) => ctx.repos.evals.create(input)),
   update: memberProcedure.input(evalRunUpdateInput).mutation(({ ctx, input }) => ctx.repos.evals.update(input.id, input.patch)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.evals.archive(input.id)),
-  /** Creates the run and its job and queues it; the same request twice starts one run. */
-  start: memberProcedure.input(evalStartInput).mutation(({ ctx, input }) => startNiahEval(ctx.jobs, { ...input, requestedBy: ctx.actor.name })),
+  /**
+   * Creates the run and its job and queues it; the same request twice starts one run, and an answer
+   * with `existing: true` says an earlier run was returned (pass `rerun` for a fresh one).
+   */
+  start: memberProcedure.input(evalStartInput.extend(rerun)).mutation(({ ctx, input }) => {
+    // Before the job layer lists the cells: a grid beyond the limits is refused at its size.
+    assertGridWithin(input.spec.grid, ctx.gridLimits, 'spec.grid');
+    return startNiahEval(ctx.jobs, { ...input, requestedBy: ctx.actor.name });
+  }),
+  /** A RULER or topic-retrieval run against an endpoint; refused before anything is created when a task cannot fit a length, a QA dataset is missing or the run is beyond the grid limits. */
+  startSuite: memberProcedure.input(suiteStartInput).mutation(({ ctx, input }) => startSuiteEval(ctx.jobs, { ...input, requestedBy: ctx.actor.name, limits: ctx.gridLimits })),
+  /** Cells, prompt tokens and requests of a suite run before it starts, and an ETA from the endpoint's recent latency. */
+  suiteEstimate: viewerProcedure
+    .input(z.object({ spec: suiteSpecSchema, endpointId: idSchema.optional(), concurrency: z.number().int().min(1).max(256).optional() }))
+    .query(({ ctx, input }) => suiteEstimate(ctx.repos, input, ctx.gridLimits)),
   /** A local check of a lab model on the worker's onnxruntime-node: perplexity against context length under a theta rule, or the tokenizer/engine round trips. */
-  startCheck: memberProcedure.input(checkStartInput).mutation(({ ctx, input }) => startLocalCheck(ctx.jobs, { ...input, requestedBy: ctx.actor.name })),
+  startCheck: memberProcedure.input(checkStartInput.extend(rerun)).mutation(({ ctx, input }) => startLocalCheck(ctx.jobs, { ...input, requestedBy: ctx.actor.name })),
   /** Lengths × depths matrix (samples averaged; missing and failed cells null, never 0) and the SVG. */
   heatmap: viewerProcedure.input(getInput).query(({ ctx, input }) => evalHeatmap(ctx.repos, input.id)),
   cells: viewerProcedure.input(evalCellsInput).query(({ ctx, input }) => ctx.repos.evals.cells(input.evalRunId, input.limit, input.offset)),
+  /** A suite run (RULER, topic retrieval) from its cells: per task and length, per-length averages, effective length, heatmap matrices. */
+  suiteResults: viewerProcedure.input(getInput).query(({ ctx, input }) => suiteResults(ctx.repos, input.id)),
 });

@@ -1,5 +1,8 @@
 import { archiveInput, getInput, lineageCreateInput, lineageQueryInput, modelCreateInput, modelListInput, modelUpdateInput } from '@ctxlab/contracts';
+import { idSchema } from '@ctxlab/contracts';
+import { z } from 'zod';
 import { modelDetail } from '../../services/planner';
+import { scorecard } from '../../services/scorecard';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
 
 export const modelsRouter = router({
@@ -10,5 +13,9 @@ export const modelsRouter = router({
   update: memberProcedure.input(modelUpdateInput).mutation(({ ctx, input }) => ctx.repos.models.update(input.id, input.patch)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.models.archive(input.id)),
   lineage: viewerProcedure.input(lineageQueryInput).query(({ ctx, input }) => ctx.repos.models.lineage(input.modelId, input.depth)),
+  /** Every suite result of the model beside a comparison model (default: its lineage parent), with differences and bootstrap verdicts. */
+  scorecard: viewerProcedure
+    .input(z.object({ modelId: idSchema, againstId: idSchema.optional() }))
+    .query(({ ctx, input }) => scorecard(ctx.repos, input.modelId, { againstId: input.againstId })),
   addLineage: memberProcedure.input(lineageCreateInput).mutation(({ ctx, input }) => ctx.repos.models.addLineage(input)),
 });

@@ -1,11 +1,15 @@
 /** The overview page: how much of everything there is, what is running now, what finished last. */
 import type { Repositories } from '@ctxlab/db';
-import { summaryOf } from './evals.handler';
+import { newestScorecards } from '../../services/scorecard';
+import { averageOf, summaryOf } from './evals.handler';
+
+/** Models on the overview's "Newest scorecards": few, since each reads the cells of its newest runs for the verdicts. */
+export const OVERVIEW_SCORECARDS = 3;
 
 export async function dashboard(repos: Repositories) {
   const db = repos.db;
   const live = { archivedAt: null };
-  const [models, adapters, recipes, datasets, endpoints, evalRuns, jobs, evalByStatus, jobByStatus, recentEvals, activeJobs] = await Promise.all([
+  const [models, adapters, recipes, datasets, endpoints, evalRuns, jobs, evalByStatus, jobByStatus, recentEvals, activeJobs, scorecards] = await Promise.all([
     db.model.count({ where: live }),
     db.adapter.count({ where: live }),
     db.recipe.groupBy({ by: ['name'], where: live }).then((g) => g.length),
@@ -27,14 +31,16 @@ export async function dashboard(repos: Repositories) {
       take: 6,
       select: { id: true, kind: true, status: true, progress: true, createdAt: true, evalRun: { select: { id: true, name: true } } },
     }),
+    newestScorecards(repos, OVERVIEW_SCORECARDS),
   ]);
   const tally = (rows: { status: string; _count: { _all: number } }[]) => Object.fromEntries(rows.map((r) => [r.status, r._count._all])) as Record<string, number>;
   return {
     counts: { models, adapters, recipes, datasets, endpoints, evalRuns, jobs },
     evalsByStatus: tally(evalByStatus),
     jobsByStatus: tally(jobByStatus),
-    recentEvals: recentEvals.map(({ summary, ...r }) => ({ ...r, averageScore: summaryOf(summary).averageScore ?? null })),
+    recentEvals: recentEvals.map(({ summary, ...r }) => ({ ...r, averageScore: averageOf(summary) })),
     activeJobs: activeJobs.map((j) => ({ ...j, progress: summaryOf(j.progress) })),
+    newestScorecards: scorecards,
   };
 }
 
