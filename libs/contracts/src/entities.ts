@@ -185,11 +185,11 @@ export type EndpointPatch = z.infer<typeof endpointUpdateInput>['patch'];
 
 /** A user's haystack corpus: plain-text documents (e.g. a folder of .txt essays). */
 /**
- * One imported document: at most a million characters, so tokenising it (which the server does
+ * One imported document: at most half a million characters, so tokenising it (which the server does
  * document by document, yielding in between) never holds a request path for long. Longer texts
  * are split at paragraph breaks into several documents (the CLI does this itself).
  */
-export const MAX_CORPUS_DOCUMENT_CHARS = 1_000_000;
+export const MAX_CORPUS_DOCUMENT_CHARS = 500_000;
 /** All documents of one import together. */
 export const MAX_CORPUS_CHARS = 200_000_000;
 
