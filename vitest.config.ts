@@ -11,6 +11,8 @@ export default defineConfig({
           include: ['{apps,libs,tools}/**/src/**/*.test.{ts,tsx}', 'prisma/**/*.test.ts', 'tools/**/*.test.ts', 'infra/**/*.test.ts'],
           exclude: ['**/*.int.test.{ts,tsx}', '**/*.e2e.test.ts', '**/node_modules/**'],
           environment: 'node',
+          // Files run in parallel on two cores; a test that loads the Llama-3 vocabulary first takes seconds.
+          testTimeout: 30_000,
         },
       },
       {
