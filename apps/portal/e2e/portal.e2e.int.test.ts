@@ -8,12 +8,14 @@ import { apiDeps, createCaller } from '@ctxlab/api';
 import { closeAllDbs, createDb } from '@ctxlab/db';
 import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testing';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../../prisma/seed';
 import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { jobFinished, startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
 import { artifactsDir, ensurePortalBuild, launchChromium, startPortal, type Portal } from './stack';
 
 const prefix = `e2e-${process.pid}`;
@@ -25,6 +27,7 @@ let context: BrowserContext;
 let good: OpenAITestServer;
 let weak: OpenAITestServer;
 let worker: ReturnType<typeof startWorker>;
+let modelServer: Awaited<ReturnType<typeof startModelServer>>;
 let admin: Awaited<ReturnType<typeof testToken>>;
 const pageErrors: string[] = [];
 
@@ -43,6 +46,33 @@ async function open(path: string): Promise<Page> {
 }
 const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
+/** The lab model server as `npm start` runs it, on a free port, serving the shipped lab stages. */
+async function startModelServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await new Promise<number>((res) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as AddressInfo).port;
+      probe.close(() => res(p));
+    });
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../model-server/src/main.ts')], {
+    env: { ...process.env, MODEL_SERVER_PORT: String(port), MODEL_SERVER_HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  await waitFor(`the model server (${out})`, async () => child.exitCode === null && /serving .* at /.test(out), 120_000, 200);
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}
+
 const GRID = { lengths: { kind: 'linspace' as const, min: 500, max: 3000, count: 6 }, depths: { kind: 'linspace' as const, min: 0, max: 1, count: 6, curve: 'linear' as const } };
 
 describe('portal in a browser', () => {
@@ -55,7 +85,9 @@ describe('portal in a browser', () => {
     good = await startOpenAITestServer({ model: 'lab-model' });
     // A model that loses needles in the middle of longer prompts: its heatmap has red cells.
     weak = await startOpenAITestServer({ model: 'lab-model-weak', blindSpots: [{ minTokens: 1400, minDepth: 0.25, maxDepth: 0.85 }] });
-    worker = startWorker(prefix, { REQUEST_TIMEOUT_MS: '10000' });
+    // The lab models answer on the CPU: a 2,048-byte prompt can take seconds on a loaded machine.
+    worker = startWorker(prefix, { REQUEST_TIMEOUT_MS: '60000' });
+    modelServer = await startModelServer();
     portal = await startPortal({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
@@ -68,6 +100,7 @@ describe('portal in a browser', () => {
     await browser?.close().catch(() => undefined);
     await portal?.stop();
     if (worker) await stopWorker(worker);
+    await modelServer?.stop();
     await good?.close();
     await weak?.close();
     await closeAllDbs();
@@ -437,6 +470,123 @@ describe('portal in a browser', () => {
     await account.close();
     await page.close();
   });
+
+  it('the lab stages’ RULER results: the run page’s task × length heatmap and exports, and the scorecard of stage 2 against stage 1 equal to the API’s', async () => {
+    const repos = testRepos();
+    const stage1 = (await repos.models.getByName('lab-stage1'))!;
+    const stage2 = (await repos.models.getByName('lab-stage2'))!;
+    // Real runs of the shipped lab models on the lab model server, with the parameters the lab job
+    // uses: the tasks that fit the byte-level models' 2,048 positions, and cwe apart at one sample.
+    const t0 = Date.now();
+    const ruler = new Map<string, { niah: string; cwe: string }>();
+    const topicRuns: string[] = [];
+    for (const stage of [stage1, stage2]) {
+      const endpoint = await api().endpoints.create({ name: `${stage.name}-e2e`, url: modelServer.url, servedModelName: stage.name, modelId: stage.id, kind: 'local', maxModelLen: 8192 });
+      const start = (name: string, spec: Parameters<ReturnType<typeof api>['evals']['startSuite']>[0]['spec']) =>
+        api().evals.startSuite({ name, endpointId: endpoint.id, concurrency: 2, mode: 'completion-ids', spec });
+      // cwe first: one sample, it finishes first, so the scorecard's newest RULER run is the one with three tasks.
+      const cwe = await start(`RULER cwe ${stage.name}`, { suite: 'ruler', tasks: ['cwe'], lengths: [2048], samples: 1, tokenizer: 'byte', seed: 0 });
+      const niah = await start(`RULER niah, vt ${stage.name}`, { suite: 'ruler', tasks: ['niah_single_1', 'niah_multikey_1', 'vt'], lengths: [2048], samples: 3, tokenizer: 'byte', seed: 0 });
+      // Topic retrieval at the models' own 2,048 bytes; with four topics or fewer some draws of the
+      // bundled documents are too short to fill the length.
+      const topics = await start(`topics ${stage.name}`, { suite: 'topic-retrieval', topics: [8, 12], length: 2048, samples: 2, tokenizer: 'byte', chatTemplate: false, seed: 0 });
+      ruler.set(stage.name, { niah: niah.evalRun.id, cwe: cwe.evalRun.id });
+      topicRuns.push(topics.evalRun.id);
+      for (const r of [cwe, niah, topics]) {
+        const job = await jobFinished(repos, r.job.id, 300_000, 500);
+        expect(job.status, `${r.evalRun.id}: ${worker.output().slice(-2000)}`).toBe('succeeded');
+      }
+    }
+    console.info(`lab stages' RULER and topic runs took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const run2 = { id: ruler.get('lab-stage2')!.niah };
+    const tasks = ['niah_single_1', 'niah_multikey_1', 'vt'];
+    const lengths = [2048];
+    for (const [name, ids] of ruler) {
+      for (const id of Object.values(ids)) {
+        const r = await api().evals.suiteResults({ id });
+        console.info(`${name} ${r.tasks.join(', ')}: ${JSON.stringify(r.matrix)}; effective ${r.effectiveLength}`);
+      }
+    }
+    for (const id of topicRuns) console.info(`topics ${id}: ${JSON.stringify((await api().evals.suiteResults({ id })).matrix)}`);
+
+    // Signed in already when the whole file runs; signs in when this test runs alone.
+    if (!(await context.cookies()).some((c) => c.name === 'ctxlab_session')) {
+      const login = await context.newPage();
+      await login.goto(`${portal.url}/sign-in`);
+      await login.getByLabel('Email').fill(admin.email);
+      await login.getByLabel('Password').fill(admin.password);
+      await login.getByRole('button', { name: 'Sign in' }).click();
+      await login.waitForURL((u) => !u.pathname.startsWith('/sign-in'));
+      await login.close();
+    }
+
+    // The run page: rows are tasks, columns lengths, in the field's colours; averages and effective length as the API computes them.
+    const results = await api().evals.suiteResults({ id: run2.id });
+    const page = await open(`/evals/${run2.id}`);
+    const heat = page.getByTestId('ruler-heatmap').locator('svg');
+    await heat.waitFor();
+    expect(await heat.locator('rect[data-score]').count()).toBe(tasks.length * lengths.length);
+    const firstRow = await heat.locator('rect[data-y="0"][data-score]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-score'))));
+    expect(firstRow).toEqual(results.matrix[0]);
+    for (const p of results.perLength) expect(await page.getByTestId(`ruler-avg-${p.length}`).innerText()).toBe(p.average!.toFixed(2));
+    expect(await page.getByTestId('effective-length').innerText()).toContain(results.effectiveLength === null ? 'none' : `${results.effectiveLength.toLocaleString('en-US')} tokens`);
+    // RULER draws needle depths itself: cells record none, so the length × depth maps are the API's (none).
+    expect(await page.locator('[data-testid^="depth-map-"]').count()).toBe(results.depthMaps.length);
+    await shot(page, '18-ruler-run');
+    await page.getByTestId('suite-result').screenshot({ path: join(shots, '18-ruler-heatmap.png') });
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const csvPath = join(shots, d.suggestedFilename());
+    await d.saveAs(csvPath);
+    const csv = readFileSync(csvPath, 'utf8').trim().split(/\r\n/);
+    expect(csv[0]).toBe('task,length,depth,depth_percent,sample,prompt_tokens,expected,response,score,latency_ms,attempts,error');
+    expect(csv).toHaveLength(1 + tasks.length * lengths.length * 3);
+    await page.close();
+
+    // The scorecard on stage 2's page against its parent: every number on the page is the API's.
+    const card = await api().models.scorecard({ modelId: stage2.id });
+    expect(card.against?.name).toBe('lab-stage1');
+    expect(card.rows.map((r) => r.key)).toEqual(expect.arrayContaining(['ruler:avg:2048', 'ruler:effective']));
+    const m = await open(`/models/${stage2.id}`);
+    const table = m.getByTestId('scorecard').locator('table');
+    await table.waitFor();
+    const shown = await table.locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => {
+        const text = (sel: string) => tr.querySelector(sel)?.textContent ?? '';
+        return { key: tr.querySelector('[data-row]')?.getAttribute('data-row'), model: text('[data-cell="model"]'), against: text('[data-cell="against"]'), difference: text('[data-cell="difference"]'), verdict: tr.querySelector('[data-verdict]')?.getAttribute('data-verdict') };
+      }),
+    );
+    // A value the model has none of (no effective length when no length clears the bar) shows as no number.
+    const num = (t: string) => {
+      const v = t.replace(/,/g, '').replace('−', '-').replace('±', '').trim();
+      return v === '' || Number.isNaN(Number(v)) ? null : Number(v);
+    };
+    const fixed = (v: number | null, unit: string) => (v === null ? null : unit === 'tokens' ? Math.round(v) : Number(v.toFixed(2)));
+    expect(shown.map((r) => r.key)).toEqual(card.rows.map((r) => r.key));
+    for (const [i, r] of card.rows.entries()) {
+      const row = shown[i]!;
+      expect(num(row.model), `${r.key}: this model`).toBe(fixed(r.model.value, r.unit));
+      expect(num(row.against), `${r.key}: lab-stage1`).toBe(fixed(r.against!.value, r.unit));
+      expect(num(row.difference), `${r.key}: difference`).toBe(fixed(r.difference, r.unit));
+      expect(row.verdict, `${r.key}: verdict`).toBe(r.verdict);
+    }
+    expect(await m.getByTestId('scorecard-method').innerText()).toMatch(/percentile bootstrap 95% interval .* 2,000 resamples/);
+    await m.getByTestId('scorecard').scrollIntoViewIfNeeded();
+    await shot(m, '19-scorecard');
+    // Another comparison model picked from the select: rows without its results are not comparable.
+    await m.locator('#against').selectOption({ label: 'Meta-Llama-3-8B-Instruct' });
+    await m.getByRole('button', { name: 'Compare' }).click();
+    await m.waitForURL(/against=/);
+    await expect.poll(() => m.getByTestId('scorecard').locator('[data-verdict]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-verdict')))])).toEqual(['not comparable']);
+    await m.close();
+
+    // The overview's newest scorecards lead with the lab stages, linked to their pages.
+    const home = await open('/');
+    const newest = home.getByTestId('newest-scorecards');
+    await expect.poll(() => newest.locator('h3 a').allInnerTexts()).toEqual(expect.arrayContaining(['lab-stage2', 'lab-stage1']));
+    await newest.scrollIntoViewIfNeeded();
+    await shot(home, '20-overview-scorecards');
+    await home.close();
+  }, 900_000);
 
   it('shows the overview and the run’s job page without errors, and no page logged one', async () => {
     const home = await open('/');

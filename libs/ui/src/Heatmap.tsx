@@ -119,6 +119,10 @@ export function Heatmap(props: HeatmapProps) {
       ? `${props.name ?? 'Difference'}. Mean difference ${average === null ? 'n/a' : cellValueText(average, scale)}`
       : `Pressure Testing ${props.name ?? 'model'}. Avg score ${average === null ? 'n/a' : average.toFixed(2)}`);
   const subtitle = props.subtitle === undefined ? (scale === 'diff' ? 'Score difference per cell (run − baseline)' : 'Fact Retrieval Across Context Lengths ("Needle In A HayStack")') : props.subtitle;
+  // A narrow grid (one or two lengths) would clip its centred title: widen the picture to the text's estimated width.
+  const textWidth = Math.max(title.length * 8, (subtitle ?? '').length * 6.5);
+  const width = Math.max(L.width, Math.ceil(textWidth) + 16);
+  const titleX = Math.max(L.left + L.gridWidth / 2, textWidth / 2 + 8);
   const showValues = props.showValues ?? (L.cellWidth >= 34 && L.cellHeight >= 18);
   const xEvery = stride(L.cellWidth, 30);
   const yEvery = stride(L.cellHeight, 13);
@@ -134,9 +138,9 @@ export function Heatmap(props: HeatmapProps) {
     <svg
       xmlns="http://www.w3.org/2000/svg"
       ref={props.svgRef}
-      width={L.width}
+      width={width}
       height={L.height}
-      viewBox={`0 0 ${L.width} ${L.height}`}
+      viewBox={`0 0 ${width} ${L.height}`}
       fontFamily="Helvetica, Arial, sans-serif"
       fontSize={11}
       role="img"
@@ -155,12 +159,12 @@ export function Heatmap(props: HeatmapProps) {
           ))}
         </linearGradient>
       </defs>
-      <rect width={L.width} height={L.height} fill="#ffffff" />
-      <text x={L.left + L.gridWidth / 2} y={22} textAnchor="middle" fontSize={14} fontWeight="bold" fill="#16181d" data-role="title">
+      <rect width={width} height={L.height} fill="#ffffff" />
+      <text x={titleX} y={22} textAnchor="middle" fontSize={14} fontWeight="bold" fill="#16181d" data-role="title">
         {title}
       </text>
       {subtitle && (
-        <text x={L.left + L.gridWidth / 2} y={40} textAnchor="middle" fontSize={12} fill="#3d4350">
+        <text x={titleX} y={40} textAnchor="middle" fontSize={12} fill="#3d4350">
           {subtitle}
         </text>
       )}

@@ -2,10 +2,10 @@
 
 import { contextLabel, fmtInt } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import { useDebounced } from '../lib/hooks';
-import type { In, Out } from '../lib/types';
+import type { In } from '../lib/types';
 import { ErrorCallout, fieldErrorUi } from './FormErrors';
 
 type Grid = In['portal']['evalEstimate']['grid'];
@@ -50,6 +50,139 @@ export function parseDepthPercents(s: string): number[] | null {
   return out.every((n) => Number.isFinite(n) && n >= 0 && n <= 100) ? out.map((n) => n / 100) : null;
 }
 
+/**
+ * The cost of what the form says, asked for once the inputs settle (250 ms) and dropped when they
+ * change again before it arrives; `input` carries either the value to price or why there is none.
+ */
+export function useLiveEstimate<T, R>(input: { value: T } | { problem: string }, query: (v: T) => Promise<R>) {
+  const [estimate, setEstimate] = useState<R | null>(null);
+  const [estimateError, setEstimateError] = useState<string | null>(null);
+  const [estimateFields, setEstimateFields] = useState<Record<string, string>>({});
+  const settled = useDebounced(input, 250);
+  useEffect(() => {
+    if (!('value' in settled)) {
+      setEstimate(null);
+      setEstimateError(settled.problem);
+      setEstimateFields({});
+      return;
+    }
+    let stale = false;
+    query(settled.value)
+      .then((e) => !stale && (setEstimate(e), setEstimateError(null), setEstimateFields({})))
+      .catch((e: unknown) => !stale && (setEstimate(null), setEstimateError(errorMessage(e)), setEstimateFields(fieldErrors(e))));
+    return () => {
+      stale = true;
+    };
+  }, [settled, query]);
+  /** estimateFields: the API's per-field errors for what was priced ("spec.lengths" → why). */
+  return { estimate, estimateError, estimateFields };
+}
+
+/**
+ * A form's submit state: `send` runs the request, and on a refusal shows its message and its
+ * per-field errors and lets the form be sent again; on success it stays `submitting` while the
+ * page moves on (the caller says otherwise with `setSubmitting`).
+ */
+export function useSubmit() {
+  const [submitError, setSubmitError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [submitting, setSubmitting] = useState(false);
+  const reset = () => {
+    setSubmitError(null);
+    setErrors({});
+  };
+  const send = async (request: () => Promise<void>) => {
+    setSubmitting(true);
+    try {
+      await request();
+    } catch (e) {
+      setSubmitError(errorMessage(e));
+      setErrors(fieldErrors(e));
+      setSubmitting(false);
+    }
+  };
+  return { submitting, setSubmitting, submitError, errors, setErrors, reset, send };
+}
+
+type FieldErrorUi = ReturnType<typeof fieldErrorUi>;
+
+/** The run's name and the endpoint it runs against, as every start form asks for them. */
+export function RunTargetFields(p: { uid: string; fe: FieldErrorUi; name: string; setName: (v: string) => void; endpointId: string; setEndpointId: (v: string) => void; endpoints: readonly { id: string; name: string; url: string }[] }) {
+  const { uid, fe } = p;
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={`${uid}-name`}>Run name</label>
+        <input id={`${uid}-name`} type="text" value={p.name} onChange={(e) => p.setName(e.target.value)} required {...fe.input('name')} />
+        {fe.message('name')}
+      </div>
+      <div className="field">
+        <label htmlFor={`${uid}-endpoint`}>Endpoint</label>
+        <select id={`${uid}-endpoint`} value={p.endpointId} onChange={(e) => p.setEndpointId(e.target.value)} {...fe.input('endpointId')}>
+          {p.endpoints.map((e) => <option key={e.id} value={e.id}>{e.name} — {e.url}</option>)}
+        </select>
+        {fe.message('endpointId')}
+      </div>
+    </>
+  );
+}
+
+export function TokenizerField({ uid, value, onChange }: { uid: string; value: 'llama3' | 'byte'; onChange: (v: 'llama3' | 'byte') => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={`${uid}-tok`}>Tokenizer (counts lengths)</label>
+      <select id={`${uid}-tok`} value={value} onChange={(e) => onChange(e.target.value as 'llama3' | 'byte')}>
+        <option value="llama3">Llama-3 (exact)</option>
+        <option value="byte">byte-level (lab model)</option>
+      </select>
+    </div>
+  );
+}
+
+export function ConcurrencyField({ uid, fe, value, onChange }: { uid: string; fe: FieldErrorUi; value: string; onChange: (v: string) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={`${uid}-conc`}>Concurrency</label>
+      <input id={`${uid}-conc`} type="number" min={1} max={256} value={value} onChange={(e) => onChange(e.target.value)} {...fe.input('concurrency')} />
+      {fe.text('concurrency') ? fe.message('concurrency') : <span className="hint">requests in flight at once</span>}
+    </div>
+  );
+}
+
+/**
+ * The cost panel: why there is no estimate, a spinner while it is asked for, or the numbers
+ * (children, rendered once there is an estimate) and the API's warnings.
+ */
+export function EstimatePanel({ uid, testId, problem, warnings, children }: { uid: string; testId: string; problem: string | null | undefined; warnings: readonly string[] | undefined; children: ReactNode }) {
+  return (
+    <section className="panel" aria-labelledby={`${uid}-cost`} aria-live="polite" data-testid={testId}>
+      <h2 id={`${uid}-cost`}>Expected cost</h2>
+      {problem ? (
+        <ErrorCallout message={problem} />
+      ) : !warnings ? (
+        <p className="result-sub"><span className="spinner" aria-hidden="true" /> computing…</p>
+      ) : (
+        <>
+          {children}
+          {warnings.map((w) => <div key={w} className="callout warn" style={{ marginTop: 10 }}><p>{w}</p></div>)}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The submit button, offered once the estimate has priced a run with cells. */
+export function StartActions({ submitting, cells, testId }: { submitting: boolean; cells: number | undefined; testId: string }) {
+  return (
+    <div className="form-actions">
+      <button type="submit" className="btn" disabled={submitting || !cells} data-testid={testId}>
+        {submitting ? <><span className="spinner" aria-hidden="true" /> starting…</> : cells !== undefined ? `Start ${fmtInt(cells)} cells` : 'Start'}
+      </button>
+      <span className="hint">The run is queued for a worker; you can watch it live and cancel it.</span>
+    </div>
+  );
+}
+
 interface Props {
   endpoints: { id: string; name: string; url: string; modelId: string | null; maxModelLen: number | null }[];
   models: { id: string; name: string }[];
@@ -78,11 +211,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
   const [depthList, setDepthList] = useState('0, 25, 50, 75, 100');
   const [samples, setSamples] = useState('1');
   const [concurrency, setConcurrency] = useState('4');
-  const [estimate, setEstimate] = useState<Out['portal']['evalEstimate'] | null>(null);
-  const [estimateError, setEstimateError] = useState<string | null>(null);
-  const [submitError, setSubmitError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [submitting, setSubmitting] = useState(false);
+  const { submitting, submitError, errors, setErrors, reset, send } = useSubmit();
   const requestKey = useRef<string>('');
   useEffect(() => {
     requestKey.current = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : String(Math.random());
@@ -117,27 +246,14 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
     return { grid: { lengths, depths, samples: s } };
   }, [samples, gridMode, lengthMode, lenList, lenMin, lenMax, lenCount, depthMode, depthCount, depthList]);
 
-  const settledGrid = useDebounced(grid, 250);
-  useEffect(() => {
-    if (!('grid' in settledGrid)) {
-      setEstimate(null);
-      setEstimateError(settledGrid.problem);
-      return;
-    }
-    let stale = false;
-    browserApi()
-      .portal.evalEstimate.query({ grid: settledGrid.grid, ...(endpointId ? { endpointId } : {}) })
-      .then((e) => !stale && (setEstimate(e), setEstimateError(null)))
-      .catch((e: unknown) => !stale && (setEstimate(null), setEstimateError(errorMessage(e))));
-    return () => {
-      stale = true;
-    };
-  }, [settledGrid, endpointId]);
+  const { estimate, estimateError } = useLiveEstimate(
+    useMemo(() => ('grid' in grid ? { value: grid.grid } : grid), [grid]),
+    useCallback((g: Grid) => browserApi().portal.evalEstimate.query({ grid: g, ...(endpointId ? { endpointId } : {}) }), [endpointId]),
+  );
 
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
-    setSubmitError(null);
-    setErrors({});
+    reset();
     if (!('grid' in grid)) {
       setErrors({ [grid.field]: grid.problem });
       return;
@@ -147,16 +263,11 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
       setErrors({ concurrency: 'a whole number from 1 to 256' });
       return;
     }
-    setSubmitting(true);
-    try {
+    await send(async () => {
       const spec: Spec = { variant, tokenizer, grid: grid.grid, ...(corpus ? { corpus } : {}) } as Spec;
       const r = await browserApi().evals.start.mutate({ name: name.trim(), endpointId, ...(modelId ? { modelId } : {}), spec, concurrency: conc, requestKey: requestKey.current });
       router.push(`/evals/${r.evalRun.id}`);
-    } catch (e) {
-      setSubmitError(errorMessage(e));
-      setErrors(fieldErrors(e));
-      setSubmitting(false);
-    }
+    });
   };
 
   const fe = fieldErrorUi(uid, errors, true);
@@ -168,18 +279,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
         <div>
           <section className="panel" aria-labelledby={`${uid}-what`}>
             <h2 id={`${uid}-what`}>What to evaluate</h2>
-            <div className="field">
-              <label htmlFor={`${uid}-name`}>Run name</label>
-              <input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} required {...fe.input('name')} />
-              {fe.message('name')}
-            </div>
-            <div className="field">
-              <label htmlFor={`${uid}-endpoint`}>Endpoint</label>
-              <select id={`${uid}-endpoint`} value={endpointId} onChange={(e) => setEndpointId(e.target.value)} {...fe.input('endpointId')}>
-                {endpoints.map((e) => <option key={e.id} value={e.id}>{e.name} — {e.url}</option>)}
-              </select>
-              {fe.message('endpointId')}
-            </div>
+            <RunTargetFields uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints} />
             <div className="field">
               <label htmlFor={`${uid}-model`}>Model (registry)</label>
               <select id={`${uid}-model`} value={modelId} onChange={(e) => setModelId(e.target.value)}>
@@ -194,13 +294,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
                   {VARIANTS.map(([v, label]) => <option key={v} value={v}>{label}</option>)}
                 </select>
               </div>
-              <div className="field">
-                <label htmlFor={`${uid}-tok`}>Tokenizer (counts lengths)</label>
-                <select id={`${uid}-tok`} value={tokenizer} onChange={(e) => setTokenizer(e.target.value as 'llama3' | 'byte')}>
-                  <option value="llama3">Llama-3 (exact)</option>
-                  <option value="byte">byte-level (lab model)</option>
-                </select>
-              </div>
+              <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
               <div className="field">
                 <label htmlFor={`${uid}-corpus`}>Haystack</label>
                 <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...fe.input('spec.corpus')}>
@@ -211,11 +305,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
                 </select>
                 {fe.message('spec.corpus')}
               </div>
-              <div className="field">
-                <label htmlFor={`${uid}-conc`}>Concurrency</label>
-                <input id={`${uid}-conc`} type="number" min={1} max={256} value={concurrency} onChange={(e) => setConcurrency(e.target.value)} {...fe.input('concurrency')} />
-                {fe.text('concurrency') ? fe.message('concurrency') : <span className="hint">requests in flight at once</span>}
-              </div>
+              <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
             </div>
           </section>
         </div>
@@ -272,13 +362,8 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
               <input id={`${uid}-samples`} type="number" min={1} max={100} value={samples} onChange={(e) => setSamples(e.target.value)} {...fe.input('samples')} />
             </div>
           </section>
-          <section className="panel" aria-labelledby={`${uid}-cost`} aria-live="polite" data-testid="eval-estimate">
-            <h2 id={`${uid}-cost`}>Expected cost</h2>
-            {gridProblem || estimateError ? (
-              <ErrorCallout message={gridProblem?.problem ?? estimateError} />
-            ) : !estimate ? (
-              <p className="result-sub"><span className="spinner" aria-hidden="true" /> computing…</p>
-            ) : (
+          <EstimatePanel uid={uid} testId="eval-estimate" problem={gridProblem?.problem ?? estimateError} warnings={estimate?.warnings}>
+            {estimate && (
               <>
                 <div className="live-numbers">
                   <div><span className="v" data-testid="estimate-cells">{fmtInt(estimate.cells)}</span><span className="k">cells</span></div>
@@ -288,19 +373,13 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
                 <p className="panel-note">
                   {estimate.lengths.length} lengths ({estimate.lengths.slice(0, 6).map(contextLabel).join(', ')}{estimate.lengths.length > 6 ? ', …' : ''}) × {estimate.depths.length} depths × {estimate.samples} sample{estimate.samples > 1 ? 's' : ''}; prompt tokens ≈ sum of lengths × depths × samples.
                 </p>
-                {estimate.warnings.map((w) => <div key={w} className="callout warn" style={{ marginTop: 10 }}><p>{w}</p></div>)}
               </>
             )}
-          </section>
+          </EstimatePanel>
         </div>
       </div>
       <ErrorCallout message={submitError} />
-      <div className="form-actions">
-        <button type="submit" className="btn" disabled={submitting || !estimate || estimate.cells === 0} data-testid="start-eval">
-          {submitting ? <><span className="spinner" aria-hidden="true" /> starting…</> : estimate ? `Start ${fmtInt(estimate.cells)} cells` : 'Start'}
-        </button>
-        <span className="hint">The run is queued for a worker; you can watch it live and cancel it.</span>
-      </div>
+      <StartActions submitting={submitting} cells={estimate?.cells} testId="start-eval" />
     </form>
   );
 }

@@ -1,0 +1,234 @@
+'use client';
+
+import { RULER_TASK_IDS, type RulerTask } from '@ctxlab/contracts';
+import { fmtDuration, fmtInt } from '@ctxlab/ui';
+import { useRouter } from 'next/navigation';
+import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
+import { browserApi } from '../lib/client';
+import type { In, Out } from '../lib/types';
+import { ErrorCallout, fieldErrorUi } from './FormErrors';
+import { ConcurrencyField, EstimatePanel, parseLengths, RunTargetFields, StartActions, TokenizerField, useLiveEstimate, useSubmit } from './StartEvalForm';
+
+type Spec = In['evals']['startSuite']['spec'];
+type Suite = Spec['suite'];
+
+/** RULER's retrieval family: the eight needle tasks (no tracing, aggregation or QA). */
+const RETRIEVAL = RULER_TASK_IDS.filter((t) => t.startsWith('niah_'));
+const QA_TASKS: readonly RulerTask[] = ['qa_1', 'qa_2'];
+
+interface Props {
+  suite: Suite;
+  endpoints: { id: string; name: string; url: string }[];
+  /** Imported haystack datasets: essay corpora, or a QA import (`ctxlab datasets import-qa`). */
+  datasets: { name: string; language: string }[];
+  initialEndpointId?: string | undefined;
+}
+
+/** Whole numbers in a range, or the reason not. */
+function wholeNumber(s: string, min: number, max: number): number | null {
+  const n = Number(s);
+  return s.trim() !== '' && Number.isInteger(n) && n >= min && n <= max ? n : null;
+}
+
+export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }: Props) {
+  const uid = useId();
+  const router = useRouter();
+  const [endpointId, setEndpointId] = useState(endpoints.find((e) => e.id === initialEndpointId)?.id ?? endpoints[0]?.id ?? '');
+  const endpoint = endpoints.find((e) => e.id === endpointId);
+  const [name, setName] = useState(() => `${suite} ${endpoint?.name ?? ''} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`.replace(/\s+/g, ' ').trim());
+  const [tasks, setTasks] = useState<readonly RulerTask[]>(['niah_single_1']);
+  const [lengths, setLengths] = useState('4096, 8192');
+  const [topics, setTopics] = useState('5, 10, 20');
+  const [topicLength, setTopicLength] = useState('4096');
+  const [question, setQuestion] = useState<'first' | 'kth'>('first');
+  const [samples, setSamples] = useState('10');
+  const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');
+  const [chatTemplate, setChatTemplate] = useState(true);
+  const [mode, setMode] = useState<'chat' | 'completion-ids'>('chat');
+  const [threshold, setThreshold] = useState('85.6');
+  const [corpus, setCorpus] = useState('');
+  const [qaDataset, setQaDataset] = useState('');
+  const [concurrency, setConcurrency] = useState('4');
+  const { submitting, setSubmitting, submitError, errors, setErrors, reset, send } = useSubmit();
+  const [existing, setExisting] = useState<{ id: string; name: string } | null>(null);
+  const wantsQa = tasks.some((t) => QA_TASKS.includes(t));
+
+  // The spec as the API takes it, or the field that keeps it from being built yet.
+  const spec = useMemo((): { value: Spec } | { problem: string; field: string } => {
+    const s = wholeNumber(samples, 1, 1000);
+    if (s === null) return { problem: 'samples must be a whole number from 1 to 1000', field: 'spec.samples' };
+    const common = { samples: s, tokenizer, chatTemplate };
+    if (suite === 'topic-retrieval') {
+      const ns = parseLengths(topics);
+      if (!ns) return { problem: 'topics: write positive whole numbers separated by commas', field: 'spec.topics' };
+      const len = parseLengths(topicLength);
+      if (len?.length !== 1) return { problem: 'length: one positive whole number of tokens', field: 'spec.length' };
+      return { value: { suite, topics: ns, length: len[0]!, question, ...common, ...(corpus ? { corpus } : {}) } };
+    }
+    if (!tasks.length) return { problem: 'tasks: tick at least one task', field: 'spec.tasks' };
+    const ls = parseLengths(lengths);
+    if (!ls) return { problem: 'lengths: write positive whole numbers separated by commas (4K = 4000)', field: 'spec.lengths' };
+    const th = Number(threshold);
+    if (threshold.trim() === '' || !(th >= 0 && th <= 100)) return { problem: 'threshold: a score from 0 to 100', field: 'spec.threshold' };
+    // RULER's order, whatever order the boxes were ticked in.
+    const ordered = RULER_TASK_IDS.filter((t) => tasks.includes(t));
+    return { value: { suite, tasks: ordered, lengths: ls, threshold: th, ...common, ...(corpus ? { corpus } : {}), ...(wantsQa && qaDataset ? { qaDataset } : {}) } };
+  }, [suite, samples, tokenizer, chatTemplate, topics, topicLength, question, corpus, tasks, lengths, threshold, wantsQa, qaDataset]);
+
+  const conc = wholeNumber(concurrency, 1, 256);
+  const { estimate, estimateError, estimateFields } = useLiveEstimate<Spec, Out['evals']['suiteEstimate']>(
+    spec,
+    useCallback((s: Spec) => browserApi().evals.suiteEstimate.query({ spec: s, ...(endpointId ? { endpointId } : {}), ...(conc ? { concurrency: conc } : {}) }), [endpointId, conc]),
+  );
+
+  const start = async (rerun: boolean) => {
+    reset();
+    if (!('value' in spec)) return setErrors({ [spec.field]: spec.problem });
+    if (conc === null) return setErrors({ concurrency: 'a whole number from 1 to 256' });
+    await send(async () => {
+      // No request key: the API keys the request by its spec, so a double submit — or the same spec
+      // asked for again later — returns the run already made, and `rerun` asks for a fresh one.
+      const r = await browserApi().evals.startSuite.mutate({ name: name.trim(), endpointId, spec: spec.value, concurrency: conc, mode, ...(rerun ? { rerun } : {}) });
+      if (r.existing && !rerun) {
+        // The same spec already ran (or is running): say so instead of silently opening it.
+        setExisting({ id: r.evalRun.id, name: r.evalRun.name });
+        setSubmitting(false);
+        return;
+      }
+      router.push(`/evals/${r.evalRun.id}`);
+    });
+  };
+  const submit = (ev: FormEvent) => {
+    ev.preventDefault();
+    void start(false);
+  };
+
+  // What the API said about the spec last priced, under the same fields as a refused submit.
+  const fe = fieldErrorUi(uid, { ...estimateFields, ...('problem' in spec ? { [spec.field]: spec.problem } : {}), ...errors }, true);
+  const toggle = (t: RulerTask) => setTasks((xs) => (xs.includes(t) ? xs.filter((x) => x !== t) : [...xs, t]));
+  const problem = 'problem' in spec ? spec.problem : estimateError;
+
+  return (
+    <form onSubmit={submit} noValidate aria-label={suite === 'ruler' ? 'Start a RULER run' : 'Start a topic-retrieval run'}>
+      <div className="cols">
+        <div>
+          <section className="panel" aria-labelledby={`${uid}-what`}>
+            <h2 id={`${uid}-what`}>What to evaluate</h2>
+            <RunTargetFields uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints} />
+            <div className="form-grid">
+              <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
+              <div className="field">
+                <label htmlFor={`${uid}-mode`}>Request mode</label>
+                <select id={`${uid}-mode`} value={mode} onChange={(e) => setMode(e.target.value as 'chat' | 'completion-ids')}>
+                  <option value="chat">chat completions</option>
+                  <option value="completion-ids">completions with token ids</option>
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor={`${uid}-samples`}>Samples per cell</label>
+                <input id={`${uid}-samples`} type="number" min={1} max={1000} value={samples} onChange={(e) => setSamples(e.target.value)} {...fe.input('spec.samples')} />
+                {fe.message('spec.samples')}
+              </div>
+              <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
+              <div className="field">
+                <label htmlFor={`${uid}-corpus`}>{suite === 'ruler' ? 'Essay haystack' : 'Titled documents'}</label>
+                <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...fe.input('spec.corpus')}>
+                  <option value="">sotu-en (default)</option>
+                  {datasets.map((d) => <option key={d.name} value={d.name}>{d.name} (imported, {d.language})</option>)}
+                </select>
+                {fe.message('spec.corpus')}
+              </div>
+            </div>
+            <label className="check-row">
+              <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (off: RULER&apos;s base template)
+            </label>
+          </section>
+        </div>
+        <div>
+          {suite === 'ruler' ? (
+            <section className="panel" aria-labelledby={`${uid}-grid`}>
+              <h2 id={`${uid}-grid`}>Tasks and lengths</h2>
+              <fieldset {...fe.input('spec.tasks')}>
+                <legend>Tasks</legend>
+                <div className="radio-row">
+                  <button type="button" className="btn secondary small" onClick={() => setTasks(RULER_TASK_IDS)}>all</button>
+                  <button type="button" className="btn secondary small" onClick={() => setTasks(RETRIEVAL)}>retrieval only</button>
+                </div>
+                <div className="suite-tasks">
+                  {RULER_TASK_IDS.map((t) => (
+                    <label key={t}><input type="checkbox" checked={tasks.includes(t)} onChange={() => toggle(t)} /> {t}</label>
+                  ))}
+                </div>
+                {fe.message('spec.tasks')}
+              </fieldset>
+              {wantsQa && (
+                <div className="field">
+                  <label htmlFor={`${uid}-qa`}>QA dataset</label>
+                  <select id={`${uid}-qa`} value={qaDataset} onChange={(e) => setQaDataset(e.target.value)} {...fe.input('spec.qaDataset')}>
+                    <option value="">choose an imported SQuAD / HotpotQA dataset</option>
+                    {datasets.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
+                  </select>
+                  {fe.text('spec.qaDataset') ? fe.message('spec.qaDataset') : <span className="hint">qa_1 reads SQuAD, qa_2 HotpotQA (ctxlab datasets import-qa)</span>}
+                </div>
+              )}
+              <div className="field">
+                <label htmlFor={`${uid}-lengths`}>Lengths (tokens)</label>
+                <input id={`${uid}-lengths`} type="text" value={lengths} onChange={(e) => setLengths(e.target.value)} {...fe.input('spec.lengths')} />
+                {fe.text('spec.lengths') ? fe.message('spec.lengths') : <span className="hint">comma-separated; each is prompt plus answer, 4K = 4,000</span>}
+              </div>
+              <div className="field" style={{ maxWidth: 200 }}>
+                <label htmlFor={`${uid}-threshold`}>Threshold (effective length)</label>
+                <input id={`${uid}-threshold`} type="number" min={0} max={100} step={0.1} value={threshold} onChange={(e) => setThreshold(e.target.value)} {...fe.input('spec.threshold')} />
+                {fe.message('spec.threshold')}
+              </div>
+            </section>
+          ) : (
+            <section className="panel" aria-labelledby={`${uid}-grid`}>
+              <h2 id={`${uid}-grid`}>Conversations</h2>
+              <div className="field">
+                <label htmlFor={`${uid}-topics`}>Topic counts</label>
+                <input id={`${uid}-topics`} type="text" value={topics} onChange={(e) => setTopics(e.target.value)} {...fe.input('spec.topics')} />
+                {fe.text('spec.topics') ? fe.message('spec.topics') : <span className="hint">comma-separated; one cell per count</span>}
+              </div>
+              <div className="field">
+                <label htmlFor={`${uid}-length`}>Prompt length (tokens)</label>
+                <input id={`${uid}-length`} type="text" value={topicLength} onChange={(e) => setTopicLength(e.target.value)} {...fe.input('spec.length')} />
+                {fe.message('spec.length')}
+              </div>
+              <div className="field">
+                <label htmlFor={`${uid}-question`}>Question</label>
+                <select id={`${uid}-question`} value={question} onChange={(e) => setQuestion(e.target.value as 'first' | 'kth')}>
+                  <option value="first">the first topic (LongChat)</option>
+                  <option value="kth">a seeded k-th topic per sample</option>
+                </select>
+              </div>
+            </section>
+          )}
+          <EstimatePanel uid={uid} testId="suite-estimate" problem={problem} warnings={estimate?.warnings}>
+            {estimate && (
+              <>
+                <div className="live-numbers">
+                  <div><span className="v" data-testid="estimate-cells">{fmtInt(estimate.cells)}</span><span className="k">cells</span></div>
+                  <div><span className="v" data-testid="estimate-tokens">{fmtInt(estimate.promptTokens)}</span><span className="k">prompt tokens</span></div>
+                  <div><span className="v" data-testid="estimate-requests">{fmtInt(estimate.requests)}</span><span className="k">requests</span></div>
+                  <div><span className="v" data-testid="estimate-eta">{estimate.etaSeconds === null ? '—' : fmtDuration(estimate.etaSeconds)}</span><span className="k">ETA</span></div>
+                </div>
+                {estimate.etaSeconds === null && <p className="panel-note">No ETA yet: the endpoint has no recent requests to time.</p>}
+              </>
+            )}
+          </EstimatePanel>
+        </div>
+      </div>
+      <ErrorCallout message={submitError} />
+      {existing && (
+        <div className="callout warn" role="status" data-testid="suite-existing">
+          <p>
+            An existing run was returned: <a href={`/evals/${existing.id}`}>{existing.name}</a> has the same spec.
+          </p>
+          <button type="button" className="btn secondary small" disabled={submitting} onClick={() => void start(true)}>Start a fresh run</button>
+        </div>
+      )}
+      <StartActions submitting={submitting} cells={estimate?.cells} testId="start-suite" />
+    </form>
+  );
+}
