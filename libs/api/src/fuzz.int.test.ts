@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { seed } from '../../../prisma/seed';
+import { warmSuiteResources } from '@ctxlab/jobs';
 import { startApiServer } from '../../../tools/testing/api-server';
 import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
 import { apiDeps, createCaller } from './index';
@@ -84,6 +85,8 @@ describe('fuzzing every procedure over HTTP', () => {
     ].map((r) => r.id);
     pools = { ids, urls: ['http://127.0.0.1:9/v1', 'http://localhost:9', 'https://127.0.0.1:9/', 'http://169.254.169.254/latest/', 'file:///etc/passwd'] };
     // Large headers so that query procedures (inputs in the URL) get the same hostile payloads as mutations.
+    // As the portal does when it starts (apps/portal/instrumentation.ts): no request pays for a first load.
+    warmSuiteResources();
     server = await startApiServer({ queuePrefix: prefix, maxHeaderSize: 64 << 20 });
   });
 

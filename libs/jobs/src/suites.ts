@@ -15,7 +15,7 @@ import {
   type TopicSummary,
 } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
-import { type Corpus, hashSeed, loadCorpusFromTexts, Rng } from '@ctxlab/niah';
+import { type Corpus, corpusTokenCount, hashSeed, loadCorpusFromTexts, Rng } from '@ctxlab/niah';
 import { DEFAULT_CORPORA, loadDefaultCorpus } from '@ctxlab/niah/node';
 import {
   effectiveLength,
@@ -88,6 +88,22 @@ export interface SuiteContext {
 
 const corpora = new Map<string, Promise<Corpus>>();
 /** A shipped corpus from its package, or one imported into the registry (keyed by its digest: a re-import is a new corpus). */
+/**
+ * Loads, once per process, what eval requests read: the tokenizers (the Llama-3 vocabulary takes
+ * a second or two to build), the word lists, and the shipped corpora with their token indexes (a
+ * NIAH estimate reads them; tokenising the English corpus with Llama-3 takes about a second). A
+ * server calls it as it starts, so that no request holds the event loop for a first load.
+ */
+export function warmSuiteResources(): void {
+  const tokenizers = ['llama3', 'byte'].map(getTokenizer);
+  loadWordLists();
+  for (const name of Object.values(DEFAULT_CORPORA)) {
+    const corpus = loadDefaultCorpus(name);
+    if (!corpora.has(`${name}|`)) corpora.set(`${name}|`, Promise.resolve(corpus));
+    for (const t of tokenizers) corpusTokenCount(corpus, t);
+  }
+}
+
 export async function corpusByName(repos: Repositories, name: string): Promise<Corpus> {
   const builtin = (Object.values(DEFAULT_CORPORA) as string[]).includes(name);
   const dataset = builtin ? null : await repos.datasets.getByName(name);
@@ -300,7 +316,11 @@ export async function checkSuiteSpec(repos: Repositories, specInput: unknown, li
   if (shortest > FIT_CHECK_MAX_LENGTH) return { spec, cells: size.cells, promptTokens: size.promptTokens };
   for (const task of spec.tasks.filter((t) => !isEssay(t))) {
     try {
-      for (let sample = 0; sample < Math.min(spec.samples, FIT_CHECK_SAMPLES); sample++) buildSuiteCell(spec, ctx, { task, contextLength: shortest, sample });
+      for (let sample = 0; sample < Math.min(spec.samples, FIT_CHECK_SAMPLES); sample++) {
+        buildSuiteCell(spec, ctx, { task, contextLength: shortest, sample });
+        // A prompt takes up to a few tens of milliseconds: other requests get their turn in between.
+        await new Promise((r) => setTimeout(r, 0));
+      }
     } catch (e) {
       throw badRequest(`spec.lengths: task ${task} cannot fit in ${fmt(shortest)} ${spec.tokenizer} tokens: ${(e as Error).message}`, 'spec.lengths');
     }
