@@ -4,9 +4,5 @@
  */
 export async function register() {
   // Next also loads this file for its edge runtime, which has no sockets to read.
-  if (process.env.NEXT_RUNTIME === 'nodejs') {
-    (await import('./src/server/peer')).recordPeers();
-    // Tokenizers, word lists and corpora load once, now, rather than stalling the first request that needs them.
-    (await import('@ctxlab/jobs')).warmSuiteResources();
-  }
+  if (process.env.NEXT_RUNTIME === 'nodejs') (await import('./src/server/peer')).recordPeers();
 }

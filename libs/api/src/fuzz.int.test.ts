@@ -85,7 +85,7 @@ describe('fuzzing every procedure over HTTP', () => {
     ].map((r) => r.id);
     pools = { ids, urls: ['http://127.0.0.1:9/v1', 'http://localhost:9', 'https://127.0.0.1:9/', 'http://169.254.169.254/latest/', 'file:///etc/passwd'] };
     // Large headers so that query procedures (inputs in the URL) get the same hostile payloads as mutations.
-    // As the portal does when it starts (apps/portal/instrumentation.ts): no request pays for a first load.
+    // The fuzz measures steady-state responsiveness: one-time loads (the Llama-3 vocabulary, corpus indexes) happen first.
     warmSuiteResources();
     server = await startApiServer({ queuePrefix: prefix, maxHeaderSize: 64 << 20 });
   });
