@@ -128,6 +128,17 @@ describe('starting a suite run from the portal', () => {
     await page.waitForURL((u) => /\/evals\/c[a-z0-9]{20,}$/.test(u.pathname) && !u.pathname.endsWith(runId));
     const fresh = await testRepos().evals.get(page.url().split('/').pop()!);
     expect(fresh).toMatchObject({ endpointId: endpoint.id, cellsTotal: 4 });
+
+    // Topic retrieval prices its documents from the shipped English corpus, read inside the portal's
+    // production bundle (where a package's files must still be found on disk).
+    await page.goto(`${portal.url}/evals/new?suite=topic-retrieval`);
+    const topic = page.getByRole('form', { name: 'Start a topic-retrieval run' });
+    await topic.getByLabel('Endpoint').selectOption({ label: `lab-suite — ${server.url}` });
+    await topic.getByLabel('Samples per cell').fill('1');
+    const topicSpec = { suite: 'topic-retrieval' as const, topics: [5, 10, 20], length: 4096, question: 'first' as const, samples: 1, tokenizer: 'llama3' as const, chatTemplate: true };
+    const topicWant = await api().evals.suiteEstimate({ spec: topicSpec, endpointId: endpoint.id, concurrency: 4 });
+    await expect.poll(() => topic.getByTestId('estimate-tokens').innerText(), { timeout: 30_000 }).toBe(topicWant.promptTokens.toLocaleString('en-US'));
+    expect(await topic.getByTestId('estimate-cells').innerText()).toBe(String(topicWant.cells));
     expect(pageErrors).toEqual([]);
   }, 240_000);
 });

@@ -33,6 +33,15 @@ describe('grids', () => {
     expect(depthValues({ kind: 'linspace', min: 0, max: 1, count: 35, curve: 'linear' })).toContain(0.03); // round(2.94) = 3
   });
 
+  it('lists a step axis as counted: a step below the rounding ends at once, max below min is refused', () => {
+    // Found by the API fuzz suite: a depth step of 2.2e-16 rounded to 0 and the listing ran for millions of steps.
+    const t0 = performance.now();
+    expect(() => depthValues({ kind: 'step', min: 2.5632313475115815e-67, max: 7e-323, step: 2.220446049250313e-16 })).toThrow(/depth max 7e-323 is below min 2.56/);
+    expect(depthValues({ kind: 'step', min: 0, max: 1e-13, step: 2.220446049250313e-16 })).toEqual([0]);
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(() => depthValues({ kind: 'step', min: 0, max: 1e-9, step: 2.220446049250313e-16 })).toThrow(/the depth axis has 4,503,600 values; at most 1,000/);
+  });
+
   it('rounds half to even like numpy', () => {
     expect([0.5, 1.5, 2.5, 3.5, -0.4, 2.6].map(roundHalfEven)).toEqual([0, 2, 2, 4, -0, 3]);
   });

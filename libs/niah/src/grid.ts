@@ -33,10 +33,9 @@ export function lengthValues(axis: NiahLengthAxis): number[] {
       return dedupeSorted(linspace(axis.min, axis.max, axis.count).map(roundHalfEven));
     case 'step': {
       if (axis.max < axis.min) throw new NiahError('INVALID_SPEC', `length max ${axis.max} is below min ${axis.min}`);
-      tooManyValues('length', lengthCount(axis));
-      const out: number[] = [];
-      for (let v = axis.min; v <= axis.max; v += axis.step) out.push(v);
-      return out;
+      const n = lengthCount(axis);
+      tooManyValues('length', n);
+      return Array.from({ length: n }, (_v, i) => axis.min + i * axis.step);
     }
     case 'list':
       return dedupeSorted(axis.values);
@@ -52,14 +51,11 @@ export function depthValues(axis: NiahDepthAxis): number[] {
       return dedupeSorted(values.map((p) => p / 100));
     }
     case 'step': {
-      tooManyValues('depth', depthCount(axis));
-      const out: number[] = [];
-      for (let i = 0; ; i++) {
-        const v = Math.round((axis.min + i * axis.step) * 1e9) / 1e9;
-        if (v > axis.max + 1e-9) break;
-        out.push(Math.min(1, v));
-      }
-      return dedupeSorted(out);
+      if (axis.max < axis.min) throw new NiahError('INVALID_SPEC', `depth max ${axis.max} is below min ${axis.min}`);
+      // Exactly the values counted (a step far below the 1e-9 rounding must not loop until it adds up).
+      const n = depthCount(axis);
+      tooManyValues('depth', n);
+      return dedupeSorted(Array.from({ length: n }, (_v, i) => Math.min(1, Math.round((axis.min + i * axis.step) * 1e9) / 1e9)));
     }
     case 'list':
       return dedupeSorted(axis.values);

