@@ -50,8 +50,8 @@ export function requestsSince(server: OpenAITestServer, from: number) {
   return { total: gen.length, prompts: byPrompt.size, sentTwiceOrMore: [...byPrompt.values()].filter((n) => n > 1).length, byPrompt };
 }
 
-/** A chat request's prompt, as `requestsSince` keys it. */
-export const promptOf = (body: unknown) => JSON.stringify((body as { messages?: unknown }).messages);
+/** A request's prompt, as `requestsSince` keys it: the chat messages, or a completion's prompt (text or ids). */
+export const promptOf = (body: unknown) => JSON.stringify((body as { messages?: unknown; prompt?: unknown }).messages ?? (body as { prompt?: unknown }).prompt);
 
 /**
  * A server behaviour that fails the first request of every `every`-th prompt — with a 500, a reset

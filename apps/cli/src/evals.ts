@@ -1,6 +1,6 @@
 /** `ctxlab evals start|watch` and `ctxlab jobs …`: evals as jobs on the platform, from a terminal. */
 import type { createClient } from '@ctxlab/api/client';
-import { RULER_TASK_IDS, type JobProgress, type RulerSummary, type RulerTask, type SuiteSpecInput, type TopicSummary } from '@ctxlab/contracts';
+import { type BenchmarkSummary, type EndpointPerplexitySummary, RULER_TASK_IDS, type JobProgress, type RulerSummary, type RulerTask, type SuiteSpecInput, type TopicSummary } from '@ctxlab/contracts';
 import { SingleBar } from 'cli-progress';
 import { modelByName } from './lookup';
 import { specFromFlags } from './niah';
@@ -128,7 +128,7 @@ const ints = (flag: string, v: unknown, fallback?: string): number[] => {
   return xs;
 };
 
-/** The suite spec from `evals start --suite ruler|topic` flags. */
+/** The suite spec from `evals start --suite ruler|topic|longbench|infinitebench|mmlu|perplexity` flags. */
 export function suiteSpecFromFlags(o: Opts): SuiteSpecInput {
   const common = {
     ...(o.samples !== undefined ? { samples: Number(o.samples) } : {}),
@@ -157,11 +157,51 @@ export function suiteSpecFromFlags(o: Opts): SuiteSpecInput {
       ...common,
     };
   }
-  throw new Error(`--suite must be ruler or topic, got ${String(o.suite)}`);
+  const names = (flag: string) => (o[flag] === undefined ? {} : { [flag === 'subjects' ? 'subjects' : 'tasks']: String(o[flag]).split(',').map((t) => t.trim()) });
+  const bench = {
+    ...(o.items !== undefined ? { limit: Number(o.items) } : {}),
+    ...(o.tokenizer !== undefined ? { tokenizer: o.tokenizer as 'llama3' | 'byte' } : {}),
+    ...(o['no-chat-template'] ? { chatTemplate: false } : {}),
+  };
+  const dataset = () => {
+    if (o.dataset === undefined) throw new Error(`--dataset is required: the name of an imported ${String(o.suite)} dataset (ctxlab datasets import --format ${String(o.suite)} PATH)`);
+    return String(o.dataset);
+  };
+  if (o.suite === 'longbench' || o.suite === 'infinitebench') {
+    return { suite: o.suite, dataset: dataset(), ...names('tasks'), ...(o['max-length'] !== undefined ? { maxLength: Number(o['max-length']) } : {}), ...bench };
+  }
+  if (o.suite === 'mmlu') {
+    return {
+      suite: 'mmlu', dataset: dataset(), ...names('subjects'),
+      ...(o.shots !== undefined ? { shots: ints('shots', o.shots, '0,5') } : {}),
+      ...(o.scoring !== undefined ? { scoring: o.scoring as 'auto' | 'logprobs' | 'generate' } : {}),
+      ...bench,
+    };
+  }
+  if (o.suite === 'perplexity') {
+    return {
+      suite: 'perplexity', lengths: ints('lengths', o.lengths, '1024,2048,4096,8192'),
+      ...(o.samples !== undefined ? { samples: Number(o.samples) } : {}),
+      ...(o.tokenizer !== undefined ? { tokenizer: o.tokenizer as 'llama3' | 'byte' } : {}),
+      ...(o.corpus !== undefined ? { corpus: String(o.corpus) } : {}),
+    };
+  }
+  throw new Error(`--suite must be ruler, topic, longbench, infinitebench, mmlu or perplexity, got ${String(o.suite)}`);
 }
 
 /** The per-length averages and the effective length (RULER), or the accuracy per topic count, from the run's summary. */
 export function suiteResultLine(summary: unknown): string {
+  const b = (summary ?? {}) as Partial<BenchmarkSummary>;
+  if (b.suite === 'longbench' || b.suite === 'infinitebench' || b.suite === 'mmlu') {
+    const unit = b.suite === 'mmlu' ? '-shot' : ' tokens';
+    const tasks = Object.entries(b.perTask ?? {}).map(([t, v]) => `${t} ${Object.values(v).map((x) => x.toFixed(2)).join('/')}`).join(' · ');
+    const settings = Object.entries(b.perSetting ?? {}).map(([k, v]) => `${k}${unit} ${v.toFixed(2)}`).join(' · ') || '—';
+    return `${b.suite} ${b.suite === 'mmlu' ? 'accuracy' : 'average'}: ${settings}${b.scoring ? ` (answers read by ${b.scoring})` : ''}; per task: ${tasks || '—'}; ${b.items ?? 0} items, failed ${b.failed ?? 0}`;
+  }
+  if (b.suite === 'perplexity') {
+    const p = summary as EndpointPerplexitySummary;
+    return `endpoint perplexity: ${Object.entries(p.perLength).map(([l, v]) => `${l} → ${v.toFixed(2)}`).join(', ') || '—'}; failed ${p.failed}`;
+  }
   const s = (summary ?? {}) as Partial<RulerSummary & TopicSummary>;
   const fmt = (m: Record<string, number> | undefined, unit: string) => Object.entries(m ?? {}).map(([k, v]) => `${k}${unit} ${v.toFixed(1)}`).join(' · ') || '—';
   if (s.perLength) {

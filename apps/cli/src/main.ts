@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadEnv } from './env';
+import { importBenchmarkFiles } from './benchmarks';
 import { evalsCommand, jobsCommand, startedOrWatched } from './evals';
 import { adaptersCommand, serveCommand } from './gpu';
 import { labRun } from './lab';
@@ -37,6 +38,7 @@ const { positionals, values } = parseArgs({
     suite: { type: 'string' }, tasks: { type: 'string' }, topics: { type: 'string' }, length: { type: 'string' }, question: { type: 'string' }, threshold: { type: 'string' },
     'qa-dataset': { type: 'string' }, 'no-chat-template': { type: 'boolean' }, format: { type: 'string' }, squad: { type: 'string' }, hotpotqa: { type: 'string' },
     limit: { type: 'string', default: '50' },
+    items: { type: 'string' }, 'max-length': { type: 'string' }, shots: { type: 'string' }, subjects: { type: 'string' }, scoring: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -49,6 +51,9 @@ const usage = `usage: ctxlab <command> [--json]
   evals start --endpoint NAME [grid flags as for niah run] [--corpus DATASET] [--mode chat|completion-ids] [--rerun] [--request-key KEY] [--wait]
   evals start --suite ruler --endpoint NAME [--tasks niah_single_1,vt,…] [--lengths 4096,8192] [--samples N] [--tokenizer llama3|byte] [--qa-dataset NAME] [--mode …] [--rerun] [--wait]
   evals start --suite topic --endpoint NAME [--topics 5,10,15] [--length TOKENS] [--question first|kth] [--corpus DATASET] [--samples N] [--wait]
+  evals start --suite longbench|infinitebench --endpoint NAME --dataset IMPORTED [--tasks a,b] [--max-length TOKENS] [--items N] [--tokenizer …] [--wait]
+  evals start --suite mmlu --endpoint NAME --dataset IMPORTED [--subjects a,b] [--shots 0,5] [--scoring auto|logprobs|generate] [--items N] [--wait]
+  evals start --suite perplexity --endpoint NAME [--lengths 1024,2048] [--samples N] [--corpus DATASET] [--tokenizer …] [--wait]   through prompt logprobs
   evals watch EVAL_ID | evals list
   evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
   evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker
@@ -62,6 +67,7 @@ const usage = `usage: ctxlab <command> [--json]
   lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
+  datasets import PATH --format longbench|infinitebench|mmlu --name NAME [--tasks a,b]   benchmark files as published (.jsonl / MMLU's data/ folder of CSVs)
   datasets import-qa FILE --format squad|hotpotqa --name NAME [--hotpotqa FILE2]   SQuAD (RULER qa_1) / HotpotQA (qa_2) JSON for RULER runs
 ${planUsage.replace(/^/gm, '  ')}
 ${niahUsage.replace(/^/gm, '  ')}`;
@@ -140,6 +146,10 @@ async function main() {
   }
   if (cmd === 'jobs') {
     const r = await jobsCommand(api, sub, arg);
+    return out(r.data, () => r.text);
+  }
+  if (cmd === 'datasets' && sub === 'import' && arg && values.format !== undefined) {
+    const r = await importBenchmarkFiles(api, arg, values);
     return out(r.data, () => r.text);
   }
   if (cmd === 'datasets' && sub === 'import' && arg) {

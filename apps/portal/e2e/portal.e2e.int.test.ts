@@ -8,15 +8,13 @@ import { apiDeps, createCaller } from '@ctxlab/api';
 import { closeAllDbs, createDb } from '@ctxlab/db';
 import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testing';
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../../prisma/seed';
 import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
 import { jobFinished, startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
-import { artifactsDir, ensurePortalBuild, launchChromium, startPortal, type Portal } from './stack';
+import { artifactsDir, ensurePortalBuild, launchChromium, startModelServer, startPortal, type Portal } from './stack';
 
 const prefix = `e2e-${process.pid}`;
 const shots = artifactsDir();
@@ -47,32 +45,6 @@ async function open(path: string): Promise<Page> {
 const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
 /** The lab model server as `npm start` runs it, on a free port, serving the shipped lab stages. */
-async function startModelServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await new Promise<number>((res) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const p = (probe.address() as AddressInfo).port;
-      probe.close(() => res(p));
-    });
-  });
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../model-server/src/main.ts')], {
-    env: { ...process.env, MODEL_SERVER_PORT: String(port), MODEL_SERVER_HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  await waitFor(`the model server (${out})`, async () => child.exitCode === null && /serving .* at /.test(out), 120_000, 200);
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
-}
-
 const GRID = { lengths: { kind: 'linspace' as const, min: 500, max: 3000, count: 6 }, depths: { kind: 'linspace' as const, min: 0, max: 1, count: 6, curve: 'linear' as const } };
 
 describe('portal in a browser', () => {

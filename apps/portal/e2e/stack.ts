@@ -91,3 +91,30 @@ export function artifactsDir(): string {
   mkdirSync(d, { recursive: true });
   return d;
 }
+
+/** The lab model server (apps/model-server) as `npm start` runs it, on a free port; resolves once it serves. */
+export async function startModelServer(): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../model-server/src/main.ts')], {
+    env: { ...process.env, MODEL_SERVER_PORT: String(port), MODEL_SERVER_HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const t0 = Date.now();
+  while (!(child.exitCode === null && /serving .* at /.test(out))) {
+    if (child.exitCode !== null || Date.now() - t0 > 120_000) throw new Error(`the model server did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}

@@ -11,9 +11,9 @@ import type { Redis } from 'ioredis';
 export async function reconcile(repos: Repositories, connection: Redis, prefix?: string): Promise<string[]> {
   const requeued: string[] = [];
   for (const job of await repos.jobs.unfinished(['niah-eval', 'local-check', 'suite-eval'])) {
-    const run = await repos.db.evalRun.findUnique({ where: { jobId: job.id }, select: { id: true, kind: true } });
+    const run = await repos.db.evalRun.findUnique({ where: { jobId: job.id }, select: { id: true } });
     if (!run) continue;
-    const queue = evalRunQueue(connection, run.kind, prefix);
+    const queue = evalRunQueue(connection, job.kind, prefix);
     const bullId = `${job.id}-a${job.attempts}`;
     const existing = await queue.getJob(bullId);
     const state = existing ? await existing.getState() : 'missing';
@@ -21,7 +21,7 @@ export async function reconcile(repos: Repositories, connection: Redis, prefix?:
     // not: the queue lost it (a Redis restart without persistence, a crash between the two writes).
     if (!['missing', 'unknown', 'completed', 'failed'].includes(state)) continue;
     if (existing) await existing.remove().catch(() => undefined);
-    await enqueueEvalRun(connection, run.kind, { jobId: job.id, evalRunId: run.id }, { attempt: job.attempts, ...(prefix ? { prefix } : {}) });
+    await enqueueEvalRun(connection, job.kind, { jobId: job.id, evalRunId: run.id }, { attempt: job.attempts, ...(prefix ? { prefix } : {}) });
     await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says it is unfinished and the queue had lost it');
     requeued.push(job.id);
   }

@@ -4,6 +4,7 @@ import { redisConnection } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 import { parseSecretKey } from '@ctxlab/contracts/security';
 import { DEFAULT_GRID_LIMITS, type GridLimits } from './services/evals';
+import { DEFAULT_MMLU_REGRESSION_POINTS } from './services/scorecard';
 
 export interface ApiDeps {
   repos: Repositories;
@@ -20,6 +21,8 @@ export interface ApiDeps {
   outboundAllow: string[];
   /** How large a NIAH sweep may be (NIAH_MAX_CELLS, NIAH_MAX_PROMPT_TOKENS). */
   gridLimits: GridLimits;
+  /** Points of MMLU accuracy below the comparison model that flag a short-context regression (CTXLAB_MMLU_REGRESSION_POINTS, default 2). */
+  mmluRegressionPoints: number;
 }
 
 const cache = new Map<string, ApiDeps>();
@@ -37,6 +40,8 @@ export function apiDeps(settings: {
   outboundAllow?: string | undefined;
   niahMaxCells?: number | undefined;
   niahMaxPromptTokens?: number | undefined;
+  /** Default: process.env.CTXLAB_MMLU_REGRESSION_POINTS, else 2. */
+  mmluRegressionPoints?: number | undefined;
 }): ApiDeps {
   const secret = settings.secretKey ?? process.env.CTXLAB_SECRET_KEY;
   const allow = settings.outboundAllow ?? process.env.CTXLAB_OUTBOUND_ALLOW ?? '';
@@ -64,9 +69,18 @@ export function apiDeps(settings: {
       gpusPerNode: settings.gpusPerNode ?? 8,
       secretKey: parseSecretKey(secret),
       outboundAllow: allow.split(',').map((x) => x.trim()).filter(Boolean),
+      mmluRegressionPoints: mmluRegressionPoints(settings.mmluRegressionPoints ?? process.env.CTXLAB_MMLU_REGRESSION_POINTS),
       gridLimits: { maxCells: settings.niahMaxCells ?? DEFAULT_GRID_LIMITS.maxCells, maxPromptTokens: settings.niahMaxPromptTokens ?? DEFAULT_GRID_LIMITS.maxPromptTokens },
     };
     cache.set(key, d);
   }
   return d;
+}
+
+/** CTXLAB_MMLU_REGRESSION_POINTS: a number of points from 0 to 100; anything else is a setting error, said at start. */
+function mmluRegressionPoints(v: number | string | undefined): number {
+  if (v === undefined || v === '') return DEFAULT_MMLU_REGRESSION_POINTS;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new Error(`CTXLAB_MMLU_REGRESSION_POINTS must be a number of points from 0 to 100, got ${JSON.stringify(v)}`);
+  return n;
 }

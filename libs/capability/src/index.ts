@@ -4,3 +4,4 @@
  */
 export * from './data/index';
 export * from './metrics/index';
+export * from './perplexity/index';

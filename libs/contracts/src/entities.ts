@@ -37,10 +37,11 @@ export const adapterListInput = listInput(['name', 'createdAt', 'rank'] as const
 });
 
 // ---------- datasets ----------
-export const datasetKindSchema = z.enum(['haystack', 'training-mix']);
+export const datasetKindSchema = z.enum(['haystack', 'training-mix', 'benchmark']);
 export const datasetCreateInput = z.object({
   name: nameSchema,
-  kind: datasetKindSchema,
+  /** Benchmarks come only from their files (datasets.importBenchmark). */
+  kind: datasetKindSchema.exclude(['benchmark'], { error: 'benchmark datasets are imported from their files (ctxlab datasets import --format …)' }),
   description: text().max(10_000).optional(),
   source: text().trim().min(1, 'must say where the data comes from').max(2000),
   license: text().trim().max(200).optional(),
@@ -118,7 +119,7 @@ export const endpointUpdateInput = z.object({
 export const endpointListInput = listInput(['name', 'createdAt'] as const, { modelId: idSchema.optional() });
 
 // ---------- eval runs ----------
-export const evalKindSchema = z.enum(['niah', 'ruler', 'topic-retrieval', 'perplexity', 'mmlu', 'tokenizer-roundtrip']);
+export const evalKindSchema = z.enum(['niah', 'ruler', 'topic-retrieval', 'longbench', 'infinitebench', 'mmlu', 'perplexity', 'tokenizer-roundtrip']);
 export const evalStatusSchema = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled']);
 export const evalRunCreateInput = z.object({
   name: nameSchema,
@@ -177,6 +178,7 @@ export const getInput = z.object({ id: idSchema });
 
 export type AdapterCreateInput = z.infer<typeof adapterCreateInput>;
 export type DatasetCreateInput = z.infer<typeof datasetCreateInput>;
+export type DatasetKind = z.infer<typeof datasetKindSchema>;
 export type EndpointCreateInput = z.infer<typeof endpointCreateInput>;
 export type EvalRunCreateInput = z.infer<typeof evalRunCreateInput>;
 export type AdapterPatch = z.infer<typeof adapterUpdateInput>['patch'];
@@ -213,6 +215,17 @@ export const corpusImportInput = z.object({
     .refine((docs) => docs.reduce((n, d) => n + d.text.length, 0) <= MAX_CORPUS_CHARS, `the documents may hold at most ${MAX_CORPUS_CHARS.toLocaleString('en-US')} characters together`),
 });
 export type CorpusImportInput = z.infer<typeof corpusImportInput>;
+
+/**
+ * A benchmark's files as their authors publish them (LongBench's per-dataset JSONL, InfiniteBench's
+ * per-task JSONL, MMLU's per-subject CSVs), each file in documents of at most
+ * MAX_CORPUS_DOCUMENT_CHARS characters named as `fileDocuments` names them.
+ */
+export const benchmarkImportInput = corpusImportInput.omit({ language: true }).extend({
+  format: z.enum(['longbench', 'infinitebench', 'mmlu']),
+  source: text().trim().min(1, 'must say where the files come from').max(2000),
+});
+export type BenchmarkImportInput = z.infer<typeof benchmarkImportInput>;
 
 /** What a finished GPU job adds to the registry. */
 export const gpuOutputSchema = z.discriminatedUnion('kind', [

@@ -70,9 +70,52 @@ export function pastFrom(r: ort.InferenceSession.ReturnType, numLayers: number):
   return past;
 }
 
+/** One token's log-probability under the model, and the most likely tokens at its position. */
+export interface TokenLogprob {
+  id: number;
+  logprob: number;
+  /** 1 + how many tokens the model ranks strictly above this one (vLLM's `rank`). */
+  rank: number;
+  /** The `top` most likely ids at this position, most likely first (ties: lower id first). */
+  top: { id: number; logprob: number }[];
+}
+
+/**
+ * Log-softmax of one logits row in float64, read at `target`, with the row's `top` best tokens.
+ * The arithmetic is exactly checks.ts's `logProb` (max, Σ exp(x − max) in float64, then
+ * x − max − log Σ), so a logprob served over HTTP is bit-for-bit the one the local perplexity check
+ * sums for the same logits.
+ */
+export function rowLogprob(logits: Float32Array, offset: number, vocab: number, target: number, top = 0): TokenLogprob {
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) max = Math.max(max, logits[offset + v]!);
+  let sum = 0;
+  for (let v = 0; v < vocab; v++) sum += Math.exp(logits[offset + v]! - max);
+  const logSum = Math.log(sum);
+  const x = logits[offset + target]!;
+  let above = 0;
+  // The `top` best ids kept sorted, best first (top ≤ 20: insertion is cheaper than sorting the row).
+  const best: number[] = [];
+  for (let v = 0; v < vocab; v++) {
+    const y = logits[offset + v]!;
+    if (y > x) above++;
+    if (top === 0 || (best.length === top && y <= logits[offset + best[top - 1]!]!)) continue;
+    let i = best.length < top ? best.length : top - 1;
+    while (i > 0 && y > logits[offset + best[i - 1]!]!) i--;
+    best.splice(i, 0, v);
+    if (best.length > top) best.pop();
+  }
+  return { id: target, logprob: x - max - logSum, rank: above + 1, top: best.map((id) => ({ id, logprob: logits[offset + id]! - max - logSum })) };
+}
+
 export interface GenerateOptions {
   theta: number;
+  /** Tokens to decode; 0 runs the prefill only (scoring the prompt, as `echo` with `max_tokens: 0` asks). */
   maxNewTokens: number;
+  /** Score every prompt token from the prefill's logits, with this many top alternatives (vLLM's prompt_logprobs). */
+  promptLogprobs?: number;
+  /** Score every generated token, with this many top alternatives (OpenAI's logprobs / top_logprobs). */
+  logprobs?: number;
   /** Stop after these ids (EOS by default). */
   stopIds?: number[];
   /** Stop at the first newline byte after some text, as short-answer evals want. */
@@ -84,6 +127,10 @@ export interface GenerateOptions {
 
 export interface Generation {
   ids: number[];
+  /** When asked for: one entry per prompt token; the first is null (nothing precedes it to predict it). */
+  promptLogprobs?: (TokenLogprob | null)[];
+  /** When asked for: one entry per generated token. */
+  logprobs?: TokenLogprob[];
   finishReason: 'stop' | 'length';
   promptTokens: number;
   prefillMs: number;
@@ -116,19 +163,32 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
   const t0 = performance.now();
   let t1 = t0;
   let finishReason: Generation['finishReason'] = 'length';
-  for (let step = 0; o.maxNewTokens > 0; step++) {
+  const V = card.vocabSize;
+  let promptLogprobs: Generation['promptLogprobs'];
+  const logprobs: TokenLogprob[] | undefined = o.logprobs === undefined ? undefined : [];
+  const prefillOnly = o.maxNewTokens <= 0;
+  if (prefillOnly && o.promptLogprobs === undefined) return { ids: out, finishReason, promptTokens: prompt.length, prefillMs: 0, decodeMs: 0 };
+  for (let step = 0; ; step++) {
     if (o.signal?.aborted) throw new Error('aborted');
     const { cos, sin } = rotaryRows(inv, pos, input.length);
     const ids = new ort.Tensor('int64', BigInt64Array.from(input, (x) => BigInt(x)), [1, input.length]);
     const r = await s.run({ input_ids: ids, cos, sin, ...past });
     if (step === 0) t1 = performance.now();
     pos += input.length;
-    const next = argmaxLast(r.logits!, card.vocabSize);
+    const data = r.logits!.data as Float32Array;
+    if (step === 0 && o.promptLogprobs !== undefined) {
+      // Row i of the prefill predicts prompt token i + 1; the first token has no prediction.
+      promptLogprobs = [null];
+      for (let i = 1; i < prompt.length; i++) promptLogprobs.push(rowLogprob(data, (i - 1) * V, V, prompt[i]!, o.promptLogprobs));
+    }
+    if (prefillOnly) break;
+    const next = argmaxLast(r.logits!, V);
     if (stop.has(next)) {
       finishReason = 'stop';
       break;
     }
     out.push(next);
+    logprobs?.push(rowLogprob(data, data.length - V, V, next, o.logprobs));
     o.onToken?.(next);
     if (o.stopAtNewline && next === 10 && out.length > 1) {
       finishReason = 'stop';
@@ -138,5 +198,13 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
     past = pastFrom(r, card.numLayers);
     input = [next];
   }
-  return { ids: out, finishReason, promptTokens: prompt.length, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
+  return {
+    ids: out,
+    finishReason,
+    promptTokens: prompt.length,
+    prefillMs: t1 - t0,
+    decodeMs: performance.now() - t1,
+    ...(promptLogprobs ? { promptLogprobs } : {}),
+    ...(logprobs ? { logprobs } : {}),
+  };
 }

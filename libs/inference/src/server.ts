@@ -4,6 +4,11 @@
  * whole pipeline — endpoints, NIAH sweeps, the portal — runs on a laptop against a real model.
  * `stream: true` answers with server-sent events as the OpenAI API does, one event per decoded
  * token, so OpenAI's own clients (which read chunks when they ask for a stream) work unchanged.
+ * Logprobs as vLLM serves them (unstreamed): /v1/completions `echo` + `logprobs: N` (with
+ * `max_tokens: 0`, the prompt-only scoring request), vLLM's `prompt_logprobs` and
+ * `return_token_ids`, and /v1/chat/completions `logprobs` + `top_logprobs` — each the float64
+ * log-softmax of the model's float32 logits (engine.ts rowLogprob), the numbers the local
+ * perplexity check sums.
  */
 import { getTokenizer, type ChatMessage } from '@ctxlab/tokenizers';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,7 +17,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadCard, type LabModelCard } from './card';
-import { generate, releaseSessions, session } from './engine';
+import { generate, releaseSessions, session, type TokenLogprob } from './engine';
 
 export interface ServedModel {
   /** The name clients send as `model`. */
@@ -32,27 +37,114 @@ export interface LabServerOptions {
   models?: ServedModel[];
 }
 
-/** The request fields both completion routes take after their prompt (decoding is greedy either way). */
+/**
+ * The request fields both completion routes take after their prompt (decoding is greedy either way).
+ * `max_tokens` parses from 0: vLLM accepts 0 only with `echo` on /v1/completions (see
+ * logprobRefusal), and refuses it elsewhere naming the field.
+ */
 const sampling = {
-  max_tokens: z.number().int().min(1).max(4096).default(64),
+  max_tokens: z.number().int().min(0).max(4096).default(64),
   temperature: z.number().min(0).max(2).optional(),
   stop: z.union([z.string(), z.array(z.string())]).optional(),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
 };
+/** Counts are numbers here; their ranges are checked as vLLM checks them (logprobRefusal), naming the field. */
+const count = z.number().int().nullish();
 const chatBody = z.object({
   model: z.string(),
   messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(1),
   ...sampling,
+  logprobs: z.boolean().nullish(),
+  top_logprobs: count,
 });
 const completionBody = z.object({
   model: z.string(),
   prompt: z.union([z.string(), z.array(z.number().int().min(0))]),
   ...sampling,
+  echo: z.boolean().nullish(),
+  logprobs: count,
+  /** vLLM's extra parameter: the prompt tokens' logprobs, with this many alternatives, in its own shape. */
+  prompt_logprobs: count,
+  /** vLLM's extra parameter: the choice carries prompt_token_ids and token_ids. */
+  return_token_ids: z.boolean().nullish(),
 });
+type ChatBody = z.infer<typeof chatBody>;
+type CompletionBody = z.infer<typeof completionBody>;
 /** What the completion routes share once the prompt is tokenized. */
-type CompletionRequest = Pick<z.infer<typeof chatBody>, 'model' | 'max_tokens' | 'stream' | 'stream_options'>;
+type CompletionRequest = Pick<ChatBody, 'model' | 'max_tokens' | 'stream' | 'stream_options'>;
 const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+/**
+ * vLLM checks the count fields before its schema does, so a non-number gets "`<field>` must be an
+ * integer." naming it (completion/protocol.py and chat_completion/protocol.py `check_logprobs`).
+ */
+function countTypeRefusal(raw: unknown, fields: readonly string[]): Refusal | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  for (const f of fields) {
+    const v = (raw as Record<string, unknown>)[f];
+    if (v !== undefined && v !== null && typeof v !== 'number') return { message: `\`${f}\` must be an integer.`, param: f };
+  }
+  return null;
+}
+/** The field a schema refusal names (the first issue's top-level field), as vLLM's errors carry `param`. */
+const paramOf = (e: z.ZodError) => (e.issues[0]?.path[0] !== undefined ? String(e.issues[0].path[0]) : null);
+
+/**
+ * vLLM's --max-logprobs default: more alternatives than this are refused. vllm-project/vllm
+ * vllm/sampling_params.py `_validate_logprobs` (commit 00388f6573ccfcffad607b8c9ecdf341a4669ceb):
+ * "Requested sample logprobs of N, which is greater than max allowed: 20" (parameter logprobs), and
+ * "Requested prompt logprobs of N, …" (parameter prompt_logprobs); -1 means the whole vocabulary.
+ */
+export const MAX_LOGPROBS = 20;
+
+/** A refused request: the message and the field it names (vLLM's VLLMValidationError `parameter`). */
+type Refusal = { message: string; param: string };
+
+/**
+ * The logprob fields checked as vLLM checks them; the first refusal, or null. Sources (vllm-project/vllm):
+ *  - completions: vllm/entrypoints/openai/completion/protocol.py `check_logprobs` (commit
+ *    002032ee2b18e1f7bd924ec47b62504ba3866063): `logprobs` / `prompt_logprobs` must be ≥ 0 or -1;
+ *    `prompt_logprobs` with `stream` is refused; `to_sampling_params` asks the engine for prompt
+ *    logprobs = `logprobs` when `echo` is set, and sends max_tokens 1 to the engine when `echo` and
+ *    `max_tokens == 0` (the prompt-only scoring request).
+ *  - chat: vllm/entrypoints/openai/chat_completion/protocol.py `check_logprobs` (same commit):
+ *    `top_logprobs` must be ≥ 0 or -1, and > 0 (or -1) needs `logprobs: true`; the engine is asked
+ *    for `top_logprobs` alternatives when `logprobs` is true.
+ *  - max_tokens: vllm/sampling_params.py `_verify_args` (commit 00388f65…): "max_tokens must be at
+ *    least 1, got N." — the engine never sees 0, since echo turns it into 1.
+ * The lab server streams text only: logprobs or echo with `stream` are refused rather than dropped.
+ */
+function logprobRefusal(b: { chat: true; body: ChatBody } | { chat: false; body: CompletionBody }, vocab: number): Refusal | null {
+  const tooMany = (kind: 'sample' | 'prompt', n: number | null | undefined, param: string): Refusal | null => {
+    if (n === null || n === undefined) return null;
+    const asked = n === -1 ? vocab : n;
+    return asked > MAX_LOGPROBS ? { message: `Requested ${kind} logprobs of ${asked}, which is greater than max allowed: ${MAX_LOGPROBS}`, param } : null;
+  };
+  const negative = (n: number | null | undefined) => n !== null && n !== undefined && n < 0 && n !== -1;
+  const echoZero = !b.chat && b.body.echo === true && b.body.max_tokens === 0;
+  if (b.body.max_tokens < 1 && !echoZero) return { message: `max_tokens must be at least 1, got ${b.body.max_tokens}.`, param: 'max_tokens' };
+  if (b.chat) {
+    const { logprobs, top_logprobs: top } = b.body;
+    if (negative(top)) return { message: '`top_logprobs` must be a positive value or -1.', param: 'top_logprobs' };
+    if (top !== null && top !== undefined && top !== 0 && !logprobs) return { message: 'when using `top_logprobs`, `logprobs` must be set to true.', param: 'top_logprobs' };
+    if (logprobs) {
+      const r = tooMany('sample', top ?? 0, 'logprobs');
+      if (r) return r;
+      if (b.body.stream) return { message: 'the lab server does not stream logprobs: send `logprobs` without `stream`', param: 'logprobs' };
+    }
+    return null;
+  }
+  const { logprobs, prompt_logprobs: promptN, echo, stream } = b.body;
+  if (negative(promptN)) return { message: '`prompt_logprobs` must be a positive value or -1.', param: 'prompt_logprobs' };
+  if (stream && promptN !== null && promptN !== undefined && promptN !== 0) return { message: '`prompt_logprobs` are not available when `stream=True`.', param: 'prompt_logprobs' };
+  if (negative(logprobs)) return { message: '`logprobs` must be a positive value or -1.', param: 'logprobs' };
+  const r = tooMany('sample', logprobs, 'logprobs') ?? tooMany('prompt', promptN ?? (echo ? logprobs : null), 'prompt_logprobs');
+  if (r) return r;
+  if (stream && (echo || (logprobs ?? promptN) != null)) {
+    return { message: 'the lab server does not stream logprobs or echo: send them without `stream`', param: echo ? 'echo' : logprobs != null ? 'logprobs' : 'prompt_logprobs' };
+  }
+  return null;
+}
 
 /** vLLM's --max-model-len when none is given. */
 const DEFAULT_MAX_MODEL_LEN = 8192;
@@ -89,8 +181,8 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
-const error = (res: ServerResponse, status: number, message: string, type = 'BadRequestError') =>
-  send(res, status, { object: 'error', message, type, param: null, code: status });
+const error = (res: ServerResponse, status: number, message: string, type = 'BadRequestError', param: string | null = null) =>
+  send(res, status, { object: 'error', message, type, param, code: status });
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -112,23 +204,126 @@ export async function startLabServer(opts: LabServerOptions = {}) {
   // Create sessions up front, so the first request is not slow and a broken file fails the start.
   await Promise.all(models.map((m) => session(m.file, threads)));
 
-  const complete = async (res: ServerResponse, req: CompletionRequest, ids: number[], chat: boolean) => {
+  /** A token as the logprob shapes name it: its text (a lone byte of a longer character decodes to U+FFFD). */
+  const tokenText = (id: number) => tok.decode([id]);
+  // vLLM clamps -inf to the JSON-serialisable -9999.0 OpenAI uses (completion/serving.py `_create_completion_logprobs`).
+  const clampLp = (x: number) => Math.max(x, -9999);
+
+  /**
+   * OpenAI's legacy completions logprobs ({tokens, token_logprobs, top_logprobs, text_offset}) as
+   * vLLM builds them — vllm-project/vllm vllm/entrypoints/openai/completion/serving.py
+   * `_create_completion_logprobs` (commit 030ea52effcb05071543c8c42b8f0145e94cee43): a position
+   * without logprobs (the first prompt token) has token_logprob null and top_logprobs null; the
+   * others map token text → logprob for the token itself and the `n` most likely ("the top
+   * num_output_top_logprobs + 1 logprobs, as defined in the openai API"); text_offset is the running
+   * length of the token texts in code points (Python `len`).
+   */
+  const legacyLogprobs = (ids: readonly number[], lps: readonly (TokenLogprob | null)[]) => {
+    const tokens: string[] = [];
+    const tokenLogprobs: (number | null)[] = [];
+    const top: (Record<string, number> | null)[] = [];
+    const offsets: number[] = [];
+    let offset = 0;
+    ids.forEach((id, i) => {
+      const t = tokenText(id);
+      tokens.push(t);
+      offsets.push(offset);
+      offset += [...t].length;
+      const lp = lps[i];
+      if (!lp) {
+        tokenLogprobs.push(null);
+        top.push(null);
+        return;
+      }
+      tokenLogprobs.push(clampLp(lp.logprob));
+      const d: Record<string, number> = { [t]: clampLp(lp.logprob) };
+      for (const a of lp.top) d[tokenText(a.id)] = clampLp(a.logprob);
+      top.push(d);
+    });
+    return { text_offset: offsets, token_logprobs: tokenLogprobs, tokens, top_logprobs: top };
+  };
+
+  /**
+   * vLLM's own prompt_logprobs field: per prompt token null (the first) or {token id: {logprob, rank,
+   * decoded_token}} for the `n` most likely and the prompt token itself (rank: its place in the
+   * vocabulary) — vllm/v1/engine/logprobs.py `_update_prompt_logprobs` starts the list with None
+   * (commit 016e747a032d70a95d7d691ab1dfc0bb9d5b5beb).
+   */
+  const vllmPromptLogprobs = (ids: readonly number[], lps: readonly (TokenLogprob | null)[]) =>
+    lps.map((lp, i) => {
+      if (!lp) return null;
+      const d: Record<string, { logprob: number; rank: number; decoded_token: string }> = {};
+      lp.top.forEach((a, r) => (d[a.id] = { logprob: clampLp(a.logprob), rank: r + 1, decoded_token: tokenText(a.id) }));
+      d[ids[i]!] = { logprob: clampLp(lp.logprob), rank: lp.rank, decoded_token: tokenText(ids[i]!) };
+      return d;
+    });
+
+  /**
+   * OpenAI's chat logprobs: choices[0].logprobs.content[] of {token, logprob, bytes, top_logprobs[]}
+   * per generated token, top_logprobs the `n` most likely, most likely first (vLLM builds the same
+   * shape: vllm/entrypoints/openai/chat_completion/serving.py `_create_chat_logprobs`, commit
+   * 006c49d485f9ca479bf4989cbb694d0ac02f44b5). `bytes` are the token's own UTF-8 bytes, as OpenAI
+   * documents them, so a character split over byte tokens can be put back together.
+   */
+  const chatLogprobs = (lps: readonly TokenLogprob[]) => ({
+    content: lps.map((lp) => ({
+      token: tokenText(lp.id),
+      logprob: clampLp(lp.logprob),
+      bytes: Array.from(tok.tokenBytes(lp.id)),
+      top_logprobs: lp.top.map((a) => ({ token: tokenText(a.id), logprob: clampLp(a.logprob), bytes: Array.from(tok.tokenBytes(a.id)) })),
+    })),
+  });
+
+  /** What a request asks for beyond the completion text. */
+  interface Extras {
+    /** Generated tokens' alternatives (chat top_logprobs, completions logprobs); null: no logprobs. */
+    logprobs: number | null;
+    /** Prompt tokens' alternatives; null: no prompt logprobs. */
+    promptLogprobs: number | null;
+    echo: boolean;
+    returnTokenIds: boolean;
+  }
+  const plain: Extras = { logprobs: null, promptLogprobs: null, echo: false, returnTokenIds: false };
+
+  const complete = async (res: ServerResponse, req: CompletionRequest, ids: number[], chat: boolean, x: Extras = plain) => {
     const { model: modelId, max_tokens: maxTokens } = req;
     const m = byId.get(modelId);
     if (!m) return error(res, 404, `The model \`${modelId}\` does not exist.`, 'NotFoundError');
+    if (ids.length === 0) return error(res, 400, 'Either prompt or prompt_embeds must be provided and non-empty.', 'BadRequestError', 'prompt');
     if (ids.length + maxTokens > m.maxModelLen) {
       return error(res, 400, `This model's maximum context length is ${m.maxModelLen} tokens. However, you requested ${ids.length + maxTokens} tokens (${ids.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`);
     }
     if (req.stream) return stream(res, m, ids, maxTokens, chat, req.stream_options?.include_usage === true);
-    const g = await generate(await session(m.file, threads), card, ids, { theta: m.theta, maxNewTokens: maxTokens, stopAtNewline: !chat });
+    const g = await generate(await session(m.file, threads), card, ids, {
+      theta: m.theta,
+      maxNewTokens: maxTokens,
+      stopAtNewline: !chat,
+      ...(x.logprobs !== null && maxTokens > 0 ? { logprobs: x.logprobs } : {}),
+      ...(x.promptLogprobs !== null ? { promptLogprobs: x.promptLogprobs } : {}),
+    });
     const text = tok.decode(g.ids);
+    // vLLM hands the engine max_tokens 1 for echo with max_tokens 0 and counts that token in its usage;
+    // the lab server decodes nothing then, and counts nothing.
     const usage = { prompt_tokens: g.promptTokens, completion_tokens: g.ids.length, total_tokens: g.promptTokens + g.ids.length };
     const created = Math.floor(Date.now() / 1000);
     if (chat) {
-      send(res, 200, { id: `chatcmpl-${created}`, object: 'chat.completion', created, model: m.id, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: g.finishReason }], usage });
-    } else {
-      send(res, 200, { id: `cmpl-${created}`, object: 'text_completion', created, model: m.id, choices: [{ index: 0, text, finish_reason: g.finishReason }], usage });
+      const logprobs = x.logprobs !== null ? chatLogprobs(g.logprobs ?? []) : null;
+      send(res, 200, { id: `chatcmpl-${created}`, object: 'chat.completion', created, model: m.id, choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs, finish_reason: g.finishReason }], usage });
+      return;
     }
+    // echo: the prompt's tokens first (completion/serving.py `request_output_to_completion_response`).
+    const shown = x.echo ? [...ids, ...g.ids] : g.ids;
+    const shownLps = x.echo ? [...(g.promptLogprobs ?? []), ...(g.logprobs ?? [])] : (g.logprobs ?? []);
+    const logprobs = x.logprobs !== null ? legacyLogprobs(shown, shownLps) : null;
+    const choice = {
+      index: 0,
+      text: x.echo ? tok.decode(ids) + text : text,
+      logprobs,
+      finish_reason: g.finishReason,
+      prompt_logprobs: g.promptLogprobs ? vllmPromptLogprobs(ids, g.promptLogprobs) : null,
+      ...(x.returnTokenIds ? { prompt_token_ids: ids, token_ids: g.ids } : {}),
+    };
+    send(res, 200, { id: `cmpl-${created}`, object: 'text_completion', created, model: m.id, choices: [choice], usage });
   };
 
   /**
@@ -196,17 +391,35 @@ export async function startLabServer(opts: LabServerOptions = {}) {
         return send(res, 200, { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', owned_by: 'ctxlab', max_model_len: m.maxModelLen })) });
       }
       if (req.method === 'POST' && path === '/v1/chat/completions') {
-        const b = chatBody.safeParse(await readJson(req));
-        if (!b.success) return error(res, 400, issues(b.error));
+        const raw = await readJson(req);
+        const typed = countTypeRefusal(raw, ['prompt_logprobs', 'top_logprobs']);
+        if (typed) return error(res, 400, typed.message, 'BadRequestError', typed.param);
+        const b = chatBody.safeParse(raw);
+        if (!b.success) return error(res, 400, issues(b.error), 'BadRequestError', paramOf(b.error));
+        const refused = logprobRefusal({ chat: true, body: b.data }, card.vocabSize);
+        if (refused) return error(res, 400, refused.message, 'BadRequestError', refused.param);
         const ids = tok.encodeChat(b.data.messages as ChatMessage[], { addGenerationPrompt: true });
-        return await complete(res, b.data, ids, true);
+        return await complete(res, b.data, ids, true, { ...plain, logprobs: b.data.logprobs ? (b.data.top_logprobs ?? 0) : null });
       }
       if (req.method === 'POST' && path === '/v1/completions') {
-        const b = completionBody.safeParse(await readJson(req));
-        if (!b.success) return error(res, 400, issues(b.error));
+        const raw = await readJson(req);
+        const typed = countTypeRefusal(raw, ['prompt_logprobs', 'logprobs']);
+        if (typed) return error(res, 400, typed.message, 'BadRequestError', typed.param);
+        const b = completionBody.safeParse(raw);
+        if (!b.success) return error(res, 400, issues(b.error), 'BadRequestError', paramOf(b.error));
+        const refused = logprobRefusal({ chat: false, body: b.data }, card.vocabSize);
+        if (refused) return error(res, 400, refused.message, 'BadRequestError', refused.param);
         const ids = typeof b.data.prompt === 'string' ? tok.encode(b.data.prompt) : b.data.prompt;
-        if (ids.some((x) => x >= card.vocabSize)) return error(res, 400, `prompt: token ids must be below the vocabulary size ${card.vocabSize}`);
-        return await complete(res, b.data, ids, false);
+        if (ids.some((x) => x >= card.vocabSize)) return error(res, 400, `prompt: token ids must be below the vocabulary size ${card.vocabSize}`, 'BadRequestError', 'prompt');
+        const { echo, logprobs, prompt_logprobs: promptN, return_token_ids: returnTokenIds } = b.data;
+        // With echo the prompt's logprobs come with `logprobs` alternatives unless prompt_logprobs says otherwise.
+        const promptLogprobs = promptN ?? (echo && logprobs != null ? logprobs : null);
+        return await complete(res, b.data, ids, false, {
+          logprobs: logprobs ?? null,
+          promptLogprobs,
+          echo: echo === true,
+          returnTokenIds: returnTokenIds === true,
+        });
       }
       return error(res, 404, `no route ${req.method} ${path}`, 'NotFoundError');
     } catch (e) {

@@ -127,7 +127,7 @@ export async function retryJob(deps: JobsDeps, jobId: string, by: string) {
     return tx.job.findUniqueOrThrow({ where: { id: jobId } });
   });
   try {
-    await enqueueEvalRun(deps.producer(), run.kind, { jobId, evalRunId: run.id }, { prefix: deps.queuePrefix, attempt: job.attempts });
+    await enqueueEvalRun(deps.producer(), job.kind, { jobId, evalRunId: run.id }, { prefix: deps.queuePrefix, attempt: job.attempts });
   } catch (e) {
     await deps.repos.jobs.transition(jobId, before.status, 'the retry could not be queued (Redis unavailable); nothing was started', () => true);
     await deps.repos.db.evalRun.update({ where: { id: run.id }, data: { status: before.status === 'cancelled' ? 'cancelled' : 'failed' } });

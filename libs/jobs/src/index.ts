@@ -6,3 +6,4 @@ export * from './gpu';
 export * from './checks';
 export * from './lease';
 export * from './suites';
+export * from './benchmarks';

@@ -14,10 +14,10 @@ export function queueError(e: unknown): never {
  * yet). If the queue refuses it, nothing was started: the rows are taken back out, so no run is
  * left that no worker will ever run.
  */
-export async function queueNewRun(deps: JobsDeps, created: { job: { id: string }; evalRun: { id: string; kind: string } }): Promise<void> {
+export async function queueNewRun(deps: JobsDeps, created: { job: { id: string; kind: string }; evalRun: { id: string } }): Promise<void> {
   const { db } = deps.repos;
   try {
-    await enqueueEvalRun(deps.producer(), created.evalRun.kind, { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
+    await enqueueEvalRun(deps.producer(), created.job.kind, { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
   } catch (e) {
     await db.$transaction([db.evalRun.delete({ where: { id: created.evalRun.id } }), db.job.delete({ where: { id: created.job.id } })]);
     queueError(e);

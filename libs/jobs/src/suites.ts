@@ -1,10 +1,15 @@
 /**
- * RULER and topic-retrieval runs on the platform: starting one (checked, idempotent, queued with
- * its run in one go), the list of its cells, each cell's request and score, the run's summary, and
- * the estimate the portal shows before a start. The worker's processor only drives these.
+ * Suite runs on the platform — RULER, topic retrieval, and the capability suites of ./benchmarks.ts
+ * (LongBench, InfiniteBench, MMLU, endpoint perplexity): starting one (checked, idempotent, queued
+ * with its run in one go), the list of its cells, each cell's request and score, the run's summary,
+ * and the estimate the portal shows before a start. The worker's processor only drives these.
  */
 import {
   badRequest,
+  type BenchmarkSummary,
+  CAPABILITY_SUITES,
+  type CapabilitySpec,
+  type EndpointPerplexitySummary,
   QA_DOCUMENT_NAME,
   type RulerSpec,
   type RulerSummary,
@@ -34,6 +39,8 @@ import {
 } from '@ctxlab/ruler';
 import { loadWordLists } from '@ctxlab/ruler/node';
 import { getTokenizer, type ChatMessage, type Tokenizer } from '@ctxlab/tokenizers';
+import { buildCapabilityCell, capabilityCells, capabilityContext, type CapabilityContext, capabilitySize, capabilitySummary } from './benchmarks';
+import { scoresByTaskAndLength } from './cell-scores';
 import type { JobsDeps } from './deps';
 import { createQueuedRun, requestIdempotencyKey } from './evals';
 
@@ -50,10 +57,17 @@ export interface SuiteCellKey {
 }
 export const suiteCellId = (k: SuiteCellKey) => `${k.task}|${k.contextLength}|${k.sample}`;
 
-export const suiteRunKind = (spec: SuiteSpec) => (spec.suite === 'ruler' ? 'ruler' : 'topic-retrieval');
+/** The run's kind: the suite's name (endpoint perplexity shares `perplexity` with the lab's local check: same cells, same scorecard rows). */
+export const suiteRunKind = (spec: SuiteSpec) => spec.suite;
 
-/** Every cell of a spec, length by length (short prompts first, so early progress is cheap). */
-export function suiteCells(spec: SuiteSpec): SuiteCellKey[] {
+export const isCapabilitySpec = (spec: SuiteSpec): spec is CapabilitySpec => (CAPABILITY_SUITES as readonly string[]).includes(spec.suite);
+
+/** Every cell of a spec, length by length (short prompts first, so early progress is cheap); capability suites read theirs from the context. */
+export function suiteCells(spec: SuiteSpec, ctx?: SuiteContext): SuiteCellKey[] {
+  if (isCapabilitySpec(spec)) {
+    if (!ctx?.capability) throw new Error(`a ${spec.suite} run's cells come from its data: load its context first`);
+    return capabilityCells(spec, ctx.capability);
+  }
   const out: SuiteCellKey[] = [];
   if (spec.suite === 'ruler') {
     for (const length of [...spec.lengths].sort((a, b) => a - b))
@@ -64,8 +78,9 @@ export function suiteCells(spec: SuiteSpec): SuiteCellKey[] {
   return out;
 }
 
-/** Cells and prompt tokens of a spec, arithmetically (nothing is generated). */
+/** Cells and prompt tokens of a RULER or topic spec, arithmetically (nothing is generated). */
 export function suiteSize(spec: SuiteSpec): { cells: number; promptTokens: number; requests: number } {
+  if (isCapabilitySpec(spec)) throw new Error(`a ${spec.suite} run's size comes from its data: use capabilitySize`);
   if (spec.suite === 'ruler') {
     const perLength = spec.tasks.reduce((a, t) => a + spec.lengths.reduce((b, l) => b + Math.max(0, l - RULER_TASKS[t].tokensToGenerate), 0), 0);
     const cells = spec.tasks.length * spec.lengths.length * spec.samples;
@@ -83,6 +98,10 @@ export interface SuiteContext {
   corpus: Corpus | undefined;
   words: WordLists | undefined;
   qa: { squad?: QaDataset; hotpotqa?: QaDataset };
+  /** LongBench, InfiniteBench, MMLU, perplexity: the parsed import or the held-out windows. */
+  capability?: CapabilityContext;
+  /** MMLU: how this run reads answers (decided by the worker when the spec says auto). */
+  mmluScoring?: 'logprobs' | 'generate';
 }
 
 
@@ -160,6 +179,9 @@ const needsCorpus = (spec: RulerSpec) => spec.tasks.some(isEssay);
 /** What a spec's prompts need: the tokenizer, and the corpus, word lists and QA files its tasks read. */
 export async function suiteContext(repos: Repositories, spec: SuiteSpec): Promise<SuiteContext> {
   const tokenizer = getTokenizer(spec.tokenizer);
+  if (isCapabilitySpec(spec)) {
+    return { tokenizer, corpus: undefined, words: undefined, qa: {}, capability: await capabilityContext(repos, spec, (name) => corpusByName(repos, name)) };
+  }
   if (spec.suite === 'topic-retrieval') return { tokenizer, corpus: await corpusByName(repos, spec.corpus), words: undefined, qa: {} };
   const qaTasks = spec.tasks.filter((t) => QA_FORMAT[t]);
   if (qaTasks.length && !spec.qaDataset) throw badRequest(`spec.qaDataset: tasks ${qaTasks.join(', ')} need an imported QA dataset (\`ctxlab datasets import-qa\`)`, 'spec.qaDataset');
@@ -186,12 +208,22 @@ export interface SuiteCellRequest extends SuiteCellKey {
   promptTokens: number;
   maxTokens: number;
   expected: string[];
+  /**
+   * How the cell is asked: generate (chat in chat mode, the prompt ids otherwise; the default),
+   * complete (the prompt ids through /v1/completions whatever the mode: a task prompted without the
+   * chat template), letter-logprobs (one token, the answer letter read from its top logprobs), or
+   * prompt-logprobs (no generation: the prompt's own logprobs, scored as perplexity).
+   */
+  ask?: 'generate' | 'complete' | 'letter-logprobs' | 'prompt-logprobs';
+  /** The score reads the answer letter (A–D) the reply holds rather than the reply itself. */
+  letter?: boolean;
   /** 0–100 for the model's answer. */
   score: (response: string) => number;
 }
 
 /** Builds one cell's prompt (deterministic in the spec's seed, the task, length and sample). */
 export function buildSuiteCell(spec: SuiteSpec, ctx: SuiteContext, key: SuiteCellKey): SuiteCellRequest {
+  if (isCapabilitySpec(spec)) return buildCapabilityCell(spec, ctx.capability!, key, ctx.mmluScoring ?? 'generate');
   if (spec.suite === 'ruler') {
     const task = key.task as RulerTaskName;
     const qaFormat = QA_FORMAT[task];
@@ -230,15 +262,13 @@ const topicAsked = (spec: TopicSpec, key: SuiteCellKey) =>
 // ---------- summary ----------
 
 /** The run's summary from its cells (failed cells, score null, are counted and left out of every mean). */
-export function suiteSummary(spec: SuiteSpec, cells: readonly { task: string; contextLength: number; score: number | null }[]): RulerSummary | TopicSummary {
-  const failed = cells.filter((c) => c.score === null).length;
-  const by = new Map<string, Map<number, number[]>>();
-  for (const c of cells) {
-    if (c.score === null) continue;
-    const t = by.get(c.task) ?? new Map<number, number[]>();
-    by.set(c.task, t);
-    t.set(c.contextLength, [...(t.get(c.contextLength) ?? []), c.score]);
-  }
+export function suiteSummary(
+  spec: SuiteSpec,
+  cells: readonly { task: string; contextLength: number; score: number | null }[],
+  mmluScoring?: 'logprobs' | 'generate',
+): RulerSummary | TopicSummary | BenchmarkSummary | EndpointPerplexitySummary {
+  if (isCapabilitySpec(spec)) return capabilitySummary(spec, cells, mmluScoring);
+  const { failed, by } = scoresByTaskAndLength(cells);
   if (spec.suite === 'topic-retrieval') {
     const perTopics: Record<string, number> = {};
     for (const [n, scores] of by.get(TOPIC_TASK) ?? []) perTopics[n] = rulerTaskScore(scores);
@@ -287,7 +317,7 @@ export interface SuiteLimits {
  * headers outgrow the length, a QA dataset too small for a long prompt) is recorded by the worker
  * as a failed cell, with the reason, and never scored.
  */
-export async function checkSuiteSpec(repos: Repositories, specInput: unknown, limits: SuiteLimits): Promise<{ spec: SuiteSpec; cells: number; promptTokens: number }> {
+export async function checkSuiteSpec(repos: Repositories, specInput: unknown, limits: SuiteLimits): Promise<{ spec: SuiteSpec; cells: number; promptTokens: number; approximate?: boolean }> {
   const parsed = suiteSpecSchema.safeParse(specInput);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -295,12 +325,17 @@ export async function checkSuiteSpec(repos: Repositories, specInput: unknown, li
     throw badRequest(`${field}: ${issue.message}`, field);
   }
   const spec = parsed.data;
-  const size = suiteSize(spec);
   const fmt = (n: number) => n.toLocaleString('en-US');
-  if (size.cells > limits.maxCells) throw badRequest(`spec: the run has ${fmt(size.cells)} cells; the limit is ${fmt(limits.maxCells)} (NIAH_MAX_CELLS)`, 'spec');
-  if (size.promptTokens > limits.maxPromptTokens) {
-    throw badRequest(`spec: the run's prompts add up to ${fmt(size.promptTokens)} tokens; the limit is ${fmt(limits.maxPromptTokens)} (NIAH_MAX_PROMPT_TOKENS)`, 'spec');
+  if (isCapabilitySpec(spec)) {
+    // The data decides the size: the import is read (and checked against the spec) first.
+    const ctx = await suiteContext(repos, spec);
+    const size = capabilitySize(spec, ctx.capability!);
+    if (size.cells === 0) throw badRequest('spec: the run has no cells', 'spec');
+    withinLimits(size, limits, fmt);
+    return { spec, ...size };
   }
+  const size = suiteSize(spec);
+  withinLimits(size, limits, fmt);
   const ctx = await suiteContext(repos, spec);
   if (spec.suite === 'topic-retrieval') {
     const most = Math.max(...spec.topics);
@@ -328,7 +363,14 @@ export async function checkSuiteSpec(repos: Repositories, specInput: unknown, li
   return { spec, cells: size.cells, promptTokens: size.promptTokens };
 }
 
-/** Starts a RULER or topic-retrieval run: the same request twice starts one run (see requestIdempotencyKey). */
+function withinLimits(size: { cells: number; promptTokens: number }, limits: SuiteLimits, fmt: (n: number) => string) {
+  if (size.cells > limits.maxCells) throw badRequest(`spec: the run has ${fmt(size.cells)} cells; the limit is ${fmt(limits.maxCells)} (NIAH_MAX_CELLS)`, 'spec');
+  if (size.promptTokens > limits.maxPromptTokens) {
+    throw badRequest(`spec: the run's prompts add up to ${fmt(size.promptTokens)} tokens; the limit is ${fmt(limits.maxPromptTokens)} (NIAH_MAX_PROMPT_TOKENS)`, 'spec');
+  }
+}
+
+/** Starts a suite run: the same request twice starts one run (see requestIdempotencyKey). */
 export async function startSuiteEval(deps: JobsDeps, input: SuiteStartInput & { requestedBy: string; limits: SuiteLimits }) {
   const { repos } = deps;
   const endpoint = await repos.endpoints.get(input.endpointId).catch(() => null);
@@ -349,16 +391,33 @@ export async function startSuiteEval(deps: JobsDeps, input: SuiteStartInput & { 
  * has answered recent requests — an ETA from their mean latency at the run's concurrency.
  */
 export async function suiteEstimate(repos: Repositories, input: { spec: unknown; endpointId?: string | undefined; concurrency?: number | undefined }, limits: SuiteLimits) {
-  const { spec, cells, promptTokens } = await checkSuiteSpec(repos, input.spec, limits);
+  const { spec, cells, promptTokens, approximate } = await checkSuiteSpec(repos, input.spec, limits);
   let etaSeconds: number | null = null;
   const warnings: string[] = [];
+  if (approximate) warnings.push('prompt tokens are estimated at 4 characters a token (capped at the max length); the run records the exact count of every prompt');
   if (input.endpointId) {
     const ep = await repos.db.endpoint.findUnique({ where: { id: input.endpointId }, select: { id: true, name: true, maxModelLen: true } });
     if (!ep) throw badRequest(`endpointId: endpoint ${input.endpointId} does not exist`, 'endpointId');
-    const maxLength = spec.suite === 'ruler' ? Math.max(...spec.lengths) : spec.length;
-    if (ep.maxModelLen && maxLength > ep.maxModelLen) warnings.push(`the longest sequence (${maxLength.toLocaleString('en-US')} tokens) is beyond ${ep.name}'s max model length ${ep.maxModelLen.toLocaleString('en-US')}: those cells will fail`);
+    const maxLength = longestSequence(spec);
+    if (ep.maxModelLen && maxLength !== null && maxLength > ep.maxModelLen) warnings.push(`the longest sequence (${maxLength.toLocaleString('en-US')} tokens) is beyond ${ep.name}'s max model length ${ep.maxModelLen.toLocaleString('en-US')}: those cells will fail`);
     const latency = await repos.evals.recentLatency(ep.id);
     if (latency) etaSeconds = (cells * latency.meanMs) / 1000 / Math.max(1, input.concurrency ?? 4);
   }
   return { suite: spec.suite, cells, promptTokens, requests: cells, etaSeconds, warnings };
+}
+
+/** The longest sequence a spec sends (prompt and generation), where the spec bounds it (MMLU's prompts are short and not bounded). */
+function longestSequence(spec: SuiteSpec): number | null {
+  switch (spec.suite) {
+    case 'ruler':
+    case 'perplexity':
+      return Math.max(...spec.lengths);
+    case 'topic-retrieval':
+      return spec.length;
+    case 'longbench':
+    case 'infinitebench':
+      return spec.maxLength;
+    case 'mmlu':
+      return null;
+  }
 }

@@ -1,7 +1,7 @@
 import { guardedFetch } from '@ctxlab/contracts/security';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIClient, type OpenAIClientOptions } from './client';
-import { startOpenAITestServer, type OpenAITestServer } from './testing/openai-test-server';
+import { REPLY_TOKEN_LOGPROB, startOpenAITestServer, syntheticLogprob, type OpenAITestServer } from './testing/openai-test-server';
 
 let server: OpenAITestServer;
 let sleeps: number[];
@@ -12,6 +12,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(() => {
   server.setBehaviour({ kind: 'answer' });
+  server.setTopLogprobs(null);
   server.requests.length = 0;
   sleeps = [];
 });
@@ -145,5 +146,130 @@ describe('test server NIAH answerer', () => {
     ).toMatch(/111.*222/);
     expect(answerNiahPrompt(`${hay}\nFigs are one of the secret ingredients needed to build the perfect pizza.\n What are the secret ingredients needed to build the perfect pizza?`)?.answer).toContain('figs');
     expect(answerNiahPrompt(`${hay}What is the special magic Lima number?`)).toBeUndefined();
+  });
+});
+
+describe('logprobs through the client (the test double speaks vLLM\'s shapes)', () => {
+  const ids = Array.from(new TextEncoder().encode('The special magic Oslo number is: 4242424.'));
+
+  it('promptLogprobs: echo + logprobs + max_tokens 0; every prompt token scored, the first null', async () => {
+    const r = await client().promptLogprobs(Uint32Array.from(ids));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(server.requests[0]!.body).toMatchObject({ prompt: ids, echo: true, logprobs: 1, max_tokens: 0, temperature: 0 });
+    expect(r.ids).toEqual(ids);
+    expect(r.tokens.join('')).toBe(new TextDecoder().decode(Uint8Array.from(ids)));
+    expect(r.logprobs).toEqual([null, ...ids.slice(1).map((_, k) => syntheticLogprob(ids, k + 1))]);
+    expect(r).toMatchObject({ attempts: 1, usage: { promptTokens: ids.length, completionTokens: 0 } });
+  });
+
+  it('promptLogprobs of a text prompt: the prompt part by usage.prompt_tokens, even when tokens are generated after it', async () => {
+    const text = 'Hello there, world.';
+    const r = await client().promptLogprobs(text, { maxTokens: 5 });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    // The byte tokenizer adds BOS to a text prompt, as vLLM's add_special_tokens does.
+    expect(r.logprobs).toHaveLength(text.length + 1);
+    expect(r.ids).toBeUndefined();
+  });
+
+  it.each([
+    ['HTTP 500', { kind: 'status', status: 500 }],
+    ['a hanging server (timeout)', { kind: 'hang' }],
+    ['a response without choices', { kind: 'wrong-shape' }],
+    ['a truncated body', { kind: 'truncate' }],
+  ] as const)('promptLogprobs retries after %s and succeeds', async (_name, failure) => {
+    server.script(failure);
+    const r = await client({ timeoutMs: 300 }).promptLogprobs(ids);
+    expect(r).toMatchObject({ ok: true, attempts: 2 });
+  });
+
+  it('promptLogprobs failures are typed and say why: HTTP 500 after the retries, a timeout, a response without logprobs', async () => {
+    server.setBehaviour({ kind: 'status', status: 500, message: 'engine died' });
+    const http = await client().promptLogprobs(ids);
+    expect(http).toMatchObject({ ok: false, kind: 'http', status: 500, attempts: 4 });
+    expect(!http.ok && http.error).toContain('engine died');
+
+    server.setBehaviour({ kind: 'hang' });
+    expect(await client({ timeoutMs: 150, maxAttempts: 2 }).promptLogprobs(ids)).toMatchObject({ ok: false, kind: 'timeout', attempts: 2 });
+
+    // An endpoint that answers without the logprobs asked for: not a zero, not retried.
+    server.setBehaviour({ kind: 'no-logprobs' });
+    const missing = await client().promptLogprobs(ids);
+    expect(missing).toMatchObject({ ok: false, kind: 'invalid-response', attempts: 1 });
+    expect(!missing.ok && missing.error).toMatch(/no logprobs/);
+
+    server.setBehaviour({ kind: 'hang' });
+    const ctl = new AbortController();
+    const p = client({ timeoutMs: 10_000 }).promptLogprobs(ids, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(), 50);
+    expect(await p).toMatchObject({ ok: false, kind: 'aborted' });
+  });
+
+  it('promptLogprobs refuses an echo shorter than the prompt and a missing logprob after the first token', async () => {
+    // A transport that tampers with the answers: drops the last echoed token, or nulls a logprob.
+    const bad = await startOpenAITestServer({ tokenizer: 'byte' });
+    try {
+      const c = new OpenAIClient({ baseUrl: bad.url, model: bad.model, maxAttempts: 1, fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        const j = (await res.json()) as { choices: { logprobs: { tokens: string[]; token_logprobs: (number | null)[]; top_logprobs: unknown[] } }[] };
+        const l = j.choices[0]!.logprobs;
+        if (String(init?.body).includes('"Hi"')) l.token_logprobs[2] = null;
+        else for (const k of ['tokens', 'token_logprobs', 'top_logprobs'] as const) l[k].pop();
+        return new Response(JSON.stringify(j), { status: 200, headers: { 'content-type': 'application/json' } });
+      } });
+      const short = await c.promptLogprobs(ids);
+      expect(short).toMatchObject({ ok: false, kind: 'invalid-response' });
+      expect(!short.ok && short.error).toContain(`echoed ${ids.length - 1} tokens for a prompt of ${ids.length}`);
+      const gap = await c.promptLogprobs('Hi');
+      expect(!gap.ok && gap.error).toContain('prompt token 2 has no logprob');
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('chatTopLogprobs: the first reply token\'s top alternatives as a test sets them (MMLU\'s " A"…" D")', async () => {
+    server.setTopLogprobs([
+      { token: ' B', logprob: -0.4 },
+      { token: ' A', logprob: -1.5 },
+      { token: ' D', logprob: -2.5 },
+      { token: ' C', logprob: -3 },
+    ]);
+    const r = await client().chatTopLogprobs(question, { maxTokens: 1, topLogprobs: 20 });
+    expect(server.requests[0]!.body).toMatchObject({ logprobs: true, top_logprobs: 20, max_tokens: 1, temperature: 0 });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.text).toBe(' B');
+    expect(r.top.map((t) => t.token)).toEqual([' B', ' A', ' D', ' C']);
+    expect(r.top[0]).toEqual({ token: ' B', logprob: -0.4, bytes: [32, 66] });
+    const completion = await client().completeTopLogprobs(Uint32Array.from(ids), { maxTokens: 1, topLogprobs: 3 });
+    expect(completion.ok && completion.top.map((t) => t.token)).toEqual([' B', ' A', ' D']);
+  });
+
+  it('chatTopLogprobs without scripted letters: synthetic reply logprobs; fault injection applies; missing logprobs fail', async () => {
+    const r = await client().chatTopLogprobs(question, { maxTokens: 50, topLogprobs: 3 });
+    expect(r.ok && r.tokens.length).toBeGreaterThan(1);
+    expect(r.ok && r.tokens.every((t) => t.logprob === REPLY_TOKEN_LOGPROB && t.top.length === 3)).toBe(true);
+    server.script({ kind: 'status', status: 503 });
+    expect(await client().chatTopLogprobs(question, { topLogprobs: 5 })).toMatchObject({ ok: true, attempts: 2 });
+    server.script({ kind: 'no-logprobs' });
+    expect(await client().chatTopLogprobs(question, { topLogprobs: 5 })).toMatchObject({ ok: false, kind: 'invalid-response', attempts: 1 });
+    server.script({ kind: 'no-logprobs' });
+    expect(await client().completeTopLogprobs('Hi', { topLogprobs: 5 })).toMatchObject({ ok: false, kind: 'invalid-response', attempts: 1 });
+  });
+
+  it('the test double refuses bad logprob fields as vLLM does, naming them', async () => {
+    const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', body: JSON.stringify({ model: server.model, ...(body as object) }) });
+    const cases: [string, unknown, string][] = [
+      ['/v1/completions', { prompt: 'x', logprobs: 21 }, 'logprobs'],
+      ['/v1/completions', { prompt: 'x', max_tokens: 0 }, 'max_tokens'],
+      ['/v1/chat/completions', { messages: question, top_logprobs: 2 }, 'top_logprobs'],
+      ['/v1/chat/completions', { messages: question, logprobs: true, top_logprobs: -1 }, 'top_logprobs'],
+    ];
+    for (const [path, body, param] of cases) {
+      const res = await post(path, body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { param: string }).param).toBe(param);
+    }
   });
 });

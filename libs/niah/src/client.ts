@@ -28,6 +28,43 @@ const completionResponseSchema = z.object({
 });
 const modelsResponseSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
 
+/** OpenAI's legacy completions logprobs, as vLLM fills them (a position without a logprob holds null). */
+const legacyLogprobsSchema = z
+  .object({
+    tokens: z.array(z.string()),
+    token_logprobs: z.array(z.number().nullable()),
+    top_logprobs: z.array(z.record(z.string(), z.number()).nullable()).nullish(),
+  })
+  .refine((l) => l.tokens.length === l.token_logprobs.length && (l.top_logprobs == null || l.top_logprobs.length === l.tokens.length));
+const completionLogprobsResponseSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        text: z.string(),
+        finish_reason: z.string().nullish(),
+        logprobs: z.unknown(),
+        /** vLLM, when asked with return_token_ids. */
+        prompt_token_ids: z.array(z.number().int().nonnegative()).nullish(),
+      }),
+    )
+    .min(1),
+  usage: usageSchema.nullish(),
+});
+const chatTopSchema = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.number().int()).nullish() });
+const chatLogprobsSchema = z.object({ content: z.array(chatTopSchema.extend({ top_logprobs: z.array(chatTopSchema).nullish() })).nullish() });
+const chatLogprobsResponseSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullish() }),
+        finish_reason: z.string().nullish(),
+        logprobs: z.unknown(),
+      }),
+    )
+    .min(1),
+  usage: usageSchema.nullish(),
+});
+
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
@@ -74,6 +111,80 @@ export interface GenerationOptions {
   signal?: AbortSignal;
 }
 
+type Failure = { ok: false; error: string; kind: FailureKind; status?: number; latencyMs: number; attempts: number };
+
+/** One of the most likely tokens at a position. `bytes`: the token's UTF-8 bytes, when the endpoint sends them (chat). */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  bytes?: number[];
+}
+
+/** A generated token, its logprob and the most likely tokens at its position (most likely first). */
+export interface GeneratedTokenLogprob {
+  token: string;
+  logprob: number;
+  top: TopLogprob[];
+}
+
+export type PromptLogprobsOutcome =
+  | {
+      ok: true;
+      /** The prompt's tokens as the endpoint names them. */
+      tokens: string[];
+      /** Their ids: the prompt itself when it was ids, else the endpoint's prompt_token_ids when asked for and sent. */
+      ids?: number[];
+      /** One per prompt token: log P(token | the tokens before it); the first is null (nothing precedes it). */
+      logprobs: (number | null)[];
+      usage: Usage | null;
+      latencyMs: number;
+      attempts: number;
+    }
+  | Failure;
+
+export interface PromptLogprobsOptions {
+  signal?: AbortSignal;
+  /**
+   * Alternatives asked per position (`logprobs`). Default 1, not 0: vLLM releases that read a 0
+   * as "no logprobs" (`[] if num_logprobs else None`) fail the echo request, and one alternative is
+   * a few bytes a token.
+   */
+  topLogprobs?: number;
+  /** Tokens generated after the prompt. Default 0: the prompt-only scoring request (vLLM allows 0 with echo). */
+  maxTokens?: number;
+  /** Ask vLLM for prompt_token_ids (its `return_token_ids`), for `ids` of a text prompt. */
+  returnTokenIds?: boolean;
+}
+
+export type TopLogprobsOutcome =
+  | {
+      ok: true;
+      text: string;
+      finishReason: string | null;
+      usage: Usage | null;
+      /** Every generated token with its alternatives. */
+      tokens: GeneratedTokenLogprob[];
+      /** The first generated token's alternatives, most likely first ([] when nothing was generated). */
+      top: TopLogprob[];
+      latencyMs: number;
+      attempts: number;
+    }
+  | Failure;
+
+export interface TopLogprobsOptions extends GenerationOptions {
+  /** Most likely tokens returned per generated position (OpenAI and vLLM allow 0–20). */
+  topLogprobs: number;
+}
+
+/**
+ * What a parser returns for a well-formed response that lacks what was asked (the logprobs): an
+ * `invalid-response` failure, not retried — an endpoint that leaves logprobs out will leave them
+ * out again, and the caller should know at once rather than after every backoff.
+ */
+class Missing {
+  constructor(readonly message: string) {}
+}
+
 class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -102,6 +213,15 @@ function retryAfterMs(header: string | null): number | undefined {
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; kind: FailureKind; error: string; status?: number; retryable: boolean; retryAfter?: number };
+
+const toUsage = (u: { prompt_tokens: number; completion_tokens: number } | null | undefined): Usage | null =>
+  u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : null;
+
+/** A legacy top_logprobs map as a list, most likely first. */
+const topOfMap = (m: Record<string, number> | null | undefined): TopLogprob[] =>
+  Object.entries(m ?? {})
+    .map(([token, logprob]) => ({ token, logprob }))
+    .sort((a, b) => b.logprob - a.logprob);
 
 export class OpenAIClient {
   readonly model: string;
@@ -162,6 +282,114 @@ export class OpenAIClient {
     });
   }
 
+  /**
+   * The prompt's own tokens and their logprobs: POST /v1/completions with `echo: true`,
+   * `logprobs`, `max_tokens: 0`, `temperature: 0` — the request vLLM answers with every prompt
+   * token's logprob in OpenAI's legacy shape, the first null (vllm-project/vllm
+   * vllm/entrypoints/openai/completion/serving.py `request_output_to_completion_response`: with echo
+   * and max_tokens 0 the choice holds the prompt's tokens and prompt logprobs only). A response
+   * without logprobs, with fewer tokens than the prompt, or with a missing logprob after the first
+   * position is an `invalid-response` failure, never a number made up.
+   */
+  promptLogprobs(prompt: string | ArrayLike<number>, opts: PromptLogprobsOptions = {}): Promise<PromptLogprobsOutcome> {
+    const ids = typeof prompt === 'string' ? undefined : Array.from(prompt);
+    const maxTokens = opts.maxTokens ?? 0;
+    const body = {
+      model: this.model,
+      prompt: ids ?? prompt,
+      echo: true,
+      logprobs: opts.topLogprobs ?? 1,
+      max_tokens: maxTokens,
+      temperature: 0,
+      ...(opts.returnTokenIds ? { return_token_ids: true } : {}),
+    };
+    return this.request('/completions', body, opts.signal, (json) => {
+      const r = completionLogprobsResponseSchema.safeParse(json);
+      if (!r.success) return undefined;
+      const c = r.data.choices[0]!;
+      if (c.logprobs == null) return new Missing('the response has no logprobs: the endpoint ignored echo/logprobs');
+      const l = legacyLogprobsSchema.safeParse(c.logprobs);
+      if (!l.success) return undefined;
+      // How many of the echoed tokens are the prompt's: known for ids, else the usage says.
+      const n = ids?.length ?? r.data.usage?.prompt_tokens ?? (maxTokens === 0 ? l.data.tokens.length : undefined);
+      if (n === undefined) return new Missing('cannot tell the prompt tokens from the generated ones: no usage.prompt_tokens');
+      if (l.data.tokens.length < n || (maxTokens === 0 && l.data.tokens.length !== n)) {
+        return new Missing(`the endpoint echoed ${l.data.tokens.length} tokens for a prompt of ${n}`);
+      }
+      const logprobs = l.data.token_logprobs.slice(0, n);
+      const gap = logprobs.findIndex((x, i) => i > 0 && (x === null || !Number.isFinite(x)));
+      if (gap > 0) return new Missing(`prompt token ${gap} has no logprob`);
+      const echoedIds = c.prompt_token_ids && c.prompt_token_ids.length === n ? c.prompt_token_ids : undefined;
+      return { value: { tokens: l.data.tokens.slice(0, n), logprobs, ...((ids ?? echoedIds) ? { ids: ids ?? echoedIds } : {}) }, usage: r.data.usage };
+    }).then((o) => (o.ok ? { ok: true as const, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o));
+  }
+
+  /**
+   * POST /v1/chat/completions with `logprobs: true` and `top_logprobs`: the generated tokens'
+   * logprobs and their most likely alternatives, in OpenAI's shape
+   * (choices[0].logprobs.content[] of {token, logprob, bytes, top_logprobs[]}). MMLU reads the
+   * answer letter from `top`, the first generated token's alternatives.
+   */
+  chatTopLogprobs(messages: readonly ChatMessage[], gen: TopLogprobsOptions): Promise<TopLogprobsOutcome> {
+    const body = {
+      model: this.model,
+      messages,
+      max_tokens: gen.maxTokens ?? 1,
+      temperature: gen.temperature ?? 0,
+      logprobs: true,
+      top_logprobs: gen.topLogprobs,
+      ...(gen.stop ? { stop: gen.stop } : {}),
+    };
+    return this.request('/chat/completions', body, gen.signal, (json) => {
+      const r = chatLogprobsResponseSchema.safeParse(json);
+      if (!r.success) return undefined;
+      const c = r.data.choices[0]!;
+      if (c.logprobs == null) return new Missing('the response has no logprobs: the endpoint ignored logprobs/top_logprobs');
+      const l = chatLogprobsSchema.safeParse(c.logprobs);
+      if (!l.success) return undefined;
+      if (l.data.content == null) return new Missing('the response has no logprobs.content');
+      const tokens = l.data.content.map((t) => ({
+        token: t.token,
+        logprob: t.logprob,
+        top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, ...(a.bytes ? { bytes: a.bytes } : {}) })).sort((a, b) => b.logprob - a.logprob),
+      }));
+      return this.topOutcome(c.message.content ?? '', c.finish_reason ?? null, r.data.usage, tokens, gen.topLogprobs);
+    }).then((o) => (o.ok ? { ok: true as const, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o));
+  }
+
+  /** POST /v1/completions with `logprobs: N` (a token-id prompt as a JSON array): generated tokens with their alternatives, legacy shape read. */
+  completeTopLogprobs(prompt: string | ArrayLike<number>, gen: TopLogprobsOptions): Promise<TopLogprobsOutcome> {
+    const body = {
+      model: this.model,
+      prompt: typeof prompt === 'string' ? prompt : Array.from(prompt),
+      max_tokens: gen.maxTokens ?? 1,
+      temperature: gen.temperature ?? 0,
+      logprobs: gen.topLogprobs,
+      ...(gen.stop ? { stop: gen.stop } : {}),
+    };
+    return this.request('/completions', body, gen.signal, (json) => {
+      const r = completionLogprobsResponseSchema.safeParse(json);
+      if (!r.success) return undefined;
+      const c = r.data.choices[0]!;
+      if (c.logprobs == null) return new Missing('the response has no logprobs: the endpoint ignored logprobs');
+      const l = legacyLogprobsSchema.safeParse(c.logprobs);
+      if (!l.success) return undefined;
+      const tokens: GeneratedTokenLogprob[] = [];
+      for (let i = 0; i < l.data.tokens.length; i++) {
+        const lp = l.data.token_logprobs[i];
+        if (lp === null || lp === undefined) return new Missing(`generated token ${i} has no logprob`);
+        tokens.push({ token: l.data.tokens[i]!, logprob: lp, top: topOfMap(l.data.top_logprobs?.[i]) });
+      }
+      return this.topOutcome(c.text, c.finish_reason ?? null, r.data.usage, tokens, gen.topLogprobs);
+    }).then((o) => (o.ok ? { ok: true as const, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o));
+  }
+
+  private topOutcome(text: string, finishReason: string | null, usage: { prompt_tokens: number; completion_tokens: number } | null | undefined, tokens: GeneratedTokenLogprob[], asked: number) {
+    if (tokens.length === 0 && text !== '') return new Missing('the response has text but no logprobs for it');
+    if (asked > 0 && tokens.length > 0 && tokens[0]!.top.length === 0) return new Missing(`asked for ${asked} top logprobs, the response has none`);
+    return { value: { text, finishReason, tokens, top: tokens[0]?.top ?? [] }, usage };
+  }
+
   /** GET /v1/models. */
   async listModels(signal?: AbortSignal): Promise<{ ok: true; models: string[] } | { ok: false; error: string; kind: FailureKind }> {
     const r = await this.withRetries(signal, () =>
@@ -196,12 +424,26 @@ export class OpenAIClient {
     return { 'content-type': 'application/json', ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}) };
   }
 
-  private generate(
+  private async generate(
     path: string,
     body: unknown,
     signal: AbortSignal | undefined,
     parse: (json: unknown) => { text: string; finishReason: string | null; usage?: { prompt_tokens: number; completion_tokens: number } | null } | undefined,
   ): Promise<CompletionOutcome> {
+    const o = await this.request(path, body, signal, (json) => {
+      const v = parse(json);
+      return v && { value: { text: v.text, finishReason: v.finishReason }, usage: v.usage };
+    });
+    return o.ok ? { ok: true, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o;
+  }
+
+  /** One POST through the concurrency limit, the retries and the timeouts; `parse` validates the body. */
+  private request<T>(
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    parse: (json: unknown) => { value: T; usage?: { prompt_tokens: number; completion_tokens: number } | null } | Missing | undefined,
+  ): Promise<{ ok: true; value: T; usage: Usage | null; latencyMs: number; attempts: number } | Failure> {
     return this.sem.run(async () => {
       const t0 = performance.now();
       const payload = JSON.stringify(body);
@@ -212,15 +454,7 @@ export class OpenAIClient {
       });
       const latencyMs = performance.now() - t0;
       if (!r.ok) return { ok: false, error: r.error, kind: r.kind, status: r.status, latencyMs, attempts };
-      const u = r.value.usage;
-      return {
-        ok: true,
-        text: r.value.text,
-        finishReason: r.value.finishReason,
-        usage: u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : null,
-        latencyMs,
-        attempts,
-      };
+      return { ok: true, value: r.value.value, usage: toUsage(r.value.usage), latencyMs, attempts };
     });
   }
 
@@ -238,7 +472,7 @@ export class OpenAIClient {
     return last!;
   }
 
-  private async attempt<T>(url: string, init: { method: string; body?: string }, signal: AbortSignal | undefined, parse: (json: unknown) => T | undefined): Promise<Attempt<T>> {
+  private async attempt<T>(url: string, init: { method: string; body?: string }, signal: AbortSignal | undefined, parse: (json: unknown) => T | Missing | undefined): Promise<Attempt<T>> {
     if (signal?.aborted) return { ok: false, kind: 'aborted', error: 'cancelled', retryable: false };
     const ctl = new AbortController();
     let timedOut = false;
@@ -276,6 +510,7 @@ export class OpenAIClient {
       }
       const value = parse(json);
       if (value === undefined) return { ok: false, kind: 'invalid-response', error: `unexpected response shape: ${text.slice(0, 200)}`, retryable: true };
+      if (value instanceof Missing) return { ok: false, kind: 'invalid-response', error: value.message, retryable: false };
       return { ok: true, value };
     } catch (e) {
       if (signal?.aborted) return { ok: false, kind: 'aborted', error: 'cancelled', retryable: false };

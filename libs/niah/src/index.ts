@@ -46,7 +46,21 @@ export {
   scoreNiahCell,
 } from './engine';
 export { PrefixCacheSimulator, simulatePrefill, type PrefixCacheOptions, type PrefixCacheReport, type RequestCacheStats } from './prefix-cache';
-export { type CompletionOutcome, DEFAULT_REQUEST_TIMEOUT_MS, type FailureKind, type GenerationOptions, OpenAIClient, type OpenAIClientOptions, type Usage } from './client';
+export {
+  type CompletionOutcome,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type FailureKind,
+  type GeneratedTokenLogprob,
+  type GenerationOptions,
+  OpenAIClient,
+  type OpenAIClientOptions,
+  type PromptLogprobsOptions,
+  type PromptLogprobsOutcome,
+  type TopLogprob,
+  type TopLogprobsOptions,
+  type TopLogprobsOutcome,
+  type Usage,
+} from './client';
 export {
   failedCellsMessage,
   type GkamradtExportOptions,

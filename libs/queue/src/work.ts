@@ -47,22 +47,23 @@ export async function enqueueNiahEval(connection: Redis, payload: JobPayload<'ni
   return q.add('niah-eval', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
 }
 
-/** Puts a RULER or topic-retrieval run on the queue: the same idempotent job id as a NIAH eval's. */
+/** Puts a suite run (RULER, topic retrieval, the capability suites) on the queue: the same idempotent job id as a NIAH eval's. */
 export async function enqueueSuiteEval(connection: Redis, payload: JobPayload<'suite-eval'>, opts: { attempt?: number; prefix?: string } = {}) {
   const data = jobCatalog['suite-eval'].parse(payload);
   await queueReady(connection);
   return suiteQueue(connection, opts.prefix).add('suite-eval', data, { jobId: `${data.jobId}-a${opts.attempt ?? 0}` });
 }
 
-/** Eval-run kinds that run on the suite queue; every other kind (NIAH, local checks) runs on the NIAH queue. */
-export const SUITE_RUN_KINDS: readonly string[] = ['ruler', 'topic-retrieval'];
-
-/** The queue an eval run of this kind runs on, and its producer. */
-export function evalRunQueue(connection: Redis, runKind: string, prefix?: string): Queue {
-  return SUITE_RUN_KINDS.includes(runKind) ? suiteQueue(connection, prefix) : niahQueue(connection, prefix);
+/**
+ * The queue an eval job runs on, by the job's kind (not the run's: endpoint perplexity, a suite run,
+ * shares the run kind `perplexity` with the lab's local check): suite runs on the suite queue, NIAH
+ * sweeps and local checks on the NIAH queue.
+ */
+export function evalRunQueue(connection: Redis, jobKind: string, prefix?: string): Queue {
+  return jobKind === 'suite-eval' ? suiteQueue(connection, prefix) : niahQueue(connection, prefix);
 }
-export function enqueueEvalRun(connection: Redis, runKind: string, payload: JobPayload<'niah-eval'>, opts: { attempt?: number; prefix?: string } = {}) {
-  return SUITE_RUN_KINDS.includes(runKind) ? enqueueSuiteEval(connection, payload, opts) : enqueueNiahEval(connection, payload, opts);
+export function enqueueEvalRun(connection: Redis, jobKind: string, payload: JobPayload<'niah-eval'>, opts: { attempt?: number; prefix?: string } = {}) {
+  return jobKind === 'suite-eval' ? enqueueSuiteEval(connection, payload, opts) : enqueueNiahEval(connection, payload, opts);
 }
 
 export async function enqueueGpuJob(connection: Redis, payload: JobPayload<'gpu'>, opts: { attempt?: number; prefix?: string } = {}) {

@@ -1,5 +1,8 @@
+import type { JobProgress } from '@ctxlab/contracts';
 import { DataTable, fmtInt, type Column } from '@ctxlab/ui';
 import { hrefWith, Pager } from './EntityList';
+import { EvalLive } from './EvalLive';
+import { ScoreChip } from './ScoreChip';
 import type { Out } from '../lib/types';
 
 type Cell = Out['evals']['cells']['items'][number];
@@ -12,5 +15,43 @@ export function CellsPanel({ runId, cells, offset, perPage, caption, columns }: 
       <DataTable caption={caption} dense rows={cells.items} rowKey={(c) => c.id} empty="No cells recorded yet." columns={columns} />
       <Pager total={cells.total} offset={offset} count={cells.items.length} limit={perPage} href={(o) => hrefWith(`/evals/${runId}`, { offset: o })} />
     </section>
+  );
+}
+
+/** The columns every suite's cells end with: the score, what was expected, and the answer (or why the request failed). */
+export const answerColumns: Column<Cell>[] = [
+  { header: 'Score', numeric: true, cell: (c) => <ScoreChip score={c.score} /> },
+  { header: 'Expected', cell: (c) => <span className="cell-ellipsis" style={{ display: 'inline-block' }} title={c.expected ?? ''}>{c.expected ?? '—'}</span> },
+  { header: 'Answer', cell: (c) => <span className={`cell-ellipsis${c.error ? ' status-bad' : ''}`} style={{ display: 'inline-block' }} title={c.error ?? c.response ?? ''}>{c.error ?? c.response ?? '—'}</span> },
+];
+
+interface LiveRun {
+  id: string;
+  jobId: string | null;
+  status: string;
+  cellsDone: number;
+  cellsTotal: number;
+  summary: Record<string, unknown>;
+}
+
+/** A suite run's live progress (status, cells, failures, the job's error) until it ends. */
+export function SuiteRunLive({ run, failed, job }: { run: LiveRun; failed: number; job: { status: string; error: string | null } | null }) {
+  const summary = run.summary as JobProgress;
+  return (
+    <EvalLive
+      runId={run.id}
+      jobId={run.jobId}
+      initial={{ status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, summary: { ...summary, failed: summary.failed ?? failed }, jobStatus: job?.status ?? null, jobError: job?.error ?? null }}
+    />
+  );
+}
+
+/** CSV and JSON Lines downloads of a suite run's cells and results. */
+export function ExportButtons({ runId }: { runId: string }) {
+  return (
+    <div className="btn-group" role="group" aria-label="Download">
+      <a className="btn secondary small" href={`/evals/${runId}/export?format=csv`} download data-testid="export-csv">⤓ CSV</a>
+      <a className="btn secondary small" href={`/evals/${runId}/export?format=json`} download data-testid="export-json">⤓ JSON</a>
+    </div>
   );
 }

@@ -21,6 +21,9 @@ export function CheckResult({ run, cells, job, events }: { run: Run; cells: Cell
   });
   const maxY = Math.max(1, ...byLength.map((p) => p.y ?? 0));
   const rule = spec.thetaRule;
+  // Endpoint perplexity (a suite run) shares the local check's cells and this view.
+  const suiteSpec = spec as { suite?: string; corpus?: string; tokenizer?: string };
+  const endpointRun = suiteSpec.suite === 'perplexity' ? { corpus: suiteSpec.corpus ?? 'sotu-en', tokenizer: suiteSpec.tokenizer ?? 'llama3' } : null;
   const ruleText = !rule || rule.kind === 'model' ? "the model's theta" : rule.kind === 'fixed' ? `fixed θ ${fmtInt(rule.theta ?? 0)}` : rule.kind === 'ntk' ? `NTK-aware for ${fmtInt(rule.targetLength ?? 0)} tokens` : `dynamic NTK, α ${rule.alpha}`;
   return (
     <>
@@ -28,7 +31,11 @@ export function CheckResult({ run, cells, job, events }: { run: Run; cells: Cell
       {run.kind === 'perplexity' ? (
         <section className="panel" aria-labelledby="ppl-h">
           <h2 id="ppl-h">Perplexity against context length</h2>
-          <p className="panel-note">RoPE base: {ruleText}. Held-out text (State of the Union addresses from 2001 on), byte tokens; lower is better. A model that holds its context keeps the curve flat past its trained length.</p>
+          {endpointRun ? (
+            <p className="panel-note">Through the endpoint: the prompt&apos;s own log-probabilities (/v1/completions with echo and logprobs), windows of {endpointRun.tokenizer} tokens from {endpointRun.corpus}, one after another from its start; lower is better. The first token of a window has no log-probability and is not counted.</p>
+          ) : (
+            <p className="panel-note">RoPE base: {ruleText}. Held-out text (State of the Union addresses from 2001 on), byte tokens; lower is better. A model that holds its context keeps the curve flat past its trained length.</p>
+          )}
           {byLength.some((p) => p.y !== null) ? (
             <div className="lineage-scroll" data-testid="ppl-curve">
               <LineChart title={`${run.model?.name ?? run.name}: perplexity by context length`} xLabel="context length (tokens)" yLabel="perplexity" yMax={Math.ceil(maxY * 1.1)} series={[{ name: run.name, color: '#2f5bd3', points: byLength }]} />

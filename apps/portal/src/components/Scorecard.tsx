@@ -71,6 +71,7 @@ export function ScorecardTable({ card, compact = false, caption }: { card: Card;
           cell: (r) => (
             <>
               <VerdictBadge row={r} />
+              {r.flag ? <span className="status-bad" data-cell="flag" title={r.flag}> ⚠ {compact ? r.flag.split(':')[0] : r.flag}</span> : null}
               {!compact && r.note ? <span className="progress-line"> {r.note}</span> : null}
             </>
           ),

@@ -10,7 +10,8 @@ import { ErrorCallout, fieldErrorUi } from './FormErrors';
 import { ConcurrencyField, EstimatePanel, parseLengths, RunTargetFields, StartActions, TokenizerField, useLiveEstimate, useSubmit } from './StartEvalForm';
 
 type Spec = In['evals']['startSuite']['spec'];
-type Suite = Spec['suite'];
+// The form starts RULER and topic-retrieval runs; the capability suites start from the CLI and the API.
+type Suite = 'ruler' | 'topic-retrieval';
 
 /** RULER's retrieval family: the eight needle tasks (no tracing, aggregation or QA). */
 const RETRIEVAL = RULER_TASK_IDS.filter((t) => t.startsWith('niah_'));

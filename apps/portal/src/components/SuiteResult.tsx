@@ -1,8 +1,6 @@
-import type { JobProgress } from '@ctxlab/contracts';
 import { contextLabel, DataTable, depthPercent, fmtDate, fmtInt, Heatmap, KeyValues, LineChart, SCORE_STOP_HEX } from '@ctxlab/ui';
 import Link from 'next/link';
-import { CellsPanel } from './CellsPanel';
-import { EvalLive } from './EvalLive';
+import { answerColumns, CellsPanel, ExportButtons, SuiteRunLive } from './CellsPanel';
 import { ScoreChip } from './ScoreChip';
 import type { Out } from '../lib/types';
 
@@ -25,21 +23,13 @@ export function SuiteResult({ r, cells, offset, perPage, job }: { r: Results; ce
   const run = r.run;
   const topic = run.kind === 'topic-retrieval';
   const name = run.model?.name ?? run.name;
-  const summary = run.summary as JobProgress;
   return (
     <>
-      <EvalLive
-        runId={run.id}
-        jobId={run.jobId}
-        initial={{ status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, summary: { ...summary, failed: summary.failed ?? r.failed }, jobStatus: job?.status ?? null, jobError: job?.error ?? null }}
-      />
+      <SuiteRunLive run={run} failed={r.failed} job={job} />
       <section className="panel" aria-labelledby="suite-h" data-testid="suite-result">
         <div className="panel-head">
           <h2 id="suite-h">{topic ? 'Accuracy by number of topics' : 'Tasks by context length'}</h2>
-          <div className="btn-group" role="group" aria-label="Download">
-            <a className="btn secondary small" href={`/evals/${run.id}/export?format=csv`} download data-testid="export-csv">⤓ CSV</a>
-            <a className="btn secondary small" href={`/evals/${run.id}/export?format=json`} download data-testid="export-json">⤓ JSON</a>
-          </div>
+          <ExportButtons runId={run.id} />
         </div>
         {topic ? (
           <div className="cols">
@@ -129,9 +119,7 @@ export function SuiteResult({ r, cells, offset, perPage, job }: { r: Results; ce
           { header: 'Depth %', numeric: true, cell: (c) => depthPercent(c.depth) },
           { header: 'Sample', numeric: true, cell: (c) => c.sample },
           { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) },
-          { header: 'Score', numeric: true, cell: (c) => <ScoreChip score={c.score} /> },
-          { header: 'Expected', cell: (c) => <span className="cell-ellipsis" style={{ display: 'inline-block' }} title={c.expected ?? ''}>{c.expected ?? '—'}</span> },
-          { header: 'Answer', cell: (c) => <span className={`cell-ellipsis${c.error ? ' status-bad' : ''}`} style={{ display: 'inline-block' }} title={c.error ?? c.response ?? ''}>{c.error ?? c.response ?? '—'}</span> },
+          ...answerColumns,
         ]}
       />
       <p className="panel-note"><Link href="/evals">All runs</Link></p>

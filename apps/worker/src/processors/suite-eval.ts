@@ -1,11 +1,14 @@
 /**
- * Runs a RULER or topic-retrieval run against its endpoint, the way NIAH sweeps run (see
- * ./sweep.ts): under the job's lease, each finished cell stored once (unique by run, task, length,
- * depth and sample; finished cells skipped on resume), failed requests recorded and never scored,
- * cancel at once. The prompts, scores and summary come from @ctxlab/jobs' suites module.
+ * Runs a suite run (RULER, topic retrieval, LongBench, InfiniteBench, MMLU, endpoint perplexity)
+ * against its endpoint, the way NIAH sweeps run (see ./sweep.ts): under the job's lease, each
+ * finished cell stored once (unique by run, task, length, depth and sample; finished cells skipped
+ * on resume), failed requests recorded and never scored, cancel at once. The prompts, scores and
+ * summary come from @ctxlab/jobs' suites module.
  */
 import { suiteSpecSchema } from '@ctxlab/contracts';
 import { buildSuiteCell, suiteCellId, suiteCells, suiteContext, type SuiteCellKey, type SuiteCellRequest, suiteSummary } from '@ctxlab/jobs';
+import { mmluLetterFromLogprobs, mmluLetterFromText, perplexityFromLogprobs } from '@ctxlab/capability';
+import type { ChatMessage } from '@ctxlab/tokenizers';
 import type { OpenAIClient } from '@ctxlab/niah';
 import { jobCatalog } from '@ctxlab/queue';
 import { runWithEndpoint, Sweep, type SweepDeps, sweepProcessor } from './sweep';
@@ -17,14 +20,15 @@ export function suiteEvalProcessor(deps: SweepDeps) {
     if (!run) return { failed: 'missing run or endpoint' };
     const config = run.config as { spec: unknown; concurrency?: number; mode?: 'chat' | 'completion-ids' };
     const spec = suiteSpecSchema.parse(config.spec);
-    const keys = suiteCells(spec);
+    const ctx = await suiteContext(repos, spec);
+    const keys = suiteCells(spec, ctx);
     const { sweep: s, finished } = await Sweep.start(deps, bullJob, job, run, lease, keys.length, () =>
       repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { task: true, contextLength: true, sample: true, score: true } }),
     );
     const done = new Set(finished.map(suiteCellId));
     return s.guard(async () => {
       const client = await s.client(config.concurrency ?? 4);
-      const ctx = await suiteContext(repos, spec);
+      if (spec.suite === 'mmlu') ctx.mmluScoring = spec.scoring === 'auto' ? await mmluScoringOf(client, s.ctl.signal) : spec.scoring;
       const todo = keys.filter((k) => !done.has(suiteCellId(k)));
       await s.whileHeld(todo[Symbol.iterator](), (cells) =>
         sendCells(cells, client, s.ctl.signal, config.mode ?? 'chat', (key) => buildSuiteCell(spec, ctx, key), (key, r) => {
@@ -34,8 +38,7 @@ export function suiteEvalProcessor(deps: SweepDeps) {
         }),
       );
       return s.finish(async () => {
-        const cells = await repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { task: true, contextLength: true, score: true } });
-        return { ...suiteSummary(spec, cells) };
+        return { ...suiteSummary(spec, await repos.evals.cellScores(run.id), ctx.mmluScoring) };
       });
     });
   });
@@ -79,11 +82,51 @@ async function sendCells(
         onResult(key, { depth: 0, promptTokens: null, expected: null, response: null, score: null, latencyMs: null, error: `prompt: ${(e as Error).message}`, attempts: 0 });
         continue;
       }
-      const gen = { maxTokens: cell.maxTokens, temperature: 0, signal };
-      const o = mode === 'completion-ids' ? await client.complete(cell.promptIds, gen) : await client.chat(cell.messages, gen);
+      const o = await ask(client, cell, mode, signal);
       const base = { depth: cell.depth, promptTokens: cell.promptTokens, expected: cell.expected.join(' | '), latencyMs: Math.round(o.latencyMs), attempts: o.attempts };
-      onResult(key, o.ok ? { ...base, response: o.text, score: cell.score(o.text), error: null } : { ...base, response: null, score: null, error: `${o.kind}: ${o.error} (after ${o.attempts} attempt${o.attempts === 1 ? '' : 's'})` });
+      onResult(key, o.ok ? { ...base, response: o.response, score: o.score, error: null } : { ...base, response: null, score: null, error: `${o.kind}: ${o.error} (after ${o.attempts} attempt${o.attempts === 1 ? '' : 's'})` });
     }
   };
   await Promise.all(Array.from({ length: client.concurrency }, slot));
+}
+
+type Asked = { ok: true; response: string; score: number; latencyMs: number; attempts: number } | { ok: false; kind: string; error: string; latencyMs: number; attempts: number };
+
+/** One cell's request as its `ask` says, and its score (a failed request is returned as failed, never scored). */
+async function ask(client: OpenAIClient, cell: SuiteCellRequest, mode: 'chat' | 'completion-ids', signal: AbortSignal): Promise<Asked> {
+  const gen = { maxTokens: cell.maxTokens, temperature: 0, signal };
+  switch (cell.ask ?? 'generate') {
+    case 'prompt-logprobs': {
+      const o = await client.promptLogprobs(cell.promptIds, { signal });
+      if (!o.ok) return o;
+      const ppl = perplexityFromLogprobs(o.logprobs, cell.promptIds.length);
+      if (ppl === null) return { ok: false, kind: 'invalid-response', error: `the endpoint returned ${o.logprobs.length} prompt logprobs for ${cell.promptIds.length} tokens`, latencyMs: o.latencyMs, attempts: o.attempts };
+      return { ok: true, response: `perplexity ${ppl.perplexity.toFixed(4)} · mean NLL ${ppl.nll.toFixed(6)} over ${ppl.tokens} tokens`, score: ppl.perplexity, latencyMs: o.latencyMs, attempts: o.attempts };
+    }
+    case 'letter-logprobs': {
+      const o = mode === 'completion-ids' ? await client.completeTopLogprobs(cell.promptIds, { ...gen, maxTokens: 1, topLogprobs: 20 }) : await client.chatTopLogprobs(cell.messages, { ...gen, maxTokens: 1, topLogprobs: 20 });
+      if (!o.ok) return o;
+      const best = mmluLetterFromLogprobs(o.top);
+      const letter = best?.letter ?? null;
+      return { ok: true, response: letter ? `${letter} (logprob ${best!.logprob.toFixed(4)}; reply ${JSON.stringify(o.text)})` : `no answer letter among the top logprobs (reply ${JSON.stringify(o.text)})`, score: letter ? cell.score(letter) : 0, latencyMs: o.latencyMs, attempts: o.attempts };
+    }
+    default: {
+      const raw = cell.ask === 'complete' || mode === 'completion-ids';
+      const o = raw ? await client.complete(cell.promptIds, gen) : await client.chat(cell.messages, gen);
+      if (!o.ok) return o;
+      if (!cell.letter) return { ok: true, response: o.text, score: cell.score(o.text), latencyMs: o.latencyMs, attempts: o.attempts };
+      const letter = mmluLetterFromText(o.text);
+      return { ok: true, response: o.text, score: letter ? cell.score(letter) : 0, latencyMs: o.latencyMs, attempts: o.attempts };
+    }
+  }
+}
+
+/**
+ * MMLU's `auto` scoring: logprobs when the endpoint returns top logprobs for a one-token reply (vLLM
+ * does), the generated letter otherwise; one probe request per run start decides.
+ */
+async function mmluScoringOf(client: OpenAIClient, signal: AbortSignal): Promise<'logprobs' | 'generate'> {
+  const probe: ChatMessage[] = [{ role: 'user', content: 'Answer with one letter: A, B, C or D.\nAnswer:' }];
+  const o = await client.chatTopLogprobs(probe, { maxTokens: 1, topLogprobs: 5, temperature: 0, signal });
+  return o.ok && o.top.length > 0 ? 'logprobs' : 'generate';
 }

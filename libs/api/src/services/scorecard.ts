@@ -1,6 +1,7 @@
 /**
  * A model's scorecard: one row per result it has (NIAH mean per grid, RULER average per length and
- * effective length, topic retrieval accuracy per N, perplexity per length), from the newest
+ * effective length, topic retrieval accuracy per N, LongBench and InfiniteBench per task, MMLU
+ * accuracy per shot count with the short-context regression flag, perplexity per length), from the newest
  * finished run of each suite, beside the same row of a comparison model (its lineage parent unless
  * another is picked), with the difference and a verdict that accounts for sampling noise.
  */
@@ -10,8 +11,11 @@ import { resolveNiahSpec } from '@ctxlab/niah';
 import { bootstrapDifference, BOOTSTRAP_CONFIDENCE, sumOf, BOOTSTRAP_METHOD, BOOTSTRAP_RESAMPLES, geometricMean, meanOfGroupMeans, rowBootstrap, verdictOf, type DiffInterval, type Direction, type Groups, type Statistic, type Verdict } from './bootstrap';
 import { effectiveLengthOf, lengthAverage, suiteSpecOf, taskScore, thresholdOf, TOPIC_TASK } from './suite-results';
 
-export type ScorecardSuite = 'niah' | 'ruler' | 'topic-retrieval' | 'perplexity';
-const SUITES: readonly ScorecardSuite[] = ['niah', 'ruler', 'topic-retrieval', 'perplexity'];
+export type ScorecardSuite = 'niah' | 'ruler' | 'topic-retrieval' | 'longbench' | 'infinitebench' | 'mmlu' | 'perplexity';
+const SUITES: readonly ScorecardSuite[] = ['niah', 'ruler', 'topic-retrieval', 'longbench', 'infinitebench', 'mmlu', 'perplexity'];
+
+/** How far (points of accuracy) an extended model's MMLU may fall below its comparison model before the row is flagged (CTXLAB_MMLU_REGRESSION_POINTS). */
+export const DEFAULT_MMLU_REGRESSION_POINTS = 2;
 
 interface RunRef {
   id: string;
@@ -44,6 +48,8 @@ export interface ScorecardRow {
   verdict: Verdict;
   /** Why a row is not comparable, when it is not. */
   note: string | null;
+  /** A warning the team should see, e.g. `short-context regression` when MMLU fell past the threshold. */
+  flag: string | null;
 }
 
 /** A run's suite key: one newest run per key is read (NIAH: one per grid, since grids differ in what they measure). */
@@ -118,13 +124,23 @@ interface RowDef {
   display?: (groups: Groups) => number | null;
   /** A reason the comparison run is not comparable for this row (a different threshold), or null. */
   incomparable?: (mine: RunRef, theirs: RunRef) => string | null;
+  /** A warning from the two values, when there is one. */
+  flag?: (mine: number | null, theirs: number | null) => string | null;
 }
+
+/** The spec's value at a path, for rows that are only comparable with runs of the same setting. */
+const specField = (run: RunRef, field: string): unknown => ((run.config as { spec?: Record<string, unknown> } | null)?.spec ?? {})[field];
+const sameSetting = (field: string, what: string) => (mine: RunRef, theirs: RunRef) => {
+  const a = JSON.stringify(specField(mine, field) ?? null);
+  const b = JSON.stringify(specField(theirs, field) ?? null);
+  return a === b ? null : `the comparison run's ${what} is ${b}, this run's ${a}`;
+};
 
 const asc = (a: number, b: number) => a - b;
 const lengthsOf = (cells: readonly ScoredCell[]) => [...new Set(cells.map((c) => c.contextLength))].sort(asc);
 const tokens = (n: number) => n.toLocaleString('en-US');
 
-function rowDefs(suite: ScorecardSuite, run: RunRef, cells: readonly ScoredCell[], niahLabel: string | undefined, key: string): RowDef[] {
+function rowDefs(suite: ScorecardSuite, run: RunRef, cells: readonly ScoredCell[], niahLabel: string | undefined, key: string, opts: { mmluRegressionPoints: number }): RowDef[] {
   switch (suite) {
     case 'niah':
       // The unit of resampling is the grid cell (its mean over samples): a sweep often has one
@@ -153,6 +169,30 @@ function rowDefs(suite: ScorecardSuite, run: RunRef, cells: readonly ScoredCell[
       return lengthsOf(cells).map((N) => ({
         key: `topic:${N}`, suite, label: `Topic retrieval accuracy, ${N} topics`, unit: 'score', better: 'higher',
         groups: (c) => groupBy(c, () => TOPIC_TASK, (x) => x.contextLength === N), stat: meanOfGroupMeans,
+      }));
+    case 'longbench':
+    case 'infinitebench': {
+      // The task's official score is the mean of its item scores; the suite's average is the mean of the task scores.
+      const name = suite === 'longbench' ? 'LongBench' : 'InfiniteBench';
+      const tasks = [...new Set(cells.map((c) => c.task))].sort();
+      const perTask = tasks.map((t): RowDef => ({
+        key: `${suite}:${t}`, suite, label: `${name} ${t}`, unit: 'score', better: 'higher',
+        groups: (c) => groupBy(c, () => t, (x) => x.task === t), stat: meanOfGroupMeans, incomparable: sameSetting('maxLength', 'max length'),
+      }));
+      return [
+        { key: `${suite}:average`, suite, label: `${name} average over tasks`, unit: 'score', better: 'higher', groups: (c) => groupBy(c, (x) => x.task), stat: meanOfGroupMeans, incomparable: sameSetting('maxLength', 'max length') },
+        ...perTask,
+      ];
+    }
+    case 'mmlu':
+      // Accuracy over every question, per shot count; a fall past the threshold is the short-context regression flag.
+      return lengthsOf(cells).map((shots) => ({
+        key: `mmlu:${shots}-shot`, suite, label: `MMLU accuracy, ${shots}-shot`, unit: 'score', better: 'higher',
+        groups: (c) => groupBy(c, () => 'questions', (x) => x.contextLength === shots), stat: meanOfGroupMeans,
+        flag: (mine, theirs) =>
+          mine !== null && theirs !== null && theirs - mine > opts.mmluRegressionPoints
+            ? `short-context regression: ${(theirs - mine).toFixed(2)} points below the comparison model (threshold ${opts.mmluRegressionPoints})`
+            : null,
       }));
     case 'perplexity':
       return lengthsOf(cells).map((L) => ({
@@ -185,6 +225,8 @@ function cachedInterval(key: string, compute: () => DiffInterval | null): DiffIn
 
 export interface ScorecardOptions {
   againstId?: string | undefined;
+  /** CTXLAB_MMLU_REGRESSION_POINTS (default 2). */
+  mmluRegressionPoints?: number;
   /** How many NIAH grids (newest first) get a row; the overview asks for one. */
   niahGrids?: number;
 }
@@ -221,7 +263,7 @@ export async function scorecard(repos: Repositories, modelId: string, opts: Scor
     const myCells = byRun.get(entry.run.id) ?? [];
     const other = theirs.get(key);
     const theirCells = other ? byRun.get(other.run.id) ?? [] : [];
-    for (const def of rowDefs(entry.suite, entry.run, myCells, entry.label, key)) {
+    for (const def of rowDefs(entry.suite, entry.run, myCells, entry.label, key, { mmluRegressionPoints: opts.mmluRegressionPoints ?? DEFAULT_MMLU_REGRESSION_POINTS })) {
       const a = def.groups(myCells);
       if (!cellCount(a)) continue;
       const show = def.display ?? def.stat;
@@ -246,6 +288,7 @@ export async function scorecard(repos: Repositories, modelId: string, opts: Scor
         interval: interval ? { low: interval.low, high: interval.high } : null,
         verdict: comparable ? verdictOf(interval, def.better) : 'not comparable',
         note,
+        flag: comparable ? (def.flag?.(mineSide.value, theirsSide!.value) ?? null) : null,
       });
     }
   }

@@ -1,14 +1,19 @@
-import { notFound, type DatasetCreateInput as DatasetCreate, type DatasetPatch } from '@ctxlab/contracts';
+import { notFound, type DatasetCreateInput, type DatasetKind, type DatasetPatch } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
 import type { Dataset as DatasetRow, Prisma } from '../generated/prisma/client';
 import { paginate, textSearch, type ListArgs } from './paging';
 
+/** A benchmark's tasks as imported: items and the sha256 of each task's file(s). */
+export type DatasetTasks = Record<string, { items: number; digest: string }>;
+type DatasetCreate = Omit<DatasetCreateInput, 'kind'> & { kind: DatasetKind; tasks?: DatasetTasks };
+
 const toRecord = (d: DatasetRow) => ({
   ...d,
-  kind: d.kind.replace('_', '-') as DatasetCreate['kind'],
+  kind: d.kind.replace('_', '-') as DatasetKind,
   bytes: Number(d.bytes),
   tokenCounts: (d.tokenCounts ?? {}) as Record<string, number>,
+  tasks: (d.tasks ?? {}) as DatasetTasks,
 });
 export type DatasetRecord = ReturnType<typeof toRecord>;
 const kindIn = (k: DatasetCreate['kind']) => k.replace('-', '_') as DatasetRow['kind'];
@@ -34,7 +39,7 @@ export function datasetsRepo(db: Db) {
     },
     create(input: DatasetCreate) {
       return guard('dataset', async () =>
-        toRecord(await db.dataset.create({ data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue } })),
+        toRecord(await db.dataset.create({ data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue, tasks: (input.tasks ?? {}) as Prisma.InputJsonValue } })),
       );
     },
     async update(id: string, patch: DatasetPatch) {
@@ -44,14 +49,14 @@ export function datasetsRepo(db: Db) {
         toRecord(await db.dataset.update({ where: { id }, data: { ...rest, ...(tokenCounts ? { tokenCounts: tokenCounts as Prisma.InputJsonValue } : {}) } })),
       );
     },
-    /** Creates the dataset and its documents together: a corpus is never half imported. */
+    /** Creates the dataset and its documents together: a corpus (or a benchmark's files) is never half imported. */
     importCorpus(input: DatasetCreate, documents: { name: string; text: string }[]) {
       return guard('dataset', async () =>
         toRecord(
           await db.$transaction(
             async (tx) => {
               const d = await tx.dataset.create({
-                data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue },
+                data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue, tasks: (input.tasks ?? {}) as Prisma.InputJsonValue },
               });
               for (let i = 0; i < documents.length; i += 500) {
                 await tx.datasetDocument.createMany({ data: documents.slice(i, i + 500).map((doc, j) => ({ datasetId: d.id, ordinal: i + j, name: doc.name, text: doc.text })) });

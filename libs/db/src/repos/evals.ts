@@ -67,6 +67,9 @@ export function evalsRepo(db: Db) {
         take,
         select: { id: true, name: true, kind: true, config: true, finishedAt: true, cellsTotal: true },
       }),
+    /** Every cell's task, length and score (null: failed), what a suite's summary is computed from. */
+    cellScores: (evalRunId: string) =>
+      db.evalCell.findMany({ where: { evalRunId }, select: { task: true, contextLength: true, score: true }, orderBy: [{ task: 'asc' }, { contextLength: 'asc' }, { sample: 'asc' }] }),
     /** The scored cells of a few runs, only the columns a bootstrap needs. */
     scoredCells: (evalRunIds: readonly string[]) =>
       db.evalCell.findMany({

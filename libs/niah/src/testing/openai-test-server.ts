@@ -9,7 +9,28 @@ import { getTokenizer, type ChatMessage, type Tokenizer } from '@ctxlab/tokenize
  * the prompt, so scores mean something, and can be told to fail the ways real servers do:
  * HTTP errors (429 with Retry-After, 500s), hanging, truncated bodies, connection resets,
  * invalid JSON, wrong response shapes. "Blind spots" make it miss needles by length or depth.
+ *
+ * Logprobs, with the request fields vLLM takes and deterministic synthetic numbers:
+ *  - /v1/completions `echo: true` + `logprobs: N` (`max_tokens: 0` allowed with echo): the prompt's
+ *    tokens (the tokenizer's, as usage counts them) in OpenAI's legacy shape, the first token's
+ *    logprob and top map null as vLLM sends them, token i's logprob `syntheticLogprob(ids, i)` (its
+ *    top map holds the token alone); then the reply's tokens.
+ *  - `logprobs: N` without echo, and /v1/chat/completions `logprobs: true` + `top_logprobs: N`: each
+ *    reply token at REPLY_TOKEN_LOGPROB, heading its N alternatives (as a greedy reply token does),
+ *    the others at −1, −2, … (tokens id+1, id+2, …).
+ *  - setTopLogprobs(top): the first reply token's alternatives are exactly `top` (e.g. " A"…" D"
+ *    for MMLU), best first, and the reply is the best one's token.
+ * Fault injection applies to these requests as to any other; `no-logprobs` answers without them.
  */
+
+/** The synthetic logprob of prompt token i (i ≥ 1) given the prompt's ids: in [−2.46, −0.5], a function of (ids[i−1], ids[i]). */
+export function syntheticLogprob(ids: readonly number[], i: number): number {
+  return -(0.5 + ((ids[i]! * 7 + ids[i - 1]! * 13) % 50) / 25);
+}
+/** Each reply token's synthetic logprob. */
+export const REPLY_TOKEN_LOGPROB = -0.125;
+/** vLLM's default --max-logprobs. */
+const MAX_LOGPROBS = 20;
 
 export type TestServerBehaviour =
   | { kind: 'answer' }
@@ -19,7 +40,9 @@ export type TestServerBehaviour =
   | { kind: 'truncate' }
   | { kind: 'reset' }
   | { kind: 'invalid-json' }
-  | { kind: 'wrong-shape' };
+  | { kind: 'wrong-shape' }
+  /** Answers, but with `logprobs: null` whatever was asked: an endpoint that ignores logprobs. */
+  | { kind: 'no-logprobs' };
 
 export interface BlindSpot {
   /** The model misses needles in prompts of at least this many tokens… */
@@ -64,6 +87,8 @@ export interface OpenAITestServer {
   setBehaviour(b: TestServerBehaviour | BehaviourFn): void;
   /** Behaviours for the next generation requests, used once each, in order. */
   script(...behaviours: TestServerBehaviour[]): void;
+  /** The first reply token's top logprobs from now on (best first once sorted); null: the synthetic ones. */
+  setTopLogprobs(top: readonly { token: string; logprob: number }[] | null): void;
   close(): Promise<void>;
 }
 
@@ -139,9 +164,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function openAIError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function openAIError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, param: string | null = null): void {
   const type = status === 404 ? 'NotFoundError' : status === 429 ? 'RateLimitError' : status >= 500 ? 'InternalServerError' : 'BadRequestError';
-  sendJson(res, status, { object: 'error', message, type, param: null, code: status, error: { message, type, code: status } }, headers);
+  sendJson(res, status, { object: 'error', message, type, param, code: status, error: { message, type, param, code: status } }, headers);
 }
 
 export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}): Promise<OpenAITestServer> {
@@ -151,6 +176,7 @@ export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}):
   const queue: TestServerBehaviour[] = [];
   let behaviour: TestServerBehaviour | BehaviourFn = opts.behaviour ?? { kind: 'answer' };
   let generationIndex = 0;
+  let firstTop: { token: string; logprob: number }[] | null = null;
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   const created = Math.floor(Date.now() / 1000);
@@ -216,6 +242,7 @@ export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}):
       if (o.model !== model) return openAIError(res, 404, `The model \`${String(o.model)}\` does not exist.`);
       let prompt: string;
       let promptTokens: number;
+      let promptIds: readonly number[] = [];
       if (isChat) {
         const msgs = o.messages;
         if (!Array.isArray(msgs) || msgs.some((m) => typeof m?.role !== 'string' || typeof m?.content !== 'string')) {
@@ -225,13 +252,27 @@ export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}):
         promptTokens = tokenizer.encodeChat(msgs as ChatMessage[]).length;
       } else if (typeof o.prompt === 'string') {
         prompt = o.prompt;
-        promptTokens = tokenizer.encode(o.prompt, { allowedSpecial: 'all', addBos: !o.prompt.startsWith(tokenizer.special.bos.text) }).length;
+        promptIds = tokenizer.encode(o.prompt, { allowedSpecial: 'all', addBos: !o.prompt.startsWith(tokenizer.special.bos.text) });
+        promptTokens = promptIds.length;
       } else if (Array.isArray(o.prompt) && o.prompt.every((t) => Number.isInteger(t) && t >= 0 && t < tokenizer.vocabSize)) {
         prompt = tokenizer.decode(o.prompt as number[]);
+        promptIds = o.prompt as number[];
         promptTokens = o.prompt.length;
       } else return openAIError(res, 400, 'prompt must be a string or a list of token ids');
       record.promptTokens = promptTokens;
       const maxTokens = typeof o.max_tokens === 'number' ? o.max_tokens : 16;
+      // The logprob fields, refused as vLLM refuses them (see libs/inference/src/server.ts logprobRefusal for the sources).
+      const echo = !isChat && o.echo === true;
+      const count = (v: unknown) => (v === undefined || v === null ? null : v);
+      const n = isChat ? (o.logprobs === true ? (count(o.top_logprobs) ?? 0) : null) : count(o.logprobs);
+      if (isChat && count(o.top_logprobs) !== null && o.top_logprobs !== 0 && o.logprobs !== true) {
+        return openAIError(res, 400, 'when using `top_logprobs`, `logprobs` must be set to true.', {}, 'top_logprobs');
+      }
+      if (n !== null && (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_LOGPROBS)) {
+        const field = isChat ? 'top_logprobs' : 'logprobs';
+        return openAIError(res, 400, typeof n === 'number' && n > MAX_LOGPROBS ? `Requested sample logprobs of ${n}, which is greater than max allowed: ${MAX_LOGPROBS}` : `\`${field}\` must be an integer in [0, ${MAX_LOGPROBS}]`, {}, field);
+      }
+      if (!(maxTokens >= 1 || (echo && maxTokens === 0))) return openAIError(res, 400, `max_tokens must be at least 1, got ${maxTokens}.`, {}, 'max_tokens');
       if (opts.maxModelLen !== undefined && promptTokens + maxTokens > opts.maxModelLen) {
         return openAIError(
           res,
@@ -240,12 +281,52 @@ export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}):
         );
       }
       if (b.kind === 'delay') await new Promise((r) => setTimeout(r, b.ms));
-      const answer = answerFor(prompt, promptTokens);
-      const completionTokens = tokenizer.count(answer);
+      const top = n !== null && firstTop ? [...firstTop].sort((a, b) => b.logprob - a.logprob) : null;
+      // With scripted top logprobs the reply is the best one's token; echo with max_tokens 0 replies nothing.
+      const answer = maxTokens === 0 ? '' : top?.length ? top[0]!.token : answerFor(prompt, promptTokens);
+      const replyIds = tokenizer.encode(answer);
+      const completionTokens = replyIds.length;
       const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      const reply = (): { token: string; logprob: number; top: { token: string; logprob: number }[] }[] => {
+        if (top?.length) return [{ token: top[0]!.token, logprob: top[0]!.logprob, top: top.slice(0, n!) }];
+        return replyIds.map((id) => ({
+          token: tokenizer.decode([id]),
+          logprob: REPLY_TOKEN_LOGPROB,
+          top: Array.from({ length: n! }, (_, k) => ({ token: tokenizer.decode([(id + k) % tokenizer.vocabSize]), logprob: k === 0 ? REPLY_TOKEN_LOGPROB : -k })),
+        }));
+      };
+      const noLogprobs = n === null || b.kind === 'no-logprobs';
+      const chatLogprobs = () => ({
+        content: reply().map((t) => ({ token: t.token, logprob: t.logprob, bytes: [...Buffer.from(t.token)], top_logprobs: t.top.map((a) => ({ ...a, bytes: [...Buffer.from(a.token)] })) })),
+      });
+      const legacyLogprobs = () => {
+        const rows: { token: string; logprob: number | null; top: Record<string, number> | null }[] = [];
+        if (echo) {
+          promptIds.forEach((id, i) => {
+            const token = tokenizer.decode([id]);
+            const lp = i === 0 ? null : syntheticLogprob(promptIds, i);
+            rows.push({ token, logprob: lp, top: lp === null ? null : { [token]: lp } });
+          });
+        }
+        for (const t of reply()) rows.push({ token: t.token, logprob: t.logprob, top: Object.fromEntries([[t.token, t.logprob], ...t.top.map((a) => [a.token, a.logprob])]) });
+        let offset = 0;
+        return {
+          tokens: rows.map((r) => r.token),
+          token_logprobs: rows.map((r) => r.logprob),
+          top_logprobs: rows.map((r) => r.top),
+          text_offset: rows.map((r) => ((offset += [...r.token].length), offset - [...r.token].length)),
+        };
+      };
       const payload = isChat
-        ? { id: `chatcmpl-${index}`, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: null }], usage }
-        : { id: `cmpl-${index}`, object: 'text_completion', created, model, choices: [{ index: 0, text: answer, finish_reason: 'stop', logprobs: null }], usage };
+        ? { id: `chatcmpl-${index}`, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop', logprobs: noLogprobs ? null : chatLogprobs() }], usage }
+        : {
+            id: `cmpl-${index}`,
+            object: 'text_completion',
+            created,
+            model,
+            choices: [{ index: 0, text: echo ? prompt + answer : answer, finish_reason: maxTokens === 0 ? 'length' : 'stop', logprobs: noLogprobs ? null : legacyLogprobs() }],
+            usage,
+          };
       if (b.kind === 'truncate') {
         const text = JSON.stringify(payload);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
@@ -276,6 +357,9 @@ export async function startOpenAITestServer(opts: OpenAITestServerOptions = {}):
     },
     script: (...bs) => {
       queue.push(...bs);
+    },
+    setTopLogprobs: (top) => {
+      firstTop = top ? top.map((t) => ({ ...t })) : null;
     },
     close: () =>
       new Promise<void>((resolve) => {

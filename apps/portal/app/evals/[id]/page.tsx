@@ -10,6 +10,7 @@ import { CheckResult } from '../../../src/components/CheckResult';
 import { EvalLive } from '../../../src/components/EvalLive';
 import { ScoreChip } from '../../../src/components/ScoreChip';
 import { SuiteResult } from '../../../src/components/SuiteResult';
+import { BenchmarkResult } from '../../../src/components/BenchmarkResult';
 import { cellHref } from '../../../src/lib/links';
 import { api, loadOr404 } from '../../../src/server/api';
 
@@ -24,6 +25,8 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
 }
 
 const CELLS_PER_PAGE = 100;
+/** Suite runs, each with its results view (endpoint perplexity shares the local check's). */
+const SUITE_LABEL: Record<string, string | undefined> = { ruler: 'RULER', 'topic-retrieval': 'topic retrieval', longbench: 'LongBench', infinitebench: 'InfiniteBench', mmlu: 'MMLU' };
 
 export default async function EvalPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   const { id } = await params;
@@ -31,12 +34,15 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
   const head = await loadRun(id);
   if (!head) notFound();
   const a = await api();
-  if (head.kind === 'ruler' || head.kind === 'topic-retrieval') {
-    const [r, cells, job] = await Promise.all([
-      a.evals.suiteResults({ id }),
+  const suite = SUITE_LABEL[head.kind];
+  if (suite) {
+    const benchmark = head.kind === 'longbench' || head.kind === 'infinitebench' || head.kind === 'mmlu';
+    const [results, cells, job] = await Promise.all([
+      benchmark ? a.evals.benchmarkResults({ id }).then((r) => ({ benchmark: r })) : a.evals.suiteResults({ id }).then((r) => ({ suite: r })),
       a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset }),
       head.jobId ? a.portal.job({ id: head.jobId }) : Promise.resolve(null),
     ]);
+    const jobState = job ? { status: job.status, error: job.error ?? null } : null;
     return (
       <>
         <PageHead
@@ -44,14 +50,18 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
           title={head.name}
           sub={
             <>
-              <StatusBadge status={head.status} /> · {head.kind === 'ruler' ? 'RULER' : 'topic retrieval'}
+              <StatusBadge status={head.status} /> · {suite}
               {head.model ? <> · model <Link href={`/models/${head.model.id}`}>{head.model.name}</Link></> : null}
               {head.endpoint ? <> · endpoint <Link href={`/endpoints/${head.endpoint.id}`}>{head.endpoint.name}</Link></> : null} <Tags tags={head.tags} />
             </>
           }
           actions={head.jobId ? <Link className="btn secondary" href={`/jobs/${head.jobId}`}>Job & event log</Link> : null}
         />
-        <SuiteResult r={r} cells={cells} offset={offset} perPage={CELLS_PER_PAGE} job={job ? { status: job.status, error: job.error ?? null } : null} />
+        {'benchmark' in results ? (
+          <BenchmarkResult r={results.benchmark} cells={cells} offset={offset} perPage={CELLS_PER_PAGE} job={jobState} />
+        ) : (
+          <SuiteResult r={results.suite} cells={cells} offset={offset} perPage={CELLS_PER_PAGE} job={jobState} />
+        )}
       </>
     );
   }

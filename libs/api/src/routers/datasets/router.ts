@@ -1,4 +1,5 @@
-import { corpusImportInput, archiveInput, getInput, datasetCreateInput, datasetListInput, datasetUpdateInput } from '@ctxlab/contracts';
+import { benchmarkImportInput, corpusImportInput, archiveInput, getInput, datasetCreateInput, datasetListInput, datasetUpdateInput } from '@ctxlab/contracts';
+import { importBenchmark } from '@ctxlab/jobs';
 import { importCorpus } from '../../services/datasets';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
 
@@ -9,5 +10,7 @@ export const datasetsRouter = router({
   update: memberProcedure.input(datasetUpdateInput).mutation(({ ctx, input }) => ctx.repos.datasets.update(input.id, input.patch)),
   /** A folder of .txt files (or any documents) as a NIAH haystack, with digest and token counts. */
   importCorpus: memberProcedure.input(corpusImportInput).mutation(({ ctx, input }) => importCorpus(ctx.repos, input)),
+  /** LongBench / InfiniteBench JSONL or MMLU CSV files, unchanged, checked by the format's parser (errors name file, line and field); items and sha256 per task. */
+  importBenchmark: memberProcedure.input(benchmarkImportInput).mutation(({ ctx, input }) => importBenchmark(ctx.repos, input)),
   archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.datasets.archive(input.id)),
 });

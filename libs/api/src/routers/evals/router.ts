@@ -2,6 +2,7 @@ import { archiveInput, checkStartInput, getInput, evalCellsInput, evalStartInput
 import { startLocalCheck, startNiahEval, startSuiteEval, suiteEstimate } from '@ctxlab/jobs';
 import { z } from 'zod';
 import { assertGridWithin, evalHeatmap } from '../../services/evals';
+import { benchmarkResults } from '../../services/benchmark-results';
 import { suiteResults } from '../../services/suite-results';
 import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
 
@@ -23,7 +24,7 @@ export const evalsRouter = router({
     assertGridWithin(input.spec.grid, ctx.gridLimits, 'spec.grid');
     return startNiahEval(ctx.jobs, { ...input, requestedBy: ctx.actor.name });
   }),
-  /** A RULER or topic-retrieval run against an endpoint; refused before anything is created when a task cannot fit a length, a QA dataset is missing or the run is beyond the grid limits. */
+  /** A suite run against an endpoint (RULER, topic retrieval, LongBench, InfiniteBench, MMLU, perplexity); refused before anything is created when a task cannot fit a length, a QA dataset is missing or the run is beyond the grid limits. */
   startSuite: memberProcedure.input(suiteStartInput).mutation(({ ctx, input }) => startSuiteEval(ctx.jobs, { ...input, requestedBy: ctx.actor.name, limits: ctx.gridLimits })),
   /** Cells, prompt tokens and requests of a suite run before it starts, and an ETA from the endpoint's recent latency. */
   suiteEstimate: viewerProcedure
@@ -36,4 +37,6 @@ export const evalsRouter = router({
   cells: viewerProcedure.input(evalCellsInput).query(({ ctx, input }) => ctx.repos.evals.cells(input.evalRunId, input.limit, input.offset)),
   /** A suite run (RULER, topic retrieval) from its cells: per task and length, per-length averages, effective length, heatmap matrices. */
   suiteResults: viewerProcedure.input(getInput).query(({ ctx, input }) => suiteResults(ctx.repos, input.id)),
+  /** A LongBench, InfiniteBench or MMLU run from its cells: the official score per task and setting, the suite's averages. */
+  benchmarkResults: viewerProcedure.input(getInput).query(({ ctx, input }) => benchmarkResults(ctx.repos, input.id)),
 });

@@ -16,6 +16,6 @@ export const modelsRouter = router({
   /** Every suite result of the model beside a comparison model (default: its lineage parent), with differences and bootstrap verdicts. */
   scorecard: viewerProcedure
     .input(z.object({ modelId: idSchema, againstId: idSchema.optional() }))
-    .query(({ ctx, input }) => scorecard(ctx.repos, input.modelId, { againstId: input.againstId })),
+    .query(({ ctx, input }) => scorecard(ctx.repos, input.modelId, { againstId: input.againstId, mmluRegressionPoints: ctx.mmluRegressionPoints })),
   addLineage: memberProcedure.input(lineageCreateInput).mutation(({ ctx, input }) => ctx.repos.models.addLineage(input)),
 });

@@ -9,7 +9,7 @@ import { RULER_DEPTHS } from '@ctxlab/ruler';
 
 export interface SuiteRunFixture {
   name: string;
-  kind: 'ruler' | 'topic-retrieval' | 'perplexity' | 'niah';
+  kind: 'ruler' | 'topic-retrieval' | 'perplexity' | 'niah' | 'longbench' | 'infinitebench' | 'mmlu';
   modelId: string;
   endpointId?: string;
   spec: Record<string, unknown>;
