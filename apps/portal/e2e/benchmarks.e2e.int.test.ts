@@ -87,6 +87,24 @@ describe('capability benchmarks in the portal', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${portal.url}/evals`);
 
+    // The portal's import: InfiniteBench's files as published; a broken one is refused by file, line and field.
+    await page.goto(`${portal.url}/datasets`);
+    const form = page.getByRole('form', { name: 'Import a benchmark' });
+    await form.getByLabel('Benchmark', { exact: true }).selectOption('infinitebench');
+    await form.getByLabel('Name').fill('infinitebench-portal');
+    await form.getByLabel('Source').fill('libs/capability/fixtures/infinitebench');
+    await form.getByLabel('Benchmark files').setInputFiles(['longbook_qa_eng.jsonl', 'longbook_sum_eng.jsonl'].map((f) => join(fixtures, 'infinitebench', f)));
+    await form.getByRole('button', { name: 'Import benchmark' }).click();
+    await expect.poll(() => form.getByTestId('benchmark-import-done').innerText(), { timeout: 30_000 }).toMatch(/^Imported infinitebench-portal: 2 tasks, \d+ items, /);
+    const imported = (await testRepos().datasets.getByName('infinitebench-portal'))!;
+    expect(Object.keys(imported.tasks).sort()).toEqual(['longbook_qa_eng', 'longbook_sum_eng']);
+    await form.getByLabel('Name').fill('infinitebench-broken');
+    await form.getByLabel('Benchmark files').setInputFiles({ name: 'longbook_qa_eng.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from('{"id": 1, "context": "c", "input": "q", "answer": ["a"], "options": []}\n{"id": 2}\n') });
+    await form.getByRole('button', { name: 'Import benchmark' }).click();
+    await expect.poll(() => form.innerText(), { timeout: 30_000 }).toMatch(/longbook_qa_eng\.jsonl:2: \w+: /);
+    expect(await testRepos().datasets.getByName('infinitebench-broken')).toBeNull();
+    await page.screenshot({ path: join(artifactsDir(), '39-benchmark-import.png'), fullPage: true });
+
     const repos = testRepos();
     const stage2 = (await repos.models.getByName('lab-stage2'))!;
     const runs = await repos.db.evalRun.findMany({ where: { modelId: stage2.id, kind: { in: ['longbench', 'mmlu'] } } });
@@ -124,6 +142,23 @@ describe('capability benchmarks in the portal', () => {
     }
     await page.getByTestId('scorecard').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(artifactsDir(), '41-benchmark-scorecard.png'), fullPage: true });
+
+    // Starting one from the portal: the subjects come from the import, the estimate is the API's.
+    await page.goto(`${portal.url}/evals/new?suite=mmlu`);
+    const start = page.getByRole('form', { name: 'Start a MMLU run' });
+    await start.getByLabel('Endpoint').selectOption({ label: `lab-stage2-bench — ${(await repos.endpoints.list({ search: 'lab-stage2-bench', limit: 1 })).items[0]!.url}` });
+    await start.getByLabel('Tokenizer (counts lengths)').selectOption('byte');
+    await start.getByLabel('Shots').fill('0');
+    await start.getByLabel('astronomy', { exact: true }).uncheck();
+    const spec = { suite: 'mmlu' as const, dataset: 'mmlu-fixtures', subjects: ['high_school_computer_science'], shots: [0], scoring: 'auto' as const, tokenizer: 'byte' as const, chatTemplate: true };
+    const want = await api().evals.suiteEstimate({ spec, concurrency: 4 });
+    await expect.poll(() => start.getByTestId('estimate-cells').innerText(), { timeout: 15_000 }).toBe(String(want.cells));
+    await page.screenshot({ path: join(artifactsDir(), '42-start-mmlu.png'), fullPage: true });
+    await start.getByTestId('start-suite').click();
+    await page.waitForURL(/\/evals\/c[a-z0-9]{20,}$/);
+    const started = await repos.evals.get(page.url().split('/').pop()!);
+    expect(started).toMatchObject({ kind: 'mmlu', cellsTotal: want.cells });
+    expect((started.config as { spec: unknown }).spec).toMatchObject(spec);
     expect(pageErrors).toEqual([]);
   }, 240_000);
 });

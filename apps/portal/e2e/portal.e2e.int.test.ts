@@ -350,14 +350,16 @@ describe('portal in a browser', () => {
 
   it('imports a corpus from .txt files read in the browser, and shows why an import is refused', async () => {
     const page = await open('/datasets');
-    await page.getByRole('button', { name: 'Import corpus' }).click();
-    await page.getByText('choose at least one .txt file').waitFor();
+    // The page imports benchmarks too: every field below is the corpus form's.
+    const form = page.getByRole('form', { name: 'Import a corpus' });
+    await form.getByRole('button', { name: 'Import corpus' }).click();
+    await form.getByText('choose at least one .txt file').waitFor();
     const essay = (n: number) => Array.from({ length: 40 }, (_, i) => `Essay ${n}, sentence ${i + 1}: long context needs long haystacks.`).join(' ');
     const files = [1, 2].map((n) => ({ name: `essay-${n}.txt`, mimeType: 'text/plain', buffer: Buffer.from(essay(n)) }));
-    await page.getByLabel('Text files (one document each)').setInputFiles(files);
-    await page.getByLabel('Name', { exact: true }).fill('e2e-corpus');
-    await page.getByLabel('Source').fill('written by the e2e test');
-    await page.getByRole('button', { name: 'Import corpus' }).click();
+    await form.getByLabel('Text files (one document each)').setInputFiles(files);
+    await form.getByLabel('Name', { exact: true }).fill('e2e-corpus');
+    await form.getByLabel('Source').fill('written by the e2e test');
+    await form.getByRole('button', { name: 'Import corpus' }).click();
     const done = page.getByTestId('import-done');
     await done.waitFor({ timeout: 30_000 });
     const said = await done.innerText();
@@ -366,8 +368,8 @@ describe('portal in a browser', () => {
     expect(said).toMatch(/[\d,]+ byte tokens/);
     await expect.poll(() => page.locator('table.data tbody').innerText()).toContain('e2e-corpus');
     // The same name again: the API's CONFLICT, shown as it says it.
-    await page.getByLabel('Text files (one document each)').setInputFiles(files);
-    await page.getByRole('button', { name: 'Import corpus' }).click();
+    await form.getByLabel('Text files (one document each)').setInputFiles(files);
+    await form.getByRole('button', { name: 'Import corpus' }).click();
     await expect.poll(() => page.locator('.callout.error').innerText()).toMatch(/already exists/);
     await shot(page, '13-datasets');
     await page.close();

@@ -1,6 +1,7 @@
 import { DataTable, fmtBytes, fmtInt, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { BenchmarkImport } from '../../src/components/BenchmarkImport';
 import { CorpusImport } from '../../src/components/CorpusImport';
 import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
@@ -18,6 +19,10 @@ export default async function DatasetsPage({ searchParams }: { searchParams: Pro
       <section className="panel" aria-labelledby="imp-h">
         <h2 id="imp-h">Import a corpus</h2>
         <CorpusImport />
+      </section>
+      <section className="panel" aria-labelledby="bench-imp-h">
+        <h2 id="bench-imp-h">Import a benchmark</h2>
+        <BenchmarkImport />
       </section>
       <form className="toolbar" role="search" action="/datasets">
         <div className="field"><label htmlFor="q">Search datasets</label><input id="q" name="q" type="search" placeholder="name, source…" defaultValue={p.search ?? ''} style={{ minWidth: 260 }} /></div>

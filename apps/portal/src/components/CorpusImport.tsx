@@ -4,9 +4,9 @@ import { fmtBytes, fmtInt } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
-import { browserApi, errorMessage, fieldErrors } from '../lib/client';
+import { browserApi } from '../lib/client';
 import type { Out } from '../lib/types';
-import { ErrorCallout, fieldErrorUi } from './FormErrors';
+import { ErrorCallout, fieldErrorUi, FilesField, useSubmit } from './FormErrors';
 
 const MAX_FILE_BYTES = 20_000_000;
 
@@ -19,16 +19,12 @@ export function CorpusImport() {
   const [language, setLanguage] = useState<'en' | 'zh'>('en');
   const [source, setSource] = useState('');
   const [license, setLicense] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { submitting: busy, setSubmitting, submitError: error, errors, setErrors, reset, send } = useSubmit();
   const [done, setDone] = useState<Out['datasets']['importCorpus'] | null>(null);
 
-  const total = files.reduce((a, f) => a + f.size, 0);
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
-    setError(null);
-    setErrors({});
+    reset();
     setDone(null);
     const problems: Record<string, string> = {};
     if (!files.length) problems.documents = 'choose at least one .txt file';
@@ -42,12 +38,12 @@ export function CorpusImport() {
       setErrors(problems);
       return;
     }
-    setBusy(true);
-    try {
+    await send(async () => {
       const read = await Promise.all(files.map(async (f) => ({ name: f.name.replace(/\.txt$/i, ''), text: await f.text() })));
       const empty = read.filter((d) => !d.text.trim());
       if (empty.length) {
         setErrors({ documents: `${empty.map((d) => d.name).join(', ')}: empty file${empty.length > 1 ? 's' : ''}` });
+        setSubmitting(false);
         return;
       }
       const r = await browserApi().datasets.importCorpus.mutate({
@@ -55,13 +51,9 @@ export function CorpusImport() {
       });
       setDone(r);
       setFiles([]);
+      setSubmitting(false);
       router.refresh();
-    } catch (e) {
-      setError(errorMessage(e));
-      setErrors(fieldErrors(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const fe = fieldErrorUi(uid, errors);
   return (
@@ -75,13 +67,7 @@ export function CorpusImport() {
         <div className="field"><label htmlFor={`${uid}-src`}>Source</label><input id={`${uid}-src`} type="text" value={source} onChange={(e) => setSource(e.target.value)} placeholder="where the texts come from" {...fe.input('source')} />{fe.message('source')}</div>
         <div className="field"><label htmlFor={`${uid}-lic`}>License</label><input id={`${uid}-lic`} type="text" value={license} onChange={(e) => setLicense(e.target.value)} placeholder="optional" /></div>
       </div>
-      <div className="field file-drop">
-        <label htmlFor={`${uid}-files`}>Text files (one document each)</label>
-        <input id={`${uid}-files`} type="file" multiple accept=".txt,text/plain" onChange={(e) => setFiles(Array.from(e.target.files ?? []))} {...fe.input('documents')} />
-        <span className="hint">{files.length ? `${files.length} file${files.length > 1 ? 's' : ''}, ${fmtBytes(total)}` : 'Choose several .txt files; they are read in your browser and stored in the registry in name order.'}</span>
-        {fe.message('documents')}
-        {files.length > 0 && <ul className="file-list">{files.slice(0, 50).map((x) => <li key={x.name}>{x.name} · {fmtBytes(x.size)}</li>)}{files.length > 50 && <li>… and {files.length - 50} more</li>}</ul>}
-      </div>
+      <FilesField uid={uid} fe={fe} label="Text files (one document each)" accept=".txt,text/plain" hint="Choose several .txt files; they are read in your browser and stored in the registry in name order." files={files} setFiles={setFiles} />
       <ErrorCallout message={error} />
       {done && (
         <div className="callout ok" role="status" data-testid="import-done">

@@ -1,3 +1,7 @@
+import { fmtBytes } from '@ctxlab/ui';
+import { useState } from 'react';
+import { errorMessage, fieldErrors } from '../lib/client';
+
 /** A form's error as the callout above its buttons; nothing while there is none. */
 export function ErrorCallout({ message }: { message: string | null | undefined }) {
   return message ? <div className="callout error" role="alert"><p>{message}</p></div> : null;
@@ -19,4 +23,45 @@ export function fieldErrorUi(uid: string, errors: Readonly<Record<string, string
       return t ? <span id={id(k)} className="field-error">{t}</span> : null;
     },
   };
+}
+
+/** A file picker of an import form: the files chosen with their total size (or a hint), the field's error, and their names. */
+export function FilesField(p: { uid: string; fe: ReturnType<typeof fieldErrorUi>; label: string; accept: string; hint: string; files: readonly File[]; setFiles: (f: File[]) => void }) {
+  const { uid, fe, files } = p;
+  const total = files.reduce((a, f) => a + f.size, 0);
+  return (
+    <div className="field file-drop">
+      <label htmlFor={`${uid}-files`}>{p.label}</label>
+      <input id={`${uid}-files`} type="file" multiple accept={p.accept} onChange={(e) => p.setFiles(Array.from(e.target.files ?? []))} {...fe.input('documents')} />
+      <span className="hint">{files.length ? `${files.length} file${files.length > 1 ? 's' : ''}, ${fmtBytes(total)}` : p.hint}</span>
+      {fe.message('documents')}
+      {files.length > 0 && <ul className="file-list">{files.slice(0, 50).map((x) => <li key={x.name}>{x.name} · {fmtBytes(x.size)}</li>)}{files.length > 50 && <li>… and {files.length - 50} more</li>}</ul>}
+    </div>
+  );
+}
+
+/**
+ * A form's submit state: `send` runs the request, and on a refusal shows its message and its
+ * per-field errors and lets the form be sent again; on success it stays `submitting` while the
+ * page moves on (the caller says otherwise with `setSubmitting`).
+ */
+export function useSubmit() {
+  const [submitError, setSubmitError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [submitting, setSubmitting] = useState(false);
+  const reset = () => {
+    setSubmitError(null);
+    setErrors({});
+  };
+  const send = async (request: () => Promise<void>) => {
+    setSubmitting(true);
+    try {
+      await request();
+    } catch (e) {
+      setSubmitError(errorMessage(e));
+      setErrors(fieldErrors(e));
+      setSubmitting(false);
+    }
+  };
+  return { submitting, setSubmitting, submitError, errors, setErrors, reset, send };
 }

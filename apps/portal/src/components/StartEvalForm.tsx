@@ -6,7 +6,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEven
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import { useDebounced } from '../lib/hooks';
 import type { In } from '../lib/types';
-import { ErrorCallout, fieldErrorUi } from './FormErrors';
+import { ErrorCallout, fieldErrorUi, useSubmit } from './FormErrors';
 
 type Grid = In['portal']['evalEstimate']['grid'];
 type Spec = In['evals']['start']['spec'];
@@ -78,33 +78,20 @@ export function useLiveEstimate<T, R>(input: { value: T } | { problem: string },
   return { estimate, estimateError, estimateFields };
 }
 
-/**
- * A form's submit state: `send` runs the request, and on a refusal shows its message and its
- * per-field errors and lets the form be sent again; on success it stays `submitting` while the
- * page moves on (the caller says otherwise with `setSubmitting`).
- */
-export function useSubmit() {
-  const [submitError, setSubmitError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [submitting, setSubmitting] = useState(false);
-  const reset = () => {
-    setSubmitError(null);
-    setErrors({});
-  };
-  const send = async (request: () => Promise<void>) => {
-    setSubmitting(true);
-    try {
-      await request();
-    } catch (e) {
-      setSubmitError(errorMessage(e));
-      setErrors(fieldErrors(e));
-      setSubmitting(false);
-    }
-  };
-  return { submitting, setSubmitting, submitError, errors, setErrors, reset, send };
-}
-
 type FieldErrorUi = ReturnType<typeof fieldErrorUi>;
+
+/**
+ * The endpoint a start form runs against and the run's name, which follows the endpoint
+ * ("ruler lab-stage2 2026-12-05 06:20") until someone types a name of their own.
+ */
+export function useRunTarget<E extends { id: string; name: string }>(kind: string, endpoints: readonly E[], initialEndpointId?: string) {
+  const [endpointId, setEndpointId] = useState(endpoints.find((e) => e.id === initialEndpointId)?.id ?? endpoints[0]?.id ?? '');
+  const [typed, setName] = useState<string | null>(null);
+  const [stamp] = useState(() => new Date().toISOString().slice(0, 16).replace('T', ' '));
+  const endpoint = endpoints.find((e) => e.id === endpointId);
+  const name = typed ?? `${kind} ${endpoint?.name ?? ''} ${stamp}`.replace(/\s+/g, ' ').trim();
+  return { endpointId, setEndpointId, endpoint, name, setName };
+}
 
 /** The run's name and the endpoint it runs against, as every start form asks for them. */
 export function RunTargetFields(p: { uid: string; fe: FieldErrorUi; name: string; setName: (v: string) => void; endpointId: string; setEndpointId: (v: string) => void; endpoints: readonly { id: string; name: string; url: string }[] }) {
@@ -134,6 +121,21 @@ export function TokenizerField({ uid, value, onChange }: { uid: string; value: '
       <select id={`${uid}-tok`} value={value} onChange={(e) => onChange(e.target.value as 'llama3' | 'byte')}>
         <option value="llama3">Llama-3 (exact)</option>
         <option value="byte">byte-level (lab model)</option>
+      </select>
+    </div>
+  );
+}
+
+export type RequestMode = 'chat' | 'completion-ids';
+
+/** How prompts reach the endpoint: chat completions, or completions with the exact token ids. */
+export function RequestModeField({ uid, value, onChange }: { uid: string; value: RequestMode; onChange: (v: RequestMode) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={`${uid}-mode`}>Request mode</label>
+      <select id={`${uid}-mode`} value={value} onChange={(e) => onChange(e.target.value as RequestMode)}>
+        <option value="chat">chat completions</option>
+        <option value="completion-ids">completions with token ids</option>
       </select>
     </div>
   );
@@ -193,9 +195,7 @@ interface Props {
 export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }: Props) {
   const uid = useId();
   const router = useRouter();
-  const [endpointId, setEndpointId] = useState(endpoints.find((e) => e.id === initialEndpointId)?.id ?? endpoints[0]?.id ?? '');
-  const endpoint = endpoints.find((e) => e.id === endpointId);
-  const [name, setName] = useState(() => `niah ${endpoint?.name ?? ''} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`.replace(/\s+/g, ' ').trim());
+  const { endpointId, setEndpointId, endpoint, name, setName } = useRunTarget('niah', endpoints, initialEndpointId);
   const [modelId, setModelId] = useState('');
   const [variant, setVariant] = useState<Spec['variant']>('value');
   const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');

@@ -6,8 +6,8 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
 import { browserApi } from '../lib/client';
 import type { In, Out } from '../lib/types';
-import { ErrorCallout, fieldErrorUi } from './FormErrors';
-import { ConcurrencyField, EstimatePanel, parseLengths, RunTargetFields, StartActions, TokenizerField, useLiveEstimate, useSubmit } from './StartEvalForm';
+import { ErrorCallout, fieldErrorUi, useSubmit } from './FormErrors';
+import { ConcurrencyField, EstimatePanel, parseLengths, type RequestMode, RequestModeField, RunTargetFields, StartActions, TokenizerField, useLiveEstimate, useRunTarget } from './StartEvalForm';
 
 type Spec = In['evals']['startSuite']['spec'];
 // The form starts RULER and topic-retrieval runs; the capability suites start from the CLI and the API.
@@ -26,17 +26,14 @@ interface Props {
 }
 
 /** Whole numbers in a range, or the reason not. */
-function wholeNumber(s: string, min: number, max: number): number | null {
+export function wholeNumber(s: string, min: number, max: number): number | null {
   const n = Number(s);
   return s.trim() !== '' && Number.isInteger(n) && n >= min && n <= max ? n : null;
 }
 
 export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }: Props) {
   const uid = useId();
-  const router = useRouter();
-  const [endpointId, setEndpointId] = useState(endpoints.find((e) => e.id === initialEndpointId)?.id ?? endpoints[0]?.id ?? '');
-  const endpoint = endpoints.find((e) => e.id === endpointId);
-  const [name, setName] = useState(() => `${suite} ${endpoint?.name ?? ''} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`.replace(/\s+/g, ' ').trim());
+  const { endpointId, setEndpointId, name, setName } = useRunTarget(suite, endpoints, initialEndpointId);
   const [tasks, setTasks] = useState<readonly RulerTask[]>(['niah_single_1']);
   const [lengths, setLengths] = useState('4096, 8192');
   const [topics, setTopics] = useState('5, 10, 20');
@@ -45,13 +42,11 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
   const [samples, setSamples] = useState('10');
   const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');
   const [chatTemplate, setChatTemplate] = useState(true);
-  const [mode, setMode] = useState<'chat' | 'completion-ids'>('chat');
+  const [mode, setMode] = useState<RequestMode>('chat');
   const [threshold, setThreshold] = useState('85.6');
   const [corpus, setCorpus] = useState('');
   const [qaDataset, setQaDataset] = useState('');
   const [concurrency, setConcurrency] = useState('4');
-  const { submitting, setSubmitting, submitError, errors, setErrors, reset, send } = useSubmit();
-  const [existing, setExisting] = useState<{ id: string; name: string } | null>(null);
   const wantsQa = tasks.some((t) => QA_TASKS.includes(t));
 
   // The spec as the API takes it, or the field that keeps it from being built yet.
@@ -76,41 +71,13 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
     return { value: { suite, tasks: ordered, lengths: ls, threshold: th, ...common, ...(corpus ? { corpus } : {}), ...(wantsQa && qaDataset ? { qaDataset } : {}) } };
   }, [suite, samples, tokenizer, chatTemplate, topics, topicLength, question, corpus, tasks, lengths, threshold, wantsQa, qaDataset]);
 
-  const conc = wholeNumber(concurrency, 1, 256);
-  const { estimate, estimateError, estimateFields } = useLiveEstimate<Spec, Out['evals']['suiteEstimate']>(
-    spec,
-    useCallback((s: Spec) => browserApi().evals.suiteEstimate.query({ spec: s, ...(endpointId ? { endpointId } : {}), ...(conc ? { concurrency: conc } : {}) }), [endpointId, conc]),
-  );
+  const run = useSuiteRun(spec, { name, endpointId, concurrency, mode });
 
-  const start = async (rerun: boolean) => {
-    reset();
-    if (!('value' in spec)) return setErrors({ [spec.field]: spec.problem });
-    if (conc === null) return setErrors({ concurrency: 'a whole number from 1 to 256' });
-    await send(async () => {
-      // No request key: the API keys the request by its spec, so a double submit — or the same spec
-      // asked for again later — returns the run already made, and `rerun` asks for a fresh one.
-      const r = await browserApi().evals.startSuite.mutate({ name: name.trim(), endpointId, spec: spec.value, concurrency: conc, mode, ...(rerun ? { rerun } : {}) });
-      if (r.existing && !rerun) {
-        // The same spec already ran (or is running): say so instead of silently opening it.
-        setExisting({ id: r.evalRun.id, name: r.evalRun.name });
-        setSubmitting(false);
-        return;
-      }
-      router.push(`/evals/${r.evalRun.id}`);
-    });
-  };
-  const submit = (ev: FormEvent) => {
-    ev.preventDefault();
-    void start(false);
-  };
-
-  // What the API said about the spec last priced, under the same fields as a refused submit.
-  const fe = fieldErrorUi(uid, { ...estimateFields, ...('problem' in spec ? { [spec.field]: spec.problem } : {}), ...errors }, true);
+  const fe = fieldErrorUi(uid, run.fieldErrors, true);
   const toggle = (t: RulerTask) => setTasks((xs) => (xs.includes(t) ? xs.filter((x) => x !== t) : [...xs, t]));
-  const problem = 'problem' in spec ? spec.problem : estimateError;
 
   return (
-    <form onSubmit={submit} noValidate aria-label={suite === 'ruler' ? 'Start a RULER run' : 'Start a topic-retrieval run'}>
+    <form onSubmit={run.submit} noValidate aria-label={suite === 'ruler' ? 'Start a RULER run' : 'Start a topic-retrieval run'}>
       <div className="cols">
         <div>
           <section className="panel" aria-labelledby={`${uid}-what`}>
@@ -118,13 +85,7 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
             <RunTargetFields uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints} />
             <div className="form-grid">
               <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
-              <div className="field">
-                <label htmlFor={`${uid}-mode`}>Request mode</label>
-                <select id={`${uid}-mode`} value={mode} onChange={(e) => setMode(e.target.value as 'chat' | 'completion-ids')}>
-                  <option value="chat">chat completions</option>
-                  <option value="completion-ids">completions with token ids</option>
-                </select>
-              </div>
+              <RequestModeField uid={uid} value={mode} onChange={setMode} />
               <div className="field">
                 <label htmlFor={`${uid}-samples`}>Samples per cell</label>
                 <input id={`${uid}-samples`} type="number" min={1} max={1000} value={samples} onChange={(e) => setSamples(e.target.value)} {...fe.input('spec.samples')} />
@@ -205,31 +166,102 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
               </div>
             </section>
           )}
-          <EstimatePanel uid={uid} testId="suite-estimate" problem={problem} warnings={estimate?.warnings}>
-            {estimate && (
-              <>
-                <div className="live-numbers">
-                  <div><span className="v" data-testid="estimate-cells">{fmtInt(estimate.cells)}</span><span className="k">cells</span></div>
-                  <div><span className="v" data-testid="estimate-tokens">{fmtInt(estimate.promptTokens)}</span><span className="k">prompt tokens</span></div>
-                  <div><span className="v" data-testid="estimate-requests">{fmtInt(estimate.requests)}</span><span className="k">requests</span></div>
-                  <div><span className="v" data-testid="estimate-eta">{estimate.etaSeconds === null ? '—' : fmtDuration(estimate.etaSeconds)}</span><span className="k">ETA</span></div>
-                </div>
-                {estimate.etaSeconds === null && <p className="panel-note">No ETA yet: the endpoint has no recent requests to time.</p>}
-              </>
-            )}
-          </EstimatePanel>
+          <SuiteEstimate uid={uid} run={run} />
         </div>
       </div>
-      <ErrorCallout message={submitError} />
-      {existing && (
-        <div className="callout warn" role="status" data-testid="suite-existing">
-          <p>
-            An existing run was returned: <a href={`/evals/${existing.id}`}>{existing.name}</a> has the same spec.
-          </p>
-          <button type="button" className="btn secondary small" disabled={submitting} onClick={() => void start(true)}>Start a fresh run</button>
-        </div>
-      )}
-      <StartActions submitting={submitting} cells={estimate?.cells} testId="start-suite" />
+      <SuiteStart run={run} />
     </form>
+  );
+}
+
+type Estimate = Out['evals']['suiteEstimate'];
+
+/**
+ * What every suite form shares once its spec is built: the live estimate from the API, and the
+ * start — keyed by the spec (a double submit, or the same spec later, returns the run already made;
+ * `rerun` asks for a fresh one) — then the run's page.
+ */
+export function useSuiteRun(spec: { value: Spec } | { problem: string; field: string }, opts: { name: string; endpointId: string; concurrency: string; mode: RequestMode }) {
+  const router = useRouter();
+  const { submitting, setSubmitting, submitError, errors, setErrors, reset, send } = useSubmit();
+  const [existing, setExisting] = useState<{ id: string; name: string } | null>(null);
+  const { endpointId } = opts;
+  const conc = wholeNumber(opts.concurrency, 1, 256);
+  const { estimate, estimateError, estimateFields } = useLiveEstimate<Spec, Estimate>(
+    spec,
+    useCallback((s: Spec) => browserApi().evals.suiteEstimate.query({ spec: s, ...(endpointId ? { endpointId } : {}), ...(conc ? { concurrency: conc } : {}) }), [endpointId, conc]),
+  );
+  const start = async (rerun: boolean) => {
+    reset();
+    if (!('value' in spec)) return setErrors({ [spec.field]: spec.problem });
+    if (conc === null) return setErrors({ concurrency: 'a whole number from 1 to 256' });
+    await send(async () => {
+      const r = await browserApi().evals.startSuite.mutate({ name: opts.name.trim(), endpointId, spec: spec.value, concurrency: conc, mode: opts.mode, ...(rerun ? { rerun } : {}) });
+      if (r.existing && !rerun) {
+        // The same spec already ran (or is running): say so instead of silently opening it.
+        setExisting({ id: r.evalRun.id, name: r.evalRun.name });
+        setSubmitting(false);
+        return;
+      }
+      router.push(`/evals/${r.evalRun.id}`);
+    });
+  };
+  const submit = (ev: FormEvent) => {
+    ev.preventDefault();
+    void start(false);
+  };
+  // What the API said about the spec last priced, under the same fields as a refused submit.
+  const fieldErrors = { ...estimateFields, ...('problem' in spec ? { [spec.field]: spec.problem } : {}), ...errors };
+  const problem = 'problem' in spec ? spec.problem : estimateError;
+  return { estimate, problem, fieldErrors, start, submit, existing, submitting, submitError };
+}
+
+type SuiteRun = ReturnType<typeof useSuiteRun>;
+
+/** A suite form's live estimate: the spec's problem, or the API's numbers and warnings. */
+export function SuiteEstimate({ uid, run }: { uid: string; run: SuiteRun }) {
+  return (
+    <EstimatePanel uid={uid} testId="suite-estimate" problem={run.problem} warnings={run.estimate?.warnings}>
+      {run.estimate && <SuiteEstimateNumbers estimate={run.estimate} />}
+    </EstimatePanel>
+  );
+}
+
+/** Under a suite form: why a start was refused, the run a start returned instead of a new one, and the start button. */
+export function SuiteStart({ run }: { run: SuiteRun }) {
+  return (
+    <>
+      <ErrorCallout message={run.submitError} />
+      <ExistingRun existing={run.existing} submitting={run.submitting} again={() => void run.start(true)} />
+      <StartActions submitting={run.submitting} cells={run.estimate?.cells} testId="start-suite" />
+    </>
+  );
+}
+
+/** The estimate's numbers: cells, prompt tokens, requests and the ETA when the endpoint has been timed. */
+function SuiteEstimateNumbers({ estimate }: { estimate: Estimate }) {
+  return (
+    <>
+      <div className="live-numbers">
+        <div><span className="v" data-testid="estimate-cells">{fmtInt(estimate.cells)}</span><span className="k">cells</span></div>
+        <div><span className="v" data-testid="estimate-tokens">{fmtInt(estimate.promptTokens)}</span><span className="k">prompt tokens</span></div>
+        <div><span className="v" data-testid="estimate-requests">{fmtInt(estimate.requests)}</span><span className="k">requests</span></div>
+        <div><span className="v" data-testid="estimate-eta">{estimate.etaSeconds === null ? '—' : fmtDuration(estimate.etaSeconds)}</span><span className="k">ETA</span></div>
+      </div>
+      {estimate.etaSeconds === null && <p className="panel-note">No ETA yet: the endpoint has no recent requests to time.</p>}
+    </>
+  );
+}
+
+/** The run a start returned instead of a new one, and the button for a fresh one. */
+function ExistingRun({ existing, submitting, again }: { existing: { id: string; name: string } | null; submitting: boolean; again: () => void }) {
+  if (!existing) return null;
+  return (
+    <div className="callout warn" role="status" data-testid="suite-existing">
+      <p>
+        An existing run was returned: <a href={`/evals/${existing.id}`}>{existing.name}</a> has the same spec.
+      </p>
+      <button type="button" className="btn secondary small" disabled={submitting} onClick={again}>Start a fresh run</button>
+    </div>
   );
 }

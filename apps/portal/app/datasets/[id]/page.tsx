@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fmtDate, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
+import { DataTable, fmtDate, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
 import { PageHead } from '../../../src/components/EntityList';
 import { api, loadOr404 } from '../../../src/server/api';
 
@@ -12,7 +12,7 @@ export default async function DatasetPage({ params }: { params: Promise<{ id: st
   if (!d) notFound();
   return (
     <>
-      <PageHead crumbs={[['/datasets', 'Datasets']]} title={d.name} sub={<>{d.description} <Tags tags={d.tags} /></>} actions={<Link className="btn secondary" href="/evals/new">Use as a haystack</Link>} />
+      <PageHead crumbs={[['/datasets', 'Datasets']]} title={d.name} sub={<>{d.description} <Tags tags={d.tags} /></>} actions={d.kind === 'benchmark' ? null : <Link className="btn secondary" href="/evals/new">Use as a haystack</Link>} />
       <div className="panel">
         <KeyValues
           items={[
@@ -22,6 +22,24 @@ export default async function DatasetPage({ params }: { params: Promise<{ id: st
           ]}
         />
       </div>
+      {d.kind === 'benchmark' ? (
+        <section className="panel" aria-labelledby="tasks-h">
+          <h2 id="tasks-h">Tasks</h2>
+          <p className="panel-note">Each task&apos;s items and the sha256 of its file as imported (MMLU: per subject and split).</p>
+          <DataTable
+            caption="Tasks of the import"
+            dense
+            rows={Object.entries(d.tasks).sort(([a], [b]) => a.localeCompare(b))}
+            rowKey={([t]) => t}
+            empty="No tasks."
+            columns={[
+              { header: 'Task', cell: ([t]) => <span className="mono">{t}</span> },
+              { header: 'Items', numeric: true, cell: ([, v]) => fmtInt(v.items) },
+              { header: 'sha256', cell: ([, v]) => <span className="mono">{v.digest}</span> },
+            ]}
+          />
+        </section>
+      ) : null}
     </>
   );
 }

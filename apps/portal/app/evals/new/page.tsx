@@ -3,6 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { one, PageHead, type SearchParams } from '../../../src/components/EntityList';
 import { StartEvalForm } from '../../../src/components/StartEvalForm';
+import { StartBenchmarkForm } from '../../../src/components/StartBenchmarkForm';
 import { StartSuiteForm } from '../../../src/components/StartSuiteForm';
 import { api } from '../../../src/server/api';
 
@@ -13,16 +14,22 @@ const SUITES = [
   ['niah', 'NIAH', 'A needle-in-a-haystack sweep against an OpenAI-compatible endpoint.'],
   ['ruler', 'RULER', "RULER's synthetic tasks (retrieval, tracing, aggregation, QA) at the lengths you name."],
   ['topic-retrieval', 'Topic retrieval', "LongChat's topic retrieval: recall a conversation's topic as the conversation grows."],
+  ['longbench', 'LongBench', "LongBench's tasks from an imported copy, with its prompts, truncation and metrics."],
+  ['infinitebench', 'InfiniteBench', "InfiniteBench's long-book QA and summarisation from an imported copy."],
+  ['mmlu', 'MMLU', 'MMLU 0- and 5-shot from an imported copy: did the extension cost short-context skills?'],
+  ['perplexity', 'Perplexity', "Perplexity against context length through the endpoint's prompt logprobs."],
 ] as const;
+const BENCHMARKS: readonly string[] = ['longbench', 'infinitebench', 'mmlu', 'perplexity'];
 
 export default async function NewEvalPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
   const suite = SUITES.find(([k]) => k === one(sp.suite)) ?? SUITES[0];
   const a = (await api());
-  const [endpoints, models, datasets] = await Promise.all([
+  const [endpoints, models, datasets, benchmarks] = await Promise.all([
     a.endpoints.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
     a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
     a.datasets.list({ limit: 200, kind: 'haystack' }),
+    BENCHMARKS.includes(suite[0]) ? a.datasets.list({ limit: 200, kind: 'benchmark', sort: { field: 'name', dir: 'asc' } }) : Promise.resolve({ items: [] }),
   ]);
   return (
     <>
@@ -39,6 +46,15 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
           <p>An eval sends prompts to a registered OpenAI-compatible server (vLLM or similar).</p>
           <Link className="btn" href="/endpoints">Register an endpoint</Link>
         </EmptyState>
+      ) : suite[0] === 'longbench' || suite[0] === 'infinitebench' || suite[0] === 'mmlu' || suite[0] === 'perplexity' ? (
+        <StartBenchmarkForm
+          key={suite[0]}
+          suite={suite[0]}
+          endpoints={endpoints.items.map((e) => ({ id: e.id, name: e.name, url: e.url }))}
+          benchmarks={benchmarks.items.map((d) => ({ name: d.name, tags: d.tags, tasks: Object.keys(d.tasks) }))}
+          corpora={datasets.items.map((d) => ({ name: d.name, language: d.language }))}
+          initialEndpointId={one(sp.endpoint)}
+        />
       ) : suite[0] !== 'niah' ? (
         <StartSuiteForm
           key={suite[0]}
