@@ -3,7 +3,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { In } from '../lib/types';
 import { fieldErrorUi } from './FormErrors';
-import { ConcurrencyField, parseLengths, type RequestMode, RequestModeField, RunTargetFields, TokenizerField, useRunTarget } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, parseLengths, type RequestMode, RequestModeField, TokenizerField, useRunTarget, WhatToEvaluate } from './StartEvalForm';
 import { SuiteEstimate, SuiteStart, useSuiteRun, wholeNumber } from './StartSuiteForm';
 
 type Spec = In['evals']['startSuite']['spec'];
@@ -44,7 +44,8 @@ export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, init
   const [chatTemplate, setChatTemplate] = useState(true);
   const [mode, setMode] = useState<RequestMode>(suite === 'perplexity' ? 'completion-ids' : 'chat');
   const [concurrency, setConcurrency] = useState('4');
-  const available = runnableTasks(suite, ofSuite.find((b) => b.name === dataset)?.tasks ?? []);
+  // Memoised: the spec (and so the live estimate) must change only when the choice does.
+  const available = useMemo(() => runnableTasks(suite, benchmarks.find((b) => b.name === dataset && b.tags.includes(suite))?.tasks ?? []), [suite, benchmarks, dataset]);
   const tasks = picked ?? available;
 
   const spec = useMemo((): { value: Spec } | { problem: string; field: string } => {
@@ -78,9 +79,7 @@ export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, init
     <form onSubmit={run.submit} noValidate aria-label={`Start a ${TITLE[suite]} run`}>
       <div className="cols">
         <div>
-          <section className="panel" aria-labelledby={`${uid}-what`}>
-            <h2 id={`${uid}-what`}>What to evaluate</h2>
-            <RunTargetFields uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints} />
+          <WhatToEvaluate uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints}>
             <div className="form-grid">
               <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
               <RequestModeField uid={uid} value={mode} onChange={setMode} />
@@ -91,21 +90,14 @@ export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, init
                 <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (where the benchmark uses one)
               </label>
             )}
-          </section>
+          </WhatToEvaluate>
         </div>
         <div>
           <section className="panel" aria-labelledby={`${uid}-data`}>
             <h2 id={`${uid}-data`}>{suite === 'perplexity' ? 'Held-out text' : 'Data'}</h2>
             {suite === 'perplexity' ? (
               <div className="form-grid">
-                <div className="field">
-                  <label htmlFor={`${uid}-corpus`}>Text</label>
-                  <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...fe.input('spec.corpus')}>
-                    <option value="">sotu-en (default)</option>
-                    {corpora.map((d) => <option key={d.name} value={d.name}>{d.name} (imported, {d.language})</option>)}
-                  </select>
-                  {fe.message('spec.corpus')}
-                </div>
+                <CorpusField uid={uid} fe={fe} label="Text" value={corpus} onChange={setCorpus} corpora={corpora} />
                 <div className="field">
                   <label htmlFor={`${uid}-lengths`}>Window lengths (tokens)</label>
                   <input id={`${uid}-lengths`} type="text" value={lengths} onChange={(e) => setLengths(e.target.value)} {...fe.input('spec.lengths')} />

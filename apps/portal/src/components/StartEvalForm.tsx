@@ -93,11 +93,12 @@ export function useRunTarget<E extends { id: string; name: string }>(kind: strin
   return { endpointId, setEndpointId, endpoint, name, setName };
 }
 
-/** The run's name and the endpoint it runs against, as every start form asks for them. */
-export function RunTargetFields(p: { uid: string; fe: FieldErrorUi; name: string; setName: (v: string) => void; endpointId: string; setEndpointId: (v: string) => void; endpoints: readonly { id: string; name: string; url: string }[] }) {
+/** The "What to evaluate" panel of every start form: the run's name and its endpoint, then the form's own fields. */
+export function WhatToEvaluate(p: { uid: string; fe: FieldErrorUi; name: string; setName: (v: string) => void; endpointId: string; setEndpointId: (v: string) => void; endpoints: readonly { id: string; name: string; url: string }[]; children: ReactNode }) {
   const { uid, fe } = p;
   return (
-    <>
+    <section className="panel" aria-labelledby={`${uid}-what`}>
+      <h2 id={`${uid}-what`}>What to evaluate</h2>
       <div className="field">
         <label htmlFor={`${uid}-name`}>Run name</label>
         <input id={`${uid}-name`} type="text" value={p.name} onChange={(e) => p.setName(e.target.value)} required {...fe.input('name')} />
@@ -110,7 +111,22 @@ export function RunTargetFields(p: { uid: string; fe: FieldErrorUi; name: string
         </select>
         {fe.message('endpointId')}
       </div>
-    </>
+      {p.children}
+    </section>
+  );
+}
+
+/** A text to read from: the shipped sotu-en, or an imported corpus. */
+export function CorpusField({ uid, fe, label, value, onChange, corpora }: { uid: string; fe: FieldErrorUi; label: string; value: string; onChange: (v: string) => void; corpora: readonly { name: string; language: string }[] }) {
+  return (
+    <div className="field">
+      <label htmlFor={`${uid}-corpus`}>{label}</label>
+      <select id={`${uid}-corpus`} value={value} onChange={(e) => onChange(e.target.value)} {...fe.input('spec.corpus')}>
+        <option value="">sotu-en (default)</option>
+        {corpora.map((d) => <option key={d.name} value={d.name}>{d.name} (imported, {d.language})</option>)}
+      </select>
+      {fe.message('spec.corpus')}
+    </div>
   );
 }
 
@@ -277,9 +293,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
     <form onSubmit={submit} noValidate aria-label="Start an eval">
       <div className="cols">
         <div>
-          <section className="panel" aria-labelledby={`${uid}-what`}>
-            <h2 id={`${uid}-what`}>What to evaluate</h2>
-            <RunTargetFields uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints} />
+          <WhatToEvaluate uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints}>
             <div className="field">
               <label htmlFor={`${uid}-model`}>Model (registry)</label>
               <select id={`${uid}-model`} value={modelId} onChange={(e) => setModelId(e.target.value)}>
@@ -307,7 +321,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
               </div>
               <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
             </div>
-          </section>
+          </WhatToEvaluate>
         </div>
         <div>
           <section className="panel" aria-labelledby={`${uid}-grid`}>

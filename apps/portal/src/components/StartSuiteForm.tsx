@@ -7,7 +7,7 @@ import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
 import { browserApi } from '../lib/client';
 import type { In, Out } from '../lib/types';
 import { ErrorCallout, fieldErrorUi, useSubmit } from './FormErrors';
-import { ConcurrencyField, EstimatePanel, parseLengths, type RequestMode, RequestModeField, RunTargetFields, StartActions, TokenizerField, useLiveEstimate, useRunTarget } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, EstimatePanel, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
 
 type Spec = In['evals']['startSuite']['spec'];
 // The form starts RULER and topic-retrieval runs; the capability suites start from the CLI and the API.
@@ -80,9 +80,7 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
     <form onSubmit={run.submit} noValidate aria-label={suite === 'ruler' ? 'Start a RULER run' : 'Start a topic-retrieval run'}>
       <div className="cols">
         <div>
-          <section className="panel" aria-labelledby={`${uid}-what`}>
-            <h2 id={`${uid}-what`}>What to evaluate</h2>
-            <RunTargetFields uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints} />
+          <WhatToEvaluate uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints}>
             <div className="form-grid">
               <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
               <RequestModeField uid={uid} value={mode} onChange={setMode} />
@@ -92,19 +90,12 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
                 {fe.message('spec.samples')}
               </div>
               <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
-              <div className="field">
-                <label htmlFor={`${uid}-corpus`}>{suite === 'ruler' ? 'Essay haystack' : 'Titled documents'}</label>
-                <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...fe.input('spec.corpus')}>
-                  <option value="">sotu-en (default)</option>
-                  {datasets.map((d) => <option key={d.name} value={d.name}>{d.name} (imported, {d.language})</option>)}
-                </select>
-                {fe.message('spec.corpus')}
-              </div>
+              <CorpusField uid={uid} fe={fe} label={suite === 'ruler' ? 'Essay haystack' : 'Titled documents'} value={corpus} onChange={setCorpus} corpora={datasets} />
             </div>
             <label className="check-row">
               <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (off: RULER&apos;s base template)
             </label>
-          </section>
+          </WhatToEvaluate>
         </div>
         <div>
           {suite === 'ruler' ? (

@@ -3,7 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { one, PageHead, type SearchParams } from '../../../src/components/EntityList';
 import { StartEvalForm } from '../../../src/components/StartEvalForm';
-import { StartBenchmarkForm } from '../../../src/components/StartBenchmarkForm';
+import { StartBenchmarkForm, type BenchmarkSuite } from '../../../src/components/StartBenchmarkForm';
 import { StartSuiteForm } from '../../../src/components/StartSuiteForm';
 import { api } from '../../../src/server/api';
 
@@ -19,7 +19,8 @@ const SUITES = [
   ['mmlu', 'MMLU', 'MMLU 0- and 5-shot from an imported copy: did the extension cost short-context skills?'],
   ['perplexity', 'Perplexity', "Perplexity against context length through the endpoint's prompt logprobs."],
 ] as const;
-const BENCHMARKS: readonly string[] = ['longbench', 'infinitebench', 'mmlu', 'perplexity'];
+const BENCHMARKS: readonly BenchmarkSuite[] = ['longbench', 'infinitebench', 'mmlu', 'perplexity'];
+const isBenchmark = (s: string): s is BenchmarkSuite => (BENCHMARKS as readonly string[]).includes(s);
 
 export default async function NewEvalPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
@@ -29,7 +30,7 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
     a.endpoints.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
     a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
     a.datasets.list({ limit: 200, kind: 'haystack' }),
-    BENCHMARKS.includes(suite[0]) ? a.datasets.list({ limit: 200, kind: 'benchmark', sort: { field: 'name', dir: 'asc' } }) : Promise.resolve({ items: [] }),
+    isBenchmark(suite[0]) ? a.datasets.list({ limit: 200, kind: 'benchmark', sort: { field: 'name', dir: 'asc' } }) : Promise.resolve({ items: [] }),
   ]);
   return (
     <>
@@ -46,7 +47,7 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
           <p>An eval sends prompts to a registered OpenAI-compatible server (vLLM or similar).</p>
           <Link className="btn" href="/endpoints">Register an endpoint</Link>
         </EmptyState>
-      ) : suite[0] === 'longbench' || suite[0] === 'infinitebench' || suite[0] === 'mmlu' || suite[0] === 'perplexity' ? (
+      ) : isBenchmark(suite[0]) ? (
         <StartBenchmarkForm
           key={suite[0]}
           suite={suite[0]}
