@@ -4,6 +4,10 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const serverOnly = ['pg', '@prisma/*', 'bullmq', 'ioredis', 'onnxruntime-node', 'next', 'next/*'];
+// Prisma's model delegates (prisma/schema.prisma) and their operations: a call such as
+// `x.evalCell.findMany(…)` outside libs/db is a query outside the repositories.
+const PRISMA_DELEGATES = ['model', 'lineageEdge', 'adapter', 'recipe', 'dataset', 'datasetDocument', 'endpoint', 'evalRun', 'evalCell', 'job', 'jobEvent', 'user', 'session', 'apiToken', 'auditEvent', 'allowedHost'];
+const PRISMA_OPERATIONS = ['findMany', 'findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany', 'count', 'aggregate', 'groupBy'];
 
 export default [
   {
@@ -37,6 +41,20 @@ export default [
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },
+      ],
+    },
+  },
+  {
+    // Repositories (libs/db) are the only code that touches Prisma: elsewhere the client is neither
+    // reached through `.db` nor queried through a model delegate or a raw query.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['libs/db/**', '**/*.test.ts', '**/*.test.tsx', '**/bench/**', '**/e2e/**', 'tools/testing/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[property.name='db']", message: 'only repositories (libs/db) touch Prisma: call a repository method instead of reaching for .db' },
+        { selector: `MemberExpression[property.name=/^(${PRISMA_DELEGATES.join('|')})$/][parent.type='MemberExpression'][parent.property.name=/^(${PRISMA_OPERATIONS.join('|')})$/]`, message: 'only repositories (libs/db) touch Prisma: move this query into a repository' },
+        { selector: "MemberExpression[property.name=/^\\$(transaction|queryRaw|executeRaw|queryRawUnsafe|executeRawUnsafe)$/]", message: 'only repositories (libs/db) touch Prisma: transactions and raw SQL belong in a repository' },
       ],
     },
   },

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeAllDbs, createDb } from '@ctxlab/db';
+import { closeAllDbs, createDb, repositories } from '@ctxlab/db';
 import { applyMigrations } from '@ctxlab/db/migrate';
 import { seed } from '../../prisma/seed';
 import { markPortalBuilt, portalBuildIsCurrent, portalSourceHash } from './portal-build';
@@ -101,8 +101,8 @@ function appEnv(databaseUrl: string): Record<string, string | undefined> {
  * model server allow-listed as an endpoint target, and a short-lived token for the main job.
  */
 async function prepareAccess(databaseUrl: string): Promise<string> {
-  const db = createDb(databaseUrl);
-  const first = await ensureFirstAdmin(db);
+  const repos = repositories(createDb(databaseUrl));
+  const first = await ensureFirstAdmin(repos);
   if (first) {
     log('\x1b[1mfirst admin created\x1b[0m: sign in to the portal as');
     log(`    email ${first.email}   password ${first.password}`);
@@ -111,12 +111,11 @@ async function prepareAccess(databaseUrl: string): Promise<string> {
   // Only the model server's port: a bare 127.0.0.1 (older installs) would let endpoints reach every
   // loopback service, Redis and PostgreSQL included, so npm start replaces its own older entry.
   const labServer = { host: `127.0.0.1:${modelPort}`, note: 'the local lab model server (added by npm start)', createdBy: 'npm start' };
-  await db.allowedHost.deleteMany({ where: { note: labServer.note, createdBy: labServer.createdBy, host: { not: labServer.host } } });
-  await db.allowedHost.upsert({ where: { host: labServer.host }, create: labServer, update: {} });
-  const admin = await db.user.findFirst({ where: { role: 'admin', disabledAt: null }, orderBy: { createdAt: 'asc' } });
+  await repos.accounts.replaceAllowedHost(labServer);
+  const admin = await repos.accounts.firstActiveAdmin();
   if (!admin) throw new Error('no active admin account: run `npm run admin -- --email you@example.com` to make one');
-  await db.apiToken.updateMany({ where: { userId: admin.id, name: 'npm start main job', revokedAt: null }, data: { revokedAt: new Date() } });
-  return (await createApiToken(db, admin.id, { name: 'npm start main job', role: 'admin', expiresInDays: 1 })).token;
+  await repos.accounts.revokeTokensNamed(admin.id, 'npm start main job');
+  return (await createApiToken(repos, admin.id, { name: 'npm start main job', role: 'admin', expiresInDays: 1 })).token;
 }
 
 /** Gives a server just started up to 30 s to open its port; what runs next reports one that never does. */
@@ -196,13 +195,13 @@ async function main() {
         return shutdown(2);
       }
       const name = rest.includes('--name') ? (rest[rest.indexOf('--name') + 1] ?? 'Admin') : 'Admin';
-      const db = createDb(cfg.databaseUrl);
+      const repos = repositories(createDb(cfg.databaseUrl));
       const password = randomPassword();
-      const existing = await db.user.findUnique({ where: { email: email.toLowerCase() } });
+      const existing = await repos.accounts.userByEmail(email.toLowerCase());
       if (existing) {
-        await db.user.update({ where: { id: existing.id }, data: { role: 'admin', disabledAt: null } });
-        await setPassword(db, existing.id, password);
-      } else await createUser(db, { email, name, role: 'admin', password });
+        await repos.accounts.updateUser(existing.id, { role: 'admin', disabledAt: null });
+        await setPassword(repos, existing.id, password);
+      } else await createUser(repos, { email, name, role: 'admin', password });
       log(`admin ${email.toLowerCase()}: one-time password ${password} (shown once)`);
       return shutdown(0);
     }

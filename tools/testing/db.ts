@@ -26,8 +26,8 @@ export async function resetDb() {
  * `npm start` makes the first admin): what HTTP tests send as Authorization: Bearer / CTXLAB_TOKEN.
  */
 export async function testToken(role: 'viewer' | 'member' | 'admin' = 'admin', email = `${role}-${process.pid}-${Math.random().toString(36).slice(2, 8)}@test.local`) {
-  const db = createDb(testSettings().databaseUrl);
-  const user = await createUser(db, { email, name: `${role} tester`, role, password: 'correct horse battery staple' });
-  const { token, record } = await createApiToken(db, user.id, { name: `${role} test token`, role });
+  const repos = testRepos();
+  const user = await createUser(repos, { email, name: `${role} tester`, role, password: 'correct horse battery staple' });
+  const { token, record } = await createApiToken(repos, user.id, { name: `${role} test token`, role });
   return { token, tokenId: record.id, userId: user.id, email, password: 'correct horse battery staple' };
 }

@@ -2,7 +2,7 @@
  * The job process: one BullMQ Worker per queue, graceful shutdown on SIGTERM/SIGINT (in-flight
  * jobs finish or are returned to the queue; nothing runs inside the web process).
  */
-import { createDb, repositories } from '@ctxlab/db';
+import { closeAllDbs, createDb, repositories } from '@ctxlab/db';
 import { leased } from '@ctxlab/jobs';
 import { cancelChannel, jobCatalog, QUEUES, redisConnection } from '@ctxlab/queue';
 import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
@@ -108,7 +108,7 @@ async function shutdown(signal: string) {
   await Promise.race([Promise.all(workers.map((w) => w.close())), new Promise((r) => setTimeout(r, env.SHUTDOWN_GRACE_MS))]);
   await local.close().catch(() => undefined);
   await Promise.all([connection, subscriber, producer].map((c) => c.quit().catch(() => undefined)));
-  await repos.db.$disconnect().catch(() => undefined);
+  await closeAllDbs().catch(() => undefined);
   console.log('[worker] stopped');
   process.exit(0);
 }

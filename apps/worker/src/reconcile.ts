@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 export async function reconcile(repos: Repositories, connection: Redis, prefix?: string): Promise<string[]> {
   const requeued: string[] = [];
   for (const job of await repos.jobs.unfinished(['niah-eval', 'local-check', 'suite-eval'])) {
-    const run = await repos.db.evalRun.findUnique({ where: { jobId: job.id }, select: { id: true } });
+    const run = await repos.evals.ofJob(job.id);
     if (!run) continue;
     const queue = evalRunQueue(connection, job.kind, prefix);
     const bullId = `${job.id}-a${job.attempts}`;

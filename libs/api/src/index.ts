@@ -29,14 +29,13 @@ export function handleTrpcRequest(req: Request, deps: ApiDeps, endpoint = '/api/
  * (the ctxlab_session cookie). A credential that does not resolve says why, for the 401's message.
  */
 export async function resolveActor(deps: ApiDeps, creds: { bearer?: string | null; cookie?: string | null }): Promise<{ actor: Context['actor']; problem: string | null }> {
-  const db = deps.repos.db;
   if (creds.bearer?.startsWith('ctx_tok_')) {
-    const a = await resolveApiToken(db, creds.bearer);
+    const a = await resolveApiToken(deps.repos, creds.bearer);
     return a ? { actor: a, problem: null } : { actor: null, problem: 'the API token is not valid: unknown, revoked or expired' };
   }
   const session = sessionFromCookie(creds.cookie);
   if (session) {
-    const a = await resolveSession(db, session);
+    const a = await resolveSession(deps.repos, session);
     return a ? { actor: a, problem: null } : { actor: null, problem: 'the session has ended: sign in again' };
   }
   return { actor: null, problem: null };

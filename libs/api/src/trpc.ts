@@ -160,8 +160,8 @@ const audited = t.middleware(async ({ ctx, next, type, path, getRawInput }) => {
     const { entityId, detail } = auditTarget(input, res.data);
     // ctx here is what `authenticated` passed on: the resolved actor (or the system, in-process).
     const a = ctx.actor ?? { id: 'system', name: 'anonymous', via: undefined };
-    await ctx.repos.db.auditEvent
-      .create({ data: { actorId: a.id === 'system' ? null : a.id, actorName: a.name, via: a.via ?? 'internal', action: path, entity: path.split('.')[0] ?? path, entityId, detail: detail as object } })
+    await ctx.repos.accounts
+      .recordAudit({ actorId: a.id === 'system' ? null : a.id, actorName: a.name, via: a.via ?? 'internal', action: path, entity: path.split('.')[0] ?? path, entityId, detail: detail as object })
       .catch((e: Error) => console.error(`[api] audit: ${e.message}`));
   }
   return res;

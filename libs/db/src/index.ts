@@ -8,14 +8,19 @@ export { endpointsRepo } from './repos/endpoints';
 export { evalsRepo, type CellAggregate, type CellInput, type ScoredCell } from './repos/evals';
 export { jobsRepo, LeaseLostError, type LeaseHolder } from './repos/jobs';
 export type { ListArgs } from './repos/paging';
+export { accountsRepo } from './repos/accounts';
+export { readsRepo } from './repos/reads';
+export { seedingRepo } from './repos/seeding';
 
 import type { Db } from './client';
+import { accountsRepo } from './repos/accounts';
 import { adaptersRepo } from './repos/adapters';
 import { datasetsRepo } from './repos/datasets';
 import { endpointsRepo } from './repos/endpoints';
 import { evalsRepo } from './repos/evals';
 import { jobsRepo } from './repos/jobs';
 import { modelsRepo } from './repos/models';
+import { readsRepo } from './repos/reads';
 import { recipesRepo } from './repos/recipes';
 
 /** Every repository over one client: what services receive. */
@@ -29,6 +34,8 @@ export function repositories(db: Db) {
     endpoints: endpointsRepo(db),
     evals: evalsRepo(db),
     jobs: jobsRepo(db),
+    accounts: accountsRepo(db),
+    reads: readsRepo(db),
   };
 }
 export type Repositories = ReturnType<typeof repositories>;

@@ -23,13 +23,12 @@ export async function startLocalCheck(deps: JobsDeps, input: CheckStartInput & {
   const cellsTotal = spec.kind === 'perplexity' ? new Set(spec.lengths).size * spec.samples : spec.samples * 3;
   const what = { kind: spec.kind, modelId: model.id, spec };
   const idempotencyKey = requestIdempotencyKey('check', what, input);
-  const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
+  const existing = await repos.jobs.byIdempotencyKeyWithRun(idempotencyKey);
   if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false, existing: true };
-  const created = await repos.db.$transaction(async (tx) => {
-    const { job } = await repos.jobs.create({ kind: 'local-check', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey }, tx);
-    const evalRun = await tx.evalRun.create({ data: { name: input.name, kind: spec.kind, status: 'pending', modelId: model.id, jobId: job.id, config: { spec } as object, cellsTotal } });
-    return { job, evalRun };
-  });
+  const created = await repos.jobs.createWithRun(
+    { kind: 'local-check', spec: { ...what, requestedBy: input.requestedBy }, idempotencyKey },
+    { name: input.name, kind: spec.kind, modelId: model.id, config: { spec }, cellsTotal },
+  );
   await queueNewRun(deps, created);
   return { ...created, created: true, existing: false };
 }

@@ -83,20 +83,16 @@ export async function createQueuedRun(
 ) {
   const { repos } = deps;
   const { idempotencyKey } = r;
-  const existing = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
+  const existing = await repos.jobs.byIdempotencyKeyWithRun(idempotencyKey);
   if (existing?.evalRun) return { job: existing, evalRun: existing.evalRun, created: false, existing: true };
 
   let created;
   try {
-    created = await repos.db.$transaction(async (tx) => {
-      const { job } = await repos.jobs.create({ kind: r.job.kind, spec: r.job.spec, idempotencyKey }, tx);
-      const evalRun = await tx.evalRun.create({ data: { ...r.run, status: 'pending', jobId: job.id, config: r.run.config as object } });
-      return { job, evalRun };
-    });
+    created = await repos.jobs.createWithRun({ kind: r.job.kind, spec: r.job.spec, idempotencyKey }, r.run);
   } catch (e) {
     // Two identical requests raced: the loser returns the winner's run.
     if ((e as { code?: string }).code === 'P2002') {
-      const winner = await repos.db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } });
+      const winner = await repos.jobs.byIdempotencyKeyWithRun(idempotencyKey);
       if (winner?.evalRun) return { job: winner, evalRun: winner.evalRun, created: false, existing: true };
     }
     throw e;
@@ -108,7 +104,7 @@ export async function createQueuedRun(
 /** Stops a job: status cancelled at once, in-flight requests aborted by the worker, finished cells kept. */
 export async function cancelJob(deps: JobsDeps, jobId: string, by: string) {
   const job = await deps.repos.jobs.transition(jobId, 'cancelled', `cancelled by ${by}`, (from, to) => canCancel(from) && canTransition(from, to));
-  await deps.repos.db.evalRun.updateMany({ where: { jobId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+  await deps.repos.evals.cancelOfJob(jobId);
   await publishCancel(deps.producer(), jobId, deps.queuePrefix);
   return job;
 }
@@ -117,20 +113,14 @@ export async function cancelJob(deps: JobsDeps, jobId: string, by: string) {
 export async function retryJob(deps: JobsDeps, jobId: string, by: string) {
   const before = await deps.repos.jobs.get(jobId);
   if (!canRetry(before.status)) throw new DomainError('PRECONDITION_FAILED', `job ${jobId} is ${before.status}: only failed or cancelled jobs can be retried`);
-  const run = await deps.repos.db.evalRun.findUnique({ where: { jobId } });
+  const run = await deps.repos.evals.ofJob(jobId);
   if (!run) throw new DomainError('PRECONDITION_FAILED', `job ${jobId} has no eval run to retry`);
-  const job = await deps.repos.db.$transaction(async (tx) => {
-    const r = await tx.job.updateMany({ where: { id: jobId, status: before.status }, data: { status: 'queued', finishedAt: null, error: null, attempts: { increment: 1 } } });
-    if (r.count === 0) throw new DomainError('CONFLICT', `job ${jobId} changed while retrying it; try again`);
-    await tx.jobEvent.create({ data: { jobId, fromStatus: before.status, toStatus: 'queued', type: 'status', message: `retried by ${by}` } });
-    await tx.evalRun.update({ where: { id: run.id }, data: { status: 'pending', finishedAt: null } });
-    return tx.job.findUniqueOrThrow({ where: { id: jobId } });
-  });
+  const job = await deps.repos.jobs.requeueWithRun(jobId, before.status, run.id, `retried by ${by}`);
   try {
     await enqueueEvalRun(deps.producer(), job.kind, { jobId, evalRunId: run.id }, { prefix: deps.queuePrefix, attempt: job.attempts });
   } catch (e) {
     await deps.repos.jobs.transition(jobId, before.status, 'the retry could not be queued (Redis unavailable); nothing was started', () => true);
-    await deps.repos.db.evalRun.update({ where: { id: run.id }, data: { status: before.status === 'cancelled' ? 'cancelled' : 'failed' } });
+    await deps.repos.evals.restoreEnded(run.id, before.status === 'cancelled' ? 'cancelled' : 'failed');
     queueError(e);
   }
   return job;

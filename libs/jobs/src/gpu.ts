@@ -15,13 +15,13 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
   const spec = parseJobSpec(input.spec);
   const rendered = renderJob(spec);
   for (const id of [input.output.kind === 'model' ? input.output.parentModelId : null, input.output.kind === 'adapter' ? input.output.baseModelId : null]) {
-    if (id && !(await deps.repos.db.model.findUnique({ where: { id }, select: { id: true } }))) throw badRequest(`output: model ${id} does not exist`, 'output');
+    if (id && !(await deps.repos.models.exists(id))) throw badRequest(`output: model ${id} does not exist`, 'output');
   }
   // What the job will register must be registrable: found out now, not after hours of GPU time.
-  if (input.output.kind === 'model' && (await deps.repos.db.model.findUnique({ where: { name: input.output.name }, select: { id: true } }))) {
+  if (input.output.kind === 'model' && (await deps.repos.models.getByName(input.output.name))) {
     throw badRequest(`output.name: a model named ${input.output.name} already exists; pick another name for what this job produces`, 'output.name');
   }
-  if (input.output.kind === 'adapter' && (await deps.repos.db.adapter.findUnique({ where: { name: input.output.name }, select: { id: true } }))) {
+  if (input.output.kind === 'adapter' && (await deps.repos.adapters.getByName(input.output.name))) {
     throw badRequest(`output.name: an adapter named ${input.output.name} already exists; pick another name for what this job produces`, 'output.name');
   }
   const what = { spec, executor: input.executor, output: input.output };
@@ -36,7 +36,7 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
   try {
     await enqueueGpuJob(deps.producer(), { jobId: job.id }, { prefix: deps.queuePrefix });
   } catch (e) {
-    await deps.repos.db.job.delete({ where: { id: job.id } });
+    await deps.repos.jobs.discard(job.id);
     queueError(e);
   }
   return { job, created };

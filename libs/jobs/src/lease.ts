@@ -143,7 +143,7 @@ export function leased<B extends { data: unknown }, R>(
   return async (bullJob) => {
     const jobId = jobIdOf(bullJob);
     // A message for a job that no longer exists (the API rolled it back) is the processor's to skip.
-    if (!(await repos.db.job.findUnique({ where: { id: jobId }, select: { id: true } }))) return processor(bullJob, null);
+    if (!(await repos.jobs.find(jobId))) return processor(bullJob, null);
     const lease = await JobLease.acquire(repos, jobId, workerName, ms);
     if (!(lease instanceof JobLease)) return { skipped: `job ${jobId} is held by ${lease.heldBy} until ${lease.until.toISOString()}` };
     try {

@@ -15,11 +15,10 @@ export function queueError(e: unknown): never {
  * left that no worker will ever run.
  */
 export async function queueNewRun(deps: JobsDeps, created: { job: { id: string; kind: string }; evalRun: { id: string } }): Promise<void> {
-  const { db } = deps.repos;
   try {
     await enqueueEvalRun(deps.producer(), created.job.kind, { jobId: created.job.id, evalRunId: created.evalRun.id }, { prefix: deps.queuePrefix });
   } catch (e) {
-    await db.$transaction([db.evalRun.delete({ where: { id: created.evalRun.id } }), db.job.delete({ where: { id: created.job.id } })]);
+    await deps.repos.jobs.discardWithRun(created.job.id, created.evalRun.id);
     queueError(e);
   }
 }

@@ -396,7 +396,7 @@ export async function suiteEstimate(repos: Repositories, input: { spec: unknown;
   const warnings: string[] = [];
   if (approximate) warnings.push('prompt tokens are estimated at 4 characters a token (capped at the max length); the run records the exact count of every prompt');
   if (input.endpointId) {
-    const ep = await repos.db.endpoint.findUnique({ where: { id: input.endpointId }, select: { id: true, name: true, maxModelLen: true } });
+    const ep = await repos.endpoints.find(input.endpointId);
     if (!ep) throw badRequest(`endpointId: endpoint ${input.endpointId} does not exist`, 'endpointId');
     const maxLength = longestSequence(spec);
     if (ep.maxModelLen && maxLength !== null && maxLength > ep.maxModelLen) warnings.push(`the longest sequence (${maxLength.toLocaleString('en-US')} tokens) is beyond ${ep.name}'s max model length ${ep.maxModelLen.toLocaleString('en-US')}: those cells will fail`);

@@ -18,7 +18,7 @@ export function deps() {
  */
 const requestSession = cache(async (): Promise<{ secret: string | undefined; actor: Actor | null }> => {
   const secret = (await cookies()).get(SESSION_COOKIE)?.value;
-  return { secret, actor: secret ? await resolveSession(deps().repos.db, secret) : null };
+  return { secret, actor: secret ? await resolveSession(deps().repos, secret) : null };
 });
 
 /** The signed-in person of this request, or null (no redirect: for the layout and the sign-in page). */

@@ -182,7 +182,7 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
   const { repos } = deps;
   return async (bullJob: Job) => {
     const { jobId } = jobCatalog.gpu.parse(bullJob.data);
-    const job = await repos.db.job.findUnique({ where: { id: jobId } });
+    const job = await repos.jobs.find(jobId);
     if (!job) return { skipped: `job ${jobId} does not exist` };
     if (!canStart(job.status)) return { skipped: `job ${jobId} is ${job.status}` };
     const stored = job.spec as { spec: unknown; executor: 'local' | 'kubernetes'; output?: unknown };
@@ -224,7 +224,7 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
         const { url } = await handle.ready({ timeoutMs: 30 * 60_000 });
         if (output.kind === 'endpoint') {
           const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null, lastStatus: `serving (job ${jobId})`, lastCheckedAt: new Date() };
-          await repos.db.endpoint.upsert({ where: { name: output.name }, create: { name: output.name, ...data }, update: data });
+          await repos.endpoints.upsertServed(output.name, data);
         }
         await repos.jobs.note(jobId, 'ready', `serving at ${url}/v1`);
       }
@@ -238,9 +238,7 @@ export function gpuProcessor(deps: GpuProcessorDeps) {
       }
       if (rendered.kind === 'serve' && output.kind === 'endpoint') {
         // The endpoint stays registered (its runs point at it) but says it is no longer served.
-        await repos.db.endpoint
-          .updateMany({ where: { name: output.name }, data: { lastStatus: `stopped: ${cancelled ? 'stopped by a person' : (result.message ?? result.reason)}`, lastCheckedAt: new Date() } })
-          .catch(() => undefined);
+        await repos.endpoints.recordHealthByName(output.name, `stopped: ${cancelled ? 'stopped by a person' : (result.message ?? result.reason)}`).catch(() => undefined);
       }
       if (cancelled) return { cancelled: true };
       if (result.reason !== 'succeeded' && !(rendered.kind === 'serve' && result.reason === 'stopped')) {

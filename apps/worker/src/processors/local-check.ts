@@ -51,7 +51,7 @@ export async function runLocalCheck(
   // A lab model directory or a bare .onnx, as the model server reads it (theta comes from the rule).
   const s = await session(servedModelFromPath(fileURLToPath(m.sourceUri), { theta: m.ropeTheta }).file, 1);
   const shape = { numLayers: m.numLayers, numKeyValueHeads: m.numKeyValueHeads, headDim: m.headDim, vocabSize: m.vocabSize };
-  const done = new Set((await repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { contextLength: true, depth: true, sample: true } })).map((c) => `${c.contextLength}|${c.depth}|${c.sample}`));
+  const done = new Set((await repos.evals.cellKeys(run.id)).map((c) => `${c.contextLength}|${c.depth}|${c.sample}`));
   const tok = getTokenizer('byte');
   const { text, bytes } = heldOutText();
   let count = done.size;
@@ -69,19 +69,16 @@ export async function runLocalCheck(
         const start = windowStart(spec.seed, L, sample, bytes.length - L);
         const ids = [tok.special.bos.id, ...bytes.slice(start, start + L - 1)];
         const r = await sequencePerplexity(s, shape, ids, theta, m.maxPositionEmbeddings);
-        await lease.write((tx) => tx.evalCell.createMany({
-          skipDuplicates: true,
-          data: [{
-            evalRunId: run.id, contextLength: L, depth: 0, sample, promptTokens: ids.length, score: r.perplexity, latencyMs: Math.round(r.prefillMs),
-            expected: `perplexity at θ ${Math.round(theta).toLocaleString('en-US')}`,
-            response: `θ ${Math.round(theta)} · perplexity ${r.perplexity.toFixed(3)}${r.tailPerplexity !== null ? ` · beyond ${m.maxPositionEmbeddings} tokens ${r.tailPerplexity.toFixed(3)}` : ''}`,
-          }],
-        }));
+        await lease.write((tx) => repos.evals.storeCells([{
+          evalRunId: run.id, contextLength: L, depth: 0, sample, promptTokens: ids.length, score: r.perplexity, latencyMs: Math.round(r.prefillMs),
+          expected: `perplexity at θ ${Math.round(theta).toLocaleString('en-US')}`,
+          response: `θ ${Math.round(theta)} · perplexity ${r.perplexity.toFixed(3)}${r.tailPerplexity !== null ? ` · beyond ${m.maxPositionEmbeddings} tokens ${r.tailPerplexity.toFixed(3)}` : ''}`,
+        }], tx));
         count++;
         await opts.progress(count, total, { length: L, theta, perplexity: r.perplexity });
       }
     }
-    const cells = await repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { contextLength: true, score: true } });
+    const cells = await repos.evals.cellScores(run.id);
     const perLength = lengths.map((L) => {
       const xs = cells.filter((c) => c.contextLength === L && c.score !== null).map((c) => c.score!);
       return { length: L, theta: thetaFor(spec.thetaRule as ThetaRule, model, L), perplexity: xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : null };
@@ -120,10 +117,10 @@ export async function runLocalCheck(
       const t0 = performance.now();
       const r = await c.run();
       if (!r.ok) failed++;
-      await lease.write((tx) => tx.evalCell.createMany({
-        skipDuplicates: true,
-        data: [{ evalRunId: run.id, contextLength: spec.length, depth: c.depth, sample, promptTokens: r.tokens, needle: c.name, expected: 'exact', response: r.detail, score: r.ok ? 100 : 0, latencyMs: Math.round(performance.now() - t0) }],
-      }));
+      await lease.write((tx) => repos.evals.storeCells(
+        [{ evalRunId: run.id, contextLength: spec.length, depth: c.depth, sample, promptTokens: r.tokens, needle: c.name, expected: 'exact', response: r.detail, score: r.ok ? 100 : 0, latencyMs: Math.round(performance.now() - t0) }],
+        tx,
+      ));
       count++;
       await opts.progress(count, total, { check: c.name });
     }
@@ -138,7 +135,7 @@ export async function runLocalCheck(
 export async function localCheckJob(repos: Repositories, jobId: string, run: Run, workerName: string, lease: JobLease, isCancelled: () => boolean) {
   const holder = lease.holder;
   await repos.jobs.transition(jobId, 'running', `started by ${workerName} (local check on onnxruntime-node)`, canTransition, {}, undefined, holder);
-  await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? new Date(), finishedAt: null } });
+  await repos.evals.markRunning(run.id, run.startedAt);
   const t0 = Date.now();
   try {
     const summary = await runLocalCheck(repos, lease, run, {
@@ -146,7 +143,7 @@ export async function localCheckJob(repos: Repositories, jobId: string, run: Run
       progress: async (done, total, extra) => {
         const rate = done / Math.max(0.001, (Date.now() - t0) / 1000);
         const p = { done, total, unit: 'checks', etaSeconds: rate > 0 ? (total - done) / rate : null, ...extra };
-        await Promise.all([repos.db.evalRun.update({ where: { id: run.id }, data: { cellsDone: done, summary: p } }), repos.jobs.setProgress(jobId, p)]);
+        await Promise.all([repos.evals.recordProgress(run.id, done, p), repos.jobs.setProgress(jobId, p)]);
       },
     });
     if ('cancelled' in summary || 'leftTo' in summary) return summary;
@@ -160,12 +157,12 @@ export async function localCheckJob(repos: Repositories, jobId: string, run: Run
         : `all ${summary.total} round trips exact`;
       await repos.jobs.transition(jobId, 'succeeded', words, canTransition, { result: summary }, undefined, holder);
     }
-    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: failed ? 'failed' : 'succeeded', finishedAt: new Date(), summary } });
+    await (failed ? repos.evals.markFailed(run.id, summary) : repos.evals.markSucceeded(run.id, summary));
     return summary;
   } catch (e) {
     if (e instanceof LeaseLostError) return { leftTo: e.now?.owner ?? null };
     const reason = (e as Error).message;
-    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'failed', finishedAt: new Date() } });
+    await repos.evals.markFailed(run.id);
     const current = await repos.jobs.get(jobId);
     if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
     return { failed: reason };

@@ -27,14 +27,13 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
   const { repos } = deps;
   return sweepProcessor(deps, (bullJob) => jobCatalog['niah-eval'].parse(bullJob.data), async (bullJob, job, evalRunId, lease) => {
     const jobId = job.id;
-    const kind = await repos.db.evalRun.findUnique({ where: { id: evalRunId }, select: { kind: true } });
-    if (kind && kind.kind !== 'niah') {
+    const check = await repos.evals.withEndpoint(evalRunId);
+    if (check && check.kind !== 'niah') {
       // Local checks (perplexity, round trips) of a lab model run here, on onnxruntime-node.
-      const run = (await repos.db.evalRun.findUnique({ where: { id: evalRunId }, include: { endpoint: true } }))!;
       let cancelled = false;
       const unsubscribe = deps.onCancel(jobId, () => (cancelled = true));
       try {
-        return await localCheckJob(repos, jobId, run, deps.workerName, lease, () => cancelled);
+        return await localCheckJob(repos, jobId, check, deps.workerName, lease, () => cancelled);
       } finally {
         unsubscribe();
       }
@@ -50,9 +49,7 @@ async function sweep(deps: NiahProcessorDeps, bullJob: Job, job: { id: string; s
   const config = run.config as { spec: unknown; concurrency?: number; mode?: 'chat' | 'completion-ids' };
   const spec = resolveNiahSpec(config.spec as never);
   const keys = planNiahCells(spec);
-  const { sweep: s, finished } = await Sweep.start(deps, bullJob, job, run, lease, keys.length, () =>
-    repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { contextLength: true, depth: true, sample: true, score: true } }),
-  );
+  const { sweep: s, finished } = await Sweep.start(deps, bullJob, job, run, lease, keys.length, () => repos.evals.cellKeys(run.id));
   const done = new Set(finished.map((c) => cellId(c.contextLength, c.depth, c.sample)));
   return s.guard(async () => {
     const client = await s.client(config.concurrency ?? 4);

@@ -22,9 +22,7 @@ export function suiteEvalProcessor(deps: SweepDeps) {
     const spec = suiteSpecSchema.parse(config.spec);
     const ctx = await suiteContext(repos, spec);
     const keys = suiteCells(spec, ctx);
-    const { sweep: s, finished } = await Sweep.start(deps, bullJob, job, run, lease, keys.length, () =>
-      repos.db.evalCell.findMany({ where: { evalRunId: run.id }, select: { task: true, contextLength: true, sample: true, score: true } }),
-    );
+    const { sweep: s, finished } = await Sweep.start(deps, bullJob, job, run, lease, keys.length, () => repos.evals.cellKeys(run.id));
     const done = new Set(finished.map(suiteCellId));
     return s.guard(async () => {
       const client = await s.client(config.concurrency ?? 4);

@@ -28,8 +28,9 @@ export interface SweepDeps {
   leaseMs?: number;
 }
 
-export type EvalRunRow = NonNullable<Awaited<ReturnType<Repositories['db']['evalRun']['findUnique']>>>;
-export type EndpointRow = NonNullable<Awaited<ReturnType<Repositories['db']['endpoint']['findUnique']>>>;
+type RunWithEndpoint = NonNullable<Awaited<ReturnType<Repositories['evals']['withEndpoint']>>>;
+export type EvalRunRow = Omit<RunWithEndpoint, 'endpoint'>;
+export type EndpointRow = NonNullable<RunWithEndpoint['endpoint']>;
 /** One cell as a sweep stores it (EvalCell's columns; task '' for NIAH). */
 export interface CellRow {
   evalRunId: string;
@@ -59,6 +60,7 @@ export class CellWriter {
   private buffer: CellRow[] = [];
   private flushing: Promise<void> | null = null;
   constructor(
+    private readonly repos: Repositories,
     private readonly lease: JobLease,
     private readonly onFlushed: (n: number) => Promise<void>,
   ) {}
@@ -76,7 +78,7 @@ export class CellWriter {
     this.flushing = (async () => {
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.lease.write((tx) => tx.evalCell.createMany({ skipDuplicates: true, data: batch }));
+          await this.lease.write((tx) => this.repos.evals.storeCells(batch, tx));
           break;
         } catch (e) {
           if (e instanceof LeaseLostError) return;
@@ -128,7 +130,7 @@ export class Sweep {
   ) {
     this.done = this.startDone = finished.length;
     this.scoreSum = finished.reduce((a, c) => a + (c.score ?? 0), 0);
-    this.writer = new CellWriter(lease, () => this.progress());
+    this.writer = new CellWriter(deps.repos, lease, () => this.progress());
     const cancel = () => {
       this.cancelled = true;
       this.ctl.abort(new Error('cancelled'));
@@ -137,8 +139,8 @@ export class Sweep {
     // Another worker holds the job now: what is in flight is its business, not ours.
     this.disposers.push(lease.onLost(() => this.ctl.abort(new Error("the job's lease was lost"))));
     const poll = setInterval(() => {
-      deps.repos.db.job
-        .findUnique({ where: { id: jobId }, select: { status: true } })
+      deps.repos.jobs
+        .find(jobId)
         .then((j) => {
           if (j?.status === 'cancelled') cancel();
         })
@@ -172,9 +174,9 @@ export class Sweep {
       undefined,
       lease.holder,
     );
-    await repos.db.evalRun.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? new Date(), finishedAt: null } });
+    await repos.evals.markRunning(run.id, run.startedAt);
     // Failed cells are redone; succeeded ones are skipped. One query of the keys, not of the results.
-    await lease.write((tx) => tx.evalCell.deleteMany({ where: { evalRunId: run.id, error: { not: null } } }));
+    await lease.write((tx) => repos.evals.dropFailedCells(run.id, tx));
     const rows = await finished();
     return { sweep: new Sweep(deps, bullJob, job.id, run, lease, total, rows), finished: rows };
   }
@@ -203,7 +205,7 @@ export class Sweep {
       etaSeconds: rate > 0 ? (this.total - this.done) / rate : null,
     };
     await Promise.all([
-      this.deps.repos.db.evalRun.update({ where: { id: this.run.id }, data: { cellsDone: this.done, summary: p } }),
+      this.deps.repos.evals.recordProgress(this.run.id, this.done, p),
       this.deps.repos.jobs.setProgress(this.jobId, p),
       this.bullJob.updateProgress(p).catch(() => undefined),
     ]);
@@ -216,12 +218,12 @@ export class Sweep {
   async client(concurrency: number): Promise<OpenAIClient> {
     const { repos, secretKey } = this.deps;
     const endpoint = this.run.endpoint;
-    const allowed = await repos.db.allowedHost.findMany({ select: { host: true } });
+    const allowed = await repos.accounts.allowedHostEntries();
     const encryptedKey = await repos.endpoints.encryptedApiKey(endpoint.id);
     if (encryptedKey && !secretKey) throw new Error(`endpoint ${endpoint.name} has an API key but CTXLAB_SECRET_KEY is not set on worker ${this.deps.workerName}`);
     const client = new OpenAIClient({
       // The transport's own limits follow REQUEST_TIMEOUT_MS, so a long prefill is not cut at undici's 300 s.
-      fetch: sharedGuardedFetch([...(this.deps.outboundAllow ?? []), ...allowed.map((h) => h.host)], { timeoutMs: this.deps.requestTimeoutMs }),
+      fetch: sharedGuardedFetch([...(this.deps.outboundAllow ?? []), ...allowed], { timeoutMs: this.deps.requestTimeoutMs }),
       ...(encryptedKey && secretKey ? { apiKey: decryptSecret(encryptedKey, secretKey) } : {}),
       baseUrl: endpoint.url,
       model: endpoint.servedModelName,
@@ -269,18 +271,17 @@ export class Sweep {
     if (this.lease.lostTo !== undefined) return leftToHolder(repos, this.lease);
     await this.progress();
     if (this.cancelled) return { cancelled: true, done: this.done, total: this.total };
-    const failedRows = await repos.db.evalCell.findMany({ where: { evalRunId: this.run.id, error: { not: null } }, select: { error: true }, orderBy: { createdAt: 'asc' } });
-    const scored = await repos.db.evalCell.aggregate({ where: { evalRunId: this.run.id, error: null }, _avg: { score: true }, _count: true });
-    const summary = { done: this.total, total: this.total, failed: failedRows.length, averageScore: scored._avg.score, scoredCells: scored._count, ...(await summaryOf()) };
+    const outcome = await repos.evals.cellOutcome(this.run.id);
+    const summary = { done: this.total, total: this.total, failed: outcome.errors.length, averageScore: outcome.averageScore, scoredCells: outcome.scoredCells, ...(await summaryOf()) };
     const holder = this.lease.holder;
-    if (failedRows.length > 0) {
-      const reason = `${failedCellsMessage(this.total, failedRows.map((c) => c.error ?? ''))}; finished cells are kept — retry the job to redo the failed ones`;
+    if (outcome.errors.length > 0) {
+      const reason = `${failedCellsMessage(this.total, outcome.errors)}; finished cells are kept — retry the job to redo the failed ones`;
       await repos.jobs.transition(this.jobId, 'failed', reason, canTransition, { error: reason, result: summary }, undefined, holder);
-      await repos.db.evalRun.update({ where: { id: this.run.id }, data: { status: 'failed', finishedAt: new Date(), summary } });
+      await repos.evals.markFailed(this.run.id, summary);
       return summary;
     }
-    await repos.jobs.transition(this.jobId, 'succeeded', `all ${this.total} cells done, average score ${scored._avg.score?.toFixed(1)}`, canTransition, { result: summary }, undefined, holder);
-    await repos.db.evalRun.update({ where: { id: this.run.id }, data: { status: 'succeeded', finishedAt: new Date(), summary } });
+    await repos.jobs.transition(this.jobId, 'succeeded', `all ${this.total} cells done, average score ${outcome.averageScore?.toFixed(1)}`, canTransition, { result: summary }, undefined, holder);
+    await repos.evals.markSucceeded(this.run.id, summary);
     return summary;
   }
 
@@ -302,7 +303,7 @@ export class Sweep {
       if (final) {
         const reason = `${message} (the job was tried ${attempts} time${attempts === 1 ? '' : 's'})`;
         await repos.jobs.transition(this.jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
-        await repos.db.evalRun.update({ where: { id: this.run.id }, data: { status: 'failed', finishedAt: new Date() } });
+        await repos.evals.markFailed(this.run.id);
       } else {
         await repos.jobs.transition(this.jobId, 'retrying', `${message}; try ${this.bullJob.attemptsMade + 2} of ${attempts} of the job follows with backoff`, canTransition, {}, undefined, holder);
       }
@@ -340,7 +341,7 @@ export function sweepProcessor(
   const { repos } = deps;
   return leased(repos, deps.workerName, deps.leaseMs ?? 30_000, (bullJob: Job) => payloadOf(bullJob).jobId, async (bullJob, lease) => {
     const { jobId, evalRunId } = payloadOf(bullJob);
-    const job = await repos.db.job.findUnique({ where: { id: jobId } });
+    const job = await repos.jobs.find(jobId);
     // The API rolls back a run whose job could not be queued; a message for it is stale.
     if (!job || !lease) return { skipped: `job ${jobId} does not exist` };
     if (!canStart(job.status)) return { skipped: `job ${jobId} is ${job.status}` };
@@ -355,7 +356,7 @@ export function sweepProcessor(
 
 /** The run with its endpoint; a job whose run or endpoint is gone fails at once. */
 export async function runWithEndpoint(deps: SweepDeps, jobId: string, evalRunId: string, lease: JobLease) {
-  const run = await deps.repos.db.evalRun.findUnique({ where: { id: evalRunId }, include: { endpoint: true } });
+  const run = await deps.repos.evals.withEndpoint(evalRunId);
   if (run?.endpoint) return { ...run, endpoint: run.endpoint };
   await deps.repos.jobs.transition(jobId, 'failed', 'the eval run or its endpoint no longer exists', canTransition, { error: 'eval run or endpoint missing' }, undefined, lease.holder);
   return null;

@@ -1,4 +1,4 @@
-import { createDb } from '@ctxlab/db';
+import { createDb, repositories } from '@ctxlab/db';
 import { Redis } from 'ioredis';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,7 +65,7 @@ describe('access control', () => {
     const db = createDb(testSettings().databaseUrl);
     await db.$executeRawUnsafe('TRUNCATE "User", "Session", "ApiToken" CASCADE');
     for (const role of ['viewer', 'member', 'admin'] as const) {
-      const u = await createUser(db, { email: `${role}@access.test`, name: `${role} person`, role, password: 'correct horse battery staple' });
+      const u = await createUser(repositories(db), { email: `${role}@access.test`, name: `${role} person`, role, password: 'correct horse battery staple' });
       actors[role] = { id: u.id, name: u.name, role, via: 'session' };
     }
     worker = startWorker(prefix);
@@ -153,26 +153,26 @@ describe('access control', () => {
     const db = createDb(settings.databaseUrl);
     try {
       await redis.del('ctxlab:auth:fail:account:member@access.test', 'ctxlab:auth:fail:address:10.9.8.7', 'ctxlab:auth:fail:address:10.9.8.8');
-      const ok = await signIn({ db, redis }, { email: 'Member@Access.Test ', password: 'correct horse battery staple', ip: '10.9.8.7' });
+      const ok = await signIn({ repos: repositories(db), redis }, { email: 'Member@Access.Test ', password: 'correct horse battery staple', ip: '10.9.8.7' });
       expect(ok.secret).toMatch(/^ctx_sess_/);
-      expect(await resolveSession(db, ok.secret)).toMatchObject({ role: 'member', via: 'session' });
+      expect(await resolveSession(repositories(db), ok.secret)).toMatchObject({ role: 'member', via: 'session' });
       const cookie = `ctxlab_session=${encodeURIComponent(ok.secret)}`;
       expect((await http('models.list', { cookie, input: {} })).status).toBe(200);
-      await signOut(db, ok.secret);
-      expect(await resolveSession(db, ok.secret)).toBeNull();
+      await signOut(repositories(db), ok.secret);
+      expect(await resolveSession(repositories(db), ok.secret)).toBeNull();
       const ended = await http('models.list', { cookie, input: {} });
       expect(ended.status).toBe(401);
       expect((await codeOf(ended))?.message).toBe('the session has ended: sign in again');
 
       for (let i = 0; i < SIGN_IN_LIMITS.perAccount; i++) {
-        await expect(signIn({ db, redis }, { email: 'member@access.test', password: 'wrong password!!', ip: '10.9.8.7' })).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'wrong email or password' });
+        await expect(signIn({ repos: repositories(db), redis }, { email: 'member@access.test', password: 'wrong password!!', ip: '10.9.8.7' })).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'wrong email or password' });
       }
       // Now even the right password is refused for a while, from any address.
-      await expect(signIn({ db, redis }, { email: 'member@access.test', password: 'correct horse battery staple', ip: '10.9.8.8' })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/too many failed sign-ins; try again in \d+ minute/) });
+      await expect(signIn({ repos: repositories(db), redis }, { email: 'member@access.test', password: 'correct horse battery staple', ip: '10.9.8.8' })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/too many failed sign-ins; try again in \d+ minute/) });
       // Other accounts are not locked out by it.
-      expect((await signIn({ db, redis }, { email: 'viewer@access.test', password: 'correct horse battery staple', ip: '10.9.8.8' })).user.role).toBe('viewer');
+      expect((await signIn({ repos: repositories(db), redis }, { email: 'viewer@access.test', password: 'correct horse battery staple', ip: '10.9.8.8' })).user.role).toBe('viewer');
       // An unknown account gets the same answer as a wrong password.
-      await expect(signIn({ db, redis }, { email: 'nobody@access.test', password: 'whatever whatever', ip: '10.9.8.8' })).rejects.toMatchObject({ message: 'wrong email or password' });
+      await expect(signIn({ repos: repositories(db), redis }, { email: 'nobody@access.test', password: 'whatever whatever', ip: '10.9.8.8' })).rejects.toMatchObject({ message: 'wrong email or password' });
     } finally {
       await redis.del('ctxlab:auth:fail:account:member@access.test');
       redis.disconnect();

@@ -1,4 +1,4 @@
-import { createDb } from '@ctxlab/db';
+import { createDb, repositories } from '@ctxlab/db';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ describe('the per-address sign-in limit with forwarded headers', () => {
 
   beforeAll(async () => {
     await redis.del(...(await keys()), `ctxlab:auth:fail:address:${attacker}`);
-    await createUser(db, { email: emails.at(-1)!, name: 'Victim', role: 'viewer', password: 'correct horse battery staple' });
+    await createUser(repositories(db), { email: emails.at(-1)!, name: 'Victim', role: 'viewer', password: 'correct horse battery staple' });
   });
   afterAll(async () => {
     const k = await keys();
@@ -27,7 +27,7 @@ describe('the per-address sign-in limit with forwarded headers', () => {
     redis.disconnect();
   });
 
-  const attempt = (email: string, password: string, ip: string) => signIn({ db, redis }, { email, password, ip });
+  const attempt = (email: string, password: string, ip: string) => signIn({ repos: repositories(db), redis }, { email, password, ip });
 
   it('an untrusted peer that changes X-Forwarded-For on every attempt stays locked after 20 failures', async () => {
     const trusted = parseTrustedProxies(proxy);

@@ -8,10 +8,10 @@ import { allowEntryProblem, checkOutboundUrl, decryptSecret, encryptSecret, shar
 import type { ApiDeps } from '../deps';
 
 export async function outboundPolicy(deps: Pick<ApiDeps, 'repos' | 'outboundAllow'>): Promise<OutboundPolicy> {
-  const hosts = await deps.repos.db.allowedHost.findMany({ select: { host: true } });
+  const hosts = await deps.repos.accounts.allowedHostEntries();
   // A row the guard cannot read (saved before entries were checked on input) allows nothing; it
   // must not make every URL check fail.
-  return { allow: [...deps.outboundAllow, ...hosts.map((h) => h.host).filter((h) => allowEntryProblem(h) === null)] };
+  return { allow: [...deps.outboundAllow, ...hosts.filter((h) => allowEntryProblem(h) === null)] };
 }
 
 /** BAD_REQUEST naming the field when the URL may not be fetched. */

@@ -5,7 +5,7 @@
  */
 import { DomainError, badRequest, conflict, notFound } from '@ctxlab/contracts';
 import { hashPassword, hashSecret, looksLikeToken, newSecret, passwordProblem, verifyPassword } from '@ctxlab/contracts/security';
-import { guard, type Db } from '@ctxlab/db';
+import type { Repositories } from '@ctxlab/db';
 import { ready } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -34,24 +34,27 @@ export interface AuthActor {
 
 const normEmail = (e: string) => e.trim().toLowerCase();
 
-export async function resolveSession(db: Db, secret: string): Promise<AuthActor | null> {
+/** What the functions here need: the accounts repository. */
+type AccountsRepos = Pick<Repositories, 'accounts'>;
+
+export async function resolveSession(repos: AccountsRepos, secret: string): Promise<AuthActor | null> {
   // Anything not shaped like an issued session id cannot match one: no lookup.
   if (!looksLikeToken(secret) || !secret.startsWith('ctx_sess_')) return null;
-  const s = await db.session.findUnique({ where: { id: hashSecret(secret) }, include: { user: true } });
+  const s = await repos.accounts.sessionWithUser(hashSecret(secret));
   if (!s || s.expiresAt.getTime() <= Date.now() || s.user.disabledAt) return null;
   if (Date.now() - s.lastSeenAt.getTime() > SESSION_REFRESH_MS) {
-    await db.session.update({ where: { id: s.id }, data: { lastSeenAt: new Date(), expiresAt: new Date(Date.now() + SESSION_TTL_MS) } }).catch(() => undefined);
+    await repos.accounts.refreshSession(s.id, new Date(Date.now() + SESSION_TTL_MS)).catch(() => undefined);
   }
   return { id: s.user.id, name: s.user.name, role: s.user.role, via: 'session' };
 }
 
 /** A token acts with the lower of its own role and its user's current role. */
-export async function resolveApiToken(db: Db, secret: string): Promise<AuthActor | null> {
+export async function resolveApiToken(repos: AccountsRepos, secret: string): Promise<AuthActor | null> {
   if (!looksLikeToken(secret) || !secret.startsWith('ctx_tok_')) return null;
-  const t = await db.apiToken.findUnique({ where: { tokenHash: hashSecret(secret) }, include: { user: true } });
+  const t = await repos.accounts.tokenByHash(hashSecret(secret));
   if (!t || t.revokedAt || (t.expiresAt && t.expiresAt.getTime() <= Date.now()) || t.user.disabledAt) return null;
   if (!t.lastUsedAt || Date.now() - t.lastUsedAt.getTime() > TOKEN_TOUCH_MS) {
-    await db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+    await repos.accounts.touchToken(t.id).catch(() => undefined);
   }
   return { id: t.user.id, name: `${t.user.name} (token ${t.name})`, role: lowerRole(t.role, t.user.role), via: 'token', tokenId: t.id };
 }
@@ -67,7 +70,7 @@ async function countFailure(redis: Redis, keys: string[]) {
  * answer; past the limit the answer is TOO_MANY_REQUESTS, whatever the password.
  */
 export async function signIn(
-  deps: { db: Db; redis: Redis },
+  deps: { repos: AccountsRepos; redis: Redis },
   input: { email: string; password: string; ip?: string | null; userAgent?: string | null },
 ): Promise<{ secret: string; expiresAt: Date; user: { id: string; name: string; email: string; role: Role } }> {
   const email = normEmail(input.email);
@@ -82,7 +85,7 @@ export async function signIn(
     const ttl = Math.max(await deps.redis.ttl(accountKey), await deps.redis.ttl(addressKey), 1);
     throw new DomainError('TOO_MANY_REQUESTS', `too many failed sign-ins; try again in ${Math.ceil(ttl / 60)} minute(s)`);
   }
-  const user = await deps.db.user.findUnique({ where: { email } });
+  const user = await deps.repos.accounts.userByEmail(email);
   const ok = user ? await verifyPassword(input.password, user.passwordHash) : (await verifyPassword(input.password, DUMMY_HASH), false);
   if (!user || !ok || user.disabledAt) {
     await countFailure(deps.redis, [accountKey, addressKey]);
@@ -91,28 +94,25 @@ export async function signIn(
   await deps.redis.del(accountKey);
   const { token, hash } = newSecret('ctx_sess');
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
-  await deps.db.$transaction([
-    deps.db.session.create({ data: { id: hash, userId: user.id, expiresAt, userAgent: input.userAgent?.slice(0, 300) ?? null } }),
-    deps.db.user.update({ where: { id: user.id }, data: { lastSignInAt: new Date() } }),
-  ]);
+  await deps.repos.accounts.openSession({ id: hash, userId: user.id, expiresAt, userAgent: input.userAgent?.slice(0, 300) ?? null });
   return { secret: token, expiresAt, user: { id: user.id, name: user.name, email: user.email, role: user.role } };
 }
 
 // Verifying against a real hash when the account does not exist keeps both answers equally slow.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export async function signOut(db: Db, secret: string) {
-  await db.session.deleteMany({ where: { id: hashSecret(secret) } });
+export async function signOut(repos: AccountsRepos, secret: string) {
+  await repos.accounts.endSession(hashSecret(secret));
 }
 
-export async function createUser(db: Db, input: { email: string; name: string; role: Role; password: string }) {
+export async function createUser(repos: AccountsRepos, input: { email: string; name: string; role: Role; password: string }) {
   const problem = passwordProblem(input.password);
   if (problem) throw badRequest(`password: ${problem}`, 'password');
   const email = normEmail(input.email);
   const passwordHash = await hashPassword(input.password);
   // The unique index decides, not a lookup first: of two requests racing for one email, one
   // account is made and the other is told so.
-  const u = await guard('user', () => db.user.create({ data: { email, name: input.name.trim(), role: input.role, passwordHash } })).catch((e: unknown) => {
+  const u = await repos.accounts.createUser({ email, name: input.name.trim(), role: input.role, passwordHash }).catch((e: unknown) => {
     throw e instanceof DomainError && e.code === 'CONFLICT' ? conflict(`a user with email ${email} already exists`, 'email') : e;
   });
   return publicUser(u);
@@ -122,35 +122,32 @@ export function publicUser(u: { id: string; email: string; name: string; role: R
   return { id: u.id, email: u.email, name: u.name, role: u.role, disabledAt: u.disabledAt, lastSignInAt: u.lastSignInAt, createdAt: u.createdAt };
 }
 
-export async function setPassword(db: Db, userId: string, password: string) {
+export async function setPassword(repos: AccountsRepos, userId: string, password: string) {
   const problem = passwordProblem(password);
   if (problem) throw badRequest(`password: ${problem}`, 'password');
-  await db.$transaction([
-    db.user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(password) } }),
-    // A new password signs out every browser.
-    db.session.deleteMany({ where: { userId } }),
-  ]);
+  // A new password signs out every browser.
+  await repos.accounts.setPasswordHash(userId, await hashPassword(password));
 }
 
 /** A readable random password for first admins and resets (22 characters, 128 bits). */
 export const randomPassword = () => randomBytes(16).toString('base64url');
 
 /** On an empty registry of people: the first admin, with a one-time password to print. */
-export async function ensureFirstAdmin(db: Db, email = 'admin@localhost'): Promise<{ email: string; password: string } | null> {
-  if ((await db.user.count()) > 0) return null;
+export async function ensureFirstAdmin(repos: AccountsRepos, email = 'admin@localhost'): Promise<{ email: string; password: string } | null> {
+  if ((await repos.accounts.countUsers()) > 0) return null;
   const password = randomPassword();
-  await createUser(db, { email, name: 'Admin', role: 'admin', password });
+  await createUser(repos, { email, name: 'Admin', role: 'admin', password });
   return { email, password };
 }
 
 /** A new API token: the secret is returned once; the database keeps its hash. */
-export async function createApiToken(db: Db, userId: string, input: { name: string; role: Role; expiresInDays?: number | undefined }) {
-  const user = await db.user.findUnique({ where: { id: userId } });
+export async function createApiToken(repos: AccountsRepos, userId: string, input: { name: string; role: Role; expiresInDays?: number | undefined }) {
+  const user = await repos.accounts.userById(userId);
   if (!user) throw notFound('user', userId);
   if (ROLE_RANK[input.role] > ROLE_RANK[user.role]) throw new DomainError('FORBIDDEN', `a token cannot have more rights than its user: ${user.name} is ${user.role}, the token asked for ${input.role}`, 'role');
   const { token, hash, prefix } = newSecret('ctx_tok');
-  const row = await db.apiToken.create({
-    data: { userId, name: input.name.trim(), role: input.role, tokenHash: hash, prefix, expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null },
+  const row = await repos.accounts.createToken({
+    userId, name: input.name.trim(), role: input.role, tokenHash: hash, prefix, expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null,
   });
   return { token, record: publicToken(row) };
 }

@@ -12,8 +12,8 @@ export const GPU_JOB_KINDS = ['train', 'lora-extract', 'lora-merge', 'serve'] as
  */
 export async function capacity(repos: Repositories, gpusPerNode: number): Promise<CapacityPayload> {
   const [endpoints, jobs] = await Promise.all([
-    repos.db.endpoint.findMany({ where: { archivedAt: null, gpuType: { not: null }, gpuCount: { gt: 0 } }, select: { gpuType: true, gpuCount: true } }),
-    repos.db.job.findMany({ where: { kind: { in: [...GPU_JOB_KINDS] }, status: { in: ['queued', 'running', 'retrying'] } }, select: { status: true, spec: true } }),
+    repos.reads.gpuEndpoints(),
+    repos.reads.activeJobsOfKinds(GPU_JOB_KINDS),
   ]);
   const pools = new Map<string, { gpus: number; serveEndpoints: number; queuedJobs: number; runningJobs: number }>();
   const pool = (type: string) => {

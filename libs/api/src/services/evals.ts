@@ -47,10 +47,7 @@ export const drawableAxes = (s: ResolvedNiahSpec) => s.lengths.length * s.depths
  */
 export async function evalHeatmap(repos: Repositories, evalRunId: string) {
   const run = await repos.evals.get(evalRunId);
-  const rows = await repos.db.evalCell.findMany({
-    where: { evalRunId },
-    select: { contextLength: true, depth: true, sample: true, score: true, promptTokens: true, error: true },
-  });
+  const rows = await repos.reads.heatmapCells(evalRunId);
   const spec = (run.config as { spec?: unknown }).spec;
   let axes: { lengths: number[]; depths: number[] } | undefined;
   try {

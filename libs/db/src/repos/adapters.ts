@@ -31,6 +31,11 @@ export function adaptersRepo(db: Db) {
       if (!r) throw notFound('adapter', id);
       return toRecord(r);
     },
+    /** The adapter of that name, or null when there is none. */
+    async getByName(name: string) {
+      const r = await db.adapter.findUnique({ where: { name } });
+      return r ? toRecord(r) : null;
+    },
     async create(input: AdapterCreate) {
       await modelExists(input.baseModelId, 'baseModelId');
       if (input.sourceModelId) await modelExists(input.sourceModelId, 'sourceModelId');

@@ -1,6 +1,7 @@
 import { badRequest, notFound, type EndpointCreateInput as EndpointCreate, type EndpointPatch } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
+import type { Prisma } from '../generated/prisma/client';
 import { paginate, textSearch, type ListArgs } from './paging';
 
 /** The encrypted API key never leaves the repository: rows say only whether one is set. */
@@ -20,10 +21,15 @@ export function endpointsRepo(db: Db) {
       paginate(db.endpoint, a, { ...textSearch(['name', 'url', 'servedModelName'], a.search), ...(a.modelId ? { modelId: a.modelId } : {}) }, redacted, {
         defaultSort: { name: 'asc' },
       }),
-    async get(id: string) {
+    /** The endpoint, or null when there is none. */
+    async find(id: string) {
       const r = await db.endpoint.findUnique({ where: { id } });
+      return r ? redacted(r) : null;
+    },
+    async get(id: string) {
+      const r = await this.find(id);
       if (!r) throw notFound('endpoint', id);
-      return redacted(r);
+      return r;
     },
     /** `apiKeyEncrypted`: already encrypted by the caller (libs/api), or null to clear it. */
     async create(input: Omit<EndpointCreate, 'apiKey'> & { apiKeyEncrypted?: string | null }) {
@@ -38,6 +44,14 @@ export function endpointsRepo(db: Db) {
     /** For the worker only: the stored (encrypted) API key of an endpoint. */
     async encryptedApiKey(id: string): Promise<string | null> {
       return (await db.endpoint.findUnique({ where: { id }, select: { apiKeyEncrypted: true } }))?.apiKeyEncrypted ?? null;
+    },
+    /** Registers (or updates, by name) the endpoint a serve job brought up. */
+    async upsertServed(name: string, data: Omit<Prisma.EndpointCreateManyInput, 'name'>) {
+      return redacted(await db.endpoint.upsert({ where: { name }, create: { name, ...data }, update: data }));
+    },
+    /** Records the status of the endpoint of that name, if there is one (a stopped serve job). */
+    async recordHealthByName(name: string, status: string) {
+      await db.endpoint.updateMany({ where: { name }, data: { lastStatus: status, lastCheckedAt: new Date() } });
     },
     async recordHealth(id: string, status: string) {
       return redacted(await db.endpoint.update({ where: { id }, data: { lastCheckedAt: new Date(), lastStatus: status } }));

@@ -25,6 +25,10 @@ export function evalsRepo(db: Db) {
       if (!r) throw notFound('eval run', id);
       return r;
     },
+    /** The run with its endpoint (its encrypted API key left out; endpoint null when it has none), or null when there is no run. */
+    withEndpoint: (id: string) => db.evalRun.findUnique({ where: { id }, include: { endpoint: { omit: { apiKeyEncrypted: true } } } }),
+    /** The eval run of a job, or null when the job has none. */
+    ofJob: (jobId: string) => db.evalRun.findUnique({ where: { jobId } }),
     async create(input: EvalRunCreateInput & { cellsTotal?: number; jobId?: string }) {
       for (const [field, table] of [['modelId', db.model], ['endpointId', db.endpoint], ['datasetId', db.dataset]] as const) {
         const id = input[field];
@@ -103,6 +107,50 @@ export function evalsRepo(db: Db) {
       });
       if (rows.length === 0) return null;
       return { meanMs: rows.reduce((a, r) => a + (r.latencyMs ?? 0), 0) / rows.length, cells: rows.length };
+    },
+    /** Every stored cell's key and score: what a resumed run skips. */
+    cellKeys: (evalRunId: string) =>
+      db.evalCell.findMany({ where: { evalRunId }, select: { task: true, contextLength: true, depth: true, sample: true, score: true } }),
+    /**
+     * Stores cells as a run finishes them (a cell already stored is skipped), in the caller's
+     * transaction when given one (a lease-fenced write). Returns how many were new.
+     */
+    async storeCells(cells: Prisma.EvalCellCreateManyInput[], tx: Pick<Db, 'evalCell'> = db) {
+      return (await tx.evalCell.createMany({ skipDuplicates: true, data: cells })).count;
+    },
+    /** Drops the run's failed cells, so a resumed run redoes them; in the caller's transaction when given one. */
+    async dropFailedCells(evalRunId: string, tx: Pick<Db, 'evalCell'> = db) {
+      await tx.evalCell.deleteMany({ where: { evalRunId, error: { not: null } } });
+    },
+    /** How a run's cells ended: the failed ones' errors (oldest first), the mean score and count of the others. */
+    async cellOutcome(evalRunId: string) {
+      const failed = await db.evalCell.findMany({ where: { evalRunId, error: { not: null } }, select: { error: true }, orderBy: { createdAt: 'asc' } });
+      const scored = await db.evalCell.aggregate({ where: { evalRunId, error: null }, _avg: { score: true }, _count: true });
+      return { errors: failed.map((c) => c.error ?? ''), averageScore: scored._avg.score, scoredCells: scored._count };
+    },
+    /** Marks a run running (a resumed run keeps its first start), not finished. */
+    async markRunning(id: string, startedAt: Date | null) {
+      await db.evalRun.update({ where: { id }, data: { status: 'running', startedAt: startedAt ?? new Date(), finishedAt: null } });
+    },
+    /** Records a run's progress: cells done and the progress summary. */
+    async recordProgress(id: string, cellsDone: number, summary: unknown) {
+      await db.evalRun.update({ where: { id }, data: { cellsDone, summary: summary as Prisma.InputJsonValue } });
+    },
+    /** Marks a run succeeded now, with its summary. */
+    async markSucceeded(id: string, summary: unknown) {
+      await db.evalRun.update({ where: { id }, data: { status: 'succeeded', finishedAt: new Date(), summary: summary as Prisma.InputJsonValue } });
+    },
+    /** Marks a run failed now, with its summary when given (else the last progress stays). */
+    async markFailed(id: string, summary?: unknown) {
+      await db.evalRun.update({ where: { id }, data: { status: 'failed', finishedAt: new Date(), ...(summary === undefined ? {} : { summary: summary as Prisma.InputJsonValue }) } });
+    },
+    /** Marks the unfinished (pending or running) run of a cancelled job cancelled now. */
+    async cancelOfJob(jobId: string) {
+      await db.evalRun.updateMany({ where: { jobId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+    },
+    /** Puts a run whose retry could not be queued back to how it ended (the status only). */
+    async restoreEnded(id: string, status: 'failed' | 'cancelled') {
+      await db.evalRun.update({ where: { id }, data: { status } });
     },
     /** Marks a run finished with its summary and cell counts. */
     async finish(id: string, f: { status: 'succeeded' | 'failed' | 'cancelled'; summary?: unknown; finishedAt?: Date }) {

@@ -37,11 +37,15 @@ export function jobsRepo(db: Db) {
   return {
     list: (a: ListArgs & { kind?: JobKind | undefined; status?: JobStatus | undefined }) =>
       paginate(db.job, { ...a, includeArchived: true }, { ...(a.kind ? { kind: a.kind } : {}), ...(a.status ? { status: a.status } : {}) }, identity),
+    /** The job, or null when there is none (a message for a job that was rolled back). */
+    find: (id: string) => db.job.findUnique({ where: { id } }),
     async get(id: string) {
-      const j = await db.job.findUnique({ where: { id } });
+      const j = await this.find(id);
       if (!j) throw notFound('job', id);
       return j;
     },
+    /** The job an idempotency key names, with its eval run (null: no such job). */
+    byIdempotencyKeyWithRun: (idempotencyKey: string) => db.job.findUnique({ where: { idempotencyKey }, include: { evalRun: true } }),
     async events(jobId: string, afterId = 0) {
       const rows = await db.jobEvent.findMany({ where: { jobId, id: { gt: BigInt(afterId) } }, orderBy: { id: 'asc' }, take: 1000 });
       return rows.map(eventOut);
@@ -154,6 +158,41 @@ export function jobsRepo(db: Db) {
           throw new LeaseLostError(jobId, holder, now ? { owner: now.leaseOwner, fence: now.fence } : null);
         }
         return fn(tx);
+      });
+    },
+    /**
+     * Creates a job and its eval run (status pending) in one transaction: neither exists without the
+     * other. Of two racing requests with one idempotency key, the loser gets P2002 (the caller re-reads).
+     */
+    createWithRun(
+      job: { kind: JobKind; spec: unknown; idempotencyKey: string },
+      run: { name: string; kind: string; endpointId?: string | null; modelId: string | null; config: unknown; cellsTotal: number },
+    ) {
+      return db.$transaction(async (tx) => {
+        const { job: j } = await this.create(job, tx);
+        const evalRun = await tx.evalRun.create({ data: { ...run, status: 'pending', jobId: j.id, config: run.config as Prisma.InputJsonValue } });
+        return { job: j, evalRun };
+      });
+    },
+    /** Takes back a job and its run that never reached the queue, both or neither. */
+    async discardWithRun(jobId: string, evalRunId: string) {
+      await db.$transaction([db.evalRun.delete({ where: { id: evalRunId } }), db.job.delete({ where: { id: jobId } })]);
+    },
+    /** Takes back a job that never reached the queue (its events go with it). */
+    async discard(jobId: string) {
+      await db.job.delete({ where: { id: jobId } });
+    },
+    /**
+     * Queues a failed or cancelled job and its run again in one transaction, if the job is still
+     * `from`: another attempt, the event, the run pending. Returns the job as it is now.
+     */
+    requeueWithRun(jobId: string, from: JobStatus, evalRunId: string, message: string) {
+      return db.$transaction(async (tx) => {
+        const r = await tx.job.updateMany({ where: { id: jobId, status: from }, data: { status: 'queued', finishedAt: null, error: null, attempts: { increment: 1 } } });
+        if (r.count === 0) throw new DomainError('CONFLICT', `job ${jobId} changed while retrying it; try again`);
+        await tx.jobEvent.create({ data: { jobId, fromStatus: from, toStatus: 'queued', type: 'status', message } });
+        await tx.evalRun.update({ where: { id: evalRunId }, data: { status: 'pending', finishedAt: null } });
+        return tx.job.findUniqueOrThrow({ where: { id: jobId } });
       });
     },
     /** Creates the job and its first event together; an existing job with the same key is returned instead. */

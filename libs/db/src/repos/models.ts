@@ -63,6 +63,10 @@ export function modelsRepo(db: Db) {
       if (!m) throw notFound('model', id);
       return toRecord(m);
     },
+    /** Whether a model with this id exists (archived or not). */
+    async exists(id: string) {
+      return (await db.model.findUnique({ where: { id }, select: { id: true } })) !== null;
+    },
     async getByName(name: string) {
       const m = await db.model.findUnique({ where: { name } });
       return m ? toRecord(m) : null;

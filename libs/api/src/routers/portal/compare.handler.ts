@@ -5,22 +5,13 @@
  */
 import { notFound } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
-import { gridOf, mean, toMatrix, type AggRow } from './grid';
+import { gridOf, mean, toMatrix } from './grid';
 import type { CompareInput } from './schemas';
 
 export async function compareRuns(repos: Repositories, input: CompareInput) {
   const [runs, agg] = await Promise.all([
-    repos.db.evalRun.findMany({
-      where: { id: { in: input.ids } },
-      select: {
-        id: true, name: true, status: true, config: true, cellsDone: true, cellsTotal: true, createdAt: true,
-        model: { select: { id: true, name: true } },
-        endpoint: { select: { id: true, name: true } },
-      },
-    }),
-    repos.db.$queryRaw<(AggRow & { run: string })[]>`
-      SELECT "evalRunId" AS run, "contextLength" AS l, depth AS d, avg(score)::float8 AS s, count(score)::int AS n
-      FROM "EvalCell" WHERE "evalRunId" = ANY(${input.ids}) GROUP BY 1, 2, 3`,
+    repos.reads.compareRuns(input.ids),
+    repos.reads.compareAggregates(input.ids),
   ]);
   const byId = new Map(runs.map((r) => [r.id, r]));
   const missing = input.ids.find((id) => !byId.has(id));

@@ -7,7 +7,7 @@ import { badRequest, notFound, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { resolveGrid } from '@ctxlab/niah';
 import { assertGridWithin, type GridLimits } from '../../services/evals';
-import { cellIndex, gridOf, mean, toMatrix, type AggRow } from './grid';
+import { cellIndex, gridOf, mean, toMatrix } from './grid';
 import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas';
 
 /** Characters of each answer the heatmap's hover card shows. */
@@ -19,28 +19,7 @@ export const summaryOf = (s: unknown): JobProgress => (s && typeof s === 'object
 export const averageOf = (s: unknown): number | null => summaryOf(s).averageScore ?? (s as { average?: number | null } | null)?.average ?? null;
 
 export async function evalRuns(repos: Repositories, input: EvalRunsInput) {
-  const where = {
-    archivedAt: null,
-    ...(input.search ? { name: { contains: input.search, mode: 'insensitive' as const } } : {}),
-    ...(input.status ? { status: input.status } : {}),
-    ...(input.modelId ? { modelId: input.modelId } : {}),
-    ...(input.endpointId ? { endpointId: input.endpointId } : {}),
-  };
-  const [rows, total] = await Promise.all([
-    repos.db.evalRun.findMany({
-      where,
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      skip: input.offset,
-      take: input.limit,
-      select: {
-        id: true, name: true, kind: true, status: true, cellsDone: true, cellsTotal: true, summary: true, tags: true,
-        createdAt: true, startedAt: true, finishedAt: true, jobId: true,
-        model: { select: { id: true, name: true } },
-        endpoint: { select: { id: true, name: true } },
-      },
-    }),
-    repos.db.evalRun.count({ where }),
-  ]);
+  const { rows, total } = await repos.reads.evalRunsPage(input);
   const items = rows.map(({ summary, ...r }) => ({ ...r, averageScore: averageOf(summary), failed: summaryOf(summary).failed ?? 0 }));
   const next = input.offset + items.length;
   return { items, total, nextOffset: next < total ? next : null };
@@ -63,23 +42,13 @@ export async function evalEstimate(repos: Repositories, limits: GridLimits, inpu
   if (cells > 50_000) warnings.push(`${cells.toLocaleString('en-US')} cells is a very large sweep`);
   const maxLength = lengths.length ? Math.max(...lengths) : 0;
   if (input.endpointId) {
-    const ep = await repos.db.endpoint.findUnique({ where: { id: input.endpointId }, select: { name: true, maxModelLen: true } });
+    const ep = await repos.reads.endpointLimits(input.endpointId);
     if (!ep) throw badRequest(`endpointId: endpoint ${input.endpointId} does not exist`, 'endpointId');
     if (ep.maxModelLen && maxLength > ep.maxModelLen) {
       warnings.push(`the longest prompt (${maxLength.toLocaleString('en-US')} tokens) is beyond ${ep.name}'s max model length ${ep.maxModelLen.toLocaleString('en-US')}: those cells will fail`);
     }
   }
   return { lengths, depths, samples, cells, promptTokens, maxLength, minLength: lengths.length ? Math.min(...lengths) : 0, warnings };
-}
-
-interface DetailRow {
-  id: string;
-  l: number;
-  d: number;
-  p: number | null;
-  r: string | null;
-  e: string | null;
-  t: number | null;
 }
 
 /**
@@ -89,15 +58,9 @@ interface DetailRow {
 export async function evalResult(repos: Repositories, id: string) {
   const run = await repos.evals.get(id);
   const [agg, detailRows, job] = await Promise.all([
-    repos.db.$queryRaw<(AggRow & { f: number })[]>`
-      SELECT "contextLength" AS l, depth AS d, avg(score)::float8 AS s, count(score)::int AS n, count(error)::int AS f
-      FROM "EvalCell" WHERE "evalRunId" = ${id} GROUP BY 1, 2`,
-    repos.db.$queryRaw<DetailRow[]>`
-      SELECT id, "contextLength" AS l, depth AS d, "promptTokens" AS p, left(response, ${EXCERPT_CHARS}) AS r, left(error, 300) AS e, "latencyMs" AS t
-      FROM "EvalCell" WHERE "evalRunId" = ${id} AND sample = 0`,
-    run.jobId
-      ? repos.db.job.findUnique({ where: { id: run.jobId }, select: { id: true, status: true, progress: true, error: true, attempts: true, maxAttempts: true } })
-      : Promise.resolve(null),
+    repos.reads.heatmapAggregates(id),
+    repos.reads.heatmapDetails(id, EXCERPT_CHARS),
+    run.jobId ? repos.reads.jobState(run.jobId) : Promise.resolve(null),
   ]);
   const grid = gridOf(run.config, { lengths: agg.map((r) => r.l), depths: agg.map((r) => r.d) });
   const { matrix, counts } = toMatrix(grid, agg);
@@ -136,11 +99,8 @@ export async function evalResult(repos: Repositories, id: string) {
 export async function evalCell(repos: Repositories, input: EvalCellInput) {
   const run = await repos.evals.get(input.evalRunId);
   const [samples, axes] = await Promise.all([
-    repos.db.evalCell.findMany({
-      where: { evalRunId: input.evalRunId, contextLength: input.length, depth: input.depth },
-      orderBy: { sample: 'asc' },
-    }),
-    repos.db.$queryRaw<{ l: number; d: number }[]>`SELECT DISTINCT "contextLength" AS l, depth AS d FROM "EvalCell" WHERE "evalRunId" = ${input.evalRunId}`,
+    repos.reads.cellSamples(input.evalRunId, input.length, input.depth),
+    repos.reads.cellAxes(input.evalRunId),
   ]);
   const grid = gridOf(run.config, { lengths: axes.map((a) => a.l), depths: axes.map((a) => a.d) });
   const x = grid.lengths.indexOf(input.length);

@@ -20,8 +20,8 @@ export async function POST(req: Request) {
   try {
     // Not the client's own X-Forwarded-For: a new one per attempt would escape the per-address limit.
     const ip = requestAddress(req);
-    const r = await signIn({ db: d.repos.db, redis: d.jobs.producer() }, { ...input, ip, userAgent: req.headers.get('user-agent') });
-    await d.repos.db.auditEvent.create({ data: { actorId: r.user.id, actorName: r.user.name, via: 'session', action: 'auth.signIn', entity: 'auth', entityId: r.user.id, detail: { ip } } });
+    const r = await signIn({ repos: d.repos, redis: d.jobs.producer() }, { ...input, ip, userAgent: req.headers.get('user-agent') });
+    await d.repos.accounts.recordAudit({ actorId: r.user.id, actorName: r.user.name, via: 'session', action: 'auth.signIn', entity: 'auth', entityId: r.user.id, detail: { ip } });
     return Response.json({ user: r.user }, { headers: { 'set-cookie': sessionCookie(r.secret, r.expiresAt, req.url), 'cache-control': 'no-store' } });
   } catch (e) {
     if (e instanceof DomainError) return Response.json({ error: e.message }, { status: STATUS[e.code] ?? 400, headers: { 'set-cookie': clearSessionCookie() } });

@@ -6,9 +6,9 @@ export async function POST(req: Request) {
   const secret = sessionFromCookie(req.headers.get('cookie'));
   if (secret) {
     const d = deps();
-    const who = await resolveSession(d.repos.db, secret);
-    await signOut(d.repos.db, secret);
-    if (who) await d.repos.db.auditEvent.create({ data: { actorId: who.id, actorName: who.name, via: 'session', action: 'auth.signOut', entity: 'auth', entityId: who.id } });
+    const who = await resolveSession(d.repos, secret);
+    await signOut(d.repos, secret);
+    if (who) await d.repos.accounts.recordAudit({ actorId: who.id, actorName: who.name, via: 'session', action: 'auth.signOut', entity: 'auth', entityId: who.id });
   }
   return Response.json({ ok: true }, { headers: { 'set-cookie': clearSessionCookie(), 'cache-control': 'no-store' } });
 }

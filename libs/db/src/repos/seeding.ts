@@ -1,0 +1,33 @@
+import type { Prisma } from '../generated/prisma/client';
+import type { Db } from '../client';
+
+type LineageKind = Prisma.LineageEdgeCreateInput['kind'];
+
+/**
+ * The seed's writes: every record upserted by its natural key (model and adapter name, the
+ * lineage triple, recipe name and version), so seeding twice leaves the same rows.
+ */
+export function seedingRepo(db: Db) {
+  return {
+    /** A model by name; returns its id. */
+    async upsertModel(data: Prisma.ModelCreateInput): Promise<string> {
+      return (await db.model.upsert({ where: { name: data.name }, create: data, update: data })).id;
+    },
+    /** A lineage edge between two models, with its note. */
+    async upsertLineage(e: { parentId: string; childId: string; kind: LineageKind; note: string | null }) {
+      await db.lineageEdge.upsert({
+        where: { parentId_childId_kind: { parentId: e.parentId, childId: e.childId, kind: e.kind } },
+        create: e,
+        update: { note: e.note },
+      });
+    },
+    /** An adapter by name. */
+    async upsertAdapter(data: Prisma.AdapterUncheckedCreateInput) {
+      await db.adapter.upsert({ where: { name: data.name }, create: data, update: data });
+    },
+    /** A recipe by name and version. */
+    async upsertRecipe(data: Prisma.RecipeUncheckedCreateInput & { version: number }) {
+      await db.recipe.upsert({ where: { name_version: { name: data.name, version: data.version } }, create: data, update: data });
+    },
+  };
+}
