@@ -16,7 +16,7 @@ import { recipesRouter } from './routers/recipes/router';
 export const appRouter = router({
   /** Liveness: the API answers and reaches PostgreSQL. No credentials needed (load balancers, `ctxlab health`). */
   health: publicProcedure.query(async ({ ctx }) => {
-    await ctx.repos.accounts.ping();
+    await ctx.repos.ping();
     return { ok: true as const, time: new Date() };
   }),
   /** The whole path a job takes: API → Redis → worker → back. A probe that changes nothing: anyone signed in may run it (`ctxlab health`). */

@@ -27,6 +27,10 @@ import { recipesRepo } from './repos/recipes';
 export function repositories(db: Db) {
   return {
     db,
+    /** Liveness: PostgreSQL answers a trivial query. */
+    async ping() {
+      await db.$queryRaw`SELECT 1`;
+    },
     models: modelsRepo(db),
     adapters: adaptersRepo(db),
     recipes: recipesRepo(db),

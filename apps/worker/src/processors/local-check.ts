@@ -157,12 +157,12 @@ export async function localCheckJob(repos: Repositories, jobId: string, run: Run
         : `all ${summary.total} round trips exact`;
       await repos.jobs.transition(jobId, 'succeeded', words, canTransition, { result: summary }, undefined, holder);
     }
-    await (failed ? repos.evals.markFailed(run.id, summary) : repos.evals.markSucceeded(run.id, summary));
+    await repos.evals.markEnded(run.id, failed ? 'failed' : 'succeeded', summary);
     return summary;
   } catch (e) {
     if (e instanceof LeaseLostError) return { leftTo: e.now?.owner ?? null };
     const reason = (e as Error).message;
-    await repos.evals.markFailed(run.id);
+    await repos.evals.markEnded(run.id, 'failed');
     const current = await repos.jobs.get(jobId);
     if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
     return { failed: reason };

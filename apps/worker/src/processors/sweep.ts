@@ -277,11 +277,11 @@ export class Sweep {
     if (outcome.errors.length > 0) {
       const reason = `${failedCellsMessage(this.total, outcome.errors)}; finished cells are kept — retry the job to redo the failed ones`;
       await repos.jobs.transition(this.jobId, 'failed', reason, canTransition, { error: reason, result: summary }, undefined, holder);
-      await repos.evals.markFailed(this.run.id, summary);
+      await repos.evals.markEnded(this.run.id, 'failed', summary);
       return summary;
     }
     await repos.jobs.transition(this.jobId, 'succeeded', `all ${this.total} cells done, average score ${outcome.averageScore?.toFixed(1)}`, canTransition, { result: summary }, undefined, holder);
-    await repos.evals.markSucceeded(this.run.id, summary);
+    await repos.evals.markEnded(this.run.id, 'succeeded', summary);
     return summary;
   }
 
@@ -303,7 +303,7 @@ export class Sweep {
       if (final) {
         const reason = `${message} (the job was tried ${attempts} time${attempts === 1 ? '' : 's'})`;
         await repos.jobs.transition(this.jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
-        await repos.evals.markFailed(this.run.id);
+        await repos.evals.markEnded(this.run.id, 'failed');
       } else {
         await repos.jobs.transition(this.jobId, 'retrying', `${message}; try ${this.bullJob.attemptsMade + 2} of ${attempts} of the job follows with backoff`, canTransition, {}, undefined, holder);
       }

@@ -5,11 +5,6 @@ import type { Prisma } from '../generated/prisma/client';
 /** People and access: users, sessions, API tokens, the audit log and the outbound allow-list. */
 export function accountsRepo(db: Db) {
   return {
-    /** Liveness: PostgreSQL answers a trivial query. */
-    async ping() {
-      await db.$queryRaw`SELECT 1`;
-    },
-
     /** A user by id, or null. */
     userById: (id: string) => db.user.findUnique({ where: { id } }),
     /** A user by (already normalised) email, or null. */

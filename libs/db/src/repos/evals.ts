@@ -136,13 +136,9 @@ export function evalsRepo(db: Db) {
     async recordProgress(id: string, cellsDone: number, summary: unknown) {
       await db.evalRun.update({ where: { id }, data: { cellsDone, summary: summary as Prisma.InputJsonValue } });
     },
-    /** Marks a run succeeded now, with its summary. */
-    async markSucceeded(id: string, summary: unknown) {
-      await db.evalRun.update({ where: { id }, data: { status: 'succeeded', finishedAt: new Date(), summary: summary as Prisma.InputJsonValue } });
-    },
-    /** Marks a run failed now, with its summary when given (else the last progress stays). */
-    async markFailed(id: string, summary?: unknown) {
-      await db.evalRun.update({ where: { id }, data: { status: 'failed', finishedAt: new Date(), ...(summary === undefined ? {} : { summary: summary as Prisma.InputJsonValue }) } });
+    /** Marks a run ended now (succeeded or failed), with its summary when given (else the last progress stays). */
+    async markEnded(id: string, status: 'succeeded' | 'failed', summary?: unknown) {
+      await db.evalRun.update({ where: { id }, data: { status, finishedAt: new Date(), ...(summary === undefined ? {} : { summary: summary as Prisma.InputJsonValue }) } });
     },
     /** Marks the unfinished (pending or running) run of a cancelled job cancelled now. */
     async cancelOfJob(jobId: string) {
