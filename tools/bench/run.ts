@@ -56,7 +56,6 @@ console.log(line(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
 writeFileSync(join(root, 'bench/results/all.json'), JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, results: all }, null, 2));
-if (failures.length) {
-  console.error(`\n${failures.length} benchmark file(s) failed:\n${failures.join('\n')}`);
-  process.exit(1);
-}
+if (failures.length) console.error(`\n${failures.length} benchmark file(s) failed:\n${failures.join('\n')}`);
+// A benchmark may leave a client open (a queue producer, a pool): the results are written, so the run ends here.
+process.exit(failures.length ? 1 : 0);
