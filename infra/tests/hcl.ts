@@ -11,6 +11,11 @@
  * `module.m.out`, `aws_s3_bucket.b.arn`), leaving out `for` iterator variables. So a reference
  * is found wherever it sits: in a for expression, a conditional, a template, a heredoc, a
  * nested block, a validation condition.
+ *
+ * An environment is not a configuration: it is a variable file (`envs/<env>.tfvars`) and a
+ * backend file (`envs/<env>.backend.hcl`) for the one root stack. Both are plain HCL attributes,
+ * which `parseValues` reads; `hcl-eval.ts` checks their values against the stack's types and
+ * validations.
  */
 import { getReferencesInExpression, parse } from '@cdktf/hcl2json';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -32,12 +37,20 @@ export interface VariableDecl {
   body: JsonObject;
 }
 
+export interface Validation {
+  condition: string;
+  errorMessage: string;
+}
+
 export interface ModuleCall {
   file: string;
   source: string;
   version: string | undefined;
   /** Arguments other than Terraform's meta-arguments. */
   args: string[];
+  /** Meta-arguments it sets other than source and version (count, for_each, providers, depends_on). */
+  metaArgs: string[];
+  body: JsonObject;
 }
 
 export interface TfConfig {
@@ -53,6 +66,8 @@ export interface TfConfig {
   dataSources: Set<string>;
   providerBlocks: string[];
   terraformBlocks: JsonObject[];
+  /** `backend "<type>" { … }` blocks inside terraform blocks. */
+  backends: { type: string; body: JsonObject }[];
   references: Reference[];
   /** The raw JSON of each file, by file path. */
   json: Map<string, JsonObject>;
@@ -65,12 +80,12 @@ export function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Every .tf file under `root`, sorted, skipping Terraform's working directories. */
+/** Every .tf file under `root`, sorted, skipping Terraform's working directories (.terraform, or a TF_DATA_DIR such as .terraform-prod). */
 export function findTfFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir).sort()) {
-      if (entry === '.terraform' || entry === 'node_modules') continue;
+      if (entry.startsWith('.terraform') || entry === 'node_modules') continue;
       const p = join(dir, entry);
       if (statSync(p).isDirectory()) walk(p);
       else if (entry.endsWith('.tf')) out.push(p);
@@ -87,7 +102,7 @@ export function configDirs(root: string): string[] {
 
 const parsed = new Map<string, Promise<JsonObject>>();
 
-/** Parses one HCL file (cached). Rejects with HCL's own diagnostic on a syntax error. */
+/** Parses one HCL file (cached): a .tf file, a .tfvars file or a backend config. Rejects with HCL's own diagnostic on a syntax error. */
 export function parseFile(file: string): Promise<JsonObject> {
   let p = parsed.get(file);
   if (!p) {
@@ -95,6 +110,15 @@ export function parseFile(file: string): Promise<JsonObject> {
     parsed.set(file, p);
   }
   return p;
+}
+
+/** A variable file or backend config: attribute name → value (literals; an expression stays "${…}"). */
+export const parseValues = parseFile;
+
+/** The validation blocks of a variable. */
+export function validationsOf(decl: VariableDecl): Validation[] {
+  const blocks = decl.body.validation;
+  return (Array.isArray(blocks) ? blocks : []).filter(isObject).map((v) => ({ condition: String(v.condition), errorMessage: String(v.error_message) }));
 }
 
 /** The labelled blocks of one kind (`variable`, `output`, `module`): name → first body. */
@@ -146,6 +170,7 @@ export async function loadConfig(dir: string): Promise<TfConfig> {
     dataSources: new Set(),
     providerBlocks: [],
     terraformBlocks: [],
+    backends: [],
     references: [],
     json: new Map(),
   };
@@ -162,6 +187,8 @@ export async function loadConfig(dir: string): Promise<TfConfig> {
         source: typeof source === 'string' ? source : '',
         version: typeof version === 'string' ? version : undefined,
         args: Object.keys(body).filter((k) => !MODULE_META_ARGUMENTS.has(k)),
+        metaArgs: Object.keys(body).filter((k) => MODULE_META_ARGUMENTS.has(k) && k !== 'source' && k !== 'version'),
+        body,
       });
     }
     const locals = json.locals;
@@ -172,7 +199,11 @@ export async function loadConfig(dir: string): Promise<TfConfig> {
     doublyLabelled(json, 'data').forEach((d) => cfg.dataSources.add(d));
     if (isObject(json.provider)) cfg.providerBlocks.push(...Object.keys(json.provider));
     const tf = json.terraform;
-    for (const block of Array.isArray(tf) ? tf : []) if (isObject(block)) cfg.terraformBlocks.push(block);
+    for (const block of Array.isArray(tf) ? tf : []) {
+      if (!isObject(block)) continue;
+      cfg.terraformBlocks.push(block);
+      for (const [type, body] of labelled(block, 'backend')) cfg.backends.push({ type, body });
+    }
     for (const expr of expressionStrings(json)) {
       for (const ref of await getReferencesInExpression(file, expr)) cfg.references.push({ value: ref.value, file });
     }

@@ -3,8 +3,9 @@
  * nor a cloud (CI has none of them; `infra/scripts/validate.sh` runs `terraform validate` where
  * Terraform is installed).
  *
- * (a) Every .tf file parses with HCL's own parser (`@cdktf/hcl2json`, WASM).
- * (b) Per configuration directory (each module, each env), from the parsed JSON:
+ * (a) Every .tf file, and every env's .tfvars and .backend.hcl, parses with HCL's own parser
+ *     (`@cdktf/hcl2json`, WASM).
+ * (b) Per configuration directory (each module, and the one root stack), from the parsed JSON:
  *     - every `var.X` referenced is a declared `variable "X"`, every declared variable is used,
  *       and every variable has a type and a description (every output a description);
  *     - every `local.X` referenced is defined in a `locals` block;
@@ -14,9 +15,15 @@
  *     - every `module "m"` call of a local module passes only variables the module declares and
  *       every variable without a default;
  *     - registry modules and Helm charts are pinned to exact versions; providers are declared in
- *       required_providers; modules configure no providers; envs declare no resources.
+ *       required_providers; modules configure no providers; the stack declares no resources
+ *       and calls every module unconditionally.
  *     References come from hcl2json's `getReferencesInExpression`, applied to every
  *     interpolated string of the JSON (see hcl.ts): HCL's expression parser, not a regex.
+ *     Per environment (`envs/<env>.tfvars` + `envs/<env>.backend.hcl` for the stack): the
+ *     tfvars sets only variables the stack declares, every required one, with values of their
+ *     types that pass the stack's validations and those of the module variables they are passed
+ *     to (evaluated from the HCL conditions by hcl-eval.ts); whatever differs between envs is
+ *     set in each env's tfvars; each env's state has its own key.
  * (c) The capacity contract: the attribute paths modules/capacity reads from the API response
  *     (`jsondecode(…).result.data.json.pools`, and `gpuType`, `nodesNeeded`, … on each pool)
  *     exist, required, in `capacityPayloadSchema` wrapped in tRPC's response envelope, and a
@@ -41,6 +48,7 @@ import {
   gpuTypeSchema,
   type CapacityPayload,
 } from './capacity-contract';
+import { convert, EvalError, evaluate, evaluateJson, parseType, Unknown, unwrap, type TfType, type Value } from './hcl-eval';
 import {
   configDirs,
   expressionStrings,
@@ -49,24 +57,34 @@ import {
   loadConfig,
   localModuleDir,
   parseFile,
+  parseValues,
   refsOf,
   rel,
   requiredProviders,
   requiredVersion,
+  validationsOf,
   type TfConfig,
+  type VariableDecl,
 } from './hcl';
 import { hasPath, valuesKeyTree } from './values-keys';
 
 const INFRA = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TF = join(INFRA, 'terraform');
 const MODULES = join(TF, 'modules');
+const STACK = join(TF, 'stack');
 const ENVS = join(TF, 'envs');
 const CHART = join(INFRA, 'chart', 'ctxlab');
 
 const tfFiles = findTfFiles(TF);
 const dirs = configDirs(TF);
 const moduleDirs = dirs.filter((d) => dirname(d) === MODULES);
-const envDirs = dirs.filter((d) => dirname(d) === ENVS);
+/** An environment is envs/<env>.tfvars (its values) and envs/<env>.backend.hcl (where its state lives). */
+const envNames = readdirSync(ENVS)
+  .filter((f) => f.endsWith('.tfvars'))
+  .map((f) => f.slice(0, -'.tfvars'.length))
+  .sort();
+const tfvarsFile = (env: string) => join(ENVS, `${env}.tfvars`);
+const backendFile = (env: string) => join(ENVS, `${env}.backend.hcl`);
 
 const loaded = new Map<string, TfConfig | Error>();
 function config(dir: string): TfConfig {
@@ -86,16 +104,27 @@ const PROVIDER_PREFIX = /^(aws|kubernetes|helm|http|random|tls|time|null|cloudin
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+$/;
 
 describe('the layout', () => {
-  it('has the expected modules and envs', () => {
+  it('has the expected modules, one root stack, and each env as a tfvars and a backend file', () => {
     expect(moduleDirs.map((d) => basename(d)).sort()).toEqual(['capacity', 'cluster', 'cluster-autoscaler', 'ctxlab', 'data', 'gpu-operator', 'storage']);
-    expect(envDirs.map((d) => basename(d)).sort()).toEqual(['dev', 'prod']);
-    expect(tfFiles.length).toBeGreaterThanOrEqual(40);
+    // The only configurations: the modules and the stack (an env has no .tf file of its own).
+    expect(dirs).toEqual([...moduleDirs, STACK].sort());
+    expect(envNames).toEqual(['dev', 'prod']);
+    expect(envNames.filter((env) => !existsSync(backendFile(env)))).toEqual([]);
+    expect(tfFiles.length).toBeGreaterThanOrEqual(34);
+  });
+
+  it('keeps no values in the stack directory (a terraform.tfvars or *.auto.tfvars there would apply to every env)', () => {
+    expect(readdirSync(STACK).filter((f) => f === 'terraform.tfvars' || f.endsWith('.auto.tfvars') || f.endsWith('.auto.tfvars.json'))).toEqual([]);
   });
 });
 
-describe('(a) every .tf file parses', () => {
+describe('(a) every .tf file, and every env file, parses', () => {
   it.each(tfFiles.map((f) => rel(INFRA, f)))('%s', async (file) => {
     await expect(parseFile(join(INFRA, file))).resolves.toBeTypeOf('object');
+  });
+
+  it.each(envNames.flatMap((env) => [tfvarsFile(env), backendFile(env)]).map((f) => rel(INFRA, f)))('%s', async (file) => {
+    await expect(parseValues(join(INFRA, file))).resolves.toBeTypeOf('object');
   });
 
   it('reports an HCL syntax error as an error (the check above is not vacuous)', async () => {
@@ -219,37 +248,156 @@ describe.each(dirs.map((d) => rel(TF, d)))('(b) %s', (dirName) => {
   });
 });
 
-describe('(b) modules and envs keep their roles', () => {
-  it('modules configure no providers (so envs can pass them in and modules stay reusable)', () => {
+describe('(b) modules and the stack keep their roles', () => {
+  it('modules configure no providers (so the stack passes them in and modules stay reusable)', () => {
     expect(moduleDirs.flatMap((d) => config(d).providerBlocks.map((p) => `${basename(d)}: provider ${p}`))).toEqual([]);
   });
 
-  it('envs declare no resources or data sources: they only wire modules', () => {
-    expect(envDirs.flatMap((d) => [...config(d).resources, ...config(d).dataSources].map((r) => `${basename(d)}: ${r}`))).toEqual([]);
+  it('the stack declares no resources or data sources: it only wires modules', () => {
+    const cfg = config(STACK);
+    expect([...cfg.resources, ...cfg.dataSources]).toEqual([]);
   });
 
-  it.each(envDirs.map((d) => basename(d)))('env %s calls every module and pins aws ~> 5.x, kubernetes, helm, http', (env) => {
-    const cfg = config(join(ENVS, env));
-    const called = new Set([...cfg.modules.values()].map((m) => localModuleDir(cfg, m.source)));
-    expect(moduleDirs.filter((d) => !called.has(d)).map((d) => basename(d))).toEqual([]);
+  it('the stack calls every module unconditionally (every env plans the same modules) and pins aws ~> 5.x, kubernetes, helm, http', () => {
+    const cfg = config(STACK);
+    const called = [...cfg.modules.values()].map((m) => localModuleDir(cfg, m.source));
+    expect(moduleDirs.filter((d) => !called.includes(d)).map((d) => basename(d))).toEqual([]);
+    // No count/for_each: which modules a plan has cannot depend on an env's values.
+    expect([...cfg.modules].filter(([, m]) => m.metaArgs.some((a) => a === 'count' || a === 'for_each')).map(([n]) => n)).toEqual([]);
     const providers = requiredProviders(cfg);
     expect(providers.get('aws')?.version).toMatch(/^~>\s*5\.\d+/);
     for (const p of ['kubernetes', 'helm', 'http']) expect(providers.get(p)?.version, p).toMatch(/^~>\s*\d+\.\d+/);
     expect(cfg.providerBlocks.sort()).toEqual(['aws', 'helm', 'kubernetes']);
   });
 
-  it.each(envDirs.map((d) => basename(d)))('env %s: terraform.tfvars.example sets only declared variables, and every required one', async (env) => {
-    const cfg = config(join(ENVS, env));
-    const file = join(ENVS, env, 'terraform.tfvars.example');
-    const vars = await parse(file, readFileSync(file, 'utf8'));
-    const keys = Object.keys(vars);
+  it('the stack has one partial backend "s3" {}: where the state lives is an env file', () => {
+    expect(config(STACK).backends).toEqual([{ type: 's3', body: {} }]);
+    expect(moduleDirs.flatMap((d) => config(d).backends.map((b) => `${basename(d)}: backend ${b.type}`))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The environments: values for the stack
+// ---------------------------------------------------------------------------------------------
+
+const typeCache = new Map<VariableDecl, Promise<TfType>>();
+function typeOfDecl(decl: VariableDecl): Promise<TfType> {
+  let t = typeCache.get(decl);
+  if (!t) {
+    t = parseType(String(decl.body.type));
+    typeCache.set(decl, t);
+  }
+  return t;
+}
+
+/** The messages of a variable's validations that fail (or error) for a value, after its type's conversion (a failed conversion is one message). */
+async function failedValidations(decl: VariableDecl, name: string, value: Value, strict: boolean, label = name): Promise<string[]> {
+  let converted: Value;
+  try {
+    converted = convert(value, await typeOfDecl(decl), strict, label);
+  } catch (e) {
+    if (!(e instanceof EvalError)) throw e;
+    return [e.message];
+  }
+  const failed: string[] = [];
+  for (const v of validationsOf(decl)) {
+    const expr = unwrap(v.condition);
+    if (expr === null) throw new Error(`${label}: condition ${v.condition} is not an expression`);
+    try {
+      if ((await evaluate(expr, { var: { [name]: converted } })) !== true) failed.push(`${label}: ${v.errorMessage}`);
+    } catch (e) {
+      // A condition that errors fails the plan too (e.g. regex() on a null); Unsupported/Unknown escape.
+      if (!(e instanceof EvalError)) throw e;
+      failed.push(`${label}: ${v.errorMessage} (${e.message})`);
+    }
+  }
+  return failed;
+}
+
+const envValues = (env: string) => parseValues(tfvarsFile(env)) as Promise<Record<string, Value>>;
+
+/** Every stack variable as an env gets it: its tfvars value, or the stack's default, converted to the variable's type. */
+async function effectiveValues(env: string): Promise<Record<string, Value>> {
+  const values = await envValues(env);
+  const out: Record<string, Value> = {};
+  for (const [name, decl] of config(STACK).variables) {
+    if (name in values) out[name] = convert(values[name]!, await typeOfDecl(decl), true, name);
+    else if (decl.hasDefault) out[name] = convert(decl.body.default as Value, await typeOfDecl(decl), true, name);
+  }
+  return out;
+}
+
+/** Module inputs whose validations must be checked against each env's values (so that check is not vacuous). */
+const MODULE_INPUTS_CHECKED = [
+  'capacity.ctxlab_url',
+  'capacity.gpu_pools',
+  'capacity.headroom_nodes',
+  'cluster.availability_zones',
+  'cluster.name',
+  'cluster.system_node_group',
+  'ctxlab.longest_job_step_seconds',
+  'data.postgres_major_version',
+  'storage.bucket_name',
+];
+
+describe.each(envNames)('(b) env %s', (env) => {
+  it('sets only variables the stack declares, and every one without a default', async () => {
+    const cfg = config(STACK);
+    const keys = Object.keys(await envValues(env));
     expect(keys.filter((k) => !cfg.variables.has(k))).toEqual([]);
     expect([...cfg.variables].filter(([n, v]) => !v.hasDefault && !keys.includes(n)).map(([n]) => n)).toEqual([]);
-    const pools = vars.gpu_pools as Record<string, { instance_types: string[]; gpu_type: string; min_size: number }>;
+  });
+
+  it("sets values of the stack variables' types (no attribute a type lacks: Terraform would drop it silently) that pass their validations", async () => {
+    const cfg = config(STACK);
+    const problems: string[] = [];
+    for (const [name, value] of Object.entries(await envValues(env))) {
+      const decl = cfg.variables.get(name);
+      if (decl) problems.push(...(await failedValidations(decl, name, value, true)));
+    }
+    expect(problems).toEqual([]);
+    // Not vacuous: the stack validates at least the environment's name.
+    expect(validationsOf(cfg.variables.get('environment')!)).toHaveLength(1);
+  });
+
+  it("passes the validations of every module variable the stack passes its variables' values to", async () => {
+    const cfg = config(STACK);
+    const vars = await effectiveValues(env);
+    const problems: string[] = [];
+    const checked: string[] = [];
+    for (const [name, call] of cfg.modules) {
+      const target = localModuleDir(cfg, call.source);
+      if (!target) continue;
+      const callee = config(target);
+      for (const arg of call.args) {
+        const decl = callee.variables.get(arg);
+        if (!decl) continue; // reported by "calls each local module with only its variables"
+        let value: Value;
+        try {
+          value = await evaluateJson(call.body[arg], { var: vars });
+        } catch (e) {
+          if (e instanceof Unknown) continue; // needs a module output or a local: only a plan knows it
+          throw e;
+        }
+        checked.push(`${basename(target)}.${arg}`);
+        problems.push(...(await failedValidations(decl, arg, value, false, `module.${name}.${arg}`)));
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toEqual(expect.arrayContaining(MODULE_INPUTS_CHECKED));
+  });
+
+  it('GPU pools: known GPU types, scaling from zero, valid node groups', async () => {
+    const pools = (await effectiveValues(env)).gpu_pools as Record<string, { instance_types: string[]; gpu_type: string; min_size: number }>;
     for (const pool of Object.values(pools)) {
       expect(gpuTypeSchema.safeParse(pool.gpu_type).success, pool.gpu_type).toBe(true);
       expect(pool.min_size, `${pool.gpu_type} scales from zero`).toBe(0);
     }
+    // The cluster gets each pool merged with sizes from modules/capacity, which stay within the
+    // pool's own min_size..max_size (without the API: as configured), so the pools as configured
+    // must pass the cluster's node-group validations (key length, sizes, label value, capacity type).
+    const groups = config(join(MODULES, 'cluster')).variables.get('gpu_node_groups')!;
+    expect(await failedValidations(groups, 'gpu_node_groups', pools as unknown as Value, false)).toEqual([]);
     const instanceTypes = Object.values(pools).flatMap((p) => p.instance_types);
     if (env === 'dev') {
       expect(Object.keys(pools)).toHaveLength(1);
@@ -257,6 +405,53 @@ describe('(b) modules and envs keep their roles', () => {
     } else {
       expect(instanceTypes).toEqual(expect.arrayContaining(['p5.48xlarge', 'p4de.24xlarge']));
     }
+  });
+
+  it("is the environment its file is named after", async () => {
+    expect((await envValues(env)).environment).toBe(env);
+  });
+
+  it('keeps its state in an encrypted S3 object of its own (envs/<env>.backend.hcl)', async () => {
+    const backend = await parseValues(backendFile(env));
+    expect(Object.keys(backend)).toEqual(expect.arrayContaining(['bucket', 'key', 'region']));
+    expect(backend.key).toBe(`ctxlab/${env}/terraform.tfstate`);
+    expect(backend.encrypt).toBe(true);
+  });
+});
+
+describe('(b) the envs differ only in values', () => {
+  it("every variable whose value differs between envs is set in each env's tfvars (none is left to a stack default)", async () => {
+    const effective = await Promise.all(envNames.map((env) => effectiveValues(env)));
+    const set = await Promise.all(envNames.map((env) => envValues(env)));
+    const differing = [...config(STACK).variables.keys()].filter((n) => new Set(effective.map((e) => JSON.stringify(e[n]))).size > 1);
+    expect(differing).toEqual(expect.arrayContaining(['environment', 'name', 'vpc_cidr', 'gpu_pools', 'system_node_group', 'redis_replicas', 'deletion_protection']));
+    expect(differing.flatMap((n) => envNames.filter((_, i) => !(n in set[i]!)).map((env) => `${env} leaves ${n} to the default`))).toEqual([]);
+  });
+
+  it('no two envs share a name, a VPC CIDR, an artifact bucket or a state key', async () => {
+    const effective = await Promise.all(envNames.map((env) => effectiveValues(env)));
+    for (const v of ['environment', 'name', 'vpc_cidr', 'artifact_bucket_name']) expect(new Set(effective.map((e) => e[v])).size, v).toBe(envNames.length);
+    const keys = await Promise.all(envNames.map(async (env) => (await parseValues(backendFile(env))).key));
+    expect(new Set(keys).size).toBe(envNames.length);
+  });
+
+  it('the checks are not vacuous: a bad name, an unknown attribute, a bad pool and inverted sizes are refused', async () => {
+    const stack = config(STACK).variables;
+    expect(await failedValidations(stack.get('environment')!, 'environment', 'Prod', true)).toHaveLength(1);
+    const sng = { instance_types: ['t3.large'], min_size: 1, max_size: 3, desired_size: 2 };
+    expect(await failedValidations(stack.get('system_node_group')!, 'system_node_group', sng, true)).toEqual([]);
+    expect(await failedValidations(stack.get('system_node_group')!, 'system_node_group', { ...sng, disk_size_gb: 80 }, true)).toEqual([
+      expect.stringMatching(/"disk_size_gb" is not in the type/),
+    ]);
+    const cluster = config(join(MODULES, 'cluster')).variables;
+    expect(await failedValidations(cluster.get('system_node_group')!, 'system_node_group', { ...sng, min_size: 3 }, false)).toHaveLength(1);
+    expect(await failedValidations(cluster.get('name')!, 'name', 'ctxlab_Prod', false)).toHaveLength(1);
+    const pool = { instance_types: ['g5.2xlarge'], gpu_type: 'a10g-24gb', gpus_per_node: 1, min_size: 0, desired_size: 0, max_size: 2 };
+    expect(await failedValidations(cluster.get('gpu_node_groups')!, 'gpu_node_groups', { a10g: pool }, false)).toEqual([]);
+    const bad = { 'a-pool-key-over-16': pool, b: { ...pool, capacity_type: 'RESERVED', gpu_type: 'A10G' } };
+    expect(await failedValidations(cluster.get('gpu_node_groups')!, 'gpu_node_groups', bad, false)).toHaveLength(3);
+    const capacity = config(join(MODULES, 'capacity')).variables;
+    expect(await failedValidations(capacity.get('gpu_pools')!, 'gpu_pools', { a: pool, b: pool }, false)).toHaveLength(1);
   });
 });
 
@@ -275,10 +470,10 @@ describe('(b) Redis for BullMQ', () => {
     expect(params).toEqual([{ name: 'maxmemory-policy', value: 'noeviction' }]);
   });
 
-  it('fails over to a replica in another AZ in prod (what stands in for AOF on ElastiCache)', () => {
+  it('fails over to a replica in another AZ in prod (what stands in for AOF on ElastiCache)', async () => {
     const group = resource('aws_elasticache_replication_group');
     expect(group).toMatchObject({ automatic_failover_enabled: '${var.redis_replicas > 0}', multi_az_enabled: '${var.redis_replicas > 0}' });
-    expect(config(join(ENVS, 'prod')).variables.get('redis_replicas')?.body.default).toBeGreaterThanOrEqual(1);
+    expect((await effectiveValues('prod')).redis_replicas).toBeGreaterThanOrEqual(1);
   });
 });
 

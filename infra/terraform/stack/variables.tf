@@ -1,4 +1,20 @@
+# Defaults are the values both environments share. Where dev and prod differ, the default is the
+# one that loses nothing when an environment leaves it out: prod's for what protects data and
+# availability, dev's (the smallest) for sizes. Each env's tfvars sets every value that differs
+# between the environments, so none of them relies on these defaults for it. What names an
+# environment (environment, name, vpc_cidr) has no default.
+
 # --- Where ---------------------------------------------------------------------------------------
+
+variable "environment" {
+  description = "Short name of the environment (dev, prod): the Environment tag of every AWS resource."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,15}$", var.environment))
+    error_message = "environment must be 1-16 lower-case letters, digits and dashes, starting with a letter."
+  }
+}
 
 variable "region" {
   description = "AWS region."
@@ -9,13 +25,12 @@ variable "region" {
 variable "availability_zones" {
   description = "Availability zones for the VPC (2-3). Pick zones that offer the GPU instance types you need."
   type        = list(string)
-  default     = ["us-east-1a", "us-east-1b"]
+  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
 }
 
 variable "name" {
   description = "Name of this installation: the cluster, VPC, databases and roles are named after it."
   type        = string
-  default     = "ctxlab-dev"
 }
 
 variable "tags" {
@@ -33,15 +48,14 @@ variable "kubernetes_version" {
 }
 
 variable "vpc_cidr" {
-  description = "CIDR of the VPC (/16)."
+  description = "CIDR of the VPC (/16); give each environment its own."
   type        = string
-  default     = "10.40.0.0/16"
 }
 
 variable "single_nat_gateway" {
   description = "One NAT gateway for the VPC (cheap) instead of one per AZ (resilient)."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "api_allowed_cidrs" {
@@ -104,7 +118,7 @@ variable "use_capacity_api" {
 }
 
 variable "ctxlab_url" {
-  description = "Base URL of this installation's portal, for the capacity query (e.g. https://ctxlab-dev.example.com)."
+  description = "Base URL of this installation's portal, for the capacity query (e.g. https://ctxlab.example.com)."
   type        = string
   default     = ""
 }
@@ -165,19 +179,19 @@ variable "postgres_allocated_storage_gib" {
 variable "postgres_multi_az" {
   description = "Synchronous standby in a second AZ."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "postgres_backup_retention_days" {
   description = "Days of automated PostgreSQL backups."
   type        = number
-  default     = 3
+  default     = 14
 }
 
 variable "deletion_protection" {
   description = "Protect the database from deletion (and snapshot it on delete)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "redis_node_type" {
@@ -189,7 +203,7 @@ variable "redis_node_type" {
 variable "redis_replicas" {
   description = "Redis replicas besides the primary (>= 1 enables failover)."
   type        = number
-  default     = 0
+  default     = 1
 }
 
 # --- Storage -------------------------------------------------------------------------------------
@@ -202,13 +216,13 @@ variable "artifact_bucket_name" {
 variable "artifact_bucket_force_destroy" {
   description = "Let `terraform destroy` delete the bucket with its objects."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "noncurrent_version_expiration_days" {
   description = "Days overwritten/deleted artifact versions are kept."
   type        = number
-  default     = 7
+  default     = 30
 }
 
 # --- ctxlab --------------------------------------------------------------------------------------
@@ -232,13 +246,13 @@ variable "worker_image" {
 variable "portal_replicas" {
   description = "Portal pods."
   type        = number
-  default     = 1
+  default     = 2
 }
 
 variable "worker_replicas" {
   description = "Worker pods."
   type        = number
-  default     = 1
+  default     = 2
 }
 
 variable "longest_job_step_seconds" {

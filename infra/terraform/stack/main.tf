@@ -1,13 +1,13 @@
-# dev: one small cluster, single NAT gateway, smallest databases, one GPU pool that sits at
-# zero nodes until a job or endpoint needs it. Everything provider-specific lives in
-# ../../modules; this file only wires them together.
+# The one root stack of every environment: it only wires ../modules together. What differs
+# between environments is a value in ../envs/<env>.tfvars, and where an environment's state lives
+# is in ../envs/<env>.backend.hcl:
+#   terraform -chdir=infra/terraform/stack init -reconfigure -backend-config=../envs/<env>.backend.hcl
+#   terraform -chdir=infra/terraform/stack plan -var-file=../envs/<env>.tfvars
 
 locals {
-  environment = "dev"
-
   tags = merge(var.tags, {
     Project     = "ctxlab"
-    Environment = local.environment
+    Environment = var.environment
     ManagedBy   = "terraform"
   })
 
@@ -17,7 +17,7 @@ locals {
 }
 
 module "capacity" {
-  source = "../../modules/capacity"
+  source = "../modules/capacity"
 
   use_capacity_api = var.use_capacity_api
   ctxlab_url       = var.ctxlab_url
@@ -27,7 +27,7 @@ module "capacity" {
 }
 
 module "cluster" {
-  source = "../../modules/cluster"
+  source = "../modules/cluster"
 
   name                         = var.name
   kubernetes_version           = var.kubernetes_version
@@ -48,7 +48,7 @@ module "cluster" {
 }
 
 module "cluster_autoscaler" {
-  source = "../../modules/cluster-autoscaler"
+  source = "../modules/cluster-autoscaler"
 
   cluster_name      = module.cluster.cluster_name
   region            = var.region
@@ -62,7 +62,7 @@ module "cluster_autoscaler" {
 }
 
 module "gpu_operator" {
-  source = "../../modules/gpu-operator"
+  source = "../modules/gpu-operator"
 
   chart_version = var.gpu_operator_chart_version
 
@@ -70,7 +70,7 @@ module "gpu_operator" {
 }
 
 module "data" {
-  source = "../../modules/data"
+  source = "../modules/data"
 
   name                           = var.name
   vpc_id                         = module.cluster.vpc_id
@@ -88,7 +88,7 @@ module "data" {
 }
 
 module "storage" {
-  source = "../../modules/storage"
+  source = "../modules/storage"
 
   bucket_name                        = var.artifact_bucket_name
   force_destroy                      = var.artifact_bucket_force_destroy
@@ -103,7 +103,7 @@ module "storage" {
 }
 
 module "ctxlab" {
-  source = "../../modules/ctxlab"
+  source = "../modules/ctxlab"
 
   namespace                = local.namespace
   worker_service_account   = local.worker_service_account

@@ -1,24 +1,26 @@
-# Copy to terraform.tfvars (git-ignored) and fill in. The token goes in the environment:
+# prod: three AZs with a NAT gateway each, Multi-AZ PostgreSQL and Redis with failover, deletion
+# protection, and H100 (p5) and A100 (p4de) pools sized by ctxlab's capacity API.
+#   terraform -chdir=infra/terraform/stack init -reconfigure -backend-config=../envs/prod.backend.hcl
+#   terraform -chdir=infra/terraform/stack plan -var-file=../envs/prod.tfvars
+# Replace the example values (acme-…, 123456789012, 203.0.113.0/24, example.com, the certificate
+# ARN) with your installation's. No secret belongs here: the capacity token goes in the
+# environment,
 #   export TF_VAR_capacity_api_token=...
+
+environment = "prod"
+
+# --- Where
 
 region             = "us-east-1"
 availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
 name               = "ctxlab-prod"
 
-artifact_bucket_name = "acme-ctxlab-prod-artifacts"
+# --- Cluster
 
-admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admins"]
+vpc_cidr             = "10.50.0.0/16"
+single_nat_gateway   = false
 api_allowed_cidrs    = ["203.0.113.0/24"]
-
-portal_image = {
-  repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ctxlab-portal"
-  tag        = "0.1.0"
-}
-
-worker_image = {
-  repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ctxlab-worker"
-  tag        = "0.1.0"
-}
+admin_principal_arns = ["arn:aws:iam::123456789012:role/platform-admins"]
 
 system_node_group = {
   instance_types = ["m7i.xlarge"]
@@ -53,10 +55,42 @@ gpu_pools = {
   }
 }
 
+# --- Capacity API
+
 use_capacity_api        = true
 ctxlab_url              = "https://ctxlab.example.com"
 capacity_headroom_nodes = 1
 
+# --- Data
+
+postgres_instance_class        = "db.m7g.large"
+postgres_allocated_storage_gib = 100
+postgres_multi_az              = true
+postgres_backup_retention_days = 14
+deletion_protection            = true
+redis_node_type                = "cache.m7g.large"
+redis_replicas                 = 1
+
+# --- Storage
+
+artifact_bucket_name               = "acme-ctxlab-prod-artifacts"
+artifact_bucket_force_destroy      = false
+noncurrent_version_expiration_days = 30
+
+# --- ctxlab
+
+portal_image = {
+  repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ctxlab-portal"
+  tag        = "0.1.0"
+}
+
+worker_image = {
+  repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ctxlab-worker"
+  tag        = "0.1.0"
+}
+
+portal_replicas          = 2
+worker_replicas          = 2
 longest_job_step_seconds = 3600
 
 ingress = {
