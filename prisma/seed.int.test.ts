@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testRepos } from '../tools/testing/db';
+import { resetDb, testRepos } from '@ctxlab/testing/db';
 import { seed } from './seed';
 
 describe('seed', () => {

@@ -1,4 +1,4 @@
-import { checkOutboundUrl } from '@ctxlab/contracts/security';
+import { checkOutboundUrl } from '@ctxlab/security';
 import { startOpenAITestServer } from '@ctxlab/niah/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareBenchEnv } from './harness';

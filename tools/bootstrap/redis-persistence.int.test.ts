@@ -2,13 +2,14 @@
  * Redis as ctxlab runs it keeps BullMQ's jobs across a restart. The test starts its own Redis on a
  * free port, in a scratch directory, exactly as `npm start` and `npm test` start theirs.
  */
-import { enqueueNiahEval, niahQueue, queueReady, redisConnection } from '@ctxlab/queue';
+import { enqueueNiahEval, niahQueue } from '@ctxlab/jobs';
+import { queueReady, redisConnection } from '@ctxlab/queue';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../testing/worker';
+import { waitFor } from '@ctxlab/testing/worker';
 import { portOpen, shutdownRedis, startRedisDaemon } from './services';
 
 const dir = mkdtempSync(join(tmpdir(), 'ctxlab-redis-aof-'));

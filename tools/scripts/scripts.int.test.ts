@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer } from '../testing/api-server';
-import { resetDb, testToken } from '../testing/db';
-import { startWorker, stopWorker } from '../testing/worker';
+import { startApiServer } from '@ctxlab/testing/api-server';
+import { resetDb, testToken } from '@ctxlab/testing/db';
+import { startWorker, stopWorker } from '@ctxlab/testing/worker';
 
 const run = promisify(execFile);
 const script = (name: string) => resolve(import.meta.dirname, `${name}.ts`);

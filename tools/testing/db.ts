@@ -9,8 +9,13 @@ export function testSettings() {
   return { databaseUrl, redisUrl };
 }
 
+/**
+ * The repositories over the test database, plus the Prisma client itself: tests read what the code
+ * under test wrote straight from PostgreSQL (production code only ever sees the repositories).
+ */
 export function testRepos() {
-  return repositories(createDb(testSettings().databaseUrl));
+  const db = createDb(testSettings().databaseUrl);
+  return { ...repositories(db), db };
 }
 
 /** Empties every registry table (a test file starts from a clean registry). */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { applyMigrations } from '../../libs/db/src/migrate';
+import { applyMigrations } from '@ctxlab/db/migrate';
 import { ensureDatabase, ensureServices, root, serviceConfig } from '../bootstrap/services';
 
 export default async function setup() {

@@ -7,6 +7,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { portOpen, shutdownRedis, startRedisDaemon } from '../bootstrap/services';
 
+/** The bootstrap's service helpers a test needs directly (faults.int.test.ts runs its own Redis). */
+export { portOpen, redisServerArgs } from '../bootstrap/services';
+
 const root = resolve(import.meta.dirname, '../..');
 
 export function managedRedisPort(): number | null {

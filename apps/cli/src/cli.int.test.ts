@@ -5,12 +5,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolve } from 'node:path';
-import { startWorker, stopWorker } from '../../../tools/testing/worker';
+import { startWorker, stopWorker } from '@ctxlab/testing/worker';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '../../../prisma/seed';
-import { startApiServer } from '../../../tools/testing/api-server';
-import { resetDb, testRepos, testToken } from '../../../tools/testing/db';
+import { seed } from '@ctxlab/testing/seed';
+import { startApiServer } from '@ctxlab/testing/api-server';
+import { resetDb, testRepos, testToken } from '@ctxlab/testing/db';
 
 const run = promisify(execFile);
 const main = resolve(import.meta.dirname, 'main.ts');

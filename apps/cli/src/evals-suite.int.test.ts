@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { startApiServer } from '../../../tools/testing/api-server';
-import { testToken } from '../../../tools/testing/db';
-import { startWorker, stopWorker } from '../../../tools/testing/worker';
+import { startApiServer } from '@ctxlab/testing/api-server';
+import { testToken } from '@ctxlab/testing/db';
+import { startWorker, stopWorker } from '@ctxlab/testing/worker';
 
 const run = promisify(execFile);
 const main = resolve(import.meta.dirname, 'main.ts');

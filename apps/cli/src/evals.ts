@@ -75,7 +75,7 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     const r = await api.evals.start.mutate({
       name: (o.name as string | undefined) ?? `niah ${endpointName}`,
       endpointId: ep.id,
-      spec: specFromFlags(o) as never,
+      spec: specFromFlags(o),
       concurrency: Number(o.concurrency ?? 4),
       mode: (o.mode as 'chat' | 'completion-ids' | undefined) ?? 'chat',
       ...(o['request-key'] ? { requestKey: String(o['request-key']) } : {}),
@@ -217,7 +217,7 @@ async function startSuite(api: Api, endpointId: string, endpointName: string, o:
   const r = await api.evals.startSuite.mutate({
     name: (o.name as string | undefined) ?? `${spec.suite} ${endpointName}`,
     endpointId,
-    spec: spec as never,
+    spec,
     concurrency: Number(o.concurrency ?? 4),
     mode: (o.mode as 'chat' | 'completion-ids' | undefined) ?? 'chat',
     ...(o['request-key'] ? { requestKey: String(o['request-key']) } : {}),

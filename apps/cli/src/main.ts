@@ -122,8 +122,9 @@ async function main() {
   }
   if (cmd === 'dispatch' && sub === 'start' && arg) {
     // FILE.json: { "spec": {…dispatch job spec…}, "executor": "local", "output": {…what to register…} }
-    const body = JSON.parse(readFileSync(arg, 'utf8')) as Record<string, unknown>;
-    const r = await api.gpu.start.mutate(body as never);
+    // Checked by the API, which names any field that is wrong.
+    const body: Parameters<typeof api.gpu.start.mutate>[0] = JSON.parse(readFileSync(arg, 'utf8'));
+    const r = await api.gpu.start.mutate(body);
     const res = await startedOrWatched(api, values.wait, r, `${r.created ? 'queued' : 'already queued'}: job ${r.job.id} (${r.job.kind})`);
     return out(res.data, () => res.text);
   }

@@ -3,8 +3,8 @@
  * from a terminal. Results go to DIR as they complete (results.jsonl, one line per cell), so an
  * interrupted run resumes from DIR: the ids of finished cells are read once, and only the rest run.
  */
-import { niahSpecSchema, type NiahCellResult, type NiahSpecInput } from '@ctxlab/contracts';
-import { timedFetch } from '@ctxlab/contracts/security';
+import { niahSpecSchema, type NiahSpecInput } from '@ctxlab/contracts';
+import { timedFetch } from '@ctxlab/security';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   heatmapData,
@@ -13,16 +13,18 @@ import {
   OpenAIClient,
   resultsToCsv,
   runNiahCells,
+  runSweep,
   simulatePrefill,
   toGkamradtResults,
   generateNiahCells,
   planNiahCells,
   resolveNiahSpec,
+  type SweepTally,
 } from '@ctxlab/niah';
-import { loadCorpusFromFolder, niahCellsForSpec } from '@ctxlab/niah/node';
+import { loadCorpusFromFolder, loadNiahContext, readResultsFile, resultsFileSink } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { SingleBar } from 'cli-progress';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from './table';
 
@@ -70,34 +72,16 @@ export function specFromFlags(o: Opts, corpus = o.corpus as string | undefined):
   return input as NiahSpecInput;
 }
 
-function readDone(file: string): Map<string, NiahCellResult> {
-  const done = new Map<string, NiahCellResult>();
-  if (!existsSync(file)) return done;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as NiahCellResult;
-      // A failed cell is redone; a later line for the same cell replaces an earlier one.
-      if (r.score !== null) done.set(r.cellId, r);
-      else done.delete(r.cellId);
-    } catch {
-      // a line cut short by a crash: that cell simply runs again
-    }
-  }
-  return done;
-}
-
 /**
  * The spec and its cells for a local sweep. Locally, --corpus is a folder of .txt files (the
  * haystack, named after the folder); without it, the shipped corpus for the spec's language.
  */
-async function localCells(o: Opts, skip = new Set<string>()) {
-  if (typeof o.corpus !== 'string') return niahCellsForSpec(specFromFlags(o), { skip });
-  const corpus = await loadCorpusFromFolder(o.corpus);
-  const spec = resolveNiahSpec(specFromFlags(o, corpus.name));
-  const context = { corpus, tokenizer: getTokenizer(spec.tokenizer) };
+async function localCells(o: Opts) {
+  const folder = typeof o.corpus === 'string' ? await loadCorpusFromFolder(o.corpus) : null;
+  const spec = resolveNiahSpec(folder ? specFromFlags(o, folder.name) : specFromFlags(o));
+  const context = folder ? { corpus: folder, tokenizer: getTokenizer(spec.tokenizer) } : loadNiahContext(spec);
   const plan = planNiahCells(spec);
-  return { spec, context, plan, cells: generateNiahCells(spec, context, { skip, cells: plan }) };
+  return { spec, context, plan, cells: (skip: ReadonlySet<string> = new Set()) => generateNiahCells(spec, context, { skip, cells: plan }) };
 }
 
 export async function niahRun(o: Opts): Promise<{ data: unknown; text: string }> {
@@ -107,11 +91,7 @@ export async function niahRun(o: Opts): Promise<{ data: unknown; text: string }>
   if (!endpoint || !model || !out) throw new Error(`--endpoint, --model and --out are required\n${niahUsage}`);
   mkdirSync(out, { recursive: true });
   const resultsFile = join(out, 'results.jsonl');
-  const done = readDone(resultsFile);
-  // A crash can leave the last line cut short: start the next result on a line of its own.
-  if (existsSync(resultsFile) && !readFileSync(resultsFile, 'utf8').endsWith('\n')) appendFileSync(resultsFile, '\n');
-  const plan = await localCells(o, new Set(done.keys()));
-  const { cells } = plan;
+  const plan = await localCells(o);
   writeFileSync(join(out, 'spec.json'), JSON.stringify({ spec: plan.spec, endpoint, model }, null, 2));
 
   const total = plan.plan.length;
@@ -125,34 +105,28 @@ export async function niahRun(o: Opts): Promise<{ data: unknown; text: string }>
     noTTYOutput: true,
     notTTYSchedule: 2000,
   });
-  let sum = [...done.values()].reduce((a, r) => a + (r.score ?? 0), 0);
-  let scored = done.size;
-  let failed = 0;
-  bar.start(total, done.size, { avg: scored ? (sum / scored).toFixed(1) : '—', failed });
+  const shown = (t: SweepTally) => ({ avg: t.averageScore === null ? '—' : t.averageScore.toFixed(1), failed: t.failed });
   const ctl = new AbortController();
   const onSigint = () => ctl.abort();
   process.once('SIGINT', onSigint);
-  await runNiahCells(cells, client, {
-    mode: (o.mode as 'chat' | 'completion-ids') ?? 'chat',
+  const mode = (o.mode as 'chat' | 'completion-ids') ?? 'chat';
+  await runSweep({
+    sink: resultsFileSink(resultsFile),
+    total,
+    cells: plan.cells,
+    send: (cells, signal, onResult) => runNiahCells(cells, client, { mode, signal, onResult }),
+    score: (r) => r.score,
     signal: ctl.signal,
-    onResult: (r) => {
-      if (ctl.signal.aborted && r.error) return;
-      appendFileSync(resultsFile, `${JSON.stringify(r)}\n`);
-      if (r.score === null) failed++;
-      else {
-        sum += r.score;
-        scored++;
-        done.set(r.cellId, r);
-      }
-      bar.increment(1, { avg: scored ? (sum / scored).toFixed(1) : '—', failed });
-    },
+    // Each result is on disk as soon as it is back: a run killed now resumes from it.
+    batch: { size: 1 },
+    onStart: (t) => bar.start(total, t.done, shown(t)),
+    onResult: (t) => bar.update(t.done, shown(t)),
   });
   bar.stop();
   process.off('SIGINT', onSigint);
 
-  const all = readDone(resultsFile);
-  const rows = [...all.values()];
-  const failedRows = readFailed(resultsFile, all);
+  const { scored, failed: failedRows } = readResultsFile(resultsFile);
+  const rows = [...scored.values()];
   writeFileSync(join(out, 'results.csv'), resultsToCsv([...rows, ...failedRows]));
   const heat = heatmapData(rows, { lengths: plan.spec.lengths, depths: plan.spec.depths });
   writeFileSync(join(out, 'heatmap.svg'), heatmapSvg(heat, { name: model }));
@@ -166,22 +140,9 @@ export async function niahRun(o: Opts): Promise<{ data: unknown; text: string }>
   };
 }
 
-function readFailed(file: string, ok: Map<string, NiahCellResult>): NiahCellResult[] {
-  const failed = new Map<string, NiahCellResult>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    try {
-      const r = JSON.parse(line) as NiahCellResult;
-      if (r.score === null && !ok.has(r.cellId)) failed.set(r.cellId, r);
-    } catch {
-      /* skip */
-    }
-  }
-  return [...failed.values()];
-}
-
 export async function niahPlan(o: Opts): Promise<{ data: unknown; text: string }> {
   const { spec: resolved, context, plan, cells } = await localCells(o);
-  const ours = [...cells];
+  const ours = [...cells()];
   const byId = new Map(ours.map((c) => [c.id, c]));
   const naive = naiveCellOrder(resolved).map((k) => byId.get(k.id)!);
   const cache = { capacityTokens: Number(o['cache-tokens'] ?? 400_000), blockSize: Number(o['block-size'] ?? 16) };

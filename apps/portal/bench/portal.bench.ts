@@ -9,10 +9,10 @@
 import { createClient } from '@ctxlab/api/client';
 import { closeAllDbs } from '@ctxlab/db';
 import { RULER_TASK_NAMES } from '@ctxlab/ruler';
-import { insertFinishedRun, rulerCells } from '../../../libs/api/src/services/testing/suite-runs';
-import { time, type BenchResult } from '../../../tools/bench/harness';
-import { startApiServer } from '../../../tools/testing/api-server';
-import { resetDb, testRepos, testToken } from '../../../tools/testing/db';
+import { insertFinishedRun, rulerCells } from '@ctxlab/api/testing';
+import { time, type BenchResult } from '@ctxlab/bench';
+import { startApiServer } from '@ctxlab/testing/api-server';
+import { resetDb, testRepos, testToken } from '@ctxlab/testing/db';
 
 const RUNS = 10_000;
 const AXIS = 35;

@@ -4,21 +4,19 @@
  * their official formats, run on both lab stages; the run page shows the official scores the API
  * computes and every item's answer, and stage 2's scorecard gains the rows those runs add.
  */
-import { apiDeps, createCaller } from '@ctxlab/api';
 import { fileDocuments } from '@ctxlab/contracts';
-import { closeAllDbs, createDb } from '@ctxlab/db';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '../../../prisma/seed';
-import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
-import { jobFinished, startWorker, stopWorker } from '../../../tools/testing/worker';
-import { artifactsDir, ensurePortalBuild, launchChromium, startModelServer, startPortal, type Portal } from './stack';
+import { testRepos } from '@ctxlab/testing/db';
+import { jobFinished } from '@ctxlab/testing/worker';
+import { adminPage, internalApi, startStack, stopAll } from './harness';
+import { artifactsDir, startModelServer, type Portal } from './stack';
 
 const prefix = `e2e-bench-${process.pid}`;
 const fixtures = join(import.meta.dirname, '../../../libs/capability/fixtures');
-const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
+const api = () => internalApi(prefix);
 
 let portal: Portal;
 let context: BrowserContext;
@@ -39,21 +37,15 @@ function documentsOf(dir: string) {
 
 describe('capability benchmarks in the portal', () => {
   beforeAll(async () => {
-    ensurePortalBuild();
-    const { databaseUrl, redisUrl } = testSettings();
-    await resetDb();
-    await seed(createDb(databaseUrl));
-    teardown.push(() => closeAllDbs());
-    const modelServer = await startModelServer();
-    teardown.push(() => modelServer.stop());
+    let modelServer!: Awaited<ReturnType<typeof startModelServer>>;
+    const services = async () => {
+      modelServer = await startModelServer();
+      teardown.push(() => modelServer.stop());
+    };
     // The lab models answer on the CPU: a long prompt can take seconds on a loaded machine.
-    const worker = startWorker(prefix, { REQUEST_TIMEOUT_MS: '60000' });
-    teardown.push(() => stopWorker(worker));
-    portal = await startPortal({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
-    teardown.push(() => portal.stop());
-    const browser: Browser = await launchChromium();
-    teardown.push(() => browser.close().catch(() => undefined));
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const stack = await startStack({ prefix, workerEnv: { REQUEST_TIMEOUT_MS: '60000' }, teardown, services });
+    ({ portal, context } = stack);
+    const { worker } = stack;
 
     await api().datasets.importBenchmark({ name: 'longbench-fixtures', format: 'longbench', source: 'libs/capability/fixtures/longbench', documents: documentsOf(join(fixtures, 'longbench')) });
     await api().datasets.importBenchmark({ name: 'mmlu-fixtures', format: 'mmlu', source: 'libs/capability/fixtures/mmlu', documents: documentsOf(join(fixtures, 'mmlu')) });
@@ -73,19 +65,10 @@ describe('capability benchmarks in the portal', () => {
     }
   }, 600_000);
 
-  afterAll(async () => {
-    for (const stop of teardown.reverse()) await stop();
-  }, 60_000);
+  afterAll(() => stopAll(teardown), 60_000);
 
   it("shows a benchmark run's official scores and every item's answer, and the scorecard rows the runs add", async () => {
-    const admin = await testToken('admin');
-    const page: Page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${portal.url}/sign-in?next=%2Fevals`);
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${portal.url}/evals`);
+    const page = await adminPage(context, portal, '/evals', pageErrors);
 
     // The portal's import: InfiniteBench's files as published; a broken one is refused by file, line and field.
     await page.goto(`${portal.url}/datasets`);

@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '../../../prisma/seed';
-import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
-import { jobFinished, startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { seed } from '@ctxlab/testing/seed';
+import { resetDb, testRepos, testSettings, testToken } from '@ctxlab/testing/db';
+import { jobFinished, startWorker, stopWorker, waitFor } from '@ctxlab/testing/worker';
 import { artifactsDir, ensurePortalBuild, launchChromium, startModelServer, startPortal, type Portal } from './stack';
 
 const prefix = `e2e-${process.pid}`;

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { markPortalBuilt, portalBuildIsCurrent, portalSourceHash } from '../../../tools/bootstrap/portal-build';
+import { markPortalBuilt, portalBuildIsCurrent, portalSourceHash } from '@ctxlab/testing/portal-build';
 
 export const root = resolve(import.meta.dirname, '../../..');
 const nextBin = join(root, 'node_modules/next/dist/bin/next');

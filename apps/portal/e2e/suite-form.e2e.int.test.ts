@@ -4,16 +4,14 @@
  * the estimate shown is the API's, a length a task cannot fit is refused under the lengths field,
  * and the run started lands on its page and finishes there with its heatmap.
  */
-import { apiDeps, createCaller } from '@ctxlab/api';
-import { closeAllDbs, createDb } from '@ctxlab/db';
 import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testing';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '../../../prisma/seed';
-import { resetDb, testRepos, testSettings, testToken } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
-import { artifactsDir, ensurePortalBuild, launchChromium, startPortal, type Portal } from './stack';
+import { testRepos } from '@ctxlab/testing/db';
+import { waitFor } from '@ctxlab/testing/worker';
+import { adminPage, internalApi, startStack, stopAll } from './harness';
+import { artifactsDir, type Portal } from './stack';
 
 const prefix = `e2e-suite-${process.pid}`;
 
@@ -24,40 +22,22 @@ const pageErrors: string[] = [];
 /** What beforeAll started, stopped in reverse order whatever got started before a failure. */
 const teardown: (() => Promise<unknown>)[] = [];
 
-const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
+const api = () => internalApi(prefix);
 
 describe('starting a suite run from the portal', () => {
   beforeAll(async () => {
-    ensurePortalBuild();
-    const { databaseUrl, redisUrl } = testSettings();
-    await resetDb();
-    await seed(createDb(databaseUrl));
-    teardown.push(() => closeAllDbs());
-    server = await startOpenAITestServer({ model: 'lab-model' });
-    teardown.push(() => server.close());
-    const worker = startWorker(prefix, { REQUEST_TIMEOUT_MS: '10000' });
-    teardown.push(() => stopWorker(worker));
-    portal = await startPortal({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
-    teardown.push(() => portal.stop());
-    const browser: Browser = await launchChromium();
-    teardown.push(() => browser.close().catch(() => undefined));
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const services = async () => {
+      server = await startOpenAITestServer({ model: 'lab-model' });
+      teardown.push(() => server.close());
+    };
+    ({ portal, context } = await startStack({ prefix, workerEnv: { REQUEST_TIMEOUT_MS: '10000' }, teardown, services }));
   }, 300_000);
 
-  afterAll(async () => {
-    for (const stop of teardown.reverse()) await stop();
-  }, 60_000);
+  afterAll(() => stopAll(teardown), 60_000);
 
   it('prices a RULER spec as the API does, refuses a length too short by its field, starts it and shows the finished heatmap', async () => {
-    const admin = await testToken('admin');
     const endpoint = await api().endpoints.create({ name: 'lab-suite', url: server.url, servedModelName: 'lab-model' });
-    const page: Page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${portal.url}/sign-in?next=%2Fevals%2Fnew`);
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${portal.url}/evals/new`);
+    const page = await adminPage(context, portal, '/evals/new', pageErrors);
     // NIAH stays the default form.
     await page.getByTestId('start-eval').waitFor();
 

@@ -6,9 +6,9 @@
 import { apiDeps, createCaller } from '@ctxlab/api';
 import { closeAllDbs } from '@ctxlab/db';
 import { startOpenAITestServer } from '@ctxlab/niah/testing';
-import type { BenchResult } from '../../../tools/bench/harness';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import type { BenchResult } from '@ctxlab/bench';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { startWorker, stopWorker, waitFor } from '@ctxlab/testing/worker';
 
 export default async function bench(): Promise<BenchResult[]> {
   const prefix = `bench-${process.pid}`;

@@ -13,9 +13,9 @@ import { getTokenizer } from '@ctxlab/tokenizers';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { faultsOnFirstRequest, promptOf, sweepHarness } from '../../../tools/testing/sweeps';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { faultsOnFirstRequest, promptOf, sweepHarness } from '@ctxlab/testing/sweeps';
 
 const prefix = `bench-${process.pid}`;
 const repos = testRepos();

@@ -11,11 +11,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { portOpen, redisServerArgs } from '../../../tools/bootstrap/services';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { stopWorker, waitFor } from '../../../tools/testing/worker';
-import { faultsOnFirstRequest, requestsSince, sweepHarness } from '../../../tools/testing/sweeps';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { portOpen, redisServerArgs } from '@ctxlab/testing/services';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { stopWorker, waitFor } from '@ctxlab/testing/worker';
+import { faultsOnFirstRequest, requestsSince, sweepHarness } from '@ctxlab/testing/sweeps';
 
 const prefix = `faults-${process.pid}`;
 const repos = testRepos();

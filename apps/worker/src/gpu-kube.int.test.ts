@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '@ctxlab/dispatch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { startWorker, stopWorker, jobFinished, waitFor } from '@ctxlab/testing/worker';
 import { loadKubeEnv } from './kube';
 
 const prefix = `gpukube-${process.pid}`;

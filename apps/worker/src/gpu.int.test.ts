@@ -4,10 +4,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { enqueueGpuJob, redisConnection } from '@ctxlab/queue';
-import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { enqueueGpuJob } from '@ctxlab/jobs';
+import { redisConnection } from '@ctxlab/queue';
+import { startWorker, stopWorker, jobFinished, waitFor } from '@ctxlab/testing/worker';
 
 const prefix = `gputest-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });

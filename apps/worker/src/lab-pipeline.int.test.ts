@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { startWorker, stopWorker, jobFinished, waitFor } from '@ctxlab/testing/worker';
 
 const prefix = `labpipe-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });

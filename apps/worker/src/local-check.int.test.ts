@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, jobFinished } from '../../../tools/testing/worker';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { startWorker, stopWorker, jobFinished } from '@ctxlab/testing/worker';
 
 const prefix = `checks-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });

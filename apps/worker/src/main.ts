@@ -3,18 +3,28 @@
  * jobs finish or are returned to the queue; nothing runs inside the web process).
  */
 import { closeAllDbs, createDb, repositories } from '@ctxlab/db';
-import { leased } from '@ctxlab/jobs';
-import { cancelChannel, jobCatalog, QUEUES, redisConnection } from '@ctxlab/queue';
+import {
+  gpuJob,
+  gpuProcessor,
+  healthJob,
+  healthProcessor,
+  localCheckJob,
+  localCheckProcessor,
+  niahEvalJob,
+  niahEvalProcessor,
+  suiteEvalJob,
+  suiteEvalProcessor,
+  withStrandedLocalChecks,
+} from '@ctxlab/jobs';
+import { cancelChannel, redisConnection } from '@ctxlab/queue';
 import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
+import { engineRoundTrip, sequencePerplexity, servedModelFromPath, session, thetaFor, tokenizerRoundTrip } from '@ctxlab/inference';
 import { Worker } from 'bullmq';
-import { parseSecretKey } from '@ctxlab/contracts/security';
+import { parseSecretKey } from '@ctxlab/security';
 import { fileURLToPath } from 'node:url';
+import { adapter } from './adapter';
 import { loadEnv } from './env';
 import { kubernetesExecutorFromEnv } from './kube';
-import { healthProcessor } from './processors/health';
-import { gpuProcessor } from './processors/gpu';
-import { niahEvalProcessor } from './processors/niah-eval';
-import { suiteEvalProcessor } from './processors/suite-eval';
 import { reconcile } from './reconcile';
 
 const env = loadEnv();
@@ -56,7 +66,7 @@ const renderOptions = {
   local: {
     labModelDir: env.LAB_MODEL_DIR,
     python: env.LAB_PYTHON,
-    labServer: [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../../model-server/src/main.ts', import.meta.url))],
+    labServer: [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.resolve('@ctxlab/model-server/main'))],
   },
 };
 
@@ -65,22 +75,21 @@ const sweepDeps = {
   secretKey: parseSecretKey(env.CTXLAB_SECRET_KEY), outboundAllow: env.CTXLAB_OUTBOUND_ALLOW.split(',').map((x) => x.trim()).filter(Boolean),
 };
 const sweepWorkerOptions = { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix };
+// Local checks run the lab model on this worker's onnxruntime-node.
+const localCheck = localCheckProcessor({ ...sweepDeps, engine: { session, servedModelFromPath, thetaFor, sequencePerplexity, engineRoundTrip, tokenizerRoundTrip } });
 
+// One BullMQ Worker per queue; each job kind's processor lives in its module in libs/jobs.
 workers = [
-  new Worker(QUEUES.health, healthProcessor(env.WORKER_NAME, connection), { connection, concurrency: 4, ...prefix }),
-  new Worker(QUEUES.niahEval, niahEvalProcessor(sweepDeps), sweepWorkerOptions),
-  // RULER and topic retrieval: the same sweep machinery, their own queue.
-  new Worker(QUEUES.suiteEval, suiteEvalProcessor(sweepDeps), sweepWorkerOptions),
-  // A GPU job redelivered by the queue while its worker still runs it (a stalled lock) is not started twice.
-  new Worker(QUEUES.gpu, leased(repos, env.WORKER_NAME, env.JOB_LEASE_MS, (job) => jobCatalog.gpu.parse(job.data).jobId, gpuProcessor({
-      repos, workerName: env.WORKER_NAME, executors, artifacts, onCancel, renderOptions,
+  new Worker(healthJob.queue, adapter(healthJob, healthProcessor(env.WORKER_NAME, () => connection.ping())), { connection, concurrency: 4, ...prefix }),
+  // A local check queued on the NIAH queue before local checks had their own still runs.
+  new Worker(niahEvalJob.queue, adapter(niahEvalJob, withStrandedLocalChecks(repos, niahEvalProcessor(sweepDeps), localCheck)), sweepWorkerOptions),
+  // RULER, topic retrieval and the capability suites: the same sweep machinery, their own queue.
+  new Worker(suiteEvalJob.queue, adapter(suiteEvalJob, suiteEvalProcessor(sweepDeps)), sweepWorkerOptions),
+  new Worker(localCheckJob.queue, adapter(localCheckJob, localCheck), sweepWorkerOptions),
+  new Worker(gpuJob.queue, adapter(gpuJob, gpuProcessor({
+      repos, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS, executors, artifacts, onCancel, renderOptions,
       pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
-    })), {
-    connection,
-    concurrency: env.GPU_JOB_CONCURRENCY,
-    lockDuration: env.WORKER_LOCK_MS,
-    ...prefix,
-  }),
+    })), { connection, concurrency: env.GPU_JOB_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, ...prefix }),
 ];
 
 for (const w of workers) {

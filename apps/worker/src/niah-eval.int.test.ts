@@ -3,9 +3,9 @@ import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testi
 import { TRPCError } from '@trpc/server';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { startWorker, stopWorker, waitFor } from '../../../tools/testing/worker';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { startWorker, stopWorker, waitFor } from '@ctxlab/testing/worker';
 
 const prefix = `niahtest-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });

@@ -2,10 +2,10 @@ import type { NiahSpecInput } from '@ctxlab/contracts';
 import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testing';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { managedPostgresDir, managedRedisPort, restartPostgres, restartRedis } from '../../../tools/testing/services';
-import { startWorker, stopWorker, jobFinished, waitFor } from '../../../tools/testing/worker';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { managedPostgresDir, managedRedisPort, restartPostgres, restartRedis } from '@ctxlab/testing/services';
+import { startWorker, stopWorker, jobFinished, waitFor } from '@ctxlab/testing/worker';
 
 const prefix = `niahres-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });

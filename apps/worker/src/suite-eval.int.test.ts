@@ -10,10 +10,10 @@ import type { OpenAITestServer } from '@ctxlab/niah/testing';
 import { TRPCError } from '@trpc/server';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiDeps, createCaller } from '../../../libs/api/src/index';
-import { resetDb, testRepos, testSettings } from '../../../tools/testing/db';
-import { stopWorker, waitFor } from '../../../tools/testing/worker';
-import { faultsOnFirstRequest, requestsSince, sweepHarness } from '../../../tools/testing/sweeps';
+import { apiDeps, createCaller } from '@ctxlab/api';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
+import { stopWorker, waitFor } from '@ctxlab/testing/worker';
+import { faultsOnFirstRequest, requestsSince, sweepHarness } from '@ctxlab/testing/sweeps';
 
 const prefix = `suitetest-${process.pid}`;
 const repos = testRepos();

@@ -2,7 +2,7 @@ import { checkWorkers } from '@ctxlab/jobs';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testSettings } from '../../../tools/testing/db';
+import { testSettings } from '@ctxlab/testing/db';
 
 const main = resolve(import.meta.dirname, 'main.ts');
 

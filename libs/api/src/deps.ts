@@ -2,7 +2,7 @@ import { createDb, repositories, type Repositories } from '@ctxlab/db';
 import { checkWorkers, type JobsDeps } from '@ctxlab/jobs';
 import { redisConnection } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
-import { parseSecretKey } from '@ctxlab/contracts/security';
+import { parseSecretKey } from '@ctxlab/security';
 import { DEFAULT_GRID_LIMITS, type GridLimits } from './services/evals';
 import { DEFAULT_MMLU_REGRESSION_POINTS } from './services/scorecard';
 

@@ -64,7 +64,8 @@ const t = initTRPC.context<Context>().meta<Meta>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const zod = isZodError(error.cause) ? error.cause : null;
-    const domain = error.cause instanceof DomainError ? error.cause : null;
+    // A library's own field (a planner argument, a spec path) is not a form field: only its message goes out.
+    const domain = error.cause instanceof DomainError && error.cause.fieldIsInput ? error.cause : null;
     return {
       ...shape,
       message: zod ? zodMessage(zod) : shape.message,
@@ -87,11 +88,9 @@ const mapErrors = t.middleware(async ({ next }) => {
   if (!res.ok) {
     const cause = res.error.cause;
     if (cause instanceof DomainError) {
-      throw new TRPCError({ code: codeMap[cause.code], message: cause.message, cause });
-    }
-    if (cause instanceof Error && (cause.name === 'LongctxError' || cause.name === 'DispatchError')) {
-      // The planners' and renderers' own input checks: the message names the field.
-      throw new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+      // Every library's error the caller can act on (the planners' and renderers' own input checks,
+      // LongctxError and DispatchError, among them): its status says what the API answers.
+      throw new TRPCError({ code: codeMap[cause.status], message: cause.message, cause });
     }
     if (isZodError(cause)) {
       // Same message in-process (server components, scripts) as over HTTP.

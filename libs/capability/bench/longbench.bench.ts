@@ -1,6 +1,6 @@
 import { loadDefaultCorpus } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
-import { time, type BenchResult } from '../../../tools/bench/harness';
+import { time, type BenchResult } from '@ctxlab/bench';
 import { buildLongBenchPrompt, type LongBenchDataset, type LongBenchItem } from '../src/data/index';
 
 const SUITE = 'capability-longbench';

@@ -1,10 +1,25 @@
 import { z } from 'zod';
 import { contextLength, dtypeSchema, idSchema, jsonObject, listInput, nameSchema, nonNegativeInt, positiveInt, tagSchema, tagsSchema, text } from './common';
 
+/** Fields several entities have: free text, where the artifact lives, its digest and its size. */
+const descriptionText = text().max(10_000);
+const uriText = text().trim().max(2000);
+const digestText = text().trim().max(200);
+const byteCount = z.number().int().nonnegative();
+/** Token counts keyed by tokenizer name, e.g. { "llama3": 2100000 }. */
+const tokenCounts = z.record(text(), z.number().int().nonnegative());
+/** A patch's tags replace the list (no default: tags left out stay as they are). */
+const patchTags = z.array(tagSchema).max(32);
+
+/** An update: the record's id and a patch of some of `fields` (a nullable field is cleared with null). */
+function updateInput<S extends z.ZodRawShape>(fields: S) {
+  return z.object({ id: idSchema, patch: z.object(fields).partial() });
+}
+
 // ---------- adapters ----------
 export const adapterCreateInput = z.object({
   name: nameSchema,
-  description: text().max(10_000).optional(),
+  description: descriptionText.optional(),
   baseModelId: idSchema,
   /** The long-context model the adapter was extracted from, when it was extracted. */
   sourceModelId: idSchema.optional(),
@@ -12,23 +27,18 @@ export const adapterCreateInput = z.object({
   alpha: z.number().positive('must be positive'),
   targetModules: z.array(text().trim().min(1).max(200)).min(1, 'must name at least one module').max(64),
   dtype: dtypeSchema.default('bf16'),
-  sizeBytes: z.number().int().nonnegative().optional(),
-  uri: text().trim().max(2000).optional(),
-  digest: text().trim().max(200).optional(),
+  sizeBytes: byteCount.optional(),
+  uri: uriText.optional(),
+  digest: digestText.optional(),
   tags: tagsSchema,
 });
-export const adapterUpdateInput = z.object({
-  id: idSchema,
-  patch: z
-    .object({
-      name: nameSchema,
-      description: text().max(10_000).nullable(),
-      uri: text().trim().max(2000).nullable(),
-      digest: text().trim().max(200).nullable(),
-      sizeBytes: z.number().int().nonnegative().nullable(),
-      tags: z.array(tagSchema).max(32),
-    })
-    .partial(),
+export const adapterUpdateInput = updateInput({
+  name: nameSchema,
+  description: descriptionText.nullable(),
+  uri: uriText.nullable(),
+  digest: digestText.nullable(),
+  sizeBytes: byteCount.nullable(),
+  tags: patchTags,
 });
 export const adapterListInput = listInput(['name', 'createdAt', 'rank'] as const, {
   baseModelId: idSchema.optional(),
@@ -42,29 +52,23 @@ export const datasetCreateInput = z.object({
   name: nameSchema,
   /** Benchmarks come only from their files (datasets.importBenchmark). */
   kind: datasetKindSchema.exclude(['benchmark'], { error: 'benchmark datasets are imported from their files (ctxlab datasets import --format …)' }),
-  description: text().max(10_000).optional(),
+  description: descriptionText.optional(),
   source: text().trim().min(1, 'must say where the data comes from').max(2000),
   license: text().trim().max(200).optional(),
   language: text().trim().min(2).max(16).default('en'),
   documents: nonNegativeInt.default(0),
-  bytes: z.number().int().nonnegative().default(0),
-  /** Token counts keyed by tokenizer name, e.g. { "llama3": 2100000 }. */
-  tokenCounts: z.record(text(), z.number().int().nonnegative()).default({}),
-  digest: text().trim().max(200).optional(),
-  uri: text().trim().max(2000).optional(),
+  bytes: byteCount.default(0),
+  tokenCounts: tokenCounts.default({}),
+  digest: digestText.optional(),
+  uri: uriText.optional(),
   tags: tagsSchema,
 });
-export const datasetUpdateInput = z.object({
-  id: idSchema,
-  patch: z
-    .object({
-      name: nameSchema,
-      description: text().max(10_000).nullable(),
-      license: text().trim().max(200).nullable(),
-      tokenCounts: z.record(text(), z.number().int().nonnegative()),
-      tags: z.array(tagSchema).max(32),
-    })
-    .partial(),
+export const datasetUpdateInput = updateInput({
+  name: nameSchema,
+  description: descriptionText.nullable(),
+  license: text().trim().max(200).nullable(),
+  tokenCounts,
+  tags: patchTags,
 });
 export const datasetListInput = listInput(['name', 'createdAt', 'bytes'] as const, {
   kind: datasetKindSchema.optional(),
@@ -99,22 +103,17 @@ export const endpointCreateInput = z.object({
   /** The server's API key (sent as Authorization: Bearer): stored encrypted, never returned. */
   apiKey: text().min(1).max(4096).optional(),
 });
-export const endpointUpdateInput = z.object({
-  id: idSchema,
-  patch: z
-    .object({
-      name: nameSchema,
-      url: endpointUrlSchema,
-      modelId: idSchema.nullable(),
-      servedModelName: text().trim().min(1).max(200),
-      maxModelLen: contextLength.nullable(),
-      gpuType: text().trim().min(1).max(63).nullable(),
-      gpuCount: positiveInt.nullable(),
-      tags: z.array(tagSchema).max(32),
-      /** A new API key, or null to remove it. */
-      apiKey: text().min(1).max(4096).nullable(),
-    })
-    .partial(),
+export const endpointUpdateInput = updateInput({
+  name: nameSchema,
+  url: endpointUrlSchema,
+  modelId: idSchema.nullable(),
+  servedModelName: text().trim().min(1).max(200),
+  maxModelLen: contextLength.nullable(),
+  gpuType: text().trim().min(1).max(63).nullable(),
+  gpuCount: positiveInt.nullable(),
+  tags: patchTags,
+  /** A new API key, or null to remove it. */
+  apiKey: text().min(1).max(4096).nullable(),
 });
 export const endpointListInput = listInput(['name', 'createdAt'] as const, { modelId: idSchema.optional() });
 
@@ -131,10 +130,7 @@ export const evalRunCreateInput = z.object({
   config: jsonObject(),
   tags: tagsSchema,
 });
-export const evalRunUpdateInput = z.object({
-  id: idSchema,
-  patch: z.object({ name: nameSchema, tags: z.array(tagSchema).max(32) }).partial(),
-});
+export const evalRunUpdateInput = updateInput({ name: nameSchema, tags: patchTags });
 export const evalRunListInput = listInput(['name', 'createdAt', 'status'] as const, {
   kind: evalKindSchema.optional(),
   status: evalStatusSchema.optional(),
@@ -200,7 +196,7 @@ export const corpusImportInput = z.object({
   language: z.enum(['en', 'zh']).default('en'),
   source: text().trim().min(1, 'must say where the texts come from').max(2000),
   license: text().trim().max(200).optional(),
-  description: text().max(10_000).optional(),
+  description: descriptionText.optional(),
   documents: z
     .array(
       z.object({

@@ -26,7 +26,6 @@ import { recipesRepo } from './repos/recipes';
 /** Every repository over one client: what services receive. */
 export function repositories(db: Db) {
   return {
-    db,
     /** Liveness: PostgreSQL answers a trivial query. */
     async ping() {
       await db.$queryRaw`SELECT 1`;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testSettings } from '../../../tools/testing/db';
+import { testSettings } from '@ctxlab/testing/db';
 import { applyMigrations, listMigrations } from './migrate';
 
 const dir = resolve(import.meta.dirname, '../../../prisma/migrations');

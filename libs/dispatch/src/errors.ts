@@ -1,3 +1,5 @@
+import { DomainError } from '@ctxlab/contracts';
+
 /**
  * Errors the dispatch core throws. `code` is for machines (libs/api maps it to a transport status),
  * `message` is for the person who can fix the input, `field` names the spec field when there is one.
@@ -32,15 +34,19 @@ export type DispatchErrorCode =
   /** The executor was closed while a handle was following the job (which goes on running on the cluster). */
   | 'DETACHED';
 
-export class DispatchError extends Error {
+/**
+ * Whatever its code, the API answers a DispatchError with BAD_REQUEST; `field` is a spec or
+ * manifest path, not the API input's path.
+ */
+export class DispatchError extends DomainError<DispatchErrorCode> {
   override readonly name = 'DispatchError';
   constructor(
-    readonly code: DispatchErrorCode,
+    code: DispatchErrorCode,
     message: string,
     /** The spec field (dotted path) or manifest field the message is about. */
-    readonly field?: string,
+    field?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('BAD_REQUEST', message, field, { ...options, code, fieldIsInput: false });
   }
 }

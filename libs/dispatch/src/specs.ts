@@ -126,11 +126,22 @@ export const trainSpecSchema = z
 export type TrainSpec = z.infer<typeof trainSpecSchema>;
 export type TrainSpecInput = z.input<typeof trainSpecSchema>;
 
+/** The two LoRA jobs' tools: mergekit for Hugging Face models, `lab` (tools/lab-model/lora.py) for lab models. */
+const loraToolSchema = z.enum(['mergekit', 'lab']).default('mergekit');
+/** Where the two LoRA jobs run their arithmetic, and the mergekit that does it. */
+const loraArithmetic = {
+  /** Run the arithmetic on one GPU (--cuda). */
+  cuda: z.boolean().default(true),
+  /** GPU type to schedule on when cuda is set; omitted = any GPU. */
+  gpuType: gpuTypeSchema.optional(),
+  mergekitVersion: mergekitVersionSchema,
+};
+
 /** SVD-extract the difference between a fine-tuned model and its base as a LoRA adapter (mergekit-extract-lora). */
 export const loraExtractSpecSchema = z.object({
   kind: z.literal('lora-extract'),
   /** mergekit for Hugging Face models; `lab` for lab models (tools/lab-model/lora.py, the same SVD extraction). */
-  tool: z.enum(['mergekit', 'lab']).default('mergekit'),
+  tool: loraToolSchema,
   finetuned: artifactUriSchema,
   base: artifactUriSchema,
   output: outputUriSchema,
@@ -139,11 +150,7 @@ export const loraExtractSpecSchema = z.object({
   embedLora: z.boolean().default(false),
   /** Modules saved at full rank (--save-module, repeated). */
   saveModules: z.array(moduleNameSchema).default([]),
-  /** Run the arithmetic on one GPU (--cuda). */
-  cuda: z.boolean().default(true),
-  /** GPU type to schedule on when cuda is set; omitted = any GPU. */
-  gpuType: gpuTypeSchema.optional(),
-  mergekitVersion: mergekitVersionSchema,
+  ...loraArithmetic,
 });
 export type LoraExtractSpec = z.infer<typeof loraExtractSpecSchema>;
 
@@ -155,7 +162,7 @@ export type LoraExtractSpec = z.infer<typeof loraExtractSpecSchema>;
 export const loraMergeSpecSchema = z.object({
   kind: z.literal('lora-merge'),
   /** mergekit for Hugging Face models; `lab` for lab models (tools/lab-model/lora.py: W + B·A, then the same config patch). */
-  tool: z.enum(['mergekit', 'lab']).default('mergekit'),
+  tool: loraToolSchema,
   target: artifactUriSchema,
   lora: artifactUriSchema,
   output: outputUriSchema,
@@ -168,11 +175,7 @@ export const loraMergeSpecSchema = z.object({
   /** rope_scaling to write (the source model's; null for Llama-3 theta-scaled models). */
   ropeScaling: z.record(z.string(), z.unknown()).nullable().default(null),
   dtype: z.enum(['bfloat16', 'float16', 'float32']).default('bfloat16'),
-  /** Run the arithmetic on one GPU (--cuda). */
-  cuda: z.boolean().default(true),
-  /** GPU type to schedule on when cuda is set; omitted = any GPU. */
-  gpuType: gpuTypeSchema.optional(),
-  mergekitVersion: mergekitVersionSchema,
+  ...loraArithmetic,
 });
 export type LoraMergeSpec = z.infer<typeof loraMergeSpecSchema>;
 

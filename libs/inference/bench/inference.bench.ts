@@ -1,6 +1,6 @@
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { loadDefaultCorpus } from '@ctxlab/niah/node';
-import type { BenchResult } from '../../../tools/bench/harness';
+import type { BenchResult } from '@ctxlab/bench';
 import { loadCard } from '../src/card';
 import { generate, releaseSessions, session } from '../src/engine';
 

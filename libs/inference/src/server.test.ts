@@ -2,7 +2,7 @@ import { getTokenizer } from '@ctxlab/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCard } from './card';
 import { sequencePerplexity } from './checks';
-import { releaseSessions, rowLogprob, session } from './engine';
+import { rowLogprob, session } from './engine';
 import { startLabServer } from './server';
 
 type Chunk = {
@@ -35,16 +35,21 @@ async function readEvents(res: Response): Promise<{ events: string[]; reads: num
   return { events, reads };
 }
 
-describe('the lab server streams completions as server-sent events (stream: true)', () => {
+/**
+ * A lab server for the enclosing describe block (started before its tests, closed after: closing
+ * releases the onnxruntime sessions) and a POST of a JSON body to it.
+ */
+function labServerPost(): (path: string, body: unknown) => Promise<Response> {
   let srv: Awaited<ReturnType<typeof startLabServer>>;
   beforeAll(async () => {
     srv = await startLabServer({ threads: 1 });
   });
-  afterAll(async () => {
-    await srv.close();
-    await releaseSessions();
-  });
-  const post = (path: string, body: unknown) => fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  afterAll(() => srv.close());
+  return (path, body) => fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+describe('the lab server streams completions as server-sent events (stream: true)', () => {
+  const post = labServerPost();
   const messages = [{ role: 'user', content: 'The special magic Oslo number is: 4721. What is the special magic Oslo number?' }];
 
   it('chat: a role chunk, delta chunks that add up to the unstreamed answer, a finish chunk, usage, [DONE]', async () => {
@@ -93,19 +98,11 @@ describe('the lab server streams completions as server-sent events (stream: true
 });
 
 describe('the lab server scores prompts and generations with logprobs (echo, logprobs, top_logprobs)', () => {
-  let srv: Awaited<ReturnType<typeof startLabServer>>;
+  const post = labServerPost();
   const card = loadCard();
   const stage1 = card.stages.find((s) => s.stage === 1)!;
   const tok = getTokenizer('byte');
   const ids = tok.encode('It is a pleasure to report to you that the state of our Union is strong. '.repeat(3), { addBos: true });
-  beforeAll(async () => {
-    srv = await startLabServer({ threads: 1 });
-  });
-  afterAll(async () => {
-    await srv.close();
-    await releaseSessions();
-  });
-  const post = (path: string, body: unknown) => fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   type Legacy = { tokens: string[]; token_logprobs: (number | null)[]; top_logprobs: (Record<string, number> | null)[]; text_offset: number[] };
   type CompletionJson = {
     choices: { text: string; logprobs: Legacy | null; finish_reason: string; prompt_logprobs: (Record<string, { logprob: number; rank: number; decoded_token: string }> | null)[] | null; prompt_token_ids?: number[] }[];

@@ -146,6 +146,24 @@ function logprobRefusal(b: { chat: true; body: ChatBody } | { chat: false; body:
   return null;
 }
 
+/**
+ * A completion route's body checked in vLLM's order: the count fields' types, the schema, then the
+ * logprob fields (logprobRefusal); the body, or the first refusal (its message and the field it names).
+ */
+function checkedBody<S extends z.ZodType>(
+  raw: unknown,
+  schema: S,
+  countFields: readonly string[],
+  logprobs: (body: z.output<S>) => Refusal | null,
+): { ok: true; data: z.output<S> } | { ok: false; message: string; param: string | null } {
+  const typed = countTypeRefusal(raw, countFields);
+  if (typed) return { ok: false, ...typed };
+  const b = schema.safeParse(raw);
+  if (!b.success) return { ok: false, message: issues(b.error), param: paramOf(b.error) };
+  const refused = logprobs(b.data);
+  return refused ? { ok: false, ...refused } : { ok: true, data: b.data };
+}
+
 /** vLLM's --max-model-len when none is given. */
 const DEFAULT_MAX_MODEL_LEN = 8192;
 
@@ -391,24 +409,14 @@ export async function startLabServer(opts: LabServerOptions = {}) {
         return send(res, 200, { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', owned_by: 'ctxlab', max_model_len: m.maxModelLen })) });
       }
       if (req.method === 'POST' && path === '/v1/chat/completions') {
-        const raw = await readJson(req);
-        const typed = countTypeRefusal(raw, ['prompt_logprobs', 'top_logprobs']);
-        if (typed) return error(res, 400, typed.message, 'BadRequestError', typed.param);
-        const b = chatBody.safeParse(raw);
-        if (!b.success) return error(res, 400, issues(b.error), 'BadRequestError', paramOf(b.error));
-        const refused = logprobRefusal({ chat: true, body: b.data }, card.vocabSize);
-        if (refused) return error(res, 400, refused.message, 'BadRequestError', refused.param);
+        const b = checkedBody(await readJson(req), chatBody, ['prompt_logprobs', 'top_logprobs'], (body) => logprobRefusal({ chat: true, body }, card.vocabSize));
+        if (!b.ok) return error(res, 400, b.message, 'BadRequestError', b.param);
         const ids = tok.encodeChat(b.data.messages as ChatMessage[], { addGenerationPrompt: true });
         return await complete(res, b.data, ids, true, { ...plain, logprobs: b.data.logprobs ? (b.data.top_logprobs ?? 0) : null });
       }
       if (req.method === 'POST' && path === '/v1/completions') {
-        const raw = await readJson(req);
-        const typed = countTypeRefusal(raw, ['prompt_logprobs', 'logprobs']);
-        if (typed) return error(res, 400, typed.message, 'BadRequestError', typed.param);
-        const b = completionBody.safeParse(raw);
-        if (!b.success) return error(res, 400, issues(b.error), 'BadRequestError', paramOf(b.error));
-        const refused = logprobRefusal({ chat: false, body: b.data }, card.vocabSize);
-        if (refused) return error(res, 400, refused.message, 'BadRequestError', refused.param);
+        const b = checkedBody(await readJson(req), completionBody, ['prompt_logprobs', 'logprobs'], (body) => logprobRefusal({ chat: false, body }, card.vocabSize));
+        if (!b.ok) return error(res, 400, b.message, 'BadRequestError', b.param);
         const ids = typeof b.data.prompt === 'string' ? tok.encode(b.data.prompt) : b.data.prompt;
         if (ids.some((x) => x >= card.vocabSize)) return error(res, 400, `prompt: token ids must be below the vocabulary size ${card.vocabSize}`, 'BadRequestError', 'prompt');
         const { echo, logprobs, prompt_logprobs: promptN, return_token_ids: returnTokenIds } = b.data;

@@ -1,7 +1,7 @@
 import { LeaseLostError } from '@ctxlab/db';
 import { describe, expect, it } from 'vitest';
-import { testRepos } from '../../../tools/testing/db';
-import { waitFor } from '../../../tools/testing/worker';
+import { testRepos } from '@ctxlab/testing/db';
+import { waitFor } from '@ctxlab/testing/worker';
 import { JobLease, leased } from './lease';
 import { canTransition } from './statuses';
 

@@ -133,7 +133,7 @@ export { LeaseLostError };
  * send requests check the lease they are handed before each one; others (GPU jobs: one executor
  * start per job) are guarded by the start alone.
  */
-export function leased<B extends { data: unknown }, R>(
+export function leased<B, R>(
   repos: Repositories,
   workerName: string,
   ms: number,

@@ -1,8 +1,8 @@
 /**
  * Suite runs on the platform — RULER, topic retrieval, and the capability suites of ./benchmarks.ts
- * (LongBench, InfiniteBench, MMLU, endpoint perplexity): starting one (checked, idempotent, queued
- * with its run in one go), the list of its cells, each cell's request and score, the run's summary,
- * and the estimate the portal shows before a start. The worker's processor only drives these.
+ * (LongBench, InfiniteBench, MMLU, endpoint perplexity): the check of a spec, the list of its cells,
+ * each cell's request and score, the run's summary, and the estimate the portal shows before a
+ * start. The suite-eval job (./suite-eval) starts runs with these and drives them.
  */
 import {
   badRequest,
@@ -15,7 +15,6 @@ import {
   type RulerSummary,
   suiteSpecSchema,
   type SuiteSpec,
-  type SuiteStartInput,
   type TopicSpec,
   type TopicSummary,
 } from '@ctxlab/contracts';
@@ -41,8 +40,6 @@ import { loadWordLists } from '@ctxlab/ruler/node';
 import { getTokenizer, type ChatMessage, type Tokenizer } from '@ctxlab/tokenizers';
 import { buildCapabilityCell, capabilityCells, capabilityContext, type CapabilityContext, capabilitySize, capabilitySummary } from './benchmarks';
 import { scoresByTaskAndLength } from './cell-scores';
-import type { JobsDeps } from './deps';
-import { createQueuedRun, requestIdempotencyKey } from './evals';
 
 // The contract's task list and the engine's must be the same 13 names in the same order.
 
@@ -368,22 +365,6 @@ function withinLimits(size: { cells: number; promptTokens: number }, limits: Sui
   if (size.promptTokens > limits.maxPromptTokens) {
     throw badRequest(`spec: the run's prompts add up to ${fmt(size.promptTokens)} tokens; the limit is ${fmt(limits.maxPromptTokens)} (NIAH_MAX_PROMPT_TOKENS)`, 'spec');
   }
-}
-
-/** Starts a suite run: the same request twice starts one run (see requestIdempotencyKey). */
-export async function startSuiteEval(deps: JobsDeps, input: SuiteStartInput & { requestedBy: string; limits: SuiteLimits }) {
-  const { repos } = deps;
-  const endpoint = await repos.endpoints.get(input.endpointId).catch(() => null);
-  if (!endpoint || endpoint.archivedAt) throw badRequest(`endpointId: endpoint ${input.endpointId} does not exist`, 'endpointId');
-  const { spec, cells } = await checkSuiteSpec(repos, input.spec, input.limits);
-  const mode = input.mode ?? 'chat';
-  const config = { spec, concurrency: input.concurrency, mode };
-  const what = { kind: 'suite-eval', endpointId: endpoint.id, modelId: endpoint.modelId ?? null, ...config };
-  return createQueuedRun(deps, {
-    idempotencyKey: requestIdempotencyKey(spec.suite, what, input),
-    job: { kind: 'suite-eval', spec: { ...what, requestedBy: input.requestedBy } },
-    run: { name: input.name, kind: suiteRunKind(spec), endpointId: endpoint.id, modelId: endpoint.modelId ?? null, config, cellsTotal: cells },
-  });
 }
 
 /**

@@ -1,9 +1,7 @@
-import { time, type BenchResult } from '../../../tools/bench/harness';
+import { time, type BenchResult } from '@ctxlab/bench';
 import {
   GRADIENT_70B_1048K,
   LLAMA3_70B,
-  LLAMA3_8B,
-  ZHINAO_360K_VLLM,
   findGpu,
   paramCount,
   planRecipe,
@@ -12,6 +10,7 @@ import {
   type ServingInput,
   type ThetaRequest,
 } from '../src/index';
+import { ZHINAO_360K_SERVING } from '../src/testing/serving';
 
 const SUITE = 'longctx';
 const LLAMA3 = { theta0: 500000, headDim: 128, originalLength: 8192 };
@@ -26,13 +25,6 @@ const thetaCases: [string, ThetaRequest][] = [
   ['thetaForTarget manual', { ...LLAMA3, rule: 'manual', theta: 5e8, targetLength: 365000 }],
 ];
 
-const zhinao: ServingInput = {
-  ...ZHINAO_360K_VLLM,
-  model: LLAMA3_8B,
-  modelName: 'qihoo360/Llama3-8B-Instruct-360K',
-  gpuMemoryGiB: findGpu('A800')!.memoryGiB,
-  ropeTheta: 5e8,
-};
 const gradient70b: ServingInput = { model: LLAMA3_70B, modelName: 'gradientai/Llama-3-70B-Instruct-Gradient-1048k', gpuMemoryGiB: findGpu('H100')!.memoryGiB, tensorParallelSize: 8, maxModelLen: 2 ** 20 };
 
 /** p50/p95 per planner call; every call should stay under 1 ms at p95 so the API can plan inline. */
@@ -40,7 +32,7 @@ export default async function (): Promise<BenchResult[]> {
   const cases: [string, () => unknown][] = [
     ...thetaCases.map(([name, req]): [string, () => unknown] => [name, () => thetaForTarget(req)]),
     ['planRecipe Gradient 70B 1048K', () => planRecipe(GRADIENT_70B_1048K, LLAMA3_70B, { mfu: 0.4 })],
-    ['planServing 360Zhinao 8B (incl. smallest TP, longest fit)', () => planServing(zhinao)],
+    ['planServing 360Zhinao 8B (incl. smallest TP, longest fit)', () => planServing(ZHINAO_360K_SERVING)],
     ['planServing 70B @1M on H100 (incl. smallest TP, longest fit)', () => planServing(gradient70b)],
     // Without chunked prefill the reserve grows with the length, so the longest fit is a binary search.
     ['planServing 70B @1M TP4, no chunked prefill (binary search)', () => planServing({ ...gradient70b, tensorParallelSize: 4, enableChunkedPrefill: false })],

@@ -132,6 +132,12 @@ export interface ComputeInput {
   peakFlops: number;
 }
 
+/** A compute input's hardware: a positive number of GPUs with a positive peak. */
+function requireGpus(i: ComputeInput): void {
+  requirePositive(i.gpus, 'gpus', 'INVALID_GPU');
+  requirePositive(i.peakFlops, 'peakFlops', 'INVALID_GPU');
+}
+
 /** Compute of a training run. */
 export interface ComputeEstimate {
   totalFlops: number;
@@ -149,8 +155,7 @@ export interface ComputeEstimate {
  * GPU-hours is wallHours × GPUs.
  */
 export function trainingCompute(i: ComputeInput & { mfu: number }): ComputeEstimate {
-  requirePositive(i.gpus, 'gpus', 'INVALID_GPU');
-  requirePositive(i.peakFlops, 'peakFlops', 'INVALID_GPU');
+  requireGpus(i);
   if (!(i.mfu > 0 && i.mfu <= 1)) throw new LongctxError('INVALID_MFU', `mfu must be in (0, 1], got ${i.mfu}`, 'mfu');
   const totalFlops = i.tokens * i.flopsPerToken;
   const wallHours = totalFlops / (i.gpus * i.peakFlops * i.mfu * 3600);
@@ -170,8 +175,7 @@ export interface ImpliedThroughput {
 /** Throughput per GPU and MFU implied by a published wall-clock time. */
 export function impliedThroughput(i: ComputeInput & { wallMinutes: number }): ImpliedThroughput {
   requirePositive(i.wallMinutes, 'wallMinutes', 'INVALID_LENGTH');
-  requirePositive(i.gpus, 'gpus', 'INVALID_GPU');
-  requirePositive(i.peakFlops, 'peakFlops', 'INVALID_GPU');
+  requireGpus(i);
   const seconds = i.wallMinutes * 60;
   const tokensPerSecond = i.tokens / seconds;
   return {

@@ -1,3 +1,5 @@
+import { DomainError } from '@ctxlab/contracts';
+
 /** Codes for inputs the planners cannot work with; the API layer maps them to BAD_REQUEST. */
 export type LongctxErrorCode =
   | 'INVALID_LENGTH'
@@ -10,16 +12,19 @@ export type LongctxErrorCode =
   | 'INVALID_MEMORY'
   | 'UNKNOWN_MODULE';
 
-/** A bad input to a longctx planner: `code` for machines, `message` for the person who can fix it. */
-export class LongctxError extends Error {
+/**
+ * A bad input to a longctx planner: `code` for machines, `message` for the person who can fix it.
+ * Always a bad request to the API; `field` names the planner's argument, not the API input's path.
+ */
+export class LongctxError extends DomainError<LongctxErrorCode> {
   override readonly name = 'LongctxError';
   constructor(
-    readonly code: LongctxErrorCode,
+    code: LongctxErrorCode,
     message: string,
     /** The input field the message is about, when there is one. */
-    readonly field?: string,
+    field?: string,
   ) {
-    super(message);
+    super('BAD_REQUEST', message, field, { code, fieldIsInput: false });
   }
 }
 

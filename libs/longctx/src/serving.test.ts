@@ -1,19 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findGpu } from './budget';
-import { LLAMA3_70B, LLAMA3_8B, ZHINAO_360K_VLLM } from './presets';
-import { planServing, smallestTensorParallelSize, tensorParallelCandidates, vllmCommand, type ServingInput } from './serving';
+import { LLAMA3_70B, LLAMA3_8B } from './presets';
+import { planServing, smallestTensorParallelSize, tensorParallelCandidates, vllmCommand } from './serving';
+import { ZHINAO_360K_SERVING as ZHINAO } from './testing/serving';
 
 const GiB = 2 ** 30;
-
-/** 360Zhinao's published launch (field notes §1): 8×A800-80G, TP 8, util 0.6, max-model-len 365000. */
-const ZHINAO: ServingInput = {
-  ...ZHINAO_360K_VLLM,
-  model: LLAMA3_8B,
-  modelName: 'qihoo360/Llama3-8B-Instruct-360K',
-  gpuMemoryGiB: findGpu('A800-80G')!.memoryGiB,
-  ropeTheta: 500_000_000,
-};
 
 describe('360Zhinao launch line (field notes §1)', () => {
   it('fits: Llama-3-8B, 8×A800-80G, TP 8, util 0.6, max-model-len 365000', () => {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { createLlama3Tokenizer, getTokenizer, type HfTokenizerJson } from '@ctxlab/tokenizers';
 import reference from 'llama3-tokenizer-js';
-import { time, withPeakMemory, type BenchResult } from '../../../tools/bench/harness';
+import { time, withPeakMemory, type BenchResult } from '@ctxlab/bench';
 import { loadCorpusFromTexts } from '../src/corpus';
 import { generateNiahCells, naiveCellOrder, planNiahCells, resolveNiahSpec, type NiahCellKey } from '../src/engine';
 import { loadDefaultCorpus } from '../src/node/default-corpora';

@@ -1,4 +1,4 @@
-import { guardedFetch } from '@ctxlab/contracts/security';
+import { guardedFetch } from '@ctxlab/security';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIClient, type OpenAIClientOptions } from './client';
 import { REPLY_TOKEN_LOGPROB, startOpenAITestServer, syntheticLogprob, type OpenAITestServer } from './testing/openai-test-server';
@@ -27,6 +27,15 @@ const client = (over: Partial<OpenAIClientOptions> = {}) =>
     random: () => 0.5,
     ...over,
   });
+
+/** What a request resolves to when the server hangs and the caller aborts it 50 ms in. */
+async function abortedWhileHanging<T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  server.setBehaviour({ kind: 'hang' });
+  const ctl = new AbortController();
+  const p = request(ctl.signal);
+  setTimeout(() => ctl.abort(), 50);
+  return p;
+}
 
 const question = [{ role: 'user', content: 'The special magic Oslo number is: 4242424.\n\nWhat is the special magic Oslo number?' }];
 
@@ -89,11 +98,7 @@ describe('OpenAI-compatible client against the test server', () => {
   });
 
   it('stops when the caller aborts', async () => {
-    server.setBehaviour({ kind: 'hang' });
-    const ctl = new AbortController();
-    const p = client({ timeoutMs: 10_000 }).chat(question, { signal: ctl.signal });
-    setTimeout(() => ctl.abort(), 50);
-    expect(await p).toMatchObject({ ok: false, kind: 'aborted' });
+    expect(await abortedWhileHanging((signal) => client({ timeoutMs: 10_000 }).chat(question, { signal }))).toMatchObject({ ok: false, kind: 'aborted' });
   });
 
   it('a response held past the transport\'s own limits arrives when the transport is given the request timeout', async () => {
@@ -199,11 +204,7 @@ describe('logprobs through the client (the test double speaks vLLM\'s shapes)', 
     expect(missing).toMatchObject({ ok: false, kind: 'invalid-response', attempts: 1 });
     expect(!missing.ok && missing.error).toMatch(/no logprobs/);
 
-    server.setBehaviour({ kind: 'hang' });
-    const ctl = new AbortController();
-    const p = client({ timeoutMs: 10_000 }).promptLogprobs(ids, { signal: ctl.signal });
-    setTimeout(() => ctl.abort(), 50);
-    expect(await p).toMatchObject({ ok: false, kind: 'aborted' });
+    expect(await abortedWhileHanging((signal) => client({ timeoutMs: 10_000 }).promptLogprobs(ids, { signal }))).toMatchObject({ ok: false, kind: 'aborted' });
   });
 
   it('promptLogprobs refuses an echo shorter than the prompt and a missing logprob after the first token', async () => {

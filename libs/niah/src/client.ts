@@ -214,8 +214,42 @@ function retryAfterMs(header: string | null): number | undefined {
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; kind: FailureKind; error: string; status?: number; retryable: boolean; retryAfter?: number };
 
-const toUsage = (u: { prompt_tokens: number; completion_tokens: number } | null | undefined): Usage | null =>
+type RawUsage = z.infer<typeof usageSchema>;
+const toUsage = (u: RawUsage | null | undefined): Usage | null =>
   u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : null;
+
+/** A response's first choice (the schemas ask for at least one) and its usage; undefined when the body is malformed. */
+function firstChoice<C>(json: unknown, response: z.ZodType<{ choices: C[]; usage?: RawUsage | null }>): { choice: C; usage: RawUsage | null | undefined } | undefined {
+  const r = response.safeParse(json);
+  return r.success ? { choice: r.data.choices[0]!, usage: r.data.usage } : undefined;
+}
+
+/**
+ * A logprobs response's first choice and its logprobs read with `logprobs`: undefined when the body
+ * is malformed (retried), Missing when the endpoint left the logprobs out (`absent` says which).
+ */
+function choiceLogprobs<C extends { logprobs?: unknown }, L>(
+  json: unknown,
+  response: z.ZodType<{ choices: C[]; usage?: RawUsage | null }>,
+  logprobs: z.ZodType<L>,
+  absent: string,
+): { choice: C; logprobs: L; usage: RawUsage | null | undefined } | Missing | undefined {
+  const r = firstChoice(json, response);
+  if (!r) return undefined;
+  if (r.choice.logprobs == null) return new Missing(absent);
+  const l = logprobs.safeParse(r.choice.logprobs);
+  return l.success ? { ...r, logprobs: l.data } : undefined;
+}
+
+/** A prompt as the completions API takes it: text, or token ids as a JSON array of ints (vLLM accepts it). */
+const promptField = (prompt: string | ArrayLike<number>): string | number[] => (typeof prompt === 'string' ? prompt : Array.from(prompt));
+
+/** The generation fields a request sends after its prompt (greedy unless told otherwise). */
+const generationFields = (gen: GenerationOptions, defaultMaxTokens: number) => ({
+  max_tokens: gen.maxTokens ?? defaultMaxTokens,
+  temperature: gen.temperature ?? 0,
+  ...(gen.stop ? { stop: gen.stop } : {}),
+});
 
 /** A legacy top_logprobs map as a list, most likely first. */
 const topOfMap = (m: Record<string, number> | null | undefined): TopLogprob[] =>
@@ -250,35 +284,19 @@ export class OpenAIClient {
 
   /** POST /v1/chat/completions. */
   chat(messages: readonly ChatMessage[], gen: GenerationOptions = {}): Promise<CompletionOutcome> {
-    const body = {
-      model: this.model,
-      messages,
-      max_tokens: gen.maxTokens ?? 300,
-      temperature: gen.temperature ?? 0,
-      ...(gen.stop ? { stop: gen.stop } : {}),
-    };
-    return this.generate('/chat/completions', body, gen.signal, (json) => {
-      const r = chatResponseSchema.safeParse(json);
-      if (!r.success) return undefined;
-      const c = r.data.choices[0]!;
-      return { text: c.message.content, finishReason: c.finish_reason ?? null, usage: r.data.usage };
+    const body = { model: this.model, messages, ...generationFields(gen, 300) };
+    return this.request('/chat/completions', body, gen.signal, (json) => {
+      const r = firstChoice(json, chatResponseSchema);
+      return r && { value: { text: r.choice.message.content, finishReason: r.choice.finish_reason ?? null }, usage: r.usage };
     });
   }
 
   /** POST /v1/completions; a token-id prompt is sent as a JSON array of ints (vLLM accepts it). */
   complete(prompt: string | ArrayLike<number>, gen: GenerationOptions = {}): Promise<CompletionOutcome> {
-    const body = {
-      model: this.model,
-      prompt: typeof prompt === 'string' ? prompt : Array.from(prompt),
-      max_tokens: gen.maxTokens ?? 300,
-      temperature: gen.temperature ?? 0,
-      ...(gen.stop ? { stop: gen.stop } : {}),
-    };
-    return this.generate('/completions', body, gen.signal, (json) => {
-      const r = completionResponseSchema.safeParse(json);
-      if (!r.success) return undefined;
-      const c = r.data.choices[0]!;
-      return { text: c.text, finishReason: c.finish_reason ?? null, usage: r.data.usage };
+    const body = { model: this.model, prompt: promptField(prompt), ...generationFields(gen, 300) };
+    return this.request('/completions', body, gen.signal, (json) => {
+      const r = firstChoice(json, completionResponseSchema);
+      return r && { value: { text: r.choice.text, finishReason: r.choice.finish_reason ?? null }, usage: r.usage };
     });
   }
 
@@ -304,24 +322,21 @@ export class OpenAIClient {
       ...(opts.returnTokenIds ? { return_token_ids: true } : {}),
     };
     return this.request('/completions', body, opts.signal, (json) => {
-      const r = completionLogprobsResponseSchema.safeParse(json);
-      if (!r.success) return undefined;
-      const c = r.data.choices[0]!;
-      if (c.logprobs == null) return new Missing('the response has no logprobs: the endpoint ignored echo/logprobs');
-      const l = legacyLogprobsSchema.safeParse(c.logprobs);
-      if (!l.success) return undefined;
+      const r = choiceLogprobs(json, completionLogprobsResponseSchema, legacyLogprobsSchema, 'the response has no logprobs: the endpoint ignored echo/logprobs');
+      if (!r || r instanceof Missing) return r;
+      const { choice: c, logprobs: l, usage } = r;
       // How many of the echoed tokens are the prompt's: known for ids, else the usage says.
-      const n = ids?.length ?? r.data.usage?.prompt_tokens ?? (maxTokens === 0 ? l.data.tokens.length : undefined);
+      const n = ids?.length ?? usage?.prompt_tokens ?? (maxTokens === 0 ? l.tokens.length : undefined);
       if (n === undefined) return new Missing('cannot tell the prompt tokens from the generated ones: no usage.prompt_tokens');
-      if (l.data.tokens.length < n || (maxTokens === 0 && l.data.tokens.length !== n)) {
-        return new Missing(`the endpoint echoed ${l.data.tokens.length} tokens for a prompt of ${n}`);
+      if (l.tokens.length < n || (maxTokens === 0 && l.tokens.length !== n)) {
+        return new Missing(`the endpoint echoed ${l.tokens.length} tokens for a prompt of ${n}`);
       }
-      const logprobs = l.data.token_logprobs.slice(0, n);
+      const logprobs = l.token_logprobs.slice(0, n);
       const gap = logprobs.findIndex((x, i) => i > 0 && (x === null || !Number.isFinite(x)));
       if (gap > 0) return new Missing(`prompt token ${gap} has no logprob`);
       const echoedIds = c.prompt_token_ids && c.prompt_token_ids.length === n ? c.prompt_token_ids : undefined;
-      return { value: { tokens: l.data.tokens.slice(0, n), logprobs, ...((ids ?? echoedIds) ? { ids: ids ?? echoedIds } : {}) }, usage: r.data.usage };
-    }).then((o) => (o.ok ? { ok: true as const, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o));
+      return { value: { tokens: l.tokens.slice(0, n), logprobs, ...((ids ?? echoedIds) ? { ids: ids ?? echoedIds } : {}) }, usage };
+    });
   }
 
   /**
@@ -331,60 +346,39 @@ export class OpenAIClient {
    * answer letter from `top`, the first generated token's alternatives.
    */
   chatTopLogprobs(messages: readonly ChatMessage[], gen: TopLogprobsOptions): Promise<TopLogprobsOutcome> {
-    const body = {
-      model: this.model,
-      messages,
-      max_tokens: gen.maxTokens ?? 1,
-      temperature: gen.temperature ?? 0,
-      logprobs: true,
-      top_logprobs: gen.topLogprobs,
-      ...(gen.stop ? { stop: gen.stop } : {}),
-    };
+    const body = { model: this.model, messages, ...generationFields(gen, 1), logprobs: true, top_logprobs: gen.topLogprobs };
     return this.request('/chat/completions', body, gen.signal, (json) => {
-      const r = chatLogprobsResponseSchema.safeParse(json);
-      if (!r.success) return undefined;
-      const c = r.data.choices[0]!;
-      if (c.logprobs == null) return new Missing('the response has no logprobs: the endpoint ignored logprobs/top_logprobs');
-      const l = chatLogprobsSchema.safeParse(c.logprobs);
-      if (!l.success) return undefined;
-      if (l.data.content == null) return new Missing('the response has no logprobs.content');
-      const tokens = l.data.content.map((t) => ({
+      const r = choiceLogprobs(json, chatLogprobsResponseSchema, chatLogprobsSchema, 'the response has no logprobs: the endpoint ignored logprobs/top_logprobs');
+      if (!r || r instanceof Missing) return r;
+      const { choice: c, logprobs: l, usage } = r;
+      if (l.content == null) return new Missing('the response has no logprobs.content');
+      const tokens = l.content.map((t) => ({
         token: t.token,
         logprob: t.logprob,
         top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, ...(a.bytes ? { bytes: a.bytes } : {}) })).sort((a, b) => b.logprob - a.logprob),
       }));
-      return this.topOutcome(c.message.content ?? '', c.finish_reason ?? null, r.data.usage, tokens, gen.topLogprobs);
-    }).then((o) => (o.ok ? { ok: true as const, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o));
+      return this.topOutcome(c.message.content ?? '', c.finish_reason ?? null, usage, tokens, gen.topLogprobs);
+    });
   }
 
   /** POST /v1/completions with `logprobs: N` (a token-id prompt as a JSON array): generated tokens with their alternatives, legacy shape read. */
   completeTopLogprobs(prompt: string | ArrayLike<number>, gen: TopLogprobsOptions): Promise<TopLogprobsOutcome> {
-    const body = {
-      model: this.model,
-      prompt: typeof prompt === 'string' ? prompt : Array.from(prompt),
-      max_tokens: gen.maxTokens ?? 1,
-      temperature: gen.temperature ?? 0,
-      logprobs: gen.topLogprobs,
-      ...(gen.stop ? { stop: gen.stop } : {}),
-    };
+    const body = { model: this.model, prompt: promptField(prompt), ...generationFields(gen, 1), logprobs: gen.topLogprobs };
     return this.request('/completions', body, gen.signal, (json) => {
-      const r = completionLogprobsResponseSchema.safeParse(json);
-      if (!r.success) return undefined;
-      const c = r.data.choices[0]!;
-      if (c.logprobs == null) return new Missing('the response has no logprobs: the endpoint ignored logprobs');
-      const l = legacyLogprobsSchema.safeParse(c.logprobs);
-      if (!l.success) return undefined;
+      const r = choiceLogprobs(json, completionLogprobsResponseSchema, legacyLogprobsSchema, 'the response has no logprobs: the endpoint ignored logprobs');
+      if (!r || r instanceof Missing) return r;
+      const { choice: c, logprobs: l, usage } = r;
       const tokens: GeneratedTokenLogprob[] = [];
-      for (let i = 0; i < l.data.tokens.length; i++) {
-        const lp = l.data.token_logprobs[i];
+      for (let i = 0; i < l.tokens.length; i++) {
+        const lp = l.token_logprobs[i];
         if (lp === null || lp === undefined) return new Missing(`generated token ${i} has no logprob`);
-        tokens.push({ token: l.data.tokens[i]!, logprob: lp, top: topOfMap(l.data.top_logprobs?.[i]) });
+        tokens.push({ token: l.tokens[i]!, logprob: lp, top: topOfMap(l.top_logprobs?.[i]) });
       }
-      return this.topOutcome(c.text, c.finish_reason ?? null, r.data.usage, tokens, gen.topLogprobs);
-    }).then((o) => (o.ok ? { ok: true as const, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o));
+      return this.topOutcome(c.text, c.finish_reason ?? null, usage, tokens, gen.topLogprobs);
+    });
   }
 
-  private topOutcome(text: string, finishReason: string | null, usage: { prompt_tokens: number; completion_tokens: number } | null | undefined, tokens: GeneratedTokenLogprob[], asked: number) {
+  private topOutcome(text: string, finishReason: string | null, usage: RawUsage | null | undefined, tokens: GeneratedTokenLogprob[], asked: number) {
     if (tokens.length === 0 && text !== '') return new Missing('the response has text but no logprobs for it');
     if (asked > 0 && tokens.length > 0 && tokens[0]!.top.length === 0) return new Missing(`asked for ${asked} top logprobs, the response has none`);
     return { value: { text, finishReason, tokens, top: tokens[0]?.top ?? [] }, usage };
@@ -424,26 +418,16 @@ export class OpenAIClient {
     return { 'content-type': 'application/json', ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}) };
   }
 
-  private async generate(
+  /**
+   * One POST through the concurrency limit, the retries and the timeouts; `parse` validates the body.
+   * The outcome: the parsed value's fields with the usage, latency and attempts, or the failure.
+   */
+  private request<T extends object>(
     path: string,
     body: unknown,
     signal: AbortSignal | undefined,
-    parse: (json: unknown) => { text: string; finishReason: string | null; usage?: { prompt_tokens: number; completion_tokens: number } | null } | undefined,
-  ): Promise<CompletionOutcome> {
-    const o = await this.request(path, body, signal, (json) => {
-      const v = parse(json);
-      return v && { value: { text: v.text, finishReason: v.finishReason }, usage: v.usage };
-    });
-    return o.ok ? { ok: true, ...o.value, usage: o.usage, latencyMs: o.latencyMs, attempts: o.attempts } : o;
-  }
-
-  /** One POST through the concurrency limit, the retries and the timeouts; `parse` validates the body. */
-  private request<T>(
-    path: string,
-    body: unknown,
-    signal: AbortSignal | undefined,
-    parse: (json: unknown) => { value: T; usage?: { prompt_tokens: number; completion_tokens: number } | null } | Missing | undefined,
-  ): Promise<{ ok: true; value: T; usage: Usage | null; latencyMs: number; attempts: number } | Failure> {
+    parse: (json: unknown) => { value: T; usage?: RawUsage | null } | Missing | undefined,
+  ): Promise<({ ok: true; usage: Usage | null; latencyMs: number; attempts: number } & T) | Failure> {
     return this.sem.run(async () => {
       const t0 = performance.now();
       const payload = JSON.stringify(body);
@@ -454,7 +438,7 @@ export class OpenAIClient {
       });
       const latencyMs = performance.now() - t0;
       if (!r.ok) return { ok: false, error: r.error, kind: r.kind, status: r.status, latencyMs, attempts };
-      return { ok: true, value: r.value.value, usage: toUsage(r.value.usage), latencyMs, attempts };
+      return { ok: true as const, ...r.value.value, usage: toUsage(r.value.usage), latencyMs, attempts };
     });
   }
 

@@ -3,7 +3,6 @@ import {
   type NiahLanguage,
   type NiahScorerName,
   type NiahSpec,
-  type NiahSpecInput,
   type NiahVariant,
 } from '@ctxlab/contracts';
 import type { ChatMessage, Tokenizer } from '@ctxlab/tokenizers';
@@ -41,7 +40,8 @@ export interface ResolvedNiahSpec {
 
 const DEFAULT_CORPUS: Record<NiahLanguage, string> = { en: 'sotu-en', zh: 'tang-zh' };
 
-export function resolveNiahSpec(input: NiahSpecInput | NiahSpec): ResolvedNiahSpec {
+/** A spec as stored or sent (checked here: a spec that does not parse is an INVALID_SPEC error). */
+export function resolveNiahSpec(input: unknown): ResolvedNiahSpec {
   const parsed = niahSpecSchema.safeParse(input);
   if (!parsed.success) {
     throw new NiahError('INVALID_SPEC', parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '));
@@ -88,16 +88,10 @@ export interface NiahCellKey {
   sample: number;
 }
 
-export interface NiahCell extends NiahCellKey {
-  needles: string[];
+/** A cell: its key, its needle set (less the depths, which the key and placements tell), and its prompt. */
+export interface NiahCell extends NiahCellKey, Omit<NeedleSet, 'depths'> {
   /** All needle texts joined by newlines (one field for exports). */
   needle: string;
-  question: string;
-  instruction: string;
-  expected: string[];
-  scorer: NiahScorerName;
-  forbidden?: string[];
-  digits?: number;
   /** For /v1/chat/completions. */
   messages: ChatMessage[];
   /** The exact ids of the templated prompt, for /v1/completions with a token-id prompt. */

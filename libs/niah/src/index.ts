@@ -66,7 +66,6 @@ export {
   type GkamradtExportOptions,
   type GkamradtRecord,
   heatmapData,
-  type HeatmapData,
   pythonUtcTimestamp,
   resultsToCsv,
   suiteCellsToCsv,
@@ -75,5 +74,7 @@ export {
   toCellResult,
   toGkamradtResults,
 } from './results';
-export { heatmapSvg, type HeatmapSvgOptions, scoreColor } from './svg';
+/** The heatmap's one drawing (the portal's), for the CLI's heatmap.svg. */
+export { heatmapSvg, type HeatmapData, type HeatmapSvgOptions } from '@ctxlab/contracts';
 export { runNiahCells, type RunCellsOptions } from './run';
+export { runSweep, type SweepHold, type SweepOptions, type SweepOutcome, type SweepSink, type SweepTally } from './sweep';

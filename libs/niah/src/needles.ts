@@ -51,25 +51,22 @@ export const rulerQuestionOne = (key: string) => `What is the special magic numb
 export const rulerQuestionAll = (keys: string[]) =>
   `What are all the special magic numbers for ${keys.length === 1 ? keys[0] : keys.length === 2 ? `${keys[0]} and ${keys[1]}` : `${keys.slice(0, -1).join(', ')}, and ${keys.at(-1)}`} mentioned in the provided text?`;
 
-export const CITIES_EN = [
-  'Chicago', 'Yangon', 'Antananarivo', 'Colombo', 'Almaty', 'Sydney', 'Mexico City', 'Seattle', 'Lagos', 'Amsterdam',
-  'Belgrade', 'Cairo', 'Baghdad', 'Damascus', 'Kigali', 'Dakar', 'Sofia', 'Victoria', 'Tashkent', 'Mumbai',
-  'Barcelona', 'Amman', 'Toronto', 'Bratislava', 'Johannesburg', 'Thimphu', 'Bangkok', 'Santiago', 'San Francisco', 'Paris',
-  'Rabat', 'Copenhagen', 'Madrid', 'Ho Chi Minh City', 'Sarajevo', 'Delhi', 'Istanbul', 'Khartoum', 'Helsinki', 'Doha',
-  'Kuala Lumpur', 'Budapest', 'Shanghai', 'Moscow', 'Los Angeles', 'Oslo', 'Berlin', 'Bangalore', 'Tokyo', 'Melbourne',
-  'Port Louis', 'Lisbon', 'Nairobi', 'Kampala', 'Lima', 'Maputo', 'Vancouver', 'Dubai', 'Jakarta', 'Yerevan',
-  'Beirut', 'Athens', 'Bucharest', 'Brussels', 'Tunis', 'Astana', 'Seoul', 'Buenos Aires', 'Vienna', 'Reykjavik',
+/** The value needles' cities: English and Chinese names, one entry per city. */
+const CITIES: readonly (readonly [en: string, zh: string])[] = [
+  ['Chicago', '芝加哥'], ['Yangon', '仰光'], ['Antananarivo', '塔那那利佛'], ['Colombo', '科伦坡'], ['Almaty', '阿拉木图'], ['Sydney', '悉尼'], ['Mexico City', '墨西哥城'],
+  ['Seattle', '西雅图'], ['Lagos', '拉各斯'], ['Amsterdam', '阿姆斯特丹'], ['Belgrade', '贝尔格莱德'], ['Cairo', '开罗'], ['Baghdad', '巴格达'], ['Damascus', '大马士革'],
+  ['Kigali', '基加利'], ['Dakar', '达喀尔'], ['Sofia', '索非亚'], ['Victoria', '维多利亚'], ['Tashkent', '塔什干'], ['Mumbai', '孟买'], ['Barcelona', '巴塞罗那'],
+  ['Amman', '安曼'], ['Toronto', '多伦多'], ['Bratislava', '布拉迪斯拉发'], ['Johannesburg', '约翰内斯堡'], ['Thimphu', '廷布'], ['Bangkok', '曼谷'], ['Santiago', '圣地亚哥'],
+  ['San Francisco', '旧金山'], ['Paris', '巴黎'], ['Rabat', '拉巴特'], ['Copenhagen', '哥本哈根'], ['Madrid', '马德里'], ['Ho Chi Minh City', '胡志明市'], ['Sarajevo', '萨拉热窝'],
+  ['Delhi', '德里'], ['Istanbul', '伊斯坦布尔'], ['Khartoum', '喀土穆'], ['Helsinki', '赫尔辛基'], ['Doha', '多哈'], ['Kuala Lumpur', '吉隆坡'], ['Budapest', '布达佩斯'],
+  ['Shanghai', '上海'], ['Moscow', '莫斯科'], ['Los Angeles', '洛杉矶'], ['Oslo', '奥斯陆'], ['Berlin', '柏林'], ['Bangalore', '班加罗尔'], ['Tokyo', '东京'],
+  ['Melbourne', '墨尔本'], ['Port Louis', '路易港'], ['Lisbon', '里斯本'], ['Nairobi', '内罗毕'], ['Kampala', '坎帕拉'], ['Lima', '利马'], ['Maputo', '马普托'],
+  ['Vancouver', '温哥华'], ['Dubai', '迪拜'], ['Jakarta', '雅加达'], ['Yerevan', '埃里温'], ['Beirut', '贝鲁特'], ['Athens', '雅典'], ['Bucharest', '布加勒斯特'],
+  ['Brussels', '布鲁塞尔'], ['Tunis', '突尼斯'], ['Astana', '阿斯塔纳'], ['Seoul', '首尔'], ['Buenos Aires', '布宜诺斯艾利斯'], ['Vienna', '维也纳'], ['Reykjavik', '雷克雅未克'],
 ];
+export const CITIES_EN = CITIES.map(([en]) => en);
 /** The same cities in Chinese, index for index. */
-export const CITIES_ZH = [
-  '芝加哥', '仰光', '塔那那利佛', '科伦坡', '阿拉木图', '悉尼', '墨西哥城', '西雅图', '拉各斯', '阿姆斯特丹',
-  '贝尔格莱德', '开罗', '巴格达', '大马士革', '基加利', '达喀尔', '索非亚', '维多利亚', '塔什干', '孟买',
-  '巴塞罗那', '安曼', '多伦多', '布拉迪斯拉发', '约翰内斯堡', '廷布', '曼谷', '圣地亚哥', '旧金山', '巴黎',
-  '拉巴特', '哥本哈根', '马德里', '胡志明市', '萨拉热窝', '德里', '伊斯坦布尔', '喀土穆', '赫尔辛基', '多哈',
-  '吉隆坡', '布达佩斯', '上海', '莫斯科', '洛杉矶', '奥斯陆', '柏林', '班加罗尔', '东京', '墨尔本',
-  '路易港', '里斯本', '内罗毕', '坎帕拉', '利马', '马普托', '温哥华', '迪拜', '雅加达', '埃里温',
-  '贝鲁特', '雅典', '布加勒斯特', '布鲁塞尔', '突尼斯', '阿斯塔纳', '首尔', '布宜诺斯艾利斯', '维也纳', '雷克雅未克',
-];
+export const CITIES_ZH = CITIES.map(([, zh]) => zh);
 
 const KEY_ADJECTIVES = ['amber', 'brave', 'calm', 'dusty', 'eager', 'fuzzy', 'gentle', 'hollow', 'icy', 'jolly', 'keen', 'lucky', 'misty', 'noisy', 'odd', 'proud', 'quiet', 'rusty', 'silent', 'tidy', 'upbeat', 'vivid', 'wary', 'young', 'zesty'];
 const KEY_NOUNS = ['anchor', 'badger', 'canyon', 'dolphin', 'ember', 'falcon', 'glacier', 'harbor', 'island', 'jungle', 'kettle', 'lantern', 'meadow', 'nectar', 'orchard', 'pebble', 'quarry', 'river', 'saddle', 'thistle', 'umbrella', 'violin', 'walnut', 'yarrow', 'zephyr'];

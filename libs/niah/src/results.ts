@@ -1,4 +1,4 @@
-import type { NiahCellResult } from '@ctxlab/contracts';
+import { heatmapMatrix, type HeatmapData, type NiahCellResult } from '@ctxlab/contracts';
 import type { CompletionOutcome } from './client';
 import { type NiahCell, scoreNiahCell } from './engine';
 
@@ -158,41 +158,12 @@ export function toGkamradtResults(
   return { files, skipped };
 }
 
-export interface HeatmapData {
-  /** x axis, ascending. */
-  lengths: number[];
-  /** y axis as fractions, ascending (drawn top to bottom). */
-  depths: number[];
-  /** matrix[depthIndex][lengthIndex]: mean score over the cell's scored samples, null when none. */
-  matrix: (number | null)[][];
-  /** Scored samples behind each cell. */
-  counts: number[][];
-  /** Mean of the non-null cells (the field's "average score"); null when nothing was scored. */
-  average: number | null;
-  failed: number;
-}
-
-/** Lengths × depths matrix averaging samples; a missing or failed cell is null, never 0. */
+/**
+ * The heatmap of samples held in memory (the CLI's results.jsonl), by the matrix builder the API
+ * uses for PostgreSQL's cell aggregates: a cell is the mean of its scored samples; a failed sample
+ * counts in `failed` and never as a 0.
+ */
 export function heatmapData(rows: readonly NiahCellResult[], axes?: { lengths?: number[]; depths?: number[] }): HeatmapData {
-  const lengths = axes?.lengths ?? [...new Set(rows.map((r) => r.length))].sort((a, b) => a - b);
-  const depths = axes?.depths ?? [...new Set(rows.map((r) => r.depth))].sort((a, b) => a - b);
-  const li = new Map(lengths.map((l, i) => [l, i]));
-  const di = new Map(depths.map((d, i) => [d, i]));
-  const sums = depths.map(() => lengths.map(() => 0));
-  const counts = depths.map(() => lengths.map(() => 0));
-  let failed = 0;
-  for (const r of rows) {
-    if (r.score === null) {
-      failed++;
-      continue;
-    }
-    const x = li.get(r.length);
-    const y = di.get(r.depth);
-    if (x === undefined || y === undefined) continue;
-    sums[y]![x]! += r.score;
-    counts[y]![x]! += 1;
-  }
-  const matrix = sums.map((row, y) => row.map((s, x) => (counts[y]![x]! > 0 ? s / counts[y]![x]! : null)));
-  const values = matrix.flat().filter((v): v is number => v !== null);
-  return { lengths, depths, matrix, counts, average: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null, failed };
+  const samples = rows.map((r) => ({ length: r.length, depth: r.depth, sum: r.score ?? 0, n: r.score === null ? 0 : 1, failed: r.score === null ? 1 : 0 }));
+  return heatmapMatrix(samples, axes);
 }

@@ -5,7 +5,7 @@ import { generateNiahCells, planNiahCells, resolveNiahSpec } from './engine';
 import { loadNiahContext } from './node/context';
 import { heatmapData, resultsToCsv, toGkamradtResults } from './results';
 import { runNiahCells } from './run';
-import { heatmapSvg } from './svg';
+import { heatmapSvg } from '@ctxlab/contracts';
 import { startOpenAITestServer, type OpenAITestServer } from './testing/openai-test-server';
 
 let server: OpenAITestServer;

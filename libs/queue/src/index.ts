@@ -1,4 +1,4 @@
 export * from './catalog';
 export * from './connection';
 export * from './producers';
-export * from './work';
+export * from './cancel';

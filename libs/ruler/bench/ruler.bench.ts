@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDefaultCorpus } from '@ctxlab/niah/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
-import { time, type BenchResult } from '../../../tools/bench/harness';
+import { time, type BenchResult } from '@ctxlab/bench';
 import { generateRulerSample, parseHotpotQA, parseSquad, RULER_TASK_NAMES, type RulerSampleOptions } from '../src/index';
 import { loadWordLists } from '../src/node';
 

@@ -1,14 +1,6 @@
+import { ChatTokenizer } from './chat';
 import { pythonStrip, utf8Bytes } from './text';
-import type {
-  ChatMessage,
-  ChatTemplateOptions,
-  EncodeOptions,
-  IndexedEncoding,
-  SpecialToken,
-  SpecialTokens,
-  TemplatePart,
-  Tokenizer,
-} from './types';
+import type { ChatTemplateOptions, EncodeOptions, IndexedEncoding, SpecialToken, SpecialTokens, TemplatePart } from './types';
 
 export const BYTE_BOS: SpecialToken = { id: 256, text: '<s>' };
 export const BYTE_EOS: SpecialToken = { id: 257, text: '</s>' };
@@ -24,7 +16,7 @@ const CUT_STRIDE = 16;
  *   <s>### System:\n{content}\n\n### User:\n{content}\n\n### Assistant:\n{content}</s>\n\n ... ### Assistant:\n
  * Contents are stripped like Jinja's `trim`; assistant turns end with EOS.
  */
-export class ByteTokenizer implements Tokenizer {
+export class ByteTokenizer extends ChatTokenizer {
   readonly name = 'byte';
   readonly vocabSize = 259;
   readonly special: SpecialTokens = { bos: BYTE_BOS, eos: BYTE_EOS, eot: BYTE_EOS, pad: BYTE_PAD };
@@ -98,27 +90,6 @@ export class ByteTokenizer implements Tokenizer {
     });
     if (opts.addGenerationPrompt ?? true) parts.push({ kind: 'text', text: '### Assistant:\n' });
     return parts;
-  }
-
-  applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
-    return this.chatLayout(
-      messages.map((m) => m.role),
-      opts,
-    )
-      .map((p) => (p.kind === 'special' ? p.token.text : p.kind === 'text' ? p.text : this.normalizeContent(messages[p.message]!.content)))
-      .join('');
-  }
-
-  encodeChat(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): number[] {
-    const out: number[] = [];
-    for (const p of this.chatLayout(
-      messages.map((m) => m.role),
-      opts,
-    )) {
-      if (p.kind === 'special') out.push(p.token.id);
-      else for (const id of this.encode(p.kind === 'text' ? p.text : this.normalizeContent(messages[p.message]!.content))) out.push(id);
-    }
-    return out;
   }
 
   encodeIndexed(text: string): IndexedEncoding {

@@ -1,13 +1,4 @@
-export type {
-  ChatMessage,
-  ChatTemplateOptions,
-  EncodeOptions,
-  IndexedEncoding,
-  SpecialToken,
-  SpecialTokens,
-  TemplatePart,
-  Tokenizer,
-} from './types';
+export type * from './types';
 export { createLlama3Tokenizer, llama3Tokenizer, LLAMA3_PATTERN, type HfTokenizerJson } from './llama3';
 export { ByteTokenizer, byteTokenizer, BYTE_BOS, BYTE_EOS, BYTE_PAD } from './byte';
 export { getTokenizer, isTokenizerName, TOKENIZER_NAMES, UnknownTokenizerError, type TokenizerName } from './registry';

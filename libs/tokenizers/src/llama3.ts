@@ -1,16 +1,8 @@
 import { createRequire } from 'node:module';
 import { ByteLevelBpe, U32Builder, byteLevelTables, llama3IsCutPair } from './bpe';
+import { ChatTokenizer } from './chat';
 import { pythonStrip } from './text';
-import type {
-  ChatMessage,
-  ChatTemplateOptions,
-  EncodeOptions,
-  IndexedEncoding,
-  SpecialToken,
-  SpecialTokens,
-  TemplatePart,
-  Tokenizer,
-} from './types';
+import type { ChatTemplateOptions, EncodeOptions, IndexedEncoding, SpecialToken, SpecialTokens, TemplatePart, Tokenizer } from './types';
 
 /** The pre-tokenizer regex of Meta's Llama-3 tokenizer.json, verbatim. */
 export const LLAMA3_PATTERN = String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
@@ -99,7 +91,7 @@ interface TemplatedConfig {
   isCutPair: (prev: number, next: number) => boolean;
 }
 
-class TemplatedTokenizer implements Tokenizer {
+class TemplatedTokenizer extends ChatTokenizer {
   readonly name: string;
   readonly vocabSize: number;
   readonly special: SpecialTokens;
@@ -107,6 +99,7 @@ class TemplatedTokenizer implements Tokenizer {
   private readonly cfg: TemplatedConfig;
 
   constructor(cfg: TemplatedConfig) {
+    super();
     this.cfg = cfg;
     this.name = cfg.name;
     this.vocabSize = cfg.vocabSize;
@@ -141,35 +134,6 @@ class TemplatedTokenizer implements Tokenizer {
 
   chatLayout(roles: readonly string[], opts: ChatTemplateOptions = {}): TemplatePart[] {
     return this.cfg.layout(roles, opts.addGenerationPrompt ?? true);
-  }
-
-  applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
-    return this.chatLayout(
-      messages.map((m) => m.role),
-      opts,
-    )
-      .map((p) => (p.kind === 'special' ? p.token.text : p.kind === 'text' ? p.text : this.normalizeContent(messages[p.message]!.content)))
-      .join('');
-  }
-
-  encodeChat(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): number[] {
-    const out: number[] = [];
-    let pending = '';
-    const flush = () => {
-      if (pending) for (const id of this.encode(pending)) out.push(id);
-      pending = '';
-    };
-    for (const p of this.chatLayout(
-      messages.map((m) => m.role),
-      opts,
-    )) {
-      if (p.kind === 'special') {
-        flush();
-        out.push(p.token.id);
-      } else pending += p.kind === 'text' ? p.text : this.normalizeContent(messages[p.message]!.content);
-    }
-    flush();
-    return out;
   }
 
   encodeIndexed(text: string): IndexedEncoding {

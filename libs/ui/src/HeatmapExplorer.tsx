@@ -1,8 +1,9 @@
 'use client';
 
 import { useId, useState, type KeyboardEvent, type ReactNode, type Ref } from 'react';
-import { depthPercent, fmtInt } from './format';
-import { cellValueText, Heatmap, heatmapLayout, type HeatmapCellRef, type HeatmapProps } from './Heatmap';
+import { cellValueText, depthPercent, heatmapLayout, type HeatmapCellRef } from '@ctxlab/contracts';
+import { fmtInt } from './format';
+import { Heatmap, type HeatmapProps } from './Heatmap';
 
 /** What the hover card says about one grid cell (sample 0's prompt and answer, the mean over samples). */
 export interface HeatmapCellDetail {

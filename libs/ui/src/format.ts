@@ -1,21 +1,13 @@
 /** Formatting shared by every component and page, so a number reads the same everywhere. */
 
+/** Context lengths and depths as the heatmap labels them (its drawing lives in @ctxlab/contracts). */
+export { contextLabel, depthPercent } from '@ctxlab/contracts';
+
 export const fmtInt = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '—' : Math.round(n).toLocaleString('en-US'));
 
 export function fmtNum(n: number | null | undefined, digits = 1): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/**
- * How the field names context sizes: 65,536 → "65K", 1,048,576 → "1048K", 8,192 → "8K", 900 → "900".
- * Below 10K a length that is not a whole thousand (or 1024-multiple) keeps one decimal, so a sweep's
- * 1,000 / 1,500 / 2,000 stay apart: "1K", "1.5K", "2K".
- */
-export function contextLabel(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 10_000 && n % 1000 !== 0 && n % 1024 !== 0) return `${(Math.round(n / 100) / 10).toString()}K`;
-  return `${Math.floor(n / 1000)}K`;
 }
 
 /** Large counts in a few characters: 432,013,312 → "432.0M", 3,580,165,449 → "3.58B", 83,886 → "83.9K". */
@@ -27,12 +19,6 @@ export function fmtCompact(n: number | null | undefined): string {
   if (a >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (a >= 1e4) return `${(n / 1e3).toFixed(1)}K`;
   return Math.round(n).toLocaleString('en-US');
-}
-
-/** Depth fraction → percent as the field prints it: 0.2 → "20", 0.05 → "5", 1/3 → "33.3". */
-export function depthPercent(d: number): string {
-  const p = Math.round(d * 100_000) / 1000;
-  return Number.isInteger(p) ? String(p) : p.toFixed(1);
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

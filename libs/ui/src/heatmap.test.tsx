@@ -3,7 +3,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { Heatmap, type HeatmapProps } from './Heatmap';
 import { LineageGraph } from './LineageGraph';
-import { diffColor, scoreColor } from './scale';
+import { diffColor, scoreColor } from '@ctxlab/contracts';
 
 const render = (p: HeatmapProps) => renderToStaticMarkup(createElement(Heatmap, p));
 

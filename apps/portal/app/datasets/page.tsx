@@ -1,9 +1,9 @@
-import { DataTable, fmtBytes, fmtInt, Tags } from '@ctxlab/ui';
+import { fmtBytes, fmtInt, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { BenchmarkImport } from '../../src/components/BenchmarkImport';
 import { CorpusImport } from '../../src/components/CorpusImport';
-import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
+import { hrefWith, listParams, ListPanel, PageHead, Pager, SearchForm, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -24,28 +24,23 @@ export default async function DatasetsPage({ searchParams }: { searchParams: Pro
         <h2 id="bench-imp-h">Import a benchmark</h2>
         <BenchmarkImport />
       </section>
-      <form className="toolbar" role="search" action="/datasets">
-        <div className="field"><label htmlFor="q">Search datasets</label><input id="q" name="q" type="search" placeholder="name, source…" defaultValue={p.search ?? ''} style={{ minWidth: 260 }} /></div>
-        <button type="submit" className="btn secondary">Search</button>
-      </form>
-      <div className="panel">
-        <DataTable
-          caption="Datasets"
-          rows={page.items}
-          rowKey={(d) => d.id}
-          empty={p.search ? `Nothing matches “${p.search}”.` : 'No datasets yet: import a folder of .txt files above to use your own haystack.'}
-          columns={[
-            { header: 'Name', rowHeader: true, cell: (d) => <Link href={`/datasets/${d.id}`}>{d.name}</Link> },
-            { header: 'Kind', cell: (d) => d.kind },
-            { header: 'Language', cell: (d) => d.language },
-            { header: 'Documents', numeric: true, cell: (d) => fmtInt(d.documents) },
-            { header: 'Size', numeric: true, cell: (d) => fmtBytes(d.bytes) },
-            ...tokenizers.map((t) => ({ header: `${t} tokens`, id: `tok-${t}`, numeric: true, cell: (d: (typeof page.items)[number]) => fmtInt(d.tokenCounts[t]) })),
-            { header: 'Tags', cell: (d) => <Tags tags={d.tags} /> },
-          ]}
-        />
+      <SearchForm action="/datasets" label="Search datasets" placeholder="name, source…" search={p.search} minWidth={260} />
+      <ListPanel
+        caption="Datasets"
+        rows={page.items}
+        empty={p.search ? `Nothing matches “${p.search}”.` : 'No datasets yet: import a folder of .txt files above to use your own haystack.'}
+        columns={[
+          { header: 'Name', rowHeader: true, cell: (d) => <Link href={`/datasets/${d.id}`}>{d.name}</Link> },
+          { header: 'Kind', cell: (d) => d.kind },
+          { header: 'Language', cell: (d) => d.language },
+          { header: 'Documents', numeric: true, cell: (d) => fmtInt(d.documents) },
+          { header: 'Size', numeric: true, cell: (d) => fmtBytes(d.bytes) },
+          ...tokenizers.map((t) => ({ header: `${t} tokens`, id: `tok-${t}`, numeric: true, cell: (d: (typeof page.items)[number]) => fmtInt(d.tokenCounts[t]) })),
+          { header: 'Tags', cell: (d) => <Tags tags={d.tags} /> },
+        ]}
+      >
         <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/datasets', { q: p.search, offset: o })} />
-      </div>
+      </ListPanel>
     </>
   );
 }

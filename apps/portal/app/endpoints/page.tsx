@@ -1,9 +1,9 @@
-import { DataTable, fmtDate, StatusBadge, Tags } from '@ctxlab/ui';
+import { fmtDate, StatusBadge, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EndpointForm } from '../../src/components/EndpointForm';
 import { EndpointHealth } from '../../src/components/EndpointHealth';
-import { hrefWith, listParams, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
+import { hrefWith, listParams, ListPanel, PageHead, Pager, SearchForm, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 import { endpointStatusBadge } from '../../src/lib/endpoint-status';
 
@@ -21,28 +21,23 @@ export default async function EndpointsPage({ searchParams }: { searchParams: Pr
         <h2 id="reg-h">Register an endpoint</h2>
         <EndpointForm models={models.items.map((m) => ({ id: m.id, name: m.name }))} />
       </section>
-      <form className="toolbar" role="search" action="/endpoints">
-        <div className="field"><label htmlFor="q">Search endpoints</label><input id="q" name="q" type="search" placeholder="name, URL, served model…" defaultValue={p.search ?? ''} style={{ minWidth: 260 }} /></div>
-        <button type="submit" className="btn secondary">Search</button>
-      </form>
-      <div className="panel">
-        <DataTable
-          caption="Registered endpoints"
-          rows={page.items}
-          rowKey={(e) => e.id}
-          empty={p.search ? `Nothing matches “${p.search}”.` : 'No endpoints registered yet: register one above.'}
-          columns={[
-            { header: 'Name', rowHeader: true, cell: (e) => <Link href={`/endpoints/${e.id}`}>{e.name}</Link> },
-            { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
-            { header: 'Served model', cell: (e) => <code>{e.servedModelName}</code> },
-            { header: 'API key', cell: (e) => (e.hasApiKey ? 'set (encrypted)' : '—') },
-            { header: 'Last check', cell: (e) => (e.lastStatus ? <><StatusBadge status={endpointStatusBadge(e.lastStatus)} /> <span className="progress-line">{e.lastStatus} · {fmtDate(e.lastCheckedAt)}</span></> : 'never') },
-            { header: 'Health', id: 'health', cell: (e) => <EndpointHealth id={e.id} compact /> },
-            { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },
-          ]}
-        />
+      <SearchForm action="/endpoints" label="Search endpoints" placeholder="name, URL, served model…" search={p.search} minWidth={260} />
+      <ListPanel
+        caption="Registered endpoints"
+        rows={page.items}
+        empty={p.search ? `Nothing matches “${p.search}”.` : 'No endpoints registered yet: register one above.'}
+        columns={[
+          { header: 'Name', rowHeader: true, cell: (e) => <Link href={`/endpoints/${e.id}`}>{e.name}</Link> },
+          { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
+          { header: 'Served model', cell: (e) => <code>{e.servedModelName}</code> },
+          { header: 'API key', cell: (e) => (e.hasApiKey ? 'set (encrypted)' : '—') },
+          { header: 'Last check', cell: (e) => (e.lastStatus ? <><StatusBadge status={endpointStatusBadge(e.lastStatus)} /> <span className="progress-line">{e.lastStatus} · {fmtDate(e.lastCheckedAt)}</span></> : 'never') },
+          { header: 'Health', id: 'health', cell: (e) => <EndpointHealth id={e.id} compact /> },
+          { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },
+        ]}
+      >
         <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/endpoints', { q: p.search, offset: o })} />
-      </div>
+      </ListPanel>
     </>
   );
 }

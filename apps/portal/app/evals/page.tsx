@@ -1,7 +1,7 @@
 import { DataTable, fmtDate, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { hrefWith, listParams, one, PageHead, Pager, type SearchParams } from '../../src/components/EntityList';
+import { FilterForm, FilterSelect, hrefWith, listParams, one, PageHead, Pager, SearchField, type SearchParams } from '../../src/components/EntityList';
 import { ScoreChip } from '../../src/components/ScoreChip';
 import { api } from '../../src/server/api';
 
@@ -27,23 +27,12 @@ export default async function EvalsPage({ searchParams }: { searchParams: Promis
         sub="Needle-in-a-haystack sweeps of models behind endpoints. Tick 2–4 runs to compare them on one grid."
         actions={<Link className="btn" href="/evals/new">Start an eval</Link>}
       />
-      <form className="filters" role="search" action="/evals" aria-label="Filter eval runs">
-        <div className="field">
-          <label htmlFor="q">Search</label>
-          <input id="q" name="q" type="search" placeholder="run name…" defaultValue={p.search ?? ''} style={{ minWidth: 240 }} />
-        </div>
-        <div className="field">
-          <label htmlFor="status">Status</label>
-          <select id="status" name="status" defaultValue={status ?? ''}>
-            <option value="">any</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </div>
+      <FilterForm action="/evals" label="Filter eval runs" filtered={filtered}>
+        <SearchField label="Search" placeholder="run name…" search={p.search} minWidth={240} />
+        <FilterSelect name="status" label="Status" value={status} choices={STATUSES.map((s) => [s, s] as const)} />
         {modelId && <input type="hidden" name="model" value={modelId} />}
         {compareWith && <input type="hidden" name="compareWith" value={compareWith} />}
-        <button type="submit" className="btn secondary">Apply</button>
-        {filtered && <Link href="/evals">Clear filters</Link>}
-      </form>
+      </FilterForm>
       {compareWith && (
         <div className="callout info" role="status"><p>Tick one to three more runs and press “Compare selected”.{page.items.some((r) => r.id === compareWith) ? '' : ' (The run you started from is on another page; it is included.)'}</p></div>
       )}

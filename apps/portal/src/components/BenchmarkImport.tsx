@@ -3,11 +3,10 @@
 import { fileDocuments, MAX_CORPUS_CHARS, MAX_CORPUS_DOCUMENT_CHARS } from '@ctxlab/contracts';
 import { fmtBytes, fmtInt } from '@ctxlab/ui';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
-import { useId, useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { browserApi } from '../lib/client';
 import type { Out } from '../lib/types';
-import { ErrorCallout, fieldErrorUi, FilesField, useSubmit } from './FormErrors';
+import { ImportForm, useFileImport } from './FileImport';
 
 const FORMATS = [
   ['longbench', 'LongBench', '.jsonl', "LongBench's data/*.jsonl (one file per dataset)"],
@@ -18,21 +17,15 @@ type Format = (typeof FORMATS)[number][0];
 
 /** A benchmark's files as published, read in the browser and sent unchanged; the API checks them with the format's parser. */
 export function BenchmarkImport() {
-  const uid = useId();
-  const router = useRouter();
+  const imp = useFileImport<Out['datasets']['importBenchmark']>();
+  const { uid, fe, files, done } = imp;
   const [format, setFormat] = useState<Format>('longbench');
-  const [files, setFiles] = useState<File[]>([]);
   const [name, setName] = useState('');
   const [source, setSource] = useState('');
-  const { submitting: busy, setSubmitting, submitError: error, errors, setErrors, reset, send } = useSubmit();
-  const [done, setDone] = useState<Out['datasets']['importBenchmark'] | null>(null);
   const fmt = FORMATS.find(([k]) => k === format)!;
 
   const total = files.reduce((a, f) => a + f.size, 0);
-  const submit = async (ev: FormEvent) => {
-    ev.preventDefault();
-    reset();
-    setDone(null);
+  const check = () => {
     const problems: Record<string, string> = {};
     if (!files.length) problems.documents = `choose the ${fmt[2]} files`;
     const wrong = files.filter((f) => !f.name.toLowerCase().endsWith(fmt[2]));
@@ -40,48 +33,39 @@ export function BenchmarkImport() {
     if (total > MAX_CORPUS_CHARS) problems.documents = `${fmtBytes(total)} is more than one import takes (${fmtBytes(MAX_CORPUS_CHARS)}): import the tasks in parts, or with the CLI's --tasks`;
     if (!name.trim()) problems.name = 'give the dataset a name';
     if (!source.trim()) problems.source = 'say where the files come from';
-    if (Object.keys(problems).length) {
-      setErrors(problems);
-      return;
-    }
-    await send(async () => {
-      const read = await Promise.all(files.map(async (f) => ({ name: f.webkitRelativePath || f.name, text: await f.text() })));
-      const r = await browserApi().datasets.importBenchmark.mutate({
-        name: name.trim(), format, source: source.trim(),
-        documents: read.sort((a, b) => a.name.localeCompare(b.name)).flatMap((f) => fileDocuments(f.name, f.text, MAX_CORPUS_DOCUMENT_CHARS)),
-      });
-      setDone(r);
-      setFiles([]);
-      setSubmitting(false);
-      router.refresh();
-    });
+    return problems;
   };
-  const fe = fieldErrorUi(uid, errors);
+  const submit = imp.submit(check, async () => {
+    const read = await Promise.all(files.map(async (f) => ({ name: f.webkitRelativePath || f.name, text: await f.text() })));
+    return browserApi().datasets.importBenchmark.mutate({
+      name: name.trim(), format, source: source.trim(),
+      documents: read.sort((a, b) => a.name.localeCompare(b.name)).flatMap((f) => fileDocuments(f.name, f.text, MAX_CORPUS_DOCUMENT_CHARS)),
+    });
+  });
   return (
-    <form onSubmit={submit} noValidate aria-label="Import a benchmark">
-      <div className="form-grid">
-        <div className="field">
-          <label htmlFor={`${uid}-fmt`}>Benchmark</label>
-          <select id={`${uid}-fmt`} value={format} onChange={(e) => setFormat(e.target.value as Format)} {...fe.input('format')}>
-            {FORMATS.map(([k, label]) => <option key={k} value={k}>{label}</option>)}
-          </select>
-          {fe.message('format')}
-        </div>
-        <div className="field"><label htmlFor={`${uid}-name`}>Name</label><input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder={format} {...fe.input('name')} />{fe.message('name')}</div>
-        <div className="field"><label htmlFor={`${uid}-src`}>Source</label><input id={`${uid}-src`} type="text" value={source} onChange={(e) => setSource(e.target.value)} placeholder="where the files come from" {...fe.input('source')} />{fe.message('source')}</div>
-      </div>
-      <FilesField uid={uid} fe={fe} label="Benchmark files" accept={fmt[2]} hint={`${fmt[3]}, unchanged: each is checked line by line and a bad one is named with its line and field.`} files={files} setFiles={setFiles} />
-      <ErrorCallout message={error} />
-      {done && (
-        <div className="callout ok" role="status" data-testid="benchmark-import-done">
-          <p>
-            Imported <Link href={`/datasets/${done.id}`}>{done.name}</Link>: {fmtInt(Object.keys(done.tasks).length)} tasks, {fmtInt(Object.values(done.tasks).reduce((n, t) => n + t.items, 0))} items, {fmtBytes(done.bytes)}. Run it with <code>ctxlab evals start --suite {format} --dataset {done.name}</code>.
-          </p>
-        </div>
+    <ImportForm
+      label="Import a benchmark"
+      state={imp}
+      onSubmit={submit}
+      picker={{ label: 'Benchmark files', accept: fmt[2], hint: `${fmt[3]}, unchanged: each is checked line by line and a bad one is named with its line and field.` }}
+      doneTestId="benchmark-import-done"
+      imported={done && (
+        <>
+          Imported <Link href={`/datasets/${done.id}`}>{done.name}</Link>: {fmtInt(Object.keys(done.tasks).length)} tasks, {fmtInt(Object.values(done.tasks).reduce((n, t) => n + t.items, 0))} items, {fmtBytes(done.bytes)}. Run it with <code>ctxlab evals start --suite {format} --dataset {done.name}</code>.
+        </>
       )}
-      <div className="form-actions">
-        <button type="submit" className="btn" disabled={busy}>{busy ? <><span className="spinner" aria-hidden="true" /> checking and importing…</> : 'Import benchmark'}</button>
+      submitText="Import benchmark"
+      busyText="checking and importing…"
+    >
+      <div className="field">
+        <label htmlFor={`${uid}-fmt`}>Benchmark</label>
+        <select id={`${uid}-fmt`} value={format} onChange={(e) => setFormat(e.target.value as Format)} {...fe.input('format')}>
+          {FORMATS.map(([k, label]) => <option key={k} value={k}>{label}</option>)}
+        </select>
+        {fe.message('format')}
       </div>
-    </form>
+      <div className="field"><label htmlFor={`${uid}-name`}>Name</label><input id={`${uid}-name`} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder={format} {...fe.input('name')} />{fe.message('name')}</div>
+      <div className="field"><label htmlFor={`${uid}-src`}>Source</label><input id={`${uid}-src`} type="text" value={source} onChange={(e) => setSource(e.target.value)} placeholder="where the files come from" {...fe.input('source')} />{fe.message('source')}</div>
+    </ImportForm>
   );
 }

@@ -1,11 +1,11 @@
-import { DataTable, fmtDate, fmtInt, KeyValues, SCORE_STOP_HEX } from '@ctxlab/ui';
+import { DataTable, fmtDate, fmtInt, SCORE_STOP_HEX } from '@ctxlab/ui';
 import Link from 'next/link';
-import { answerColumns, CellsPanel, ExportButtons, SuiteRunLive } from './CellsPanel';
+import { ExportButtons } from './CellsPanel';
 import { ScoreChip } from './ScoreChip';
+import { SuiteRunFrame, type SuiteRunProps } from './SuiteRunFrame';
 import type { Out } from '../lib/types';
 
 type Results = Out['evals']['benchmarkResults'];
-type Cells = Out['evals']['cells'];
 
 const NAMES = { longbench: 'LongBench', infinitebench: 'InfiniteBench', mmlu: 'MMLU' } as const;
 
@@ -53,14 +53,30 @@ function TaskBars({ r }: { r: Results }) {
 }
 
 /** A LongBench, InfiniteBench or MMLU run: the official score per task and setting (recomputed from the cells), exports, and every item's answer. */
-export function BenchmarkResult({ r, cells, offset, perPage, job }: { r: Results; cells: Cells; offset: number; perPage: number; job: { status: string; error: string | null } | null }) {
+export function BenchmarkResult(props: SuiteRunProps<Results>) {
+  const { r } = props;
   const run = r.run;
   const name = NAMES[r.spec.suite];
   const mmlu = r.spec.suite === 'mmlu';
   const settingText = (s: number) => (mmlu ? `${s}-shot` : `${fmtInt(s)} tokens`);
+  const settings = [
+    ['suite', name], ['dataset', <Link key="d" href={`/datasets?search=${encodeURIComponent(r.spec.dataset)}`}>{r.spec.dataset}</Link>],
+    [mmlu ? 'subjects' : 'tasks', (mmlu ? (r.spec as { subjects?: string[] }).subjects : (r.spec as { tasks?: string[] }).tasks)?.join(', ') ?? 'every one imported'],
+    [r.settingLabel, r.settings.map(settingText).join(', ')], ['items per task', (r.spec as { limit?: number }).limit ?? 'all'],
+    ['tokenizer', r.spec.tokenizer], ['chat template', r.spec.chatTemplate ? 'yes (where the benchmark uses it)' : 'no'],
+    ['started', fmtDate(run.startedAt)], ['finished', fmtDate(run.finishedAt)],
+  ] as const;
   return (
-    <>
-      <SuiteRunLive run={run} failed={r.failed} job={job} />
+    <SuiteRunFrame
+      {...props}
+      settings={settings}
+      cellsCaption="Every item: its prompt size, the expected answers, the model's answer and its score"
+      cellColumns={[
+        { header: mmlu ? 'Subject' : 'Task', cell: (c) => <span className="mono">{c.task}</span> },
+        { header: mmlu ? 'Shots' : 'Max length', numeric: true, cell: (c) => fmtInt(c.contextLength) },
+        { header: 'Item', numeric: true, cell: (c) => c.sample },
+      ]}
+    >
       <section className="panel" aria-labelledby="bench-h" data-testid="benchmark-result">
         <div className="panel-head">
           <h2 id="bench-h">{name} {mmlu ? 'accuracy by subject' : 'score by task'}</h2>
@@ -107,33 +123,6 @@ export function BenchmarkResult({ r, cells, offset, perPage, job }: { r: Results
           </div>
         </div>
       </section>
-      <section className="panel" aria-labelledby="spec-h">
-        <h2 id="spec-h">Suite</h2>
-        <KeyValues
-          items={[
-            ['suite', name], ['dataset', <Link key="d" href={`/datasets?search=${encodeURIComponent(r.spec.dataset)}`}>{r.spec.dataset}</Link>],
-            [mmlu ? 'subjects' : 'tasks', (mmlu ? (r.spec as { subjects?: string[] }).subjects : (r.spec as { tasks?: string[] }).tasks)?.join(', ') ?? 'every one imported'],
-            [r.settingLabel, r.settings.map(settingText).join(', ')], ['items per task', (r.spec as { limit?: number }).limit ?? 'all'],
-            ['tokenizer', r.spec.tokenizer], ['chat template', r.spec.chatTemplate ? 'yes (where the benchmark uses it)' : 'no'],
-            ['started', fmtDate(run.startedAt)], ['finished', fmtDate(run.finishedAt)],
-          ]}
-        />
-      </section>
-      <CellsPanel
-        runId={run.id}
-        cells={cells}
-        offset={offset}
-        perPage={perPage}
-        caption="Every item: its prompt size, the expected answers, the model's answer and its score"
-        columns={[
-          { header: mmlu ? 'Subject' : 'Task', cell: (c) => <span className="mono">{c.task}</span> },
-          { header: mmlu ? 'Shots' : 'Max length', numeric: true, cell: (c) => fmtInt(c.contextLength) },
-          { header: 'Item', numeric: true, cell: (c) => c.sample },
-          { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) },
-          ...answerColumns,
-        ]}
-      />
-      <p className="panel-note"><Link href="/evals">All runs</Link></p>
-    </>
+    </SuiteRunFrame>
   );
 }

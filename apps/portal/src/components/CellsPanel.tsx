@@ -1,4 +1,4 @@
-import type { JobProgress } from '@ctxlab/contracts';
+import type { EvalRunSummary } from '@ctxlab/contracts';
 import { DataTable, fmtInt, type Column } from '@ctxlab/ui';
 import { hrefWith, Pager } from './EntityList';
 import { EvalLive } from './EvalLive';
@@ -31,12 +31,12 @@ interface LiveRun {
   status: string;
   cellsDone: number;
   cellsTotal: number;
-  summary: Record<string, unknown>;
+  summary: EvalRunSummary;
 }
 
 /** A suite run's live progress (status, cells, failures, the job's error) until it ends. */
 export function SuiteRunLive({ run, failed, job }: { run: LiveRun; failed: number; job: { status: string; error: string | null } | null }) {
-  const summary = run.summary as JobProgress;
+  const { summary } = run;
   return (
     <EvalLive
       runId={run.id}

@@ -1,4 +1,5 @@
 import { DataTable, fmtInt, KeyValues, LineChart, StatusBadge } from '@ctxlab/ui';
+import { perplexityCheckSchema, perplexitySpecSchema } from '@ctxlab/contracts';
 import Link from 'next/link';
 import type { Out } from '../lib/types';
 import { JobLive } from './JobLive';
@@ -11,7 +12,9 @@ type Cells = Out['evals']['cells'];
  * samples of each length) with the theta each length ran at, or the round-trip checks as a table.
  */
 export function CheckResult({ run, cells, job, events }: { run: Run; cells: Cells; job: Out['portal']['job'] | null; events: Out['jobs']['events'] }) {
-  const spec = (run.config as { spec?: { thetaRule?: { kind: string; theta?: number; targetLength?: number; alpha?: number } } }).spec ?? {};
+  // A local check's spec, or (endpoint perplexity, a suite run) the suite's: each read with its schema.
+  const check = perplexityCheckSchema.safeParse(run.config.spec);
+  const suite = perplexitySpecSchema.safeParse(run.config.spec);
   const rows = cells.items;
   const lengths = [...new Set(rows.map((c) => c.contextLength))].sort((a, b) => a - b);
   const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
@@ -20,11 +23,10 @@ export function CheckResult({ run, cells, job, events }: { run: Run; cells: Cell
     return { x: l, y: xs.length ? geo(xs) : null };
   });
   const maxY = Math.max(1, ...byLength.map((p) => p.y ?? 0));
-  const rule = spec.thetaRule;
+  const rule = check.success ? check.data.thetaRule : undefined;
   // Endpoint perplexity (a suite run) shares the local check's cells and this view.
-  const suiteSpec = spec as { suite?: string; corpus?: string; tokenizer?: string };
-  const endpointRun = suiteSpec.suite === 'perplexity' ? { corpus: suiteSpec.corpus ?? 'sotu-en', tokenizer: suiteSpec.tokenizer ?? 'llama3' } : null;
-  const ruleText = !rule || rule.kind === 'model' ? "the model's theta" : rule.kind === 'fixed' ? `fixed θ ${fmtInt(rule.theta ?? 0)}` : rule.kind === 'ntk' ? `NTK-aware for ${fmtInt(rule.targetLength ?? 0)} tokens` : `dynamic NTK, α ${rule.alpha}`;
+  const endpointRun = suite.success ? { corpus: suite.data.corpus, tokenizer: suite.data.tokenizer } : null;
+  const ruleText = !rule || rule.kind === 'model' ? "the model's theta" : rule.kind === 'fixed' ? `fixed θ ${fmtInt(rule.theta)}` : rule.kind === 'ntk' ? `NTK-aware for ${fmtInt(rule.targetLength)} tokens` : `dynamic NTK, α ${rule.alpha}`;
   return (
     <>
       {job ? <JobLive initial={job} initialEvents={events} /> : null}
@@ -72,7 +74,7 @@ export function CheckResult({ run, cells, job, events }: { run: Run; cells: Cell
       </section>
       <section className="panel" aria-labelledby="cfg-h">
         <h2 id="cfg-h">Configuration</h2>
-        <KeyValues items={[['kind', run.kind], ['model', run.model ? <Link key="m" href={`/models/${run.model.id}`}>{run.model.name}</Link> : '—'], ['spec', <code key="s">{JSON.stringify(spec)}</code>]]} />
+        <KeyValues items={[['kind', run.kind], ['model', run.model ? <Link key="m" href={`/models/${run.model.id}`}>{run.model.name}</Link> : '—'], ['spec', <code key="s">{JSON.stringify(run.config.spec ?? {})}</code>]]} />
       </section>
     </>
   );

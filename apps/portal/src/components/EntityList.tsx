@@ -54,6 +54,61 @@ export function Pager({ total, offset, count, limit, href }: { total: number; of
   );
 }
 
+/** The search box of a list's form: the `q` parameter. */
+export function SearchField({ label, placeholder, search, minWidth }: { label: string; placeholder: string; search: string | undefined; minWidth: number }) {
+  return (
+    <div className="field">
+      <label htmlFor="q">{label}</label>
+      <input id="q" name="q" type="search" placeholder={placeholder} defaultValue={search ?? ''} style={{ minWidth }} />
+    </div>
+  );
+}
+
+/** A list's search toolbar: the search box and Search; with `clear`, a link back to the whole list while searching. */
+export function SearchForm(p: { action: string; label: string; placeholder: string; search: string | undefined; minWidth: number; clear?: boolean }) {
+  return (
+    <form className="toolbar" role="search" action={p.action}>
+      <SearchField label={p.label} placeholder={p.placeholder} search={p.search} minWidth={p.minWidth} />
+      <button type="submit" className="btn secondary">Search</button>
+      {p.clear && p.search && <Link href={p.action}>Clear</Link>}
+    </form>
+  );
+}
+
+/** A list's filter form: its fields, Apply, and a link back to the whole list while a filter is set. */
+export function FilterForm({ action, label, filtered, children }: { action: string; label: string; filtered: boolean; children: ReactNode }) {
+  return (
+    <form className="filters" role="search" action={action} aria-label={label}>
+      {children}
+      <button type="submit" className="btn secondary">Apply</button>
+      {filtered && <Link href={action}>Clear filters</Link>}
+    </form>
+  );
+}
+
+/** A select of a filter form (`name` is its parameter): "any", no filter, first unless `any` is false, then the choices. */
+export function FilterSelect(p: { name: string; label: string; value: string | undefined; choices: readonly (readonly [value: string | number, label: ReactNode])[]; any?: boolean }) {
+  return (
+    <div className="field">
+      <label htmlFor={p.name}>{p.label}</label>
+      <select id={p.name} name={p.name} defaultValue={p.value ?? ''}>
+        {(p.any ?? true) && <option value="">any</option>}
+        {p.choices.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+      </select>
+    </div>
+  );
+}
+
+/** A list's records in a panel: a table with a row per record (keyed by its id), then what goes under it (the pager). */
+export function ListPanel<T extends { id: string }>(p: { caption: string; rows: readonly T[]; columns: readonly Column<T>[]; empty: ReactNode; children?: ReactNode }) {
+  return (
+    <div className="panel">
+      <DataTable caption={p.caption} rows={p.rows} rowKey={(r) => r.id} empty={p.empty} columns={p.columns} />
+      {p.children}
+    </div>
+  );
+}
+
 /** A registry listing: search box, table, pager. Rendered on the server from one API page. */
 export function EntityList<T extends { id: string }>(props: {
   title: string;
@@ -75,24 +130,10 @@ export function EntityList<T extends { id: string }>(props: {
     <>
       <PageHead title={props.title} sub={props.subtitle} actions={props.actions} />
       {props.before}
-      <form className="toolbar" role="search" action={props.basePath}>
-        <div className="field">
-          <label htmlFor="q">Search {props.title.toLowerCase()}</label>
-          <input id="q" name="q" type="search" placeholder="name, description…" defaultValue={search ?? ''} style={{ minWidth: 280 }} />
-        </div>
-        <button type="submit" className="btn secondary">Search</button>
-        {search && <Link href={props.basePath}>Clear</Link>}
-      </form>
-      <div className="panel">
-        <DataTable
-          caption={props.title}
-          columns={columns}
-          rows={page.items}
-          rowKey={(r) => r.id}
-          empty={search ? <>Nothing matches “{search}”. <Link href={props.basePath}>Show all</Link></> : props.emptyText}
-        />
+      <SearchForm action={props.basePath} label={`Search ${props.title.toLowerCase()}`} placeholder="name, description…" search={search} minWidth={280} clear />
+      <ListPanel caption={props.title} rows={page.items} columns={columns} empty={search ? <>Nothing matches “{search}”. <Link href={props.basePath}>Show all</Link></> : props.emptyText}>
         <Pager total={page.total} offset={offset} count={page.items.length} limit={limit} href={(o) => hrefWith(props.basePath, { q: search, offset: o })} />
-      </div>
+      </ListPanel>
     </>
   );
 }

@@ -1,8 +1,9 @@
 'use client';
 
+import { heatmapDrawing, svgMarkup } from '@ctxlab/contracts';
 import { HeatmapExplorer, SCORE_STOP_HEX, type HeatmapCellDetail } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { cellHref } from '../lib/links';
 import { ErrorCallout } from './FormErrors';
@@ -43,19 +44,13 @@ const pct = (d: number) => Math.round(d * 100_000) / 1000;
 /** The run's heatmap with hover details, click-through to a cell, and downloads (CSV, JSON, SVG, PNG). */
 export function EvalHeatmap(p: Props) {
   const router = useRouter();
-  const svgRef = useRef<SVGSVGElement>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  /** The SVG as a standalone document: the hover outline and focus attributes left out. */
-  const svgText = () => {
-    const el = svgRef.current;
-    if (!el) throw new Error('the heatmap is not on the page');
-    const clone = el.cloneNode(true) as SVGSVGElement;
-    clone.querySelector('[data-role="active"]')?.remove();
-    for (const a of ['tabindex', 'class', 'aria-describedby', 'style']) clone.removeAttribute(a);
-    clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-    return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(clone)}`;
+  /** The heatmap as a standalone SVG document: the picture on the page, drawn as the CLI's and the API's heatmap.svg are. */
+  const svgDocument = () => {
+    const drawing = heatmapDrawing({ lengths: p.lengths, depths: p.depths, matrix: p.matrix, average: p.average, name: p.titleName });
+    return { text: `<?xml version="1.0" encoding="UTF-8"?>\n${svgMarkup(drawing)}`, width: Number(drawing.attrs.width), height: Number(drawing.attrs.height) };
   };
 
   const allCells = async () => {
@@ -108,13 +103,11 @@ export function EvalHeatmap(p: Props) {
         };
         download(`${base}-results.json`, new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
       }),
-    SVG: () => run('SVG', async () => download(`${base}-heatmap.svg`, new Blob([svgText()], { type: 'image/svg+xml' }))),
+    SVG: () => run('SVG', async () => download(`${base}-heatmap.svg`, new Blob([svgDocument().text], { type: 'image/svg+xml' }))),
     PNG: () =>
       run('PNG', async () => {
-        const el = svgRef.current!;
-        const w = Number(el.getAttribute('width'));
-        const h = Number(el.getAttribute('height'));
-        const url = URL.createObjectURL(new Blob([svgText()], { type: 'image/svg+xml' }));
+        const { text, width: w, height: h } = svgDocument();
+        const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
         try {
           const img = new Image();
           await new Promise<void>((resolve, reject) => {
@@ -160,7 +153,6 @@ export function EvalHeatmap(p: Props) {
           details={p.details}
           average={p.average}
           name={p.titleName}
-          svgRef={svgRef}
           label={`NIAH heatmap of ${p.runName}`}
           onOpen={(c) => {
             const l = p.lengths[c.x];

@@ -1,12 +1,12 @@
 'use client';
 
-import { DataTable, fmtDate, fmtDuration, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
+import { fmtDate, fmtDuration, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { usePoll } from '../lib/hooks';
 import type { Out } from '../lib/types';
-import { hrefWith } from './EntityList';
+import { hrefWith, ListPanel } from './EntityList';
 import { JobActions } from './JobActions';
 import { JobEvents } from './JobEvents';
 
@@ -44,43 +44,41 @@ export function JobsBoard({ initial, filter }: { initial: Board; filter: { statu
         </div>
         <span className="progress-line" aria-live="polite">{error ? <span className="status-bad">live updates paused: {errorMessage(error)}</span> : <>live · updated every 2 s</>}</span>
       </nav>
-      <div className="panel">
-        <DataTable
-          caption="Jobs, newest first"
-          rows={board.items}
-          rowKey={(j) => j.id}
-          empty={filter.status || filter.activeOnly ? 'No jobs with this status.' : <>No jobs yet. <Link href="/evals/new">Start an eval</Link> to dispatch one.</>}
-          columns={[
-            { header: 'Job', rowHeader: true, cell: (j) => <><Link href={`/jobs/${j.id}`}>{j.evalRun?.name ?? j.id}</Link><div className="progress-line" title={j.id}>{j.kind} · <span className="mono">{j.id.slice(-8)}</span></div></> },
-            { header: 'Status', cell: (j) => <><StatusBadge status={j.status} />{j.attempts > 0 && <div className="progress-line nowrap">retried {j.attempts}×</div>}</> },
-            {
-              header: 'Progress',
-              cell: (j) => {
-                const p = j.progress;
-                const done = p?.done ?? j.evalRun?.cellsDone ?? 0;
-                const total = p?.total ?? j.evalRun?.cellsTotal ?? 0;
-                if (!total) return '—';
-                return (
-                  <div style={{ minWidth: 160 }}>
-                    <ProgressBar done={done} total={total} failed={p?.failed ?? 0} label={`progress of ${j.evalRun?.name ?? j.id}`} />
-                    <span className="progress-line">{fmtInt(done)} / {fmtInt(total)}{p?.averageScore !== null && p?.averageScore !== undefined ? ` · score ${p.averageScore.toFixed(1)}` : ''}{j.status === 'running' && p?.etaSeconds ? ` · ETA ${fmtDuration(p.etaSeconds)}` : ''}</span>
-                  </div>
-                );
-              },
+      <ListPanel
+        caption="Jobs, newest first"
+        rows={board.items}
+        empty={filter.status || filter.activeOnly ? 'No jobs with this status.' : <>No jobs yet. <Link href="/evals/new">Start an eval</Link> to dispatch one.</>}
+        columns={[
+          { header: 'Job', rowHeader: true, cell: (j) => <><Link href={`/jobs/${j.id}`}>{j.evalRun?.name ?? j.id}</Link><div className="progress-line" title={j.id}>{j.kind} · <span className="mono">{j.id.slice(-8)}</span></div></> },
+          { header: 'Status', cell: (j) => <><StatusBadge status={j.status} />{j.attempts > 0 && <div className="progress-line nowrap">retried {j.attempts}×</div>}</> },
+          {
+            header: 'Progress',
+            cell: (j) => {
+              const p = j.progress;
+              const done = p?.done ?? j.evalRun?.cellsDone ?? 0;
+              const total = p?.total ?? j.evalRun?.cellsTotal ?? 0;
+              if (!total) return '—';
+              return (
+                <div style={{ minWidth: 160 }}>
+                  <ProgressBar done={done} total={total} failed={p?.failed ?? 0} label={`progress of ${j.evalRun?.name ?? j.id}`} />
+                  <span className="progress-line">{fmtInt(done)} / {fmtInt(total)}{p?.averageScore !== null && p?.averageScore !== undefined ? ` · score ${p.averageScore.toFixed(1)}` : ''}{j.status === 'running' && p?.etaSeconds ? ` · ETA ${fmtDuration(p.etaSeconds)}` : ''}</span>
+                </div>
+              );
             },
-            { header: 'Queued (UTC)', cell: (j) => <span className="nowrap">{fmtDate(j.queuedAt).slice(5)}</span> },
-            {
-              header: 'Latest event',
-              cell: (j) => (
-                <>
-                  <span className="cell-ellipsis" style={{ display: 'inline-block', maxWidth: 240 }} title={j.lastEvent?.message}>{j.lastEvent?.message ?? '—'}</span>
-                  <div><button type="button" className="btn secondary small" aria-expanded={open === j.id} onClick={() => setOpen(open === j.id ? null : j.id)}>{open === j.id ? 'Hide log' : 'Event log'}</button></div>
-                </>
-              ),
-            },
-            { header: 'Actions', id: 'actions', cell: (j) => <JobActions jobId={j.id} status={j.status} /> },
-          ]}
-        />
+          },
+          { header: 'Queued (UTC)', cell: (j) => <span className="nowrap">{fmtDate(j.queuedAt).slice(5)}</span> },
+          {
+            header: 'Latest event',
+            cell: (j) => (
+              <>
+                <span className="cell-ellipsis" style={{ display: 'inline-block', maxWidth: 240 }} title={j.lastEvent?.message}>{j.lastEvent?.message ?? '—'}</span>
+                <div><button type="button" className="btn secondary small" aria-expanded={open === j.id} onClick={() => setOpen(open === j.id ? null : j.id)}>{open === j.id ? 'Hide log' : 'Event log'}</button></div>
+              </>
+            ),
+          },
+          { header: 'Actions', id: 'actions', cell: (j) => <JobActions jobId={j.id} status={j.status} /> },
+        ]}
+      >
         {open && (
           <div className="panel" style={{ marginTop: 12 }}>
             <div className="panel-head"><h2>Event log of {board.items.find((j) => j.id === open)?.evalRun?.name ?? open}</h2><button type="button" className="btn secondary small" onClick={() => setOpen(null)}>Close</button></div>
@@ -93,7 +91,7 @@ export function JobsBoard({ initial, filter }: { initial: Board; filter: { statu
           {filter.offset > 0 && <Link href={hrefFor(filter.status, filter.activeOnly, Math.max(0, filter.offset - filter.limit))}>← previous</Link>}
           {board.nextOffset !== null && <Link href={hrefFor(filter.status, filter.activeOnly, board.nextOffset)}>next →</Link>}
         </nav>
-      </div>
+      </ListPanel>
     </>
   );
 }

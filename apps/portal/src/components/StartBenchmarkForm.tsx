@@ -3,8 +3,8 @@
 import { useId, useMemo, useState } from 'react';
 import type { In } from '../lib/types';
 import { fieldErrorUi } from './FormErrors';
-import { ConcurrencyField, CorpusField, parseLengths, type RequestMode, RequestModeField, TokenizerField, useRunTarget, WhatToEvaluate } from './StartEvalForm';
-import { SuiteEstimate, SuiteStart, useSuiteRun, wholeNumber } from './StartSuiteForm';
+import { ConcurrencyField, CorpusField, InputField, parseLengths, type RequestMode, useRunTarget } from './StartEvalForm';
+import { SuiteRunForm, useSuiteRun, wholeNumber } from './StartSuiteForm';
 
 type Spec = In['evals']['startSuite']['spec'];
 export type BenchmarkSuite = 'longbench' | 'infinitebench' | 'mmlu' | 'perplexity';
@@ -76,93 +76,71 @@ export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, init
   const toggle = (t: string) => setPicked(tasks.includes(t) ? tasks.filter((x) => x !== t) : [...tasks, t]);
 
   return (
-    <form onSubmit={run.submit} noValidate aria-label={`Start a ${TITLE[suite]} run`}>
-      <div className="cols">
-        <div>
-          <WhatToEvaluate uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints}>
+    <SuiteRunForm
+      uid={uid}
+      fe={fe}
+      run={run}
+      label={`Start a ${TITLE[suite]} run`}
+      target={{ name, setName, endpointId, setEndpointId, endpoints }}
+      tokenizer={tokenizer}
+      setTokenizer={setTokenizer}
+      mode={mode}
+      setMode={setMode}
+      fields={<ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />}
+      options={
+        suite !== 'perplexity' && (
+          <label className="check-row">
+            <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (where the benchmark uses one)
+          </label>
+        )
+      }
+    >
+      <section className="panel" aria-labelledby={`${uid}-data`}>
+        <h2 id={`${uid}-data`}>{suite === 'perplexity' ? 'Held-out text' : 'Data'}</h2>
+        {suite === 'perplexity' ? (
+          <div className="form-grid">
+            <CorpusField uid={uid} fe={fe} label="Text" value={corpus} onChange={setCorpus} corpora={corpora} />
+            <InputField uid={uid} fe={fe} name="lengths" label="Window lengths (tokens)" field="spec.lengths" type="text" value={lengths} onChange={setLengths} />
+            <InputField uid={uid} fe={fe} name="samples" label="Windows per length" field="spec.samples" type="number" min={1} max={1000} value={samples} onChange={setSamples} />
+          </div>
+        ) : (
+          <>
             <div className="form-grid">
-              <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
-              <RequestModeField uid={uid} value={mode} onChange={setMode} />
-              <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
-            </div>
-            {suite !== 'perplexity' && (
-              <label className="check-row">
-                <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (where the benchmark uses one)
-              </label>
-            )}
-          </WhatToEvaluate>
-        </div>
-        <div>
-          <section className="panel" aria-labelledby={`${uid}-data`}>
-            <h2 id={`${uid}-data`}>{suite === 'perplexity' ? 'Held-out text' : 'Data'}</h2>
-            {suite === 'perplexity' ? (
-              <div className="form-grid">
-                <CorpusField uid={uid} fe={fe} label="Text" value={corpus} onChange={setCorpus} corpora={corpora} />
-                <div className="field">
-                  <label htmlFor={`${uid}-lengths`}>Window lengths (tokens)</label>
-                  <input id={`${uid}-lengths`} type="text" value={lengths} onChange={(e) => setLengths(e.target.value)} {...fe.input('spec.lengths')} />
-                  {fe.message('spec.lengths')}
-                </div>
-                <div className="field">
-                  <label htmlFor={`${uid}-samples`}>Windows per length</label>
-                  <input id={`${uid}-samples`} type="number" min={1} max={1000} value={samples} onChange={(e) => setSamples(e.target.value)} {...fe.input('spec.samples')} />
-                  {fe.message('spec.samples')}
-                </div>
+              <div className="field">
+                <label htmlFor={`${uid}-dataset`}>Dataset</label>
+                <select id={`${uid}-dataset`} value={dataset} onChange={(e) => { setDataset(e.target.value); setPicked(null); }} {...fe.input('spec.dataset')}>
+                  {ofSuite.length === 0 && <option value="">no {TITLE[suite]} import yet</option>}
+                  {ofSuite.map((b) => <option key={b.name} value={b.name}>{b.name}</option>)}
+                </select>
+                {fe.message('spec.dataset')}
               </div>
-            ) : (
-              <>
-                <div className="form-grid">
+              {suite === 'mmlu' ? (
+                <>
+                  <InputField uid={uid} fe={fe} name="shots" label="Shots" field="spec.shots" type="text" value={shots} onChange={setShots} />
                   <div className="field">
-                    <label htmlFor={`${uid}-dataset`}>Dataset</label>
-                    <select id={`${uid}-dataset`} value={dataset} onChange={(e) => { setDataset(e.target.value); setPicked(null); }} {...fe.input('spec.dataset')}>
-                      {ofSuite.length === 0 && <option value="">no {TITLE[suite]} import yet</option>}
-                      {ofSuite.map((b) => <option key={b.name} value={b.name}>{b.name}</option>)}
+                    <label htmlFor={`${uid}-scoring`}>Answers read by</label>
+                    <select id={`${uid}-scoring`} value={scoring} onChange={(e) => setScoring(e.target.value as 'auto' | 'logprobs' | 'generate')}>
+                      <option value="auto">logprobs where the endpoint returns them (auto)</option>
+                      <option value="logprobs">the answer letter&apos;s logprobs</option>
+                      <option value="generate">the letter the model writes</option>
                     </select>
-                    {fe.message('spec.dataset')}
                   </div>
-                  {suite === 'mmlu' ? (
-                    <>
-                      <div className="field">
-                        <label htmlFor={`${uid}-shots`}>Shots</label>
-                        <input id={`${uid}-shots`} type="text" value={shots} onChange={(e) => setShots(e.target.value)} {...fe.input('spec.shots')} />
-                        {fe.message('spec.shots')}
-                      </div>
-                      <div className="field">
-                        <label htmlFor={`${uid}-scoring`}>Answers read by</label>
-                        <select id={`${uid}-scoring`} value={scoring} onChange={(e) => setScoring(e.target.value as 'auto' | 'logprobs' | 'generate')}>
-                          <option value="auto">logprobs where the endpoint returns them (auto)</option>
-                          <option value="logprobs">the answer letter&apos;s logprobs</option>
-                          <option value="generate">the letter the model writes</option>
-                        </select>
-                      </div>
-                    </>
-                  ) : (
-                    <div className="field">
-                      <label htmlFor={`${uid}-maxlen`}>Max length (tokens)</label>
-                      <input id={`${uid}-maxlen`} type="text" value={maxLength} onChange={(e) => setMaxLength(e.target.value)} {...fe.input('spec.maxLength')} />
-                      {fe.text('spec.maxLength') ? fe.message('spec.maxLength') : <span className="hint">longer prompts keep their first and last halves</span>}
-                    </div>
-                  )}
-                  <div className="field">
-                    <label htmlFor={`${uid}-limit`}>Items per task</label>
-                    <input id={`${uid}-limit`} type="text" value={limit} onChange={(e) => setLimit(e.target.value)} placeholder="all" {...fe.input('spec.limit')} />
-                    {fe.message('spec.limit')}
-                  </div>
-                </div>
-                <fieldset {...fe.input(suite === 'mmlu' ? 'spec.subjects' : 'spec.tasks')}>
-                  <legend>{suite === 'mmlu' ? 'Subjects' : 'Tasks'}</legend>
-                  <div className="suite-tasks">
-                    {available.map((t) => <label key={t}><input type="checkbox" checked={tasks.includes(t)} onChange={() => toggle(t)} /> {t}</label>)}
-                  </div>
-                  {fe.message(suite === 'mmlu' ? 'spec.subjects' : 'spec.tasks')}
-                </fieldset>
-              </>
-            )}
-          </section>
-          <SuiteEstimate uid={uid} run={run} />
-        </div>
-      </div>
-      <SuiteStart run={run} />
-    </form>
+                </>
+              ) : (
+                <InputField uid={uid} fe={fe} name="maxlen" label="Max length (tokens)" field="spec.maxLength" hint="longer prompts keep their first and last halves" type="text" value={maxLength} onChange={setMaxLength} />
+              )}
+              <InputField uid={uid} fe={fe} name="limit" label="Items per task" field="spec.limit" type="text" placeholder="all" value={limit} onChange={setLimit} />
+            </div>
+            <fieldset {...fe.input(suite === 'mmlu' ? 'spec.subjects' : 'spec.tasks')}>
+              <legend>{suite === 'mmlu' ? 'Subjects' : 'Tasks'}</legend>
+              <div className="suite-tasks">
+                {available.map((t) => <label key={t}><input type="checkbox" checked={tasks.includes(t)} onChange={() => toggle(t)} /> {t}</label>)}
+              </div>
+              {fe.message(suite === 'mmlu' ? 'spec.subjects' : 'spec.tasks')}
+            </fieldset>
+          </>
+        )}
+      </section>
+    </SuiteRunForm>
   );
 }

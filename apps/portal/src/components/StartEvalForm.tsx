@@ -2,7 +2,7 @@
 
 import { contextLabel, fmtInt } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type CSSProperties, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import { useDebounced } from '../lib/hooks';
 import type { In } from '../lib/types';
@@ -157,14 +157,32 @@ export function RequestModeField({ uid, value, onChange }: { uid: string; value:
   );
 }
 
-export function ConcurrencyField({ uid, fe, value, onChange }: { uid: string; fe: FieldErrorUi; value: string; onChange: (v: string) => void }) {
+/**
+ * A labelled input of a start form (`name` makes its id), wired to the error of its spec field
+ * (`field`, the error's path): the error under it, or else the `hint` when there is one.
+ */
+export function InputField({ uid, fe, name, label, field, hint, fieldStyle, value, onChange, ...input }: {
+  uid: string;
+  fe: FieldErrorUi;
+  name: string;
+  label: string;
+  field: string;
+  hint?: string;
+  fieldStyle?: CSSProperties;
+  value: string;
+  onChange: (v: string) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'name' | 'value' | 'onChange'>) {
   return (
-    <div className="field">
-      <label htmlFor={`${uid}-conc`}>Concurrency</label>
-      <input id={`${uid}-conc`} type="number" min={1} max={256} value={value} onChange={(e) => onChange(e.target.value)} {...fe.input('concurrency')} />
-      {fe.text('concurrency') ? fe.message('concurrency') : <span className="hint">requests in flight at once</span>}
+    <div className="field" style={fieldStyle}>
+      <label htmlFor={`${uid}-${name}`}>{label}</label>
+      <input id={`${uid}-${name}`} {...input} value={value} onChange={(e) => onChange(e.target.value)} {...fe.input(field)} />
+      {hint !== undefined && !fe.text(field) ? <span className="hint">{hint}</span> : fe.message(field)}
     </div>
   );
+}
+
+export function ConcurrencyField({ uid, fe, value, onChange }: { uid: string; fe: FieldErrorUi; value: string; onChange: (v: string) => void }) {
+  return <InputField uid={uid} fe={fe} name="conc" label="Concurrency" field="concurrency" hint="requests in flight at once" type="number" min={1} max={256} value={value} onChange={onChange} />;
 }
 
 /**

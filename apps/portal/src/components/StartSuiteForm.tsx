@@ -3,11 +3,11 @@
 import { RULER_TASK_IDS, type RulerTask } from '@ctxlab/contracts';
 import { fmtDuration, fmtInt } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
-import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { browserApi } from '../lib/client';
 import type { In, Out } from '../lib/types';
 import { ErrorCallout, fieldErrorUi, useSubmit } from './FormErrors';
-import { ConcurrencyField, CorpusField, EstimatePanel, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, EstimatePanel, InputField, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
 
 type Spec = In['evals']['startSuite']['spec'];
 // The form starts RULER and topic-retrieval runs; the capability suites start from the CLI and the API.
@@ -77,91 +77,73 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
   const toggle = (t: RulerTask) => setTasks((xs) => (xs.includes(t) ? xs.filter((x) => x !== t) : [...xs, t]));
 
   return (
-    <form onSubmit={run.submit} noValidate aria-label={suite === 'ruler' ? 'Start a RULER run' : 'Start a topic-retrieval run'}>
-      <div className="cols">
-        <div>
-          <WhatToEvaluate uid={uid} fe={fe} name={name} setName={setName} endpointId={endpointId} setEndpointId={setEndpointId} endpoints={endpoints}>
-            <div className="form-grid">
-              <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
-              <RequestModeField uid={uid} value={mode} onChange={setMode} />
-              <div className="field">
-                <label htmlFor={`${uid}-samples`}>Samples per cell</label>
-                <input id={`${uid}-samples`} type="number" min={1} max={1000} value={samples} onChange={(e) => setSamples(e.target.value)} {...fe.input('spec.samples')} />
-                {fe.message('spec.samples')}
-              </div>
-              <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
-              <CorpusField uid={uid} fe={fe} label={suite === 'ruler' ? 'Essay haystack' : 'Titled documents'} value={corpus} onChange={setCorpus} corpora={datasets} />
+    <SuiteRunForm
+      uid={uid}
+      fe={fe}
+      run={run}
+      label={suite === 'ruler' ? 'Start a RULER run' : 'Start a topic-retrieval run'}
+      target={{ name, setName, endpointId, setEndpointId, endpoints }}
+      tokenizer={tokenizer}
+      setTokenizer={setTokenizer}
+      mode={mode}
+      setMode={setMode}
+      fields={
+        <>
+          <InputField uid={uid} fe={fe} name="samples" label="Samples per cell" field="spec.samples" type="number" min={1} max={1000} value={samples} onChange={setSamples} />
+          <ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />
+          <CorpusField uid={uid} fe={fe} label={suite === 'ruler' ? 'Essay haystack' : 'Titled documents'} value={corpus} onChange={setCorpus} corpora={datasets} />
+        </>
+      }
+      options={
+        <label className="check-row">
+          <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (off: RULER&apos;s base template)
+        </label>
+      }
+    >
+      {suite === 'ruler' ? (
+        <section className="panel" aria-labelledby={`${uid}-grid`}>
+          <h2 id={`${uid}-grid`}>Tasks and lengths</h2>
+          <fieldset {...fe.input('spec.tasks')}>
+            <legend>Tasks</legend>
+            <div className="radio-row">
+              <button type="button" className="btn secondary small" onClick={() => setTasks(RULER_TASK_IDS)}>all</button>
+              <button type="button" className="btn secondary small" onClick={() => setTasks(RETRIEVAL)}>retrieval only</button>
             </div>
-            <label className="check-row">
-              <input type="checkbox" checked={chatTemplate} onChange={(e) => setChatTemplate(e.target.checked)} /> Chat template (off: RULER&apos;s base template)
-            </label>
-          </WhatToEvaluate>
-        </div>
-        <div>
-          {suite === 'ruler' ? (
-            <section className="panel" aria-labelledby={`${uid}-grid`}>
-              <h2 id={`${uid}-grid`}>Tasks and lengths</h2>
-              <fieldset {...fe.input('spec.tasks')}>
-                <legend>Tasks</legend>
-                <div className="radio-row">
-                  <button type="button" className="btn secondary small" onClick={() => setTasks(RULER_TASK_IDS)}>all</button>
-                  <button type="button" className="btn secondary small" onClick={() => setTasks(RETRIEVAL)}>retrieval only</button>
-                </div>
-                <div className="suite-tasks">
-                  {RULER_TASK_IDS.map((t) => (
-                    <label key={t}><input type="checkbox" checked={tasks.includes(t)} onChange={() => toggle(t)} /> {t}</label>
-                  ))}
-                </div>
-                {fe.message('spec.tasks')}
-              </fieldset>
-              {wantsQa && (
-                <div className="field">
-                  <label htmlFor={`${uid}-qa`}>QA dataset</label>
-                  <select id={`${uid}-qa`} value={qaDataset} onChange={(e) => setQaDataset(e.target.value)} {...fe.input('spec.qaDataset')}>
-                    <option value="">choose an imported SQuAD / HotpotQA dataset</option>
-                    {datasets.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
-                  </select>
-                  {fe.text('spec.qaDataset') ? fe.message('spec.qaDataset') : <span className="hint">qa_1 reads SQuAD, qa_2 HotpotQA (ctxlab datasets import-qa)</span>}
-                </div>
-              )}
-              <div className="field">
-                <label htmlFor={`${uid}-lengths`}>Lengths (tokens)</label>
-                <input id={`${uid}-lengths`} type="text" value={lengths} onChange={(e) => setLengths(e.target.value)} {...fe.input('spec.lengths')} />
-                {fe.text('spec.lengths') ? fe.message('spec.lengths') : <span className="hint">comma-separated; each is prompt plus answer, 4K = 4,000</span>}
-              </div>
-              <div className="field" style={{ maxWidth: 200 }}>
-                <label htmlFor={`${uid}-threshold`}>Threshold (effective length)</label>
-                <input id={`${uid}-threshold`} type="number" min={0} max={100} step={0.1} value={threshold} onChange={(e) => setThreshold(e.target.value)} {...fe.input('spec.threshold')} />
-                {fe.message('spec.threshold')}
-              </div>
-            </section>
-          ) : (
-            <section className="panel" aria-labelledby={`${uid}-grid`}>
-              <h2 id={`${uid}-grid`}>Conversations</h2>
-              <div className="field">
-                <label htmlFor={`${uid}-topics`}>Topic counts</label>
-                <input id={`${uid}-topics`} type="text" value={topics} onChange={(e) => setTopics(e.target.value)} {...fe.input('spec.topics')} />
-                {fe.text('spec.topics') ? fe.message('spec.topics') : <span className="hint">comma-separated; one cell per count</span>}
-              </div>
-              <div className="field">
-                <label htmlFor={`${uid}-length`}>Prompt length (tokens)</label>
-                <input id={`${uid}-length`} type="text" value={topicLength} onChange={(e) => setTopicLength(e.target.value)} {...fe.input('spec.length')} />
-                {fe.message('spec.length')}
-              </div>
-              <div className="field">
-                <label htmlFor={`${uid}-question`}>Question</label>
-                <select id={`${uid}-question`} value={question} onChange={(e) => setQuestion(e.target.value as 'first' | 'kth')}>
-                  <option value="first">the first topic (LongChat)</option>
-                  <option value="kth">a seeded k-th topic per sample</option>
-                </select>
-              </div>
-            </section>
+            <div className="suite-tasks">
+              {RULER_TASK_IDS.map((t) => (
+                <label key={t}><input type="checkbox" checked={tasks.includes(t)} onChange={() => toggle(t)} /> {t}</label>
+              ))}
+            </div>
+            {fe.message('spec.tasks')}
+          </fieldset>
+          {wantsQa && (
+            <div className="field">
+              <label htmlFor={`${uid}-qa`}>QA dataset</label>
+              <select id={`${uid}-qa`} value={qaDataset} onChange={(e) => setQaDataset(e.target.value)} {...fe.input('spec.qaDataset')}>
+                <option value="">choose an imported SQuAD / HotpotQA dataset</option>
+                {datasets.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
+              </select>
+              {fe.text('spec.qaDataset') ? fe.message('spec.qaDataset') : <span className="hint">qa_1 reads SQuAD, qa_2 HotpotQA (ctxlab datasets import-qa)</span>}
+            </div>
           )}
-          <SuiteEstimate uid={uid} run={run} />
-        </div>
-      </div>
-      <SuiteStart run={run} />
-    </form>
+          <InputField uid={uid} fe={fe} name="lengths" label="Lengths (tokens)" field="spec.lengths" hint="comma-separated; each is prompt plus answer, 4K = 4,000" type="text" value={lengths} onChange={setLengths} />
+          <InputField uid={uid} fe={fe} name="threshold" label="Threshold (effective length)" field="spec.threshold" fieldStyle={{ maxWidth: 200 }} type="number" min={0} max={100} step={0.1} value={threshold} onChange={setThreshold} />
+        </section>
+      ) : (
+        <section className="panel" aria-labelledby={`${uid}-grid`}>
+          <h2 id={`${uid}-grid`}>Conversations</h2>
+          <InputField uid={uid} fe={fe} name="topics" label="Topic counts" field="spec.topics" hint="comma-separated; one cell per count" type="text" value={topics} onChange={setTopics} />
+          <InputField uid={uid} fe={fe} name="length" label="Prompt length (tokens)" field="spec.length" type="text" value={topicLength} onChange={setTopicLength} />
+          <div className="field">
+            <label htmlFor={`${uid}-question`}>Question</label>
+            <select id={`${uid}-question`} value={question} onChange={(e) => setQuestion(e.target.value as 'first' | 'kth')}>
+              <option value="first">the first topic (LongChat)</option>
+              <option value="kth">a seeded k-th topic per sample</option>
+            </select>
+          </div>
+        </section>
+      )}
+    </SuiteRunForm>
   );
 }
 
@@ -208,6 +190,48 @@ export function useSuiteRun(spec: { value: Spec } | { problem: string; field: st
 }
 
 type SuiteRun = ReturnType<typeof useSuiteRun>;
+
+/**
+ * The layout of a suite form: what to evaluate — the run's name and endpoint (`target`), the
+ * tokenizer, the request mode, then the suite's `fields`, then its `options` — beside the suite's
+ * own panel (`children`) and the live estimate; under them, the start.
+ */
+export function SuiteRunForm(p: {
+  uid: string;
+  fe: ReturnType<typeof fieldErrorUi>;
+  run: SuiteRun;
+  label: string;
+  target: { name: string; setName: (v: string) => void; endpointId: string; setEndpointId: (v: string) => void; endpoints: readonly { id: string; name: string; url: string }[] };
+  tokenizer: 'llama3' | 'byte';
+  setTokenizer: (v: 'llama3' | 'byte') => void;
+  mode: RequestMode;
+  setMode: (v: RequestMode) => void;
+  fields: ReactNode;
+  options?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <form onSubmit={p.run.submit} noValidate aria-label={p.label}>
+      <div className="cols">
+        <div>
+          <WhatToEvaluate uid={p.uid} fe={p.fe} {...p.target}>
+            <div className="form-grid">
+              <TokenizerField uid={p.uid} value={p.tokenizer} onChange={p.setTokenizer} />
+              <RequestModeField uid={p.uid} value={p.mode} onChange={p.setMode} />
+              {p.fields}
+            </div>
+            {p.options}
+          </WhatToEvaluate>
+        </div>
+        <div>
+          {p.children}
+          <SuiteEstimate uid={p.uid} run={p.run} />
+        </div>
+      </div>
+      <SuiteStart run={p.run} />
+    </form>
+  );
+}
 
 /** A suite form's live estimate: the spec's problem, or the API's numbers and warnings. */
 export function SuiteEstimate({ uid, run }: { uid: string; run: SuiteRun }) {

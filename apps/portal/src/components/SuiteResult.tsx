@@ -1,11 +1,10 @@
-import { contextLabel, DataTable, depthPercent, fmtDate, fmtInt, Heatmap, KeyValues, LineChart, SCORE_STOP_HEX } from '@ctxlab/ui';
-import Link from 'next/link';
-import { answerColumns, CellsPanel, ExportButtons, SuiteRunLive } from './CellsPanel';
+import { contextLabel, DataTable, depthPercent, fmtDate, fmtInt, Heatmap, LineChart, SCORE_STOP_HEX } from '@ctxlab/ui';
+import { ExportButtons } from './CellsPanel';
 import { ScoreChip } from './ScoreChip';
+import { SuiteRunFrame, type SuiteRunProps } from './SuiteRunFrame';
 import type { Out } from '../lib/types';
 
 type Results = Out['evals']['suiteResults'];
-type Cells = Out['evals']['cells'];
 
 const score = (v: number | null) => (v === null ? '—' : v.toFixed(2));
 
@@ -19,13 +18,29 @@ function Legend() {
 }
 
 /** A RULER or topic-retrieval run: its heatmaps and averages recomputed from the cells, exports, and the cells with their task. */
-export function SuiteResult({ r, cells, offset, perPage, job }: { r: Results; cells: Cells; offset: number; perPage: number; job: { status: string; error: string | null } | null }) {
+export function SuiteResult(props: SuiteRunProps<Results>) {
+  const { r } = props;
   const run = r.run;
   const topic = run.kind === 'topic-retrieval';
   const name = run.model?.name ?? run.name;
+  const settings = [
+    ['suite', r.spec.suite], ['tasks', r.spec.tasks?.join(', ') ?? r.tasks.join(', ')], ['QA dataset', r.spec.qaDataset ?? (topic ? null : 'none (no QA tasks)')],
+    ['haystack', r.spec.corpus], ['question', r.spec.question], ['tokenizer', r.spec.tokenizer], ['chat template', r.spec.chatTemplate === null ? null : r.spec.chatTemplate ? 'yes' : 'no'],
+    ['samples', r.spec.samples], ['seed', r.spec.seed], [topic ? 'topics' : 'lengths', r.lengths.map((l) => (topic ? String(l) : contextLabel(l))).join(', ')],
+    ['concurrency', run.concurrency], ['started', fmtDate(run.startedAt)], ['finished', fmtDate(run.finishedAt)],
+  ] as const;
   return (
-    <>
-      <SuiteRunLive run={run} failed={r.failed} job={job} />
+    <SuiteRunFrame
+      {...props}
+      settings={settings}
+      cellsCaption="Recorded cells by task, length, depth and sample"
+      cellColumns={[
+        { header: 'Task', cell: (c) => <span className="mono">{c.task}</span> },
+        { header: topic ? 'Topics' : 'Length', numeric: true, cell: (c) => fmtInt(c.contextLength) },
+        { header: 'Depth %', numeric: true, cell: (c) => depthPercent(c.depth) },
+        { header: 'Sample', numeric: true, cell: (c) => c.sample },
+      ]}
+    >
       <section className="panel" aria-labelledby="suite-h" data-testid="suite-result">
         <div className="panel-head">
           <h2 id="suite-h">{topic ? 'Accuracy by number of topics' : 'Tasks by context length'}</h2>
@@ -96,33 +111,6 @@ export function SuiteResult({ r, cells, offset, perPage, job }: { r: Results; ce
           </div>
         </section>
       )}
-      <section className="panel" aria-labelledby="spec-h">
-        <h2 id="spec-h">Suite</h2>
-        <KeyValues
-          items={[
-            ['suite', r.spec.suite], ['tasks', r.spec.tasks?.join(', ') ?? r.tasks.join(', ')], ['QA dataset', r.spec.qaDataset ?? (topic ? null : 'none (no QA tasks)')],
-            ['haystack', r.spec.corpus], ['question', r.spec.question], ['tokenizer', r.spec.tokenizer], ['chat template', r.spec.chatTemplate === null ? null : r.spec.chatTemplate ? 'yes' : 'no'],
-            ['samples', r.spec.samples], ['seed', r.spec.seed], [topic ? 'topics' : 'lengths', r.lengths.map((l) => (topic ? String(l) : contextLabel(l))).join(', ')],
-            ['concurrency', run.concurrency], ['started', fmtDate(run.startedAt)], ['finished', fmtDate(run.finishedAt)],
-          ]}
-        />
-      </section>
-      <CellsPanel
-        runId={run.id}
-        cells={cells}
-        offset={offset}
-        perPage={perPage}
-        caption="Recorded cells by task, length, depth and sample"
-        columns={[
-          { header: 'Task', cell: (c) => <span className="mono">{c.task}</span> },
-          { header: topic ? 'Topics' : 'Length', numeric: true, cell: (c) => fmtInt(c.contextLength) },
-          { header: 'Depth %', numeric: true, cell: (c) => depthPercent(c.depth) },
-          { header: 'Sample', numeric: true, cell: (c) => c.sample },
-          { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) },
-          ...answerColumns,
-        ]}
-      />
-      <p className="panel-note"><Link href="/evals">All runs</Link></p>
-    </>
+    </SuiteRunFrame>
   );
 }

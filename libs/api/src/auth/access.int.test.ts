@@ -2,8 +2,8 @@ import { createDb, repositories } from '@ctxlab/db';
 import { Redis } from 'ioredis';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testSettings, testToken } from '../../../../tools/testing/db';
-import { startWorker, stopWorker } from '../../../../tools/testing/worker';
+import { resetDb, testSettings, testToken } from '@ctxlab/testing/db';
+import { startWorker, stopWorker } from '@ctxlab/testing/worker';
 import { apiDeps, createCaller, handleTrpcRequest } from '../index';
 import { appRouter } from '../root';
 import type { Actor } from '../trpc';
@@ -20,7 +20,7 @@ const MATRIX: Record<string, 'public' | 'viewer' | 'member' | 'admin' | 'infra'>
   'recipes.list': 'viewer', 'recipes.get': 'viewer', 'recipes.versions': 'viewer', 'recipes.create': 'member', 'recipes.update': 'member', 'recipes.archive': 'admin',
   'datasets.list': 'viewer', 'datasets.get': 'viewer', 'datasets.create': 'member', 'datasets.update': 'member', 'datasets.importCorpus': 'member', 'datasets.importBenchmark': 'member', 'datasets.archive': 'admin',
   'endpoints.list': 'viewer', 'endpoints.get': 'viewer', 'endpoints.create': 'admin', 'endpoints.update': 'admin', 'endpoints.archive': 'admin',
-  'evals.list': 'viewer', 'evals.get': 'viewer', 'evals.heatmap': 'viewer', 'evals.cells': 'viewer', 'evals.suiteResults': 'viewer', 'evals.benchmarkResults': 'viewer', 'evals.create': 'member', 'evals.update': 'member', 'evals.start': 'member', 'evals.startSuite': 'member', 'evals.suiteEstimate': 'viewer', 'evals.startCheck': 'member', 'evals.archive': 'admin',
+  'evals.list': 'viewer', 'evals.get': 'viewer', 'evals.heatmap': 'viewer', 'evals.cells': 'viewer', 'evals.events': 'viewer', 'evals.suiteResults': 'viewer', 'evals.benchmarkResults': 'viewer', 'evals.create': 'member', 'evals.update': 'member', 'evals.start': 'member', 'evals.startSuite': 'member', 'evals.suiteEstimate': 'viewer', 'evals.startCheck': 'member', 'evals.archive': 'admin',
   'jobs.list': 'viewer', 'jobs.get': 'viewer', 'jobs.events': 'viewer', 'jobs.cancel': 'member', 'jobs.retry': 'member',
   'planner.gpus': 'viewer', 'planner.theta': 'viewer', 'planner.memory': 'viewer', 'planner.serving': 'viewer', 'planner.adapter': 'viewer', 'planner.recipe': 'viewer',
   'dispatch.render': 'viewer', 'dispatch.renderStage': 'viewer',

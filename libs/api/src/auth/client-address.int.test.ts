@@ -2,7 +2,7 @@ import { createDb, repositories } from '@ctxlab/db';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testSettings } from '../../../../tools/testing/db';
+import { testSettings } from '@ctxlab/testing/db';
 import { clientAddress, parseTrustedProxies } from './client-address';
 import { createUser, SIGN_IN_LIMITS, signIn } from './service';
 

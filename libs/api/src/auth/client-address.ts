@@ -4,7 +4,7 @@
  * the client is the peer that connected, unless that peer is a trusted proxy; then the nearest
  * address in X-Forwarded-For (read from the right) that is not itself a trusted proxy.
  */
-import { addressMatcher } from '@ctxlab/contracts/security';
+import { addressMatcher } from '@ctxlab/security';
 
 export type TrustedProxies = (ip: string) => boolean;
 

@@ -4,7 +4,7 @@
  * in the registry (allowedHosts) or for the whole install (CTXLAB_OUTBOUND_ALLOW).
  */
 import { badRequest, DomainError } from '@ctxlab/contracts';
-import { allowEntryProblem, checkOutboundUrl, decryptSecret, encryptSecret, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/contracts/security';
+import { allowEntryProblem, checkOutboundUrl, decryptSecret, encryptSecret, sharedGuardedFetch, type OutboundPolicy } from '@ctxlab/security';
 import type { ApiDeps } from '../deps';
 
 export async function outboundPolicy(deps: Pick<ApiDeps, 'repos' | 'outboundAllow'>): Promise<OutboundPolicy> {

@@ -4,7 +4,7 @@
  * Failed sign-ins are counted in Redis per account and per address and refused past a limit.
  */
 import { DomainError, badRequest, conflict, notFound } from '@ctxlab/contracts';
-import { hashPassword, hashSecret, looksLikeToken, newSecret, passwordProblem, verifyPassword } from '@ctxlab/contracts/security';
+import { hashPassword, hashSecret, looksLikeToken, newSecret, passwordProblem, verifyPassword } from '@ctxlab/security';
 import type { Repositories } from '@ctxlab/db';
 import { ready } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';

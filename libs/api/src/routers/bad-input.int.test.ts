@@ -4,7 +4,7 @@
  */
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testSettings, testToken } from '../../../../tools/testing/db';
+import { resetDb, testSettings, testToken } from '@ctxlab/testing/db';
 import { apiDeps } from '../deps';
 import { createCaller, handleTrpcRequest } from '../index';
 

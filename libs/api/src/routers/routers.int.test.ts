@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testRepos, testSettings, testToken } from '../../../../tools/testing/db';
+import { resetDb, testRepos, testSettings, testToken } from '@ctxlab/testing/db';
 import { apiDeps } from '../deps';
 import { createCaller, handleTrpcRequest } from '../index';
 

@@ -9,7 +9,7 @@ import type { Repositories } from '@ctxlab/db';
 
 export async function benchmarkResults(repos: Repositories, id: string) {
   const run = await repos.evals.get(id);
-  const parsed = suiteSpecSchema.safeParse((run.config as { spec?: unknown } | null)?.spec);
+  const parsed = suiteSpecSchema.safeParse(run.config.spec);
   if (!parsed.success || !['longbench', 'infinitebench', 'mmlu'].includes(parsed.data.suite)) throw badRequest(`id: run ${id} is not a LongBench, InfiniteBench or MMLU run`, 'id');
   const spec = parsed.data as Exclude<CapabilitySpec, { suite: 'perplexity' }>;
   const cells = await repos.evals.cellScores(id);
@@ -29,7 +29,7 @@ export async function benchmarkResults(repos: Repositories, id: string) {
     run: {
       id: run.id, name: run.name, kind: run.kind, status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, jobId: run.jobId,
       createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, tags: run.tags, model: run.model, endpoint: run.endpoint,
-      summary: (run.summary && typeof run.summary === 'object' ? run.summary : {}) as Record<string, unknown>,
+      summary: run.summary ?? {},
     },
     spec,
     /** maxLength (LongBench, InfiniteBench) or shots (MMLU). */

@@ -1,6 +1,6 @@
-import { badRequest, type NiahCellResult, type NiahGrid } from '@ctxlab/contracts';
+import { badRequest, heatmapMatrix, heatmapSvg, type NiahGrid } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
-import { gridSize, heatmapData, heatmapSvg, resolveNiahSpec, type ResolvedNiahSpec } from '@ctxlab/niah';
+import { gridSize, resolveNiahSpec, type ResolvedNiahSpec } from '@ctxlab/niah';
 
 /** How large a sweep the API accepts (NIAH_MAX_CELLS, NIAH_MAX_PROMPT_TOKENS). */
 export interface GridLimits {
@@ -41,27 +41,56 @@ export const MAX_HEATMAP_CELLS = DEFAULT_GRID_LIMITS.maxCells;
 /** The spec's axes when a heatmap can be drawn on them. */
 export const drawableAxes = (s: ResolvedNiahSpec) => s.lengths.length * s.depths.length <= MAX_HEATMAP_CELLS;
 
+export interface RunGrid {
+  lengths: number[];
+  depths: number[];
+  samples: number;
+  spec: ResolvedNiahSpec | null;
+}
+
+/** The run's NIAH spec when its config holds one the engine reads and a heatmap can be drawn on its axes. */
+export function specOf(config: unknown): ResolvedNiahSpec | null {
+  try {
+    const spec = resolveNiahSpec((config as { spec?: unknown } | null)?.spec as never);
+    return drawableAxes(spec) ? spec : null;
+  } catch {
+    return null;
+  }
+}
+
+const asc = (a: number, b: number) => a - b;
+
 /**
- * The run's heatmap on its full grid (cells not yet run show as missing), from one query of the
- * columns it needs.
+ * A run's grid: the axes its spec asks for (so cells not run yet show as missing), and any length
+ * or depth its cells have (the only axes when the config is not a NIAH spec the engine reads).
  */
+export function gridOf(config: unknown, cells: readonly { length: number; depth: number }[]): RunGrid {
+  const spec = specOf(config);
+  const lengths = new Set<number>(spec?.lengths ?? []);
+  const depths = new Set<number>(spec?.depths ?? []);
+  // Cells outside the spec's axes (a config edited after the run) still get a row or column.
+  for (const c of cells) {
+    lengths.add(c.length);
+    depths.add(c.depth);
+  }
+  return { lengths: [...lengths].sort(asc), depths: [...depths].sort(asc), samples: spec?.samples ?? 1, spec };
+}
+
+/**
+ * The heatmap read model: a run's matrix on its full grid from the repository's heatmap aggregate
+ * (sums and counts per cell, computed in PostgreSQL: one query whatever the run's size). The
+ * portal's run page and the API's evals.heatmap (with its SVG) both read it; compare reads the
+ * same aggregate per run.
+ */
+export async function runHeatmap(repos: Repositories, run: { id: string; config: unknown }) {
+  const cells = await repos.reads.heatmapAggregates(run.id);
+  const grid = gridOf(run.config, cells);
+  return { grid, ...heatmapMatrix(cells, grid) };
+}
+
+/** The run's heatmap (cells not yet run show as missing) and the same picture as a standalone SVG. */
 export async function evalHeatmap(repos: Repositories, evalRunId: string) {
   const run = await repos.evals.get(evalRunId);
-  const rows = await repos.reads.heatmapCells(evalRunId);
-  const spec = (run.config as { spec?: unknown }).spec;
-  let axes: { lengths: number[]; depths: number[] } | undefined;
-  try {
-    const r = resolveNiahSpec(spec as never);
-    axes = drawableAxes(r) ? { lengths: r.lengths, depths: r.depths } : undefined;
-  } catch {
-    axes = undefined; // not a NIAH spec the engine reads: axes from the cells themselves
-  }
-  const results = rows.map(
-    (c): NiahCellResult => ({
-      cellId: '', length: c.contextLength, depth: c.depth, sample: c.sample, promptTokens: c.promptTokens ?? 1, needle: '', expected: [],
-      response: null, score: c.score, latencyMs: null, error: c.error,
-    }),
-  );
-  const data = heatmapData(results, axes);
-  return { ...data, svg: heatmapSvg(data, { name: run.name }) };
+  const { grid: _grid, ...heat } = await runHeatmap(repos, run);
+  return { ...heat, svg: heatmapSvg(heat, { name: run.name }) };
 }

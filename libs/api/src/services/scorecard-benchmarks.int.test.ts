@@ -4,7 +4,7 @@
  * different max lengths named as not comparable.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testRepos, testSettings } from '../../../../tools/testing/db';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
 import { apiDeps } from '../deps';
 import { createCaller } from '../index';
 import { insertFinishedRun } from './testing/suite-runs';

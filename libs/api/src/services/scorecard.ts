@@ -5,7 +5,7 @@
  * finished run of each suite, beside the same row of a comparison model (its lineage parent unless
  * another is picked), with the difference and a verdict that accounts for sampling noise.
  */
-import { badRequest } from '@ctxlab/contracts';
+import { badRequest, meanOf } from '@ctxlab/contracts';
 import type { Repositories, ScoredCell } from '@ctxlab/db';
 import { resolveNiahSpec } from '@ctxlab/niah';
 import { bootstrapDifference, BOOTSTRAP_CONFIDENCE, sumOf, BOOTSTRAP_METHOD, BOOTSTRAP_RESAMPLES, geometricMean, meanOfGroupMeans, rowBootstrap, verdictOf, type DiffInterval, type Direction, type Groups, type Statistic, type Verdict } from './bootstrap';
@@ -92,7 +92,6 @@ const groupBy = (cells: readonly ScoredCell[], key: (c: ScoredCell) => string, k
 };
 
 const cellCount = (g: Groups) => [...g.values()].reduce((a, v) => a + v.length, 0);
-const mean = (v: readonly number[]) => sumOf(v) / v.length;
 
 /** RULER's average at a length from groups of task → scores. */
 const rulerLengthStat: Statistic = (groups) => lengthAverage([...groups].filter(([, v]) => v.length).map(([task, v]) => [task, taskScore(sumOf(v), v.length)] as const));
@@ -143,9 +142,9 @@ const tokens = (n: number) => n.toLocaleString('en-US');
 function rowDefs(suite: ScorecardSuite, run: RunRef, cells: readonly ScoredCell[], niahLabel: string | undefined, key: string, opts: { mmluRegressionPoints: number }): RowDef[] {
   switch (suite) {
     case 'niah':
-      // The unit of resampling is the grid cell (its mean over samples): a sweep often has one
+      // The unit of resampling is the grid cell (its mean over samples, never empty): a sweep often has one
       // sample per cell, and resampling inside a one-sample cell would see no noise at all.
-      return [{ key, suite, label: niahLabel ?? 'NIAH mean', unit: 'score', better: 'higher', groups: (c) => new Map([['grid cells', [...groupBy(c, (x) => `${x.contextLength}|${x.depth}`).values()].map(mean)]]), stat: meanOfGroupMeans }];
+      return [{ key, suite, label: niahLabel ?? 'NIAH mean', unit: 'score', better: 'higher', groups: (c) => new Map([['grid cells', [...groupBy(c, (x) => `${x.contextLength}|${x.depth}`).values()].map((v) => meanOf(v)!)]]), stat: meanOfGroupMeans }];
     case 'ruler': {
       const threshold = thresholdOf(suiteSpecOf(run.config));
       const perLength = lengthsOf(cells).map((L): RowDef => ({

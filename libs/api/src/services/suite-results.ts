@@ -1,3 +1,4 @@
+import { readEvalRunConfig } from '@ctxlab/contracts';
 /**
  * The read model of a suite run (RULER, topic retrieval): per task and length the mean score,
  * scored and failed cells; RULER's per-length average over tasks, the overall average and the
@@ -33,7 +34,7 @@ const storedSuiteSpec = z
 export type StoredSuiteSpec = z.infer<typeof storedSuiteSpec>;
 
 export function suiteSpecOf(config: unknown): StoredSuiteSpec {
-  const r = storedSuiteSpec.safeParse((config as { spec?: unknown } | null)?.spec);
+  const r = storedSuiteSpec.safeParse(readEvalRunConfig(config).spec);
   return r.success ? r.data : {};
 }
 
@@ -127,8 +128,8 @@ export async function suiteResults(repos: Repositories, id: string) {
     run: {
       id: run.id, name: run.name, kind: run.kind, status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, jobId: run.jobId,
       createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, tags: run.tags, model: run.model, endpoint: run.endpoint,
-      concurrency: (run.config as { concurrency?: number } | null)?.concurrency ?? null,
-      summary: (run.summary && typeof run.summary === 'object' ? run.summary : {}) as Record<string, unknown>,
+      concurrency: run.config.concurrency ?? null,
+      summary: run.summary ?? {},
     },
     spec: {
       suite: spec.suite ?? run.kind, tasks: spec.tasks ?? null, samples: spec.samples ?? null, seed: spec.seed ?? null, tokenizer: spec.tokenizer ?? null,

@@ -1,6 +1,5 @@
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { BenchmarkFormatError } from './errors';
 import {
   buildInfiniteBenchPrompt,
   formatInfiniteBenchPrompt,
@@ -9,21 +8,12 @@ import {
   parseInfiniteBenchJsonl,
   type InfiniteBenchItem,
 } from './infinitebench';
-import { fixture } from './testing';
+import { errorOf, fixture } from './testing';
 
 const llama3 = getTokenizer('llama3');
 const byte = getTokenizer('byte');
 const good = { id: 0, context: 'Book text.', input: 'Who?', answer: ['Edda'], options: [] as string[] };
 const jl = (...rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-function errorOf(fn: () => unknown): BenchmarkFormatError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BenchmarkFormatError) return e;
-    throw e;
-  }
-  throw new Error('expected a BenchmarkFormatError');
-}
 
 describe('INFINITEBENCH_TASKS', () => {
   it('has the twelve tasks with their files and max new tokens', () => {

@@ -2,7 +2,7 @@ import type { ChatMessage, Tokenizer } from '@ctxlab/tokenizers';
 import { BenchmarkFormatError, baseName } from './errors';
 import { pyFormat } from './format';
 import { FieldReader, readJsonl } from './jsonl';
-import { framePrompt, truncateMiddle, type BuiltPrompt } from './prompt';
+import { builtPrompt, truncateMiddle, type BuiltPrompt } from './prompt';
 
 /**
  * InfiniteBench as OpenBMB/InfiniteBench publishes it, read at commit
@@ -289,16 +289,5 @@ export function buildInfiniteBenchPrompt(item: InfiniteBenchItem, task: Infinite
       { role: 'user', content: cut.text },
     ];
   } else messages = [{ role: 'system', content: 'You are a helpful assistant' }, { role: 'user', content: cut.text }];
-  const useChat = opts.chatTemplate;
-  const framed = framePrompt(tokenizer, messages, useChat);
-  return {
-    messages,
-    text: framed.text,
-    promptIds: framed.promptIds,
-    promptTokens: framed.promptIds.length,
-    maxNewTokens: INFINITEBENCH_TASKS[task].maxNewTokens,
-    truncated: cut.truncated,
-    fullTokens: cut.fullTokens,
-    useChat,
-  };
+  return { ...builtPrompt(tokenizer, messages, opts.chatTemplate, INFINITEBENCH_TASKS[task].maxNewTokens), truncated: cut.truncated, fullTokens: cut.fullTokens };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BenchmarkFormatError } from './errors';
 import { buildLongBenchPrompt, LONGBENCH_DATASETS, LONGBENCH_TASKS, longBenchTaskOf, parseLongBenchJsonl, type LongBenchItem } from './longbench';
 import { decodeSkippingSpecials } from './prompt';
-import { fixture, fixtureFiles } from './testing';
+import { errorOf, fixture, fixtureFiles } from './testing';
 
 const llama3 = getTokenizer('llama3');
 const byte = getTokenizer('byte');
@@ -21,15 +21,6 @@ const good = {
   all_classes: null,
   _id: 'abc',
 };
-function errorOf(fn: () => unknown): BenchmarkFormatError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BenchmarkFormatError) return e;
-    throw e;
-  }
-  throw new Error('expected a BenchmarkFormatError');
-}
 
 describe('LONGBENCH_TASKS', () => {
   it('has the 21 datasets, the six without chat template, and LongBench-E membership', () => {

@@ -2,7 +2,7 @@ import type { Tokenizer } from '@ctxlab/tokenizers';
 import { BenchmarkFormatError } from './errors';
 import { pyFormat } from './format';
 import { FieldReader, readJsonl } from './jsonl';
-import { framePrompt, truncateMiddle, type BuiltPrompt } from './prompt';
+import { builtPrompt, truncateMiddle, type BuiltPrompt } from './prompt';
 
 /**
  * LongBench (v1) as THUDM/LongBench publishes it, read at commit
@@ -265,16 +265,10 @@ export function buildLongBenchPrompt(item: LongBenchItem, opts: LongBenchPromptO
   const cut = truncateMiddle(tokenizer, prompt, opts.maxLength, { addBos: true, joinDecoded: false });
   const useChat = opts.chatTemplate && task.chat;
   const messages = [{ role: 'user', content: cut.text }];
-  const framed = framePrompt(tokenizer, messages, useChat);
   return {
-    messages,
-    text: framed.text,
-    promptIds: framed.promptIds,
-    promptTokens: framed.promptIds.length,
-    maxNewTokens: task.maxNewTokens,
+    ...builtPrompt(tokenizer, messages, useChat, task.maxNewTokens),
     truncated: cut.truncated,
     fullTokens: cut.fullTokens,
-    useChat,
     stopTokenIds: task.stopAtNewline ? [tokenizer.encode('\n').at(-1)!] : [],
   };
 }

@@ -1,20 +1,10 @@
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { BenchmarkFormatError } from './errors';
 import { buildMmluPrompt, formatMmluSubject, mmluLetterFromLogprobs, mmluLetterFromText, parseMmluCsv } from './mmlu';
-import { fixture } from './testing';
+import { errorOf, fixture } from './testing';
 
 const llama3 = getTokenizer('llama3');
 const read = (name: string) => parseMmluCsv(name, fixture(name).text);
-function errorOf(fn: () => unknown): BenchmarkFormatError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof BenchmarkFormatError) return e;
-    throw e;
-  }
-  throw new Error('expected a BenchmarkFormatError');
-}
 
 describe('parseMmluCsv', () => {
   it('reads the shipped dev, val and test files', () => {

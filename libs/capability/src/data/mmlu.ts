@@ -1,7 +1,7 @@
 import type { Tokenizer } from '@ctxlab/tokenizers';
 import { parseCsv, CsvSyntaxError } from './csv';
 import { BenchmarkFormatError, baseName } from './errors';
-import { framePrompt, type BuiltPrompt } from './prompt';
+import { builtPrompt, type BuiltPrompt } from './prompt';
 
 /**
  * MMLU as hendrycks/test distributes and prompts it, read at commit
@@ -119,16 +119,7 @@ export function buildMmluPrompt(item: MmluItem, dev: readonly MmluItem[], shots:
   if (other) throw new RangeError(`a dev example of "${other.subject}" for a question about "${item.subject}"`);
   const content = formatMmluPrompt(item, dev, shots);
   const messages = [{ role: 'user', content }];
-  const framed = framePrompt(opts.tokenizer, messages, opts.chatTemplate);
-  return {
-    messages,
-    text: framed.text,
-    promptIds: framed.promptIds,
-    promptTokens: framed.promptIds.length,
-    maxNewTokens: 1,
-    useChat: opts.chatTemplate,
-    answer: item.answer,
-  };
+  return { ...builtPrompt(opts.tokenizer, messages, opts.chatTemplate, 1), answer: item.answer };
 }
 
 /**

@@ -88,3 +88,9 @@ export function framePrompt(tokenizer: Tokenizer, messages: ChatMessage[], useCh
   promptIds.set(body, 1);
   return { text: content, promptIds };
 }
+
+/** The BuiltPrompt every builder returns: `messages` framed by framePrompt, with its token count. */
+export function builtPrompt(tokenizer: Tokenizer, messages: ChatMessage[], useChat: boolean, maxNewTokens: number): BuiltPrompt {
+  const { text, promptIds } = framePrompt(tokenizer, messages, useChat);
+  return { messages, text, promptIds, promptTokens: promptIds.length, maxNewTokens, useChat };
+}

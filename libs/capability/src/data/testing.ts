@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { thrownBy } from '@ctxlab/testing/errors';
+import { BenchmarkFormatError } from './errors';
 
 /** libs/capability/fixtures: small files in the benchmarks' exact formats (content written for ctxlab). */
 export const FIXTURES = resolve(import.meta.dirname, '../../fixtures');
@@ -21,3 +23,6 @@ export function fixtureFiles(dir: string): { name: string; text: string }[] {
 export function fixture(name: string): { name: string; text: string } {
   return { name, text: readFileSync(join(FIXTURES, name), 'utf8') };
 }
+
+/** The BenchmarkFormatError `fn` throws; any other outcome fails the calling test. */
+export const errorOf = (fn: () => unknown): BenchmarkFormatError => thrownBy(BenchmarkFormatError, fn);

@@ -1,3 +1,4 @@
+import { f1 } from '@ctxlab/niah';
 import { jiebaCut } from './jieba';
 import { fuzzRatio } from './levenshtein-ratio';
 import { pltrdyRougeLF } from './pltrdy-rouge';
@@ -80,23 +81,11 @@ export function normalizeZhAnswer(s: string): string {
   return pySplit(removeChars(s.toLowerCase(), ZH_EXCLUDE)).join('');
 }
 
-/** metrics.py f1_score over token lists (Counter intersection); 0 when nothing is shared. */
-export function tokenF1(prediction: readonly string[], groundTruth: readonly string[]): number {
-  const counts = new Map<string, number>();
-  for (const t of groundTruth) counts.set(t, (counts.get(t) ?? 0) + 1);
-  let numSame = 0;
-  for (const t of prediction) {
-    const c = counts.get(t) ?? 0;
-    if (c > 0) {
-      numSame++;
-      counts.set(t, c - 1);
-    }
-  }
-  if (numSame === 0) return 0;
-  const precision = (1.0 * numSame) / prediction.length;
-  const recall = (1.0 * numSame) / groundTruth.length;
-  return (2 * precision * recall) / (precision + recall);
-}
+/**
+ * metrics.py f1_score over token lists (Counter intersection); 0 when nothing is shared. The same
+ * token F1 as the NIAH scorers' (one implementation, in @ctxlab/niah).
+ */
+export const tokenF1: (prediction: readonly string[], groundTruth: readonly string[]) => number = f1;
 
 export function qaF1Score(prediction: string, groundTruth: string): number {
   return tokenF1(pySplit(normalizeAnswer(prediction)), pySplit(normalizeAnswer(groundTruth)));

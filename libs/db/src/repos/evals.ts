@@ -1,10 +1,35 @@
-import { badRequest, notFound, type EvalRunCreateInput } from '@ctxlab/contracts';
+import { badRequest, canEvalRunTransition, DomainError, notFound, readEvalRunConfig, readEvalRunSummary, type EvalRunCreateInput, type EvalStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
-import type { Prisma } from '../generated/prisma/client';
+import type { EvalRunEvent as EvalRunEventRow, Prisma } from '../generated/prisma/client';
 import { paginate, textSearch, type ListArgs } from './paging';
 
-const identity = <T>(x: T) => x;
+/** A run as the rest of the code sees it: its JSON columns read with their contracts schemas. */
+export const evalRunOut = <R extends { config: unknown; summary: unknown }>(r: R) => ({
+  ...r,
+  config: readEvalRunConfig(r.config),
+  summary: r.summary === null ? null : readEvalRunSummary(r.summary),
+});
+const eventOut = (e: EvalRunEventRow) => ({ ...e, id: Number(e.id) });
+
+type Tx = Pick<Db, 'evalRun' | 'evalRunEvent'>;
+
+/**
+ * One move of a run inside the caller's transaction: the update is conditional on the status the
+ * caller read (two racing moves cannot both win) and the event is appended with it. False when the
+ * run was no longer `from`.
+ */
+export async function moveEvalRun(tx: Tx, id: string, from: EvalStatus, to: EvalStatus, message: string, patch: Prisma.EvalRunUpdateManyMutationInput = {}) {
+  const r = await tx.evalRun.updateMany({ where: { id, status: from }, data: { ...patch, status: to } });
+  if (r.count === 0) return false;
+  await tx.evalRunEvent.create({ data: { evalRunId: id, fromStatus: from, toStatus: to, message } });
+  return true;
+}
+
+/** The first event of a run's history, in the transaction that creates it. */
+export function recordEvalRunCreated(tx: Tx, id: string, status: EvalStatus, message: string) {
+  return tx.evalRunEvent.create({ data: { evalRunId: id, fromStatus: null, toStatus: status, message } });
+}
 
 export function evalsRepo(db: Db) {
   return {
@@ -18,17 +43,23 @@ export function evalsRepo(db: Db) {
           ...(a.status ? { status: a.status } : {}),
           ...(a.modelId ? { modelId: a.modelId } : {}),
         },
-        identity,
+        evalRunOut,
       ),
     async get(id: string) {
       const r = await db.evalRun.findUnique({ where: { id }, include: { model: { select: { id: true, name: true } }, endpoint: { select: { id: true, name: true, url: true } } } });
       if (!r) throw notFound('eval run', id);
-      return r;
+      return evalRunOut(r);
     },
     /** The run with its endpoint (its encrypted API key left out; endpoint null when it has none), or null when there is no run. */
-    withEndpoint: (id: string) => db.evalRun.findUnique({ where: { id }, include: { endpoint: { omit: { apiKeyEncrypted: true } } } }),
+    withEndpoint: async (id: string) => {
+      const r = await db.evalRun.findUnique({ where: { id }, include: { endpoint: { omit: { apiKeyEncrypted: true } } } });
+      return r && evalRunOut(r);
+    },
     /** The eval run of a job, or null when the job has none. */
-    ofJob: (jobId: string) => db.evalRun.findUnique({ where: { jobId } }),
+    ofJob: async (jobId: string) => {
+      const r = await db.evalRun.findUnique({ where: { jobId } });
+      return r && evalRunOut(r);
+    },
     async create(input: EvalRunCreateInput & { cellsTotal?: number; jobId?: string }) {
       for (const [field, table] of [['modelId', db.model], ['endpointId', db.endpoint], ['datasetId', db.dataset]] as const) {
         const id = input[field];
@@ -36,15 +67,21 @@ export function evalsRepo(db: Db) {
           throw badRequest(`${field}: ${field.replace('Id', '')} ${id} does not exist`, field);
         }
       }
-      return guard('eval run', () => db.evalRun.create({ data: { ...input, config: input.config as Prisma.InputJsonValue } }));
+      return guard('eval run', () =>
+        db.$transaction(async (tx) => {
+          const run = await tx.evalRun.create({ data: { ...input, config: input.config as Prisma.InputJsonValue } });
+          await recordEvalRunCreated(tx, run.id, run.status, 'registered');
+          return evalRunOut(run);
+        }),
+      );
     },
     async update(id: string, patch: { name?: string | undefined; tags?: string[] | undefined }) {
       await this.get(id);
-      return guard('eval run', () => db.evalRun.update({ where: { id }, data: patch }));
+      return evalRunOut(await guard('eval run', () => db.evalRun.update({ where: { id }, data: patch })));
     },
     async archive(id: string) {
       await this.get(id);
-      return db.evalRun.update({ where: { id }, data: { archivedAt: new Date() } });
+      return evalRunOut(await db.evalRun.update({ where: { id }, data: { archivedAt: new Date() } }));
     },
     async cells(evalRunId: string, limit: number, offset: number) {
       await this.get(evalRunId);
@@ -128,35 +165,69 @@ export function evalsRepo(db: Db) {
       const scored = await db.evalCell.aggregate({ where: { evalRunId, error: null }, _avg: { score: true }, _count: true });
       return { errors: failed.map((c) => c.error ?? ''), averageScore: scored._avg.score, scoredCells: scored._count };
     },
+    /**
+     * Moves a run along the eval-run state machine (libs/contracts/src/eval-status.ts), with its
+     * event. A move the machine does not allow is refused (PRECONDITION_FAILED); with `ifAllowed`
+     * it is skipped and null returned instead — a run a person cancelled stays cancelled when its
+     * worker ends it. Returns the status the run left.
+     */
+    async transition(id: string, to: EvalStatus, message: string, opts: { patch?: Prisma.EvalRunUpdateManyMutationInput; ifAllowed?: boolean } = {}): Promise<EvalStatus | null> {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await db.evalRun.findUnique({ where: { id }, select: { status: true } });
+        if (!current) throw notFound('eval run', id);
+        if (!canEvalRunTransition(current.status, to)) {
+          if (opts.ifAllowed) return null;
+          throw new DomainError('PRECONDITION_FAILED', `eval run ${id} is ${current.status}: it cannot become ${to}`);
+        }
+        if (await db.$transaction((tx) => moveEvalRun(tx, id, current.status, to, message, opts.patch))) return current.status;
+      }
+      throw new DomainError('CONFLICT', `eval run ${id} kept changing while moving it to ${to}; try again`);
+    },
+    /** A run's status history, oldest first (after `afterId` when given). */
+    async events(evalRunId: string, afterId = 0) {
+      const rows = await db.evalRunEvent.findMany({ where: { evalRunId, id: { gt: BigInt(afterId) } }, orderBy: { id: 'asc' }, take: 1000 });
+      return rows.map(eventOut);
+    },
     /** Marks a run running (a resumed run keeps its first start), not finished. */
     async markRunning(id: string, startedAt: Date | null) {
-      await db.evalRun.update({ where: { id }, data: { status: 'running', startedAt: startedAt ?? new Date(), finishedAt: null } });
+      await this.transition(id, 'running', startedAt ? 'resumed with its job' : 'started with its job', { patch: { startedAt: startedAt ?? new Date(), finishedAt: null } });
     },
     /** Records a run's progress: cells done and the progress summary. */
     async recordProgress(id: string, cellsDone: number, summary: unknown) {
       await db.evalRun.update({ where: { id }, data: { cellsDone, summary: summary as Prisma.InputJsonValue } });
     },
-    /** Marks a run ended now (succeeded or failed), with its summary when given (else the last progress stays). */
-    async markEnded(id: string, status: 'succeeded' | 'failed', summary?: unknown) {
-      await db.evalRun.update({ where: { id }, data: { status, finishedAt: new Date(), ...(summary === undefined ? {} : { summary: summary as Prisma.InputJsonValue }) } });
+    /**
+     * Marks a run ended now (succeeded or failed), with its summary when given (else the last
+     * progress stays). A run that already ended (a person cancelled it meanwhile) keeps its end.
+     */
+    async markEnded(id: string, status: 'succeeded' | 'failed', summary?: unknown, reason?: string) {
+      await this.transition(id, status, reason ?? (status === 'succeeded' ? 'all cells done' : 'its job failed'), {
+        ifAllowed: true,
+        patch: { finishedAt: new Date(), ...(summary === undefined ? {} : { summary: summary as Prisma.InputJsonValue }) },
+      });
     },
     /** Marks the unfinished (pending or running) run of a cancelled job cancelled now. */
-    async cancelOfJob(jobId: string) {
-      await db.evalRun.updateMany({ where: { jobId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', finishedAt: new Date() } });
+    async cancelOfJob(jobId: string, by?: string) {
+      const run = await db.evalRun.findUnique({ where: { jobId }, select: { id: true } });
+      if (run) await this.transition(run.id, 'cancelled', by ? `its job was cancelled by ${by}` : 'its job was cancelled', { ifAllowed: true, patch: { finishedAt: new Date() } });
     },
     /** Puts a run whose retry could not be queued back to how it ended (the status only). */
     async restoreEnded(id: string, status: 'failed' | 'cancelled') {
-      await db.evalRun.update({ where: { id }, data: { status } });
+      await this.transition(id, status, 'its retry could not be queued: back to how it ended');
     },
-    /** Marks a run finished with its summary and cell counts. */
+    /**
+     * Records a run that was run elsewhere as finished, with its summary and cell counts: it goes
+     * through running to its end like any run, so its history reads the same.
+     */
     async finish(id: string, f: { status: 'succeeded' | 'failed' | 'cancelled'; summary?: unknown; finishedAt?: Date }) {
       await this.get(id);
       const done = await db.evalCell.count({ where: { evalRunId: id } });
       const at = f.finishedAt ?? new Date();
-      return db.evalRun.update({
-        where: { id },
-        data: { status: f.status, cellsDone: done, finishedAt: at, startedAt: at, ...(f.summary === undefined ? {} : { summary: f.summary as Prisma.InputJsonValue }) },
+      await this.transition(id, 'running', 'recorded: its cells were run elsewhere', { patch: { startedAt: at } });
+      await this.transition(id, f.status, `recorded as ${f.status}`, {
+        patch: { cellsDone: done, finishedAt: at, ...(f.summary === undefined ? {} : { summary: f.summary as Prisma.InputJsonValue }) },
       });
+      return this.get(id);
     },
   };
 }

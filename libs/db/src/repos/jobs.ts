@@ -1,6 +1,7 @@
-import { DomainError, notFound, type JobKind, type JobStatus } from '@ctxlab/contracts';
+import { canEvalRunTransition, DomainError, isFinalEvalStatus, notFound, type JobKind, type JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { Prisma, type Job as JobRow, type JobEvent as JobEventRow } from '../generated/prisma/client';
+import { moveEvalRun, recordEvalRunCreated } from './evals';
 import { paginate, type ListArgs } from './paging';
 
 const eventOut = (e: JobEventRow) => ({ ...e, id: Number(e.id) });
@@ -171,6 +172,7 @@ export function jobsRepo(db: Db) {
       return db.$transaction(async (tx) => {
         const { job: j } = await this.create(job, tx);
         const evalRun = await tx.evalRun.create({ data: { ...run, status: 'pending', jobId: j.id, config: run.config as Prisma.InputJsonValue } });
+        await recordEvalRunCreated(tx, evalRun.id, 'pending', `created with its ${job.kind} job`);
         return { job: j, evalRun };
       });
     },
@@ -191,7 +193,13 @@ export function jobsRepo(db: Db) {
         const r = await tx.job.updateMany({ where: { id: jobId, status: from }, data: { status: 'queued', finishedAt: null, error: null, attempts: { increment: 1 } } });
         if (r.count === 0) throw new DomainError('CONFLICT', `job ${jobId} changed while retrying it; try again`);
         await tx.jobEvent.create({ data: { jobId, fromStatus: from, toStatus: 'queued', type: 'status', message } });
-        await tx.evalRun.update({ where: { id: evalRunId }, data: { status: 'pending', finishedAt: null } });
+        let { status } = await tx.evalRun.findUniqueOrThrow({ where: { id: evalRunId }, select: { status: true } });
+        // A run its job left behind unfinished (the job failed before the run could end) ends first, so
+        // its history says so, then queues again with the job.
+        if (!isFinalEvalStatus(status) && (await moveEvalRun(tx, evalRunId, status, 'failed', 'its job ended without it'))) status = 'failed';
+        if (!canEvalRunTransition(status, 'pending') || !(await moveEvalRun(tx, evalRunId, status, 'pending', message, { finishedAt: null }))) {
+          throw new DomainError('CONFLICT', `eval run ${evalRunId} is ${status}: it cannot be queued again`);
+        }
         return tx.job.findUniqueOrThrow({ where: { id: jobId } });
       });
     },

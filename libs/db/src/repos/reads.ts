@@ -1,4 +1,4 @@
-import type { JobKind, JobStatus } from '@ctxlab/contracts';
+import type { HeatmapCellScores, JobKind, JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import type { EvalStatus } from '../generated/prisma/client';
 
@@ -82,10 +82,14 @@ export function readsRepo(db: Db) {
     },
     /** An endpoint's name and max model length, or null when there is no such endpoint. */
     endpointLimits: (id: string) => db.endpoint.findUnique({ where: { id }, select: { name: true, maxModelLen: true } }),
-    /** A run's cells aggregated per (length, depth): mean score, scored and failed counts. */
+    /**
+     * The heatmap's one aggregate: a run's cells per (length, depth) in PostgreSQL — sum and count
+     * of scored samples, failed requests — whatever the run's size. `heatmapMatrix` (@ctxlab/contracts)
+     * draws the matrix from these rows.
+     */
     heatmapAggregates: (evalRunId: string) =>
-      db.$queryRaw<HeatmapAggregate[]>`
-      SELECT "contextLength" AS l, depth AS d, avg(score)::float8 AS s, count(score)::int AS n, count(error)::int AS f
+      db.$queryRaw<Required<HeatmapCellScores>[]>`
+      SELECT "contextLength" AS length, depth, coalesce(sum(score), 0)::float8 AS sum, count(score)::int AS n, count(error)::int AS failed
       FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} GROUP BY 1, 2`,
     /** Sample 0 of each of a run's cells: prompt tokens, the start of its answer, its error and latency. */
     heatmapDetails: (evalRunId: string, excerptChars: number) =>
@@ -101,13 +105,7 @@ export function readsRepo(db: Db) {
         orderBy: { sample: 'asc' },
       }),
     /** The distinct (length, depth) pairs a run has cells for. */
-    cellAxes: (evalRunId: string) => db.$queryRaw<{ l: number; d: number }[]>`SELECT DISTINCT "contextLength" AS l, depth AS d FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}`,
-    /** Every cell of a run, only the columns a heatmap needs. */
-    heatmapCells: (evalRunId: string) =>
-      db.evalCell.findMany({
-        where: { evalRunId },
-        select: { contextLength: true, depth: true, sample: true, score: true, promptTokens: true, error: true },
-      }),
+    cellAxes: (evalRunId: string) => db.$queryRaw<{ length: number; depth: number }[]>`SELECT DISTINCT "contextLength" AS length, depth FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}`,
     /** One page of jobs (newest first) with the eval run each drives, and how many match. */
     async jobsPage(a: { kind?: JobKind | undefined; status?: JobStatus | undefined; activeOnly?: boolean | undefined; offset: number; limit: number }) {
       const where = {
@@ -150,25 +148,11 @@ export function readsRepo(db: Db) {
           endpoint: { select: { id: true, name: true } },
         },
       }),
-    /** The cells of some runs aggregated per (run, length, depth): mean score and scored count. */
-    compareAggregates: (ids: string[]) =>
-      db.$queryRaw<CompareAggregate[]>`
-      SELECT "evalRunId" AS run, "contextLength" AS l, depth AS d, avg(score)::float8 AS s, count(score)::int AS n
-      FROM "EvalCell" WHERE "evalRunId" = ANY(${ids}) GROUP BY 1, 2, 3`,
     /** GPU type and count of every unarchived endpoint that holds GPUs. */
     gpuEndpoints: () => db.endpoint.findMany({ where: { archivedAt: null, gpuType: { not: null }, gpuCount: { gt: 0 } }, select: { gpuType: true, gpuCount: true } }),
     /** Status and spec of every queued, running or retrying job of these kinds. */
     activeJobsOfKinds: (kinds: readonly string[]) => db.job.findMany({ where: { kind: { in: [...kinds] }, status: { in: [...ACTIVE_JOB_STATUSES] } }, select: { status: true, spec: true } }),
   };
-}
-
-/** One (length, depth) group of a run's cells. */
-export interface HeatmapAggregate {
-  l: number;
-  d: number;
-  s: number | null;
-  n: number;
-  f: number;
 }
 
 /** Sample 0 of one cell, what the heatmap's hover card shows. */
@@ -180,13 +164,4 @@ export interface HeatmapDetail {
   r: string | null;
   e: string | null;
   t: number | null;
-}
-
-/** One (run, length, depth) group of some runs' cells. */
-export interface CompareAggregate {
-  run: string;
-  l: number;
-  d: number;
-  s: number | null;
-  n: number;
 }

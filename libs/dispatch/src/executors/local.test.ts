@@ -32,6 +32,17 @@ function nodeJob(script: string, extra: Partial<RenderedJob> = {}): RenderedJob 
   };
 }
 
+/**
+ * A job whose script starts a grandchild Node process running `grandchild` (with `stdio`), holds
+ * it as `g`, and goes on with `then`.
+ */
+function grandchildJob(grandchild: string, stdio: string, then: string): RenderedJob {
+  return nodeJob(`const { spawn } = require('child_process');
+    const g = spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { stdio: ${stdio} });
+    ${then}`);
+}
+const IDLE = 'setInterval(() => {}, 1000)';
+
 /** A live process: exists and is not a zombie (PID 1 here may never reap re-parented children). */
 function alive(pid: number): boolean {
   try {
@@ -107,13 +118,7 @@ describe('local executor', () => {
   });
 
   it('cancel kills the whole process group, grandchild included', async () => {
-    const h = await executor.start(
-      id(),
-      nodeJob(`const { spawn } = require('child_process');
-        const g = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-        console.log('pids ' + process.pid + ' ' + g.pid);
-        setInterval(() => {}, 1000);`),
-    );
+    const h = await executor.start(id(), grandchildJob(IDLE, `'ignore'`, `console.log('pids ' + process.pid + ' ' + g.pid); ${IDLE};`));
     const m = await waitForLine(h, /^pids (\d+) (\d+)$/);
     const [leader, grandchild] = [Number(m[1]), Number(m[2])];
     expect(alive(leader) && alive(grandchild)).toBe(true);
@@ -127,13 +132,8 @@ describe('local executor', () => {
   });
 
   it('a grandchild that ignores SIGTERM is SIGKILLed after the grace period', async () => {
-    const h = await executor.start(
-      id(),
-      nodeJob(`const { spawn } = require('child_process');
-        const g = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'inherit', 'inherit'] });
-        console.log('grandchild ' + g.pid);
-        setInterval(() => {}, 1000);`),
-    );
+    const grandchildCode = `process.on('SIGTERM', () => {}); console.log('ready'); ${IDLE}`;
+    const h = await executor.start(id(), grandchildJob(grandchildCode, `['ignore', 'inherit', 'inherit']`, `console.log('grandchild ' + g.pid); ${IDLE};`));
     const grandchild = Number((await waitForLine(h, /^grandchild (\d+)$/))[1]);
     await waitForLine(h, /^ready$/);
     const t0 = Date.now();
@@ -144,26 +144,20 @@ describe('local executor', () => {
   });
 
   it('processes left behind by a finished job are stopped', async () => {
-    const h = await executor.start(
-      id(),
-      nodeJob(`const { spawn } = require('child_process');
-        const g = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-        g.unref();
-        console.log('left ' + g.pid);`),
-    );
+    const h = await executor.start(id(), grandchildJob(IDLE, `'ignore'`, `g.unref(); console.log('left ' + g.pid);`));
     const left = Number((await waitForLine(h, /^left (\d+)$/))[1]);
     expect(await h.wait()).toMatchObject({ reason: 'succeeded', exitCode: 0 });
     expect(alive(left)).toBe(false);
   });
 
   it('times out', async () => {
-    const h = await executor.start(id(), nodeJob(`setInterval(() => {}, 1000)`), { timeoutMs: 200 });
+    const h = await executor.start(id(), nodeJob(IDLE), { timeoutMs: 200 });
     expect(await h.wait()).toMatchObject({ reason: 'timeout', message: 'ran longer than 200 ms' });
   });
 
   it('close() stops every running job', async () => {
     const own = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH }, killGraceMs: 400 });
-    const a = await own.start(id(), nodeJob(`setInterval(() => {}, 1000)`));
+    const a = await own.start(id(), nodeJob(IDLE));
     const b = await own.start(id(), nodeJob(`console.log('quick')`));
     await b.wait();
     await own.close('worker shutting down');

@@ -60,8 +60,12 @@ export function renderLabTrain(spec: TrainSpec, opts: RenderOptions = {}): Rende
 
 const CPU_ONLY = { gpus: 0, gpuType: null, nodes: 1, gpusPerNode: 0 };
 
-/** lora.py runs on the CPU: a lab model's matrices are 128–384 wide. */
-function loraJob(kind: 'lora-extract' | 'lora-merge', argv: string[], output: string): RenderedJob {
+/**
+ * `lora.py extract|merge` with its flags (each followed by its value, in order), writing `output`.
+ * lora.py runs on the CPU: a lab model's matrices are 128–384 wide.
+ */
+function loraJob(kind: 'lora-extract' | 'lora-merge', opts: RenderOptions, flags: Record<string, string>, output: string): RenderedJob {
+  const argv = [python(opts), script(opts, 'lora.py'), kind === 'lora-extract' ? 'extract' : 'merge', ...Object.entries(flags).flat()];
   return { kind, argv, env: { PYTHONUNBUFFERED: '1' }, files: [], steps: [argv], resources: CPU_ONLY, outputs: [output], tool: { id: 'lab-lora', name: 'ctxlab lab LoRA' } };
 }
 
@@ -71,29 +75,27 @@ export function renderLabExtract(spec: LoraExtractSpec, opts: RenderOptions = {}
   if (spec.embedLora || spec.saveModules.length > 0) {
     throw new DispatchError('INVALID_SPEC', 'the lab extractor always saves embeddings and norms that differ at full rank; embedLora and saveModules are mergekit options', spec.embedLora ? 'embedLora' : 'saveModules');
   }
-  const argv = [
-    python(opts), script(opts, 'lora.py'), 'extract',
-    '--model', resolve(spec.finetuned, 'finetuned'),
-    '--base', resolve(spec.base, 'base'),
-    '--out', resolve(spec.output, 'output'),
-    '--max-rank', num(spec.maxRank),
-  ];
-  return loraJob('lora-extract', argv, spec.output);
+  const flags = {
+    '--model': resolve(spec.finetuned, 'finetuned'),
+    '--base': resolve(spec.base, 'base'),
+    '--out': resolve(spec.output, 'output'),
+    '--max-rank': num(spec.maxRank),
+  };
+  return loraJob('lora-extract', opts, flags, spec.output);
 }
 
 /** `lora.py merge`: W + B·A into the target, then the source model's rope_theta and max_position_embeddings written into config.json. */
 export function renderLabMerge(spec: LoraMergeSpec, opts: RenderOptions = {}): RenderedJob {
   const resolve = opts.resolveUri ?? defaultUriResolver;
   if (spec.ropeScaling) throw new DispatchError('INVALID_SPEC', 'lab models use plain RoPE: ropeScaling must be null', 'ropeScaling');
-  const argv = [
-    python(opts), script(opts, 'lora.py'), 'merge',
-    '--target', resolve(spec.target, 'target'),
-    '--lora', resolve(spec.lora, 'lora'),
-    '--out', resolve(spec.output, 'output'),
-    '--rope-theta', num(spec.ropeTheta),
-    '--max-position-embeddings', num(spec.maxPositionEmbeddings),
-  ];
-  return loraJob('lora-merge', argv, spec.output);
+  const flags = {
+    '--target': resolve(spec.target, 'target'),
+    '--lora': resolve(spec.lora, 'lora'),
+    '--out': resolve(spec.output, 'output'),
+    '--rope-theta': num(spec.ropeTheta),
+    '--max-position-embeddings': num(spec.maxPositionEmbeddings),
+  };
+  return loraJob('lora-merge', opts, flags, spec.output);
 }
 
 /**

@@ -7,6 +7,7 @@ import { BAAI_LLAMA3_8B_80K_QLORA, findGpu, planServing } from '@ctxlab/longctx'
 import { describe, expect, it } from 'vitest';
 import { parseJobSpec, type JobSpecInput } from '../specs';
 import {
+  BAAI_TRAIN_DATA,
   BAAI_TRAIN_SPEC,
   GRADIENT_1048K_EXTRACT,
   GRADIENT_1048K_MERGE,
@@ -179,16 +180,8 @@ describe('QLoRA: BAAI Llama-3-8B-Instruct → 80K (longllm_qlora)', () => {
 
   it('exact argv and env: rank 32, alpha 16, q/k/v/o + embed_tokens, NF4, lr 5e-5 linear', () => {
     const job = renderJob(BAAI_TRAIN_SPEC);
-    const data = [
-      'gpt/one_detail_book.train.64K.json',
-      'gpt/one_detail_paper.train.64K.json',
-      'gpt/multi_detail_book.train.json',
-      'gpt/multi_detail_paper_short.train.json',
-      'gpt/multi_detail_paper_long.train.json',
-      'gpt/bio_book.train.json',
-      'longalpaca/train.json',
-      'redpajama/train.json[5000]',
-    ].map((f) => `/data/long-llm/${f}`);
+    // The seed's file:///data/long-llm/… training files, as local paths.
+    const data = BAAI_TRAIN_DATA.map((uri) => uri.replace(/^file:\/\//, ''));
     expect(job.argv).toEqual([
       'torchrun', '--nproc_per_node', '8',
       '-m', 'main.train',

@@ -1,7 +1,7 @@
 import { LongctxError, resolveTargetModules } from '@ctxlab/longctx';
 import { DispatchError } from '../errors';
 import type { TrainSpec } from '../specs';
-import { defaultUriResolver } from '../uri';
+import { defaultUriResolver, type UriResolver } from '../uri';
 import { num, toYaml, type YamlValue } from './format';
 import { MASTER_ADDR_REF, NODE_RANK_REF, type RenderOptions, type RenderedJob } from './types';
 import { renderLabTrain } from './lab';
@@ -16,6 +16,20 @@ function layout(spec: TrainSpec): { nodes: number; gpusPerNode: number } {
     throw new DispatchError('INVALID_SPEC', `${gpus} GPUs do not fill whole machines of ${spec.gpusPerNode} (gpusPerNode)`, 'stage.gpus');
   }
   return { nodes: gpus / spec.gpusPerNode, gpusPerNode: spec.gpusPerNode };
+}
+
+/** What a GPU trainer's rendering starts from: the URI resolver, the rendezvous port and the machines the stage spans. */
+function gpuLaunch(spec: TrainSpec, opts: RenderOptions): { resolve: UriResolver; masterPort: number; nodes: number; gpusPerNode: number } {
+  return { resolve: opts.resolveUri ?? defaultUriResolver, masterPort: opts.masterPort ?? 29500, ...layout(spec) };
+}
+
+/** A trainer's checkout: the option, or where the job image has it, without a trailing slash. */
+const installDir = (dir: string | undefined, imageDir: string) => (dir ?? imageDir).replace(/\/+$/, '');
+
+/** A training stage on the stage's GPUs, `gpusPerNode` on each of `nodes` machines, writing spec.output. */
+function gpuTrainJob(spec: TrainSpec, argv: string[], job: Pick<RenderedJob, 'env' | 'files' | 'tool'>, nodes: number, gpusPerNode: number): RenderedJob {
+  const { gpus, gpuType } = spec.stage;
+  return { kind: 'train', argv, env: job.env, files: job.files, steps: [argv], resources: { gpus, gpuType, nodes, gpusPerNode }, outputs: [spec.output], tool: job.tool };
 }
 
 /**
@@ -94,10 +108,8 @@ export function accelerateConfig(o: { nodes: number; processes: number; masterPo
  * sequences per step, shared by all GPUs (the GPU count does not multiply tokens).
  */
 export function renderEasyContext(spec: TrainSpec, opts: RenderOptions = {}): RenderedJob {
-  const resolve = opts.resolveUri ?? defaultUriResolver;
-  const dir = (opts.easyContextDir ?? '/opt/EasyContext').replace(/\/+$/, '');
-  const masterPort = opts.masterPort ?? 29500;
-  const { nodes, gpusPerNode } = layout(spec);
+  const dir = installDir(opts.easyContextDir, '/opt/EasyContext');
+  const { resolve, masterPort, nodes, gpusPerNode } = gpuLaunch(spec, opts);
   const s = spec.stage;
   const dataset = spec.datasets[0];
   if (spec.datasets.length !== 1 || dataset === undefined) {
@@ -120,19 +132,11 @@ export function renderEasyContext(spec: TrainSpec, opts: RenderOptions = {}): Re
     '--seed', num(spec.seed),
     '--parallel_mode', s.parallelMode,
   ];
-  return {
-    kind: 'train',
-    argv,
-    env: {},
-    files: [
-      { path: ACCELERATE_CONFIG_FILE, content: accelerateConfig({ nodes, processes: s.gpus, masterPort }) },
-      { path: DEEPSPEED_CONFIG_FILE, content: JSON.stringify(deepSpeedZero3Config(s.learningRate, spec.offload), null, 2) + '\n' },
-    ],
-    steps: [argv],
-    resources: { gpus: s.gpus, gpuType: s.gpuType, nodes, gpusPerNode },
-    outputs: [spec.output],
-    tool: { id: 'easycontext', name: 'EasyContext train.py' },
-  };
+  const files = [
+    { path: ACCELERATE_CONFIG_FILE, content: accelerateConfig({ nodes, processes: s.gpus, masterPort }) },
+    { path: DEEPSPEED_CONFIG_FILE, content: JSON.stringify(deepSpeedZero3Config(s.learningRate, spec.offload), null, 2) + '\n' },
+  ];
+  return gpuTrainJob(spec, argv, { env: {}, files, tool: { id: 'easycontext', name: 'EasyContext train.py' } }, nodes, gpusPerNode);
 }
 
 /**
@@ -142,10 +146,8 @@ export function renderEasyContext(spec: TrainSpec, opts: RenderOptions = {}): Re
  * `<output>/checkpoint-<steps>` (save_steps = steps).
  */
 export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): RenderedJob {
-  const resolve = opts.resolveUri ?? defaultUriResolver;
-  const dir = (opts.longllmQloraDir ?? '/opt/longllm_qlora').replace(/\/+$/, '');
-  const masterPort = opts.masterPort ?? 29500;
-  const { nodes, gpusPerNode } = layout(spec);
+  const dir = installDir(opts.longllmQloraDir, '/opt/longllm_qlora');
+  const { resolve, masterPort, nodes, gpusPerNode } = gpuLaunch(spec, opts);
   const s = spec.stage;
   const lora = spec.lora;
   if (!lora) throw new DispatchError('INVALID_SPEC', 'a qlora stage needs a lora section (rank, alpha, targetModules)', 'lora');
@@ -208,18 +210,10 @@ export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): Rendered
     '--save_steps', num(s.steps),
     '--logging_steps', '1',
   ];
-  return {
-    kind: 'train',
-    argv,
-    // PYTHONPATH: `-m main.train` and its `src` package live in the trainer's checkout.
-    // expandable_segments: BAAI's launch setting; it keeps long-sequence activations from fragmenting memory.
-    env: { PYTHONPATH: dir, PYTORCH_CUDA_ALLOC_CONF: 'expandable_segments:True' },
-    files: [],
-    steps: [argv],
-    resources: { gpus: s.gpus, gpuType: s.gpuType, nodes, gpusPerNode },
-    outputs: [spec.output],
-    tool: { id: 'longllm-qlora', name: 'longllm_qlora main.train' },
-  };
+  // PYTHONPATH: `-m main.train` and its `src` package live in the trainer's checkout.
+  // expandable_segments: BAAI's launch setting; it keeps long-sequence activations from fragmenting memory.
+  const env = { PYTHONPATH: dir, PYTORCH_CUDA_ALLOC_CONF: 'expandable_segments:True' };
+  return gpuTrainJob(spec, argv, { env, files: [], tool: { id: 'longllm-qlora', name: 'longllm_qlora main.train' } }, nodes, gpusPerNode);
 }
 
 /** Renders a train spec with the trainer it names. */

@@ -1,23 +1,8 @@
+import { rejectionBy, thrownBy } from '@ctxlab/testing/errors';
 import { DispatchError } from '../errors';
 
 /** The DispatchError `f` throws; any other outcome fails the calling test. */
-export function thrown(f: () => unknown): DispatchError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DispatchError) return e;
-    throw e;
-  }
-  throw new Error('expected a DispatchError');
-}
+export const thrown = (f: () => unknown): DispatchError => thrownBy(DispatchError, f);
 
 /** The DispatchError `p` rejects with; resolving, or any other error, fails the calling test. */
-export async function rejection(p: Promise<unknown>): Promise<DispatchError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DispatchError) return e;
-    throw e;
-  }
-  throw new Error('expected a DispatchError');
-}
+export const rejection = (p: Promise<unknown>): Promise<DispatchError> => rejectionBy(DispatchError, p);

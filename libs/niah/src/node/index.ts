@@ -2,3 +2,4 @@
 export { loadCorpusFromFolder } from './folder';
 export { DEFAULT_CORPORA, type DefaultCorpusName, loadDefaultCorpus } from './default-corpora';
 export { loadNiahContext, niahCellsForSpec } from './context';
+export { readResultsFile, resultsFileSink } from './results-file';

@@ -1,16 +1,12 @@
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { fmtDate, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
 import { PageHead } from '../../../src/components/EntityList';
-import { api, loadOr404 } from '../../../src/server/api';
+import { recordOr404 } from '../../../src/server/detail';
 
 export const dynamic = 'force-dynamic';
 
 export default async function AdapterPage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const a = (await api());
-  const ad = await loadOr404(() => a.adapters.get({ id }));
-  if (!ad) notFound();
+  const { a, record: ad } = await recordOr404(params, (a, id) => a.adapters.get({ id }));
   const [base, source] = await Promise.all([a.models.get({ id: ad.baseModelId }), ad.sourceModelId ? a.models.get({ id: ad.sourceModelId }) : null]);
   return (
     <>

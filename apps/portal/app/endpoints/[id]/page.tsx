@@ -1,19 +1,16 @@
 import { fmtDate, fmtInt, KeyValues, StatusBadge, Tags } from '@ctxlab/ui';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
 import { EndpointHealth } from '../../../src/components/EndpointHealth';
 import { PageHead } from '../../../src/components/EntityList';
 import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
-import { api, loadOr404 } from '../../../src/server/api';
+import { loadOr404 } from '../../../src/server/api';
+import { recordOr404 } from '../../../src/server/detail';
 import { endpointStatusBadge } from '../../../src/lib/endpoint-status';
 
 export const dynamic = 'force-dynamic';
 
 export default async function EndpointPage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  const a = (await api());
-  const e = await loadOr404(() => a.endpoints.get({ id }));
-  if (!e) notFound();
+  const { id, a, record: e } = await recordOr404(params, (a, id) => a.endpoints.get({ id }));
   const base = e.url.replace(/\/+$/, '');
   const [model, runs] = await Promise.all([e.modelId ? loadOr404(() => a.models.get({ id: e.modelId! })) : null, a.portal.evalRuns({ endpointId: id, limit: 10 })]);
   return (

@@ -7,6 +7,7 @@ import { listParams, PageHead, type SearchParams } from '../../../src/components
 import { EvalHeatmap } from '../../../src/components/EvalHeatmap';
 import { CellsPanel } from '../../../src/components/CellsPanel';
 import { CheckResult } from '../../../src/components/CheckResult';
+import { EvalHistory } from '../../../src/components/EvalHistory';
 import { EvalLive } from '../../../src/components/EvalLive';
 import { ScoreChip } from '../../../src/components/ScoreChip';
 import { SuiteResult } from '../../../src/components/SuiteResult';
@@ -28,8 +29,19 @@ const CELLS_PER_PAGE = 100;
 /** Suite runs, each with its results view (endpoint perplexity shares the local check's). */
 const SUITE_LABEL: Record<string, string | undefined> = { ruler: 'RULER', 'topic-retrieval': 'topic retrieval', longbench: 'LongBench', infinitebench: 'InfiniteBench', mmlu: 'MMLU' };
 
+/** Every run's page ends with its status history, whatever its kind's results look like. */
 export default async function EvalPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
   const { id } = await params;
+  const [body, events] = await Promise.all([EvalBody({ id, searchParams }), loadRun(id).then(async (r) => (r ? (await api()).evals.events({ evalRunId: id }) : []))]);
+  return (
+    <>
+      {body}
+      <EvalHistory evalRunId={id} events={events} />
+    </>
+  );
+}
+
+async function EvalBody({ id, searchParams }: { id: string; searchParams: Promise<SearchParams> }) {
   const { offset } = listParams(await searchParams, CELLS_PER_PAGE);
   const head = await loadRun(id);
   if (!head) notFound();

@@ -4,7 +4,7 @@
  * /api/auth routes, which set and clear the session cookie.
  */
 import { DomainError, nonNegativeInt, notFound, text } from '@ctxlab/contracts';
-import { allowEntryProblem, verifyPassword } from '@ctxlab/contracts/security';
+import { allowEntryProblem, verifyPassword } from '@ctxlab/security';
 import { z } from 'zod';
 import { createApiToken, createUser, publicToken, publicUser, randomPassword, ROLE_RANK, setPassword } from '../../auth/service';
 import { adminProcedure, publicProcedure, router, viewerProcedure } from '../../trpc';

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '../../../../../prisma/seed';
-import { resetDb, testRepos, testSettings } from '../../../../../tools/testing/db';
+import { seed } from '@ctxlab/testing/seed';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
 import { apiDeps } from '../../deps';
 import { createCaller } from '../../index';
 

@@ -34,6 +34,13 @@ export const evalsRouter = router({
   startCheck: memberProcedure.input(checkStartInput.extend(rerun)).mutation(({ ctx, input }) => startLocalCheck(ctx.jobs, { ...input, requestedBy: ctx.actor.name })),
   /** Lengths × depths matrix (samples averaged; missing and failed cells null, never 0) and the SVG. */
   heatmap: viewerProcedure.input(getInput).query(({ ctx, input }) => evalHeatmap(ctx.repos, input.id)),
+  /** The run's status history, oldest first: every move with its reason (after `afterId` when given). */
+  events: viewerProcedure
+    .input(z.object({ evalRunId: idSchema, afterId: z.number().int().min(0).default(0) }))
+    .query(async ({ ctx, input }) => {
+      await ctx.repos.evals.get(input.evalRunId);
+      return ctx.repos.evals.events(input.evalRunId, input.afterId);
+    }),
   cells: viewerProcedure.input(evalCellsInput).query(({ ctx, input }) => ctx.repos.evals.cells(input.evalRunId, input.limit, input.offset)),
   /** A suite run (RULER, topic retrieval) from its cells: per task and length, per-length averages, effective length, heatmap matrices. */
   suiteResults: viewerProcedure.input(getInput).query(({ ctx, input }) => suiteResults(ctx.repos, input.id)),

@@ -1,6 +1,6 @@
 import { capacityResponseSchema } from '@ctxlab/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testRepos, testSettings } from '../../../../../tools/testing/db';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
 import { apiDeps } from '../../deps';
 import { createCaller, handleTrpcRequest } from '../../index';
 

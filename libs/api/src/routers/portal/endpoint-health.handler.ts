@@ -5,7 +5,7 @@
  * never repeated unless it is an OpenAI model list: a URL can name any service an admin
  * allow-listed, and its answer must not become a way to read that service.
  */
-import { OutboundRefusedError } from '@ctxlab/contracts/security';
+import { OutboundRefusedError } from '@ctxlab/security';
 import type { ApiDeps } from '../../deps';
 import { decryptApiKey, outboundFetch } from '../../auth/outbound';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-import { guardedFetch } from '@ctxlab/contracts/security';
+import { guardedFetch } from '@ctxlab/security';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,11 +3,10 @@
  * (heatmap with what the hover card shows), and one cell with every sample. Each is a fixed number
  * of queries whatever the grid size — aggregation happens in PostgreSQL, not in a loop of reads.
  */
-import { badRequest, notFound, type JobProgress } from '@ctxlab/contracts';
+import { badRequest, cellIndex, meanOf, notFound, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { resolveGrid } from '@ctxlab/niah';
-import { assertGridWithin, type GridLimits } from '../../services/evals';
-import { cellIndex, gridOf, mean, toMatrix } from './grid';
+import { assertGridWithin, gridOf, runHeatmap, type GridLimits } from '../../services/evals';
 import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas';
 
 /** Characters of each answer the heatmap's hover card shows. */
@@ -57,13 +56,12 @@ export async function evalEstimate(repos: Repositories, limits: GridLimits, inpu
  */
 export async function evalResult(repos: Repositories, id: string) {
   const run = await repos.evals.get(id);
-  const [agg, detailRows, job] = await Promise.all([
-    repos.reads.heatmapAggregates(id),
+  const [heat, detailRows, job] = await Promise.all([
+    runHeatmap(repos, run),
     repos.reads.heatmapDetails(id, EXCERPT_CHARS),
     run.jobId ? repos.reads.jobState(run.jobId) : Promise.resolve(null),
   ]);
-  const grid = gridOf(run.config, { lengths: agg.map((r) => r.l), depths: agg.map((r) => r.d) });
-  const { matrix, counts } = toMatrix(grid, agg);
+  const { grid, matrix, counts } = heat;
   const at = cellIndex(grid);
   const details: ({ promptTokens: number | null; excerpt: string | null; error: string | null; latencyMs: number | null; samples: number } | null)[][] = grid.depths.map(() =>
     grid.lengths.map(() => null),
@@ -73,8 +71,6 @@ export async function evalResult(repos: Repositories, id: string) {
     if (!c) continue;
     details[c.y]![c.x] = { promptTokens: r.p, excerpt: r.r, error: r.e, latencyMs: r.t, samples: counts[c.y]![c.x]! };
   }
-  const failed = agg.reduce((a, r) => a + r.f, 0);
-  const scored = agg.reduce((a, r) => a + r.n, 0);
   const spec = grid.spec;
   return {
     run: {
@@ -89,9 +85,9 @@ export async function evalResult(repos: Repositories, id: string) {
     matrix,
     counts,
     details,
-    average: mean(matrix.flat()),
-    scoredSamples: scored,
-    failed,
+    average: heat.average,
+    scoredSamples: heat.scored,
+    failed: heat.failed,
   };
 }
 
@@ -102,7 +98,7 @@ export async function evalCell(repos: Repositories, input: EvalCellInput) {
     repos.reads.cellSamples(input.evalRunId, input.length, input.depth),
     repos.reads.cellAxes(input.evalRunId),
   ]);
-  const grid = gridOf(run.config, { lengths: axes.map((a) => a.l), depths: axes.map((a) => a.d) });
+  const grid = gridOf(run.config, axes);
   const x = grid.lengths.indexOf(input.length);
   const y = grid.depths.indexOf(input.depth);
   if (x < 0 || y < 0) throw notFound('grid cell', `${input.length} tokens × depth ${input.depth} of eval run ${input.evalRunId}`);
@@ -119,7 +115,7 @@ export async function evalCell(repos: Repositories, input: EvalCellInput) {
       id: c.id, sample: c.sample, promptTokens: c.promptTokens, needleToken: c.needleToken, needle: c.needle, expected: c.expected ? c.expected.split('\n') : [], response: c.response,
       score: c.score, latencyMs: c.latencyMs, error: c.error, attempts: c.attempts, createdAt: c.createdAt,
     })),
-    mean: mean(samples.map((c) => c.score)),
+    mean: meanOf(samples.map((c) => c.score)),
     neighbours: { left: at(x - 1, y), right: at(x + 1, y), up: at(x, y - 1), down: at(x, y + 1) },
     position: { x, y, lengths: grid.lengths.length, depths: grid.depths.length },
   };

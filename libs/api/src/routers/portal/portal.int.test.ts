@@ -3,7 +3,7 @@ import { TRPCError } from '@trpc/server';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetDb, testRepos, testSettings } from '../../../../../tools/testing/db';
+import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
 import { apiDeps } from '../../deps';
 import { createCaller } from '../../index';
 

@@ -11,7 +11,9 @@ import {
   type V1ContainerStatus,
   type V1Deployment,
   type V1Job,
+  type V1ObjectMeta,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { DispatchError } from '../../errors';
 import type { RenderedJob } from '../../render/types';
@@ -30,6 +32,7 @@ import {
   ownedBy,
   renderKubeObjects,
   type KubeManifestOptions,
+  type KubeObjects,
 } from './manifests';
 
 export interface KubernetesExecutorOptions extends KubeManifestOptions {
@@ -306,24 +309,110 @@ async function ensure(what: string, create: () => Promise<unknown>): Promise<voi
 }
 
 // ---------------------------------------------------------------------------------------------
+// Following a job's objects
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reads an object every tick and asks `decide` what it means until that gives an answer. An API
+ * server that is unavailable (KUBE_UNAVAILABLE) is waited out until maxErrors failures come in a
+ * row — each successful read starts the count over; any other error is thrown, as `doing` says.
+ * With `loop.more`, it is asked before each read and the loop gives up (undefined) once it says no;
+ * `loop.after` runs after each round that gave no answer, before the tick.
+ */
+function followKube<O, T>(ctx: Ctx, t: Target, doing: string, read: () => Promise<O>, decide: (o: O) => Promise<T | undefined>): Promise<T>;
+function followKube<O, T>(
+  ctx: Ctx,
+  t: Target,
+  doing: string,
+  read: () => Promise<O>,
+  decide: (o: O) => Promise<T | undefined>,
+  loop: { more: () => boolean; after: () => void },
+): Promise<T | undefined>;
+async function followKube<O, T>(
+  ctx: Ctx,
+  t: Target,
+  doing: string,
+  read: () => Promise<O>,
+  decide: (o: O) => Promise<T | undefined>,
+  loop?: { more: () => boolean; after: () => void },
+): Promise<T | undefined> {
+  let errors = 0;
+  while (loop?.more() ?? true) {
+    try {
+      const o = await read();
+      errors = 0;
+      const answer = await decide(o);
+      if (answer !== undefined) return answer;
+    } catch (e) {
+      const err = kubeError(e, doing);
+      if (err.code !== 'KUBE_UNAVAILABLE' || ++errors >= ctx.maxErrors) throw err;
+    }
+    loop?.after();
+    await tick(ctx, t.name);
+  }
+  return undefined;
+}
+
+/**
+ * What the handles of both kinds share: following the job from construction (subclasses call
+ * begin() once their own fields are set), waiting for its result, and stopping it — `halting`
+ * holds the reason once a cancel has begun.
+ */
+abstract class KubeHandle {
+  readonly jobId: string;
+  protected halting: string | null = null;
+  protected settled: JobResult | null = null;
+  private result!: Promise<JobResult>;
+
+  constructor(
+    protected readonly ctx: Ctx,
+    protected readonly t: Target,
+  ) {
+    this.jobId = t.jobId;
+  }
+
+  protected abstract follow(): Promise<JobResult>;
+
+  protected begin(): void {
+    this.result = this.follow().then((r) => (this.settled = r));
+    this.result.catch(() => undefined); // surfaced through wait()
+  }
+
+  wait(): Promise<JobResult> {
+    return this.result;
+  }
+
+  /** Cancels with `stop` (an object already gone counts as stopped), then waits for the follower to see the end. */
+  protected async halt(reason: string, doing: string, stop: () => Promise<unknown>): Promise<void> {
+    if (this.settled) return;
+    this.halting = reason;
+    try {
+      await stop();
+    } catch (e) {
+      if (codeOf(e) !== 404) throw kubeError(e, doing);
+    }
+    await this.result;
+  }
+
+  /** The job's object read for status(): null once it is gone; an API failure is thrown, as `doing` says. */
+  protected readForStatus<O>(doing: string, read: () => Promise<O | null>): Promise<O | null> {
+    return read().catch((e: unknown) => {
+      throw kubeError(e, doing);
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Batch jobs: a batch/v1 Job
 // ---------------------------------------------------------------------------------------------
 
-class KubeBatchHandle implements JobHandle {
-  readonly jobId: string;
+class KubeBatchHandle extends KubeHandle implements JobHandle {
   readonly kind: JobKind;
-  private cancelReason: string | null = null;
-  private settled: JobResult | null = null;
-  private readonly result: Promise<JobResult>;
 
-  constructor(
-    private readonly ctx: Ctx,
-    private readonly t: Target,
-  ) {
-    this.jobId = t.jobId;
+  constructor(ctx: Ctx, t: Target) {
+    super(ctx, t);
     this.kind = t.kind;
-    this.result = this.follow().then((r) => (this.settled = r));
-    this.result.catch(() => undefined); // surfaced through wait()
+    this.begin();
   }
 
   private readJob(): Promise<V1Job | null> {
@@ -350,27 +439,16 @@ class KubeBatchHandle implements JobHandle {
     return { exitCode, reason: cond.reason === 'DeadlineExceeded' ? 'timeout' : 'failed', message };
   }
 
-  private async follow(): Promise<JobResult> {
-    let errors = 0;
-    for (;;) {
-      try {
-        const job = await this.readJob();
-        errors = 0;
-        if (!job) {
-          if (this.cancelReason !== null) return { exitCode: null, reason: 'cancelled', message: this.cancelReason };
-          return { exitCode: null, reason: 'failed', message: `Job ${this.t.name} was deleted outside ctxlab` };
-        }
-        // While a cancel is in progress the Job stays, marked for deletion, until its pods are gone.
-        if (!job.metadata?.deletionTimestamp) {
-          const r = await this.outcome(job);
-          if (r) return r;
-        }
-      } catch (e) {
-        const err = kubeError(e, `following Job ${this.t.name}`);
-        if (err.code !== 'KUBE_UNAVAILABLE' || ++errors >= this.ctx.maxErrors) throw err;
+  protected follow(): Promise<JobResult> {
+    return followKube(this.ctx, this.t, `following Job ${this.t.name}`, () => this.readJob(), async (job): Promise<JobResult | undefined> => {
+      if (!job) {
+        if (this.halting !== null) return { exitCode: null, reason: 'cancelled', message: this.halting };
+        return { exitCode: null, reason: 'failed', message: `Job ${this.t.name} was deleted outside ctxlab` };
       }
-      await tick(this.ctx, this.t.name);
-    }
+      // While a cancel is in progress the Job stays, marked for deletion, until its pods are gone.
+      if (!job.metadata?.deletionTimestamp) return (await this.outcome(job)) ?? undefined;
+      return undefined;
+    });
   }
 
   logs(options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
@@ -384,28 +462,17 @@ class KubeBatchHandle implements JobHandle {
     return finishedCondition(job) !== undefined;
   }
 
-  wait(): Promise<JobResult> {
-    return this.result;
-  }
-
   /** Deletes the Job with propagationPolicy Foreground: it disappears only after its pods have. */
-  async cancel(reason = 'cancelled'): Promise<void> {
-    if (this.settled) return;
-    this.cancelReason = reason;
-    try {
-      await this.ctx.batch.deleteNamespacedJob({ name: this.t.name, namespace: this.ctx.ns, propagationPolicy: 'Foreground' });
-    } catch (e) {
-      if (codeOf(e) !== 404) throw kubeError(e, `deleting Job ${this.t.name}`);
-    }
-    await this.result;
+  cancel(reason = 'cancelled'): Promise<void> {
+    return this.halt(reason, `deleting Job ${this.t.name}`, () =>
+      this.ctx.batch.deleteNamespacedJob({ name: this.t.name, namespace: this.ctx.ns, propagationPolicy: 'Foreground' }),
+    );
   }
 
   async status(): Promise<JobStatus> {
     if (this.settled) return finalStatus(this.settled);
-    const job = await this.readJob().catch((e: unknown) => {
-      throw kubeError(e, `reading Job ${this.t.name}`);
-    });
-    if (!job) return { phase: this.cancelReason !== null ? 'cancelled' : 'failed', message: this.cancelReason ?? `Job ${this.t.name} no longer exists` };
+    const job = await this.readForStatus(`reading Job ${this.t.name}`, () => this.readJob());
+    if (!job) return { phase: this.halting !== null ? 'cancelled' : 'failed', message: this.halting ?? `Job ${this.t.name} no longer exists` };
     if (job.metadata?.deletionTimestamp) return { phase: 'cancelled', message: 'deleting' };
     const r = await this.outcome(job);
     if (r) return finalStatus(r);
@@ -429,21 +496,16 @@ function finalStatus(r: JobResult): JobStatus {
 // Serve jobs: a Deployment + Service
 // ---------------------------------------------------------------------------------------------
 
-class KubeServeHandle implements JobHandle {
-  readonly jobId: string;
+class KubeServeHandle extends KubeHandle implements JobHandle {
   readonly kind: JobKind = 'serve';
-  private stopReason: string | null = null;
-  private settled: JobResult | null = null;
-  private readonly result: Promise<JobResult>;
 
   constructor(
-    private readonly ctx: Ctx,
-    private readonly t: Target,
+    ctx: Ctx,
+    t: Target,
     private readonly port: number,
   ) {
-    this.jobId = t.jobId;
-    this.result = this.follow().then((r) => (this.settled = r));
-    this.result.catch(() => undefined);
+    super(ctx, t);
+    this.begin();
   }
 
   private readDeployment(): Promise<V1Deployment | null> {
@@ -454,35 +516,25 @@ class KubeServeHandle implements JobHandle {
     return this.ctx.core.listNamespacedPod({ namespace: this.ctx.ns, labelSelector: this.t.podSelector }).then((l) => l.items);
   }
 
-  private async follow(): Promise<JobResult> {
-    let errors = 0;
-    for (;;) {
-      try {
-        const d = await this.readDeployment();
-        errors = 0;
-        if (!d) return this.stopReason !== null ? { exitCode: null, reason: 'stopped', message: this.stopReason } : { exitCode: null, reason: 'failed', message: `Deployment ${this.t.name} was deleted outside ctxlab` };
-        const pods = await this.pods();
-        if (this.stopReason !== null) {
-          if ((d.spec?.replicas ?? 1) === 0 && pods.length === 0) return { exitCode: null, reason: 'stopped', message: this.stopReason };
-        } else {
-          const crashing = pods.map(mainStatus).find((s) => s?.state?.waiting?.reason === 'CrashLoopBackOff' && (s.restartCount ?? 0) >= this.ctx.crashLoopRestarts);
-          if (crashing) {
-            const last = crashing.lastState?.terminated;
-            this.stopReason = 'crash loop';
-            await scaleDeployment(this.ctx, this.t.name, 0);
-            return {
-              exitCode: last?.exitCode ?? null,
-              reason: 'failed',
-              message: `CrashLoopBackOff after ${crashing.restartCount} restarts${last ? ` (last exit ${last.exitCode}${last.reason ? ` ${last.reason}` : ''})` : ''}${crashing.state?.waiting?.message ? `: ${crashing.state.waiting.message}` : ''}; scaled to zero`,
-            };
-          }
-        }
-      } catch (e) {
-        const err = kubeError(e, `following Deployment ${this.t.name}`);
-        if (err.code !== 'KUBE_UNAVAILABLE' || ++errors >= this.ctx.maxErrors) throw err;
+  protected follow(): Promise<JobResult> {
+    return followKube(this.ctx, this.t, `following Deployment ${this.t.name}`, () => this.readDeployment(), async (d): Promise<JobResult | undefined> => {
+      if (!d) return this.halting !== null ? { exitCode: null, reason: 'stopped', message: this.halting } : { exitCode: null, reason: 'failed', message: `Deployment ${this.t.name} was deleted outside ctxlab` };
+      const pods = await this.pods();
+      if (this.halting !== null) {
+        if ((d.spec?.replicas ?? 1) === 0 && pods.length === 0) return { exitCode: null, reason: 'stopped', message: this.halting };
+        return undefined;
       }
-      await tick(this.ctx, this.t.name);
-    }
+      const crashing = pods.map(mainStatus).find((s) => s?.state?.waiting?.reason === 'CrashLoopBackOff' && (s.restartCount ?? 0) >= this.ctx.crashLoopRestarts);
+      if (!crashing) return undefined;
+      const last = crashing.lastState?.terminated;
+      this.halting = 'crash loop';
+      await scaleDeployment(this.ctx, this.t.name, 0);
+      return {
+        exitCode: last?.exitCode ?? null,
+        reason: 'failed',
+        message: `CrashLoopBackOff after ${crashing.restartCount} restarts${last ? ` (last exit ${last.exitCode}${last.reason ? ` ${last.reason}` : ''})` : ''}${crashing.state?.waiting?.message ? `: ${crashing.state.waiting.message}` : ''}; scaled to zero`,
+      };
+    });
   }
 
   logs(options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
@@ -498,29 +550,16 @@ class KubeServeHandle implements JobHandle {
     );
   }
 
-  wait(): Promise<JobResult> {
-    return this.result;
-  }
-
   /** Stops serving: scales the Deployment to zero (the Deployment and Service stay, ready to scale back). */
-  async cancel(reason = 'stopped'): Promise<void> {
-    if (this.settled) return;
-    this.stopReason = reason;
-    try {
-      await scaleDeployment(this.ctx, this.t.name, 0);
-    } catch (e) {
-      if (codeOf(e) !== 404) throw kubeError(e, `scaling Deployment ${this.t.name} to zero`);
-    }
-    await this.result;
+  cancel(reason = 'stopped'): Promise<void> {
+    return this.halt(reason, `scaling Deployment ${this.t.name} to zero`, () => scaleDeployment(this.ctx, this.t.name, 0));
   }
 
   async status(): Promise<JobStatus> {
     if (this.settled) return finalStatus(this.settled);
-    const d = await this.readDeployment().catch((e: unknown) => {
-      throw kubeError(e, `reading Deployment ${this.t.name}`);
-    });
-    if (!d) return { phase: this.stopReason !== null ? 'stopped' : 'failed', message: `Deployment ${this.t.name} no longer exists` };
-    if (this.stopReason !== null) return { phase: 'running', message: 'stopping' };
+    const d = await this.readForStatus(`reading Deployment ${this.t.name}`, () => this.readDeployment());
+    if (!d) return { phase: this.halting !== null ? 'stopped' : 'failed', message: `Deployment ${this.t.name} no longer exists` };
+    if (this.halting !== null) return { phase: 'running', message: 'stopping' };
     if ((d.status?.readyReplicas ?? 0) >= 1) return { phase: 'ready' };
     const pods = await this.pods();
     const why = pendingReason(pods);
@@ -532,19 +571,14 @@ class KubeServeHandle implements JobHandle {
     const timeoutMs = options.timeoutMs ?? 60 * 60_000;
     const deadline = Date.now() + timeoutMs;
     const url = `http://${this.t.name}.${this.ctx.ns}.svc:${this.port}`;
-    let errors = 0;
-    while (!this.settled) {
-      try {
-        const d = await this.readDeployment();
-        errors = 0;
-        if (d && (d.status?.readyReplicas ?? 0) >= 1 && this.stopReason === null) return { url };
-      } catch (e) {
-        const err = kubeError(e, `reading Deployment ${this.t.name}`);
-        if (err.code !== 'KUBE_UNAVAILABLE' || ++errors >= this.ctx.maxErrors) throw err;
-      }
-      if (Date.now() >= deadline) throw new DispatchError('NOT_READY', `serve job ${this.jobId}: no pod passed its /health readiness probe within ${timeoutMs} ms`);
-      await tick(this.ctx, this.t.name);
-    }
+    const isReady = async (d: V1Deployment | null) => (d && (d.status?.readyReplicas ?? 0) >= 1 && this.halting === null ? { url } : undefined);
+    const ready = await followKube(this.ctx, this.t, `reading Deployment ${this.t.name}`, () => this.readDeployment(), isReady, {
+      more: () => !this.settled,
+      after: () => {
+        if (Date.now() >= deadline) throw new DispatchError('NOT_READY', `serve job ${this.jobId}: no pod passed its /health readiness probe within ${timeoutMs} ms`);
+      },
+    });
+    if (ready) return ready;
     const r = this.settled as JobResult;
     throw new DispatchError('NOT_READY', `serve job ${this.jobId} ended (${r.reason}${r.message ? `: ${r.message}` : ''}) before it was ready`);
   }
@@ -594,26 +628,45 @@ export class KubernetesExecutor implements Executor {
     return { jobId, kind, name, podSelector, logSelector: multi ? `${podSelector},${COMPLETION_INDEX_LABEL}=0` : podSelector };
   }
 
+  /**
+   * Creates a job's main object (a Job or a Deployment) or attaches to it (createOrAttach), then
+   * what it owns — the ConfigMap of its files and its Service, which Kubernetes' garbage collector
+   * removes with it. Without them its pods would wait forever: a main object this call created is
+   * taken back when they cannot be created.
+   */
+  private async createWithOwned<T extends { metadata?: V1ObjectMeta }>(
+    jobId: string,
+    objs: KubeObjects,
+    main: { apiVersion: string; kind: string; create: () => Promise<T>; read: () => Promise<T>; remove: () => Promise<unknown> },
+    service: V1Service | undefined,
+  ): Promise<{ obj: T; created: boolean }> {
+    const ns = this.ctx.ns;
+    const made = await createOrAttach(jobId, `${main.kind} ${objs.name}`, main.create, main.read);
+    const owner = { apiVersion: main.apiVersion, kind: main.kind, metadata: made.obj.metadata };
+    try {
+      if (objs.configMap) await ensure(`ConfigMap ${objs.configMap.metadata?.name}`, () => this.ctx.core.createNamespacedConfigMap({ namespace: ns, body: ownedBy(objs.configMap!, owner) }));
+      if (service) await ensure(`Service ${objs.name}`, () => this.ctx.core.createNamespacedService({ namespace: ns, body: ownedBy(service, owner) }));
+    } catch (e) {
+      if (made.created) await main.remove().catch(() => undefined);
+      throw e;
+    }
+    return made;
+  }
+
   async start(jobId: string, job: RenderedJob, options: StartOptions = {}): Promise<JobHandle> {
     checkJobId(jobId);
     const ns = this.ctx.ns;
     const objs = renderKubeObjects(jobId, job, this.options, options.timeoutMs !== undefined ? { activeDeadlineSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)) } : {});
 
     if (objs.deployment && objs.service) {
-      const { obj: deployment, created } = await createOrAttach(
-        jobId,
-        `Deployment ${objs.name}`,
-        () => this.ctx.apps.createNamespacedDeployment({ namespace: ns, body: objs.deployment! }),
-        () => this.ctx.apps.readNamespacedDeployment({ name: objs.name, namespace: ns }),
-      );
-      const owner = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: deployment.metadata };
-      try {
-        if (objs.configMap) await ensure(`ConfigMap ${objs.configMap.metadata?.name}`, () => this.ctx.core.createNamespacedConfigMap({ namespace: ns, body: ownedBy(objs.configMap!, owner) }));
-        await ensure(`Service ${objs.name}`, () => this.ctx.core.createNamespacedService({ namespace: ns, body: ownedBy(objs.service!, owner) }));
-      } catch (e) {
-        if (created) await this.ctx.apps.deleteNamespacedDeployment({ name: objs.name, namespace: ns, propagationPolicy: 'Foreground' }).catch(() => undefined);
-        throw e;
-      }
+      const deploymentApi = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        create: () => this.ctx.apps.createNamespacedDeployment({ namespace: ns, body: objs.deployment! }),
+        read: () => this.ctx.apps.readNamespacedDeployment({ name: objs.name, namespace: ns }),
+        remove: () => this.ctx.apps.deleteNamespacedDeployment({ name: objs.name, namespace: ns, propagationPolicy: 'Foreground' }),
+      };
+      const { obj: deployment, created } = await this.createWithOwned(jobId, objs, deploymentApi, objs.service);
       const handle = new KubeServeHandle(this.ctx, this.target(jobId, 'serve', false), job.service!.port);
       // Starting a serve job that was stopped (scaled to zero) serves it again.
       if (!created && (deployment.spec?.replicas ?? 1) === 0) {
@@ -624,22 +677,14 @@ export class KubernetesExecutor implements Executor {
       return handle;
     }
 
-    const { obj: created, created: isNew } = await createOrAttach(
-      jobId,
-      `Job ${objs.name}`,
-      () => this.ctx.batch.createNamespacedJob({ namespace: ns, body: objs.job! }),
-      () => this.ctx.batch.readNamespacedJob({ name: objs.name, namespace: ns }),
-    );
-    const owner = { apiVersion: 'batch/v1', kind: 'Job', metadata: created.metadata };
-    try {
-      // Owned by the Job: Kubernetes' garbage collector removes them with it.
-      if (objs.configMap) await ensure(`ConfigMap ${objs.configMap.metadata?.name}`, () => this.ctx.core.createNamespacedConfigMap({ namespace: ns, body: ownedBy(objs.configMap!, owner) }));
-      if (objs.headlessService) await ensure(`Service ${objs.name}`, () => this.ctx.core.createNamespacedService({ namespace: ns, body: ownedBy(objs.headlessService!, owner) }));
-    } catch (e) {
-      // Without its files the Job's pods would wait forever: take it back.
-      if (isNew) await this.ctx.batch.deleteNamespacedJob({ name: objs.name, namespace: ns, propagationPolicy: 'Foreground' }).catch(() => undefined);
-      throw e;
-    }
+    const jobApi = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      create: () => this.ctx.batch.createNamespacedJob({ namespace: ns, body: objs.job! }),
+      read: () => this.ctx.batch.readNamespacedJob({ name: objs.name, namespace: ns }),
+      remove: () => this.ctx.batch.deleteNamespacedJob({ name: objs.name, namespace: ns, propagationPolicy: 'Foreground' }),
+    };
+    await this.createWithOwned(jobId, objs, jobApi, objs.headlessService);
     return new KubeBatchHandle(this.ctx, this.target(jobId, job.kind, job.resources.nodes > 1));
   }
 

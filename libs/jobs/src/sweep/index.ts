@@ -1,0 +1,2 @@
+export * from './cells-sink';
+export * from './sweep';
