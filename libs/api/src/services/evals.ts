@@ -1,4 +1,4 @@
-import { badRequest, heatmapMatrix, heatmapSvg, type NiahGrid } from '@ctxlab/contracts';
+import { badRequest, heatmapMatrix, heatmapSvg, readEvalRunConfig, type NiahGrid } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { gridSize, resolveNiahSpec, type ResolvedNiahSpec } from '@ctxlab/niah';
 
@@ -51,7 +51,7 @@ export interface RunGrid {
 /** The run's NIAH spec when its config holds one the engine reads and a heatmap can be drawn on its axes. */
 export function specOf(config: unknown): ResolvedNiahSpec | null {
   try {
-    const spec = resolveNiahSpec((config as { spec?: unknown } | null)?.spec as never);
+    const spec = resolveNiahSpec(readEvalRunConfig(config).spec);
     return drawableAxes(spec) ? spec : null;
   } catch {
     return null;

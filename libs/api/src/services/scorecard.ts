@@ -5,7 +5,7 @@
  * finished run of each suite, beside the same row of a comparison model (its lineage parent unless
  * another is picked), with the difference and a verdict that accounts for sampling noise.
  */
-import { badRequest, meanOf } from '@ctxlab/contracts';
+import { badRequest, meanOf, readEvalRunConfig } from '@ctxlab/contracts';
 import type { Repositories, ScoredCell } from '@ctxlab/db';
 import { resolveNiahSpec } from '@ctxlab/niah';
 import { bootstrapDifference, BOOTSTRAP_CONFIDENCE, sumOf, BOOTSTRAP_METHOD, BOOTSTRAP_RESAMPLES, geometricMean, meanOfGroupMeans, rowBootstrap, verdictOf, type DiffInterval, type Direction, type Groups, type Statistic, type Verdict } from './bootstrap';
@@ -56,7 +56,7 @@ export interface ScorecardRow {
 function suiteKey(run: RunRef): { key: string; suite: ScorecardSuite; label?: string } | null {
   if (run.kind === 'niah') {
     try {
-      const s = resolveNiahSpec((run.config as { spec?: unknown }).spec as never);
+      const s = resolveNiahSpec(readEvalRunConfig(run.config).spec);
       const max = s.lengths.length ? Math.max(...s.lengths) : 0;
       return { key: `niah:${s.variant}:${s.lengths.join(',')}x${s.depths.join(',')}`, suite: 'niah', label: `NIAH mean · ${s.variant} · ${s.lengths.length} lengths to ${max.toLocaleString('en-US')} × ${s.depths.length} depths` };
     } catch {
@@ -128,7 +128,7 @@ interface RowDef {
 }
 
 /** The spec's value at a path, for rows that are only comparable with runs of the same setting. */
-const specField = (run: RunRef, field: string): unknown => ((run.config as { spec?: Record<string, unknown> } | null)?.spec ?? {})[field];
+const specField = (run: RunRef, field: string): unknown => (readEvalRunConfig(run.config).spec as Record<string, unknown> | undefined)?.[field];
 const sameSetting = (field: string, what: string) => (mine: RunRef, theirs: RunRef) => {
   const a = JSON.stringify(specField(mine, field) ?? null);
   const b = JSON.stringify(specField(theirs, field) ?? null);

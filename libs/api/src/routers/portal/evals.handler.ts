@@ -76,7 +76,7 @@ export async function evalResult(repos: Repositories, id: string) {
     run: {
       id: run.id, name: run.name, kind: run.kind, status: run.status, cellsDone: run.cellsDone, cellsTotal: run.cellsTotal, summary: summaryOf(run.summary),
       createdAt: run.createdAt, startedAt: run.startedAt, finishedAt: run.finishedAt, tags: run.tags, jobId: run.jobId,
-      model: run.model, endpoint: run.endpoint, concurrency: (run.config as { concurrency?: number }).concurrency ?? null,
+      model: run.model, endpoint: run.endpoint, concurrency: run.config.concurrency ?? null,
     },
     spec: spec ? { variant: spec.variant, language: spec.language, corpus: spec.corpus, tokenizer: spec.tokenizer, scorer: spec.scorer ?? null, digits: spec.digits, seed: spec.seed, samples: spec.samples, layout: spec.layout, maxWalkTokens: spec.maxWalkTokens } : null,
     job,
