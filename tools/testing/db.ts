@@ -1,5 +1,6 @@
-import { createApiToken, createUser } from '@ctxlab/api';
+import { apiDeps, createApiToken, createCaller, createUser } from '@ctxlab/api';
 import { createDb, repositories } from '@ctxlab/db';
+import { seed } from './seed';
 
 /** The test database's settings, as the test runner provides them. */
 export function testSettings() {
@@ -35,4 +36,14 @@ export async function testToken(role: 'viewer' | 'member' | 'admin' = 'admin', e
   const user = await createUser(repos, { email, name: `${role} tester`, role, password: 'correct horse battery staple' });
   const { token, record } = await createApiToken(repos, user.id, { name: `${role} test token`, role });
   return { token, tokenId: record.id, userId: user.id, email, password: 'correct horse battery staple' };
+}
+
+/** The API with no actor, as the worker and scripts' set-up call it (on the queues under `queuePrefix` when given). */
+export const internalApi = (queuePrefix?: string) =>
+  createCaller({ ...apiDeps({ ...testSettings(), ...(queuePrefix ? { queuePrefix } : {}) }), actor: null, source: 'internal' });
+
+/** An empty registry with the field's published work seeded (prisma/seed.ts): where API tests start. */
+export async function resetAndSeed() {
+  await resetDb();
+  await seed(testRepos().db);
 }

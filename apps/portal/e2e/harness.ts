@@ -3,7 +3,6 @@
  * build, test database reset and seeded, the worker, the portal, Chromium), the API as the
  * server's own code calls it, and signing in through the portal's form.
  */
-import { apiDeps, createCaller } from '@ctxlab/api';
 import { closeAllDbs, createDb } from '@ctxlab/db';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seed } from '@ctxlab/testing/seed';
@@ -11,8 +10,7 @@ import { resetDb, testSettings, testToken } from '@ctxlab/testing/db';
 import { startWorker, stopWorker } from '@ctxlab/testing/worker';
 import { ensurePortalBuild, launchChromium, startPortal, type Portal } from './stack';
 
-/** The API with no actor (as the worker and scripts' setup call it), on the queues under `prefix`. */
-export const internalApi = (prefix: string) => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
+export { internalApi } from '@ctxlab/testing/db';
 
 /**
  * Starts the stack on the queues under `prefix`: `services` (what the worker's jobs call, e.g. a

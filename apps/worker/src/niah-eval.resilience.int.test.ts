@@ -41,23 +41,20 @@ describe('NIAH evals survive their servers restarting', () => {
     expect(cells.every((c) => c.score === 100)).toBe(true);
   }
 
-  it.skipIf(!managedRedisPort())('Redis restarted mid-run (its queues lost): workers reconnect, the job is re-queued from PostgreSQL and completes', async () => {
-    workers.push(startWorker(prefix));
-    const r = await api().evals.start({ name: 'redis', endpointId, spec: spec(11), concurrency: 2 });
-    await waitFor('some cells', async () => (await repos.db.evalCell.count({ where: { evalRunId: r.evalRun.id } })) >= 3, 30_000);
-    await restartRedis(1000);
-    const job = await finished(r.job.id);
-    expect(job.status).toBe('succeeded');
-    await exactlyOnce(r.evalRun.id);
-  }, 120_000);
-
-  it.skipIf(!managedPostgresDir())('PostgreSQL briefly down mid-run: no cell lost or duplicated', async () => {
-    workers.push(startWorker(prefix));
-    const r = await api().evals.start({ name: 'pg', endpointId, spec: spec(12), concurrency: 2 });
-    await waitFor('some cells', async () => (await repos.db.evalCell.count({ where: { evalRunId: r.evalRun.id } })) >= 3, 30_000);
-    await restartPostgres(1500);
-    const job = await finished(r.job.id);
-    expect(job.status).toBe('succeeded');
-    await exactlyOnce(r.evalRun.id);
-  }, 120_000);
+  // Each outage mid-run, where the test owns the server it takes down.
+  const outages = [
+    { title: 'Redis restarted mid-run (its queues lost): workers reconnect, the job is re-queued from PostgreSQL and completes', owned: managedRedisPort, name: 'redis', seed: 11, restart: () => restartRedis(1000) },
+    { title: 'PostgreSQL briefly down mid-run: no cell lost or duplicated', owned: managedPostgresDir, name: 'pg', seed: 12, restart: () => restartPostgres(1500) },
+  ];
+  for (const o of outages) {
+    it.skipIf(!o.owned())(o.title, async () => {
+      workers.push(startWorker(prefix));
+      const r = await api().evals.start({ name: o.name, endpointId, spec: spec(o.seed), concurrency: 2 });
+      await waitFor('some cells', async () => (await repos.db.evalCell.count({ where: { evalRunId: r.evalRun.id } })) >= 3, 30_000);
+      await o.restart();
+      const job = await finished(r.job.id);
+      expect(job.status).toBe('succeeded');
+      await exactlyOnce(r.evalRun.id);
+    }, 120_000);
+  }
 });

@@ -1,8 +1,8 @@
-import { badRequest, notFound, type AdapterCreateInput as AdapterCreate, type AdapterPatch } from '@ctxlab/contracts';
+import { badRequest, type AdapterCreateInput as AdapterCreate, type AdapterPatch } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
 import type { Adapter as AdapterRow } from '../generated/prisma/client';
-import { paginate, textSearch, type ListArgs } from './paging';
+import { byIdOrName, paginate, textSearch, type ListArgs } from './paging';
 
 const toRecord = (a: AdapterRow) => ({ ...a, sizeBytes: a.sizeBytes === null ? null : Number(a.sizeBytes) });
 export type AdapterRecord = ReturnType<typeof toRecord>;
@@ -26,16 +26,7 @@ export function adaptersRepo(db: Db) {
           defaultSort: { name: 'asc' },
         },
       ),
-    async get(id: string) {
-      const r = await db.adapter.findUnique({ where: { id } });
-      if (!r) throw notFound('adapter', id);
-      return toRecord(r);
-    },
-    /** The adapter of that name, or null when there is none. */
-    async getByName(name: string) {
-      const r = await db.adapter.findUnique({ where: { name } });
-      return r ? toRecord(r) : null;
-    },
+    ...byIdOrName('adapter', (where) => db.adapter.findUnique({ where }), toRecord),
     async create(input: AdapterCreate) {
       await modelExists(input.baseModelId, 'baseModelId');
       if (input.sourceModelId) await modelExists(input.sourceModelId, 'sourceModelId');

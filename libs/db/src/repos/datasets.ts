@@ -1,8 +1,8 @@
-import { notFound, type DatasetCreateInput, type DatasetKind, type DatasetPatch } from '@ctxlab/contracts';
+import { type DatasetCreateInput, type DatasetKind, type DatasetPatch } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
 import type { Dataset as DatasetRow, Prisma } from '../generated/prisma/client';
-import { paginate, textSearch, type ListArgs } from './paging';
+import { byIdOrName, paginate, textSearch, type ListArgs } from './paging';
 
 /** A benchmark's tasks as imported: items and the sha256 of each task's file(s). */
 export type DatasetTasks = Record<string, { items: number; digest: string }>;
@@ -28,15 +28,7 @@ export function datasetsRepo(db: Db) {
         toRecord,
         { defaultSort: { name: 'asc' } },
       ),
-    async get(id: string) {
-      const r = await db.dataset.findUnique({ where: { id } });
-      if (!r) throw notFound('dataset', id);
-      return toRecord(r);
-    },
-    async getByName(name: string) {
-      const r = await db.dataset.findUnique({ where: { name } });
-      return r ? toRecord(r) : null;
-    },
+    ...byIdOrName('dataset', (where) => db.dataset.findUnique({ where }), toRecord),
     create(input: DatasetCreate) {
       return guard('dataset', async () =>
         toRecord(await db.dataset.create({ data: { ...input, kind: kindIn(input.kind), bytes: BigInt(input.bytes), tokenCounts: input.tokenCounts as Prisma.InputJsonValue, tasks: (input.tasks ?? {}) as Prisma.InputJsonValue } })),

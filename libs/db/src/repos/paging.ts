@@ -1,4 +1,4 @@
-import type { Page } from '@ctxlab/contracts';
+import { notFound, type Page } from '@ctxlab/contracts';
 
 export interface ListArgs {
   limit: number;
@@ -33,3 +33,35 @@ export async function paginate<Row, Out>(
 
 export const textSearch = (fields: string[], q: string | undefined) =>
   q ? { OR: fields.map((f) => ({ [f]: { contains: q, mode: 'insensitive' } })) } : {};
+
+/** What a newest-first page query is given: its order and window (the caller adds where and select). */
+interface Window {
+  orderBy: { createdAt?: 'desc'; id?: 'asc' }[];
+  skip: number;
+  take: number;
+}
+
+/**
+ * One page of a read model, newest first, and how many match: the caller's query keeps its own
+ * `where` and `select` (and so its row type); this adds the order and the window.
+ */
+export async function newestFirst<Row>(a: { offset: number; limit: number }, find: (w: Window) => Promise<Row[]>, count: () => Promise<number>) {
+  const [rows, total] = await Promise.all([find({ orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: a.offset, take: a.limit }), count()]);
+  return { rows, total };
+}
+
+/** A record by id (NOT_FOUND when there is none) and by its unique name (null when there is none). */
+export function byIdOrName<Row, Out>(what: string, find: (where: { id: string } | { name: string }) => Promise<Row | null>, out: (r: Row) => Out) {
+  return {
+    async get(id: string) {
+      const r = await find({ id });
+      if (!r) throw notFound(what, id);
+      return out(r);
+    },
+    /** The record of that name, or null when there is none. */
+    async getByName(name: string) {
+      const r = await find({ name });
+      return r ? out(r) : null;
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import type { HeatmapCellScores, JobKind, JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import type { EvalStatus } from '../generated/prisma/client';
+import { newestFirst } from './paging';
 
 /** Job statuses that still hold a place in the queue or a worker. */
 const ACTIVE_JOB_STATUSES = ['queued', 'running', 'retrying'] as const;
@@ -63,12 +64,11 @@ export function readsRepo(db: Db) {
         ...(a.modelId ? { modelId: a.modelId } : {}),
         ...(a.endpointId ? { endpointId: a.endpointId } : {}),
       };
-      const [rows, total] = await Promise.all([
-        db.evalRun.findMany({
+      return newestFirst(
+        a,
+        (w) => db.evalRun.findMany({
           where,
-          orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-          skip: a.offset,
-          take: a.limit,
+          ...w,
           select: {
             id: true, name: true, kind: true, status: true, cellsDone: true, cellsTotal: true, summary: true, tags: true,
             createdAt: true, startedAt: true, finishedAt: true, jobId: true,
@@ -76,9 +76,8 @@ export function readsRepo(db: Db) {
             endpoint: { select: { id: true, name: true } },
           },
         }),
-        db.evalRun.count({ where }),
-      ]);
-      return { rows, total };
+        () => db.evalRun.count({ where }),
+      );
     },
     /** An endpoint's name and max model length, or null when there is no such endpoint. */
     endpointLimits: (id: string) => db.endpoint.findUnique({ where: { id }, select: { name: true, maxModelLen: true } }),
@@ -112,21 +111,19 @@ export function readsRepo(db: Db) {
         ...(a.kind ? { kind: a.kind } : {}),
         ...(a.status ? { status: a.status } : a.activeOnly ? { status: { in: [...ACTIVE_JOB_STATUSES] } } : {}),
       };
-      const [rows, total] = await Promise.all([
-        db.job.findMany({
+      return newestFirst(
+        a,
+        (w) => db.job.findMany({
           where,
-          orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-          skip: a.offset,
-          take: a.limit,
+          ...w,
           select: {
             id: true, kind: true, status: true, progress: true, error: true, attempts: true, maxAttempts: true, executor: true,
             queuedAt: true, startedAt: true, finishedAt: true, createdAt: true, updatedAt: true,
             evalRun: { select: { id: true, name: true, cellsDone: true, cellsTotal: true } },
           },
         }),
-        db.job.count({ where }),
-      ]);
-      return { rows, total };
+        () => db.job.count({ where }),
+      );
     },
     /** The latest event of each of these jobs, in one query (DISTINCT ON uses the (jobId, id) index); none asked, no query. */
     async latestJobEvents(jobIds: string[]) {

@@ -11,7 +11,7 @@ import type { Repositories } from '@ctxlab/db';
 import { cellId, generateNiahCells, type NiahContext, planNiahCells, resolveNiahSpec, runNiahCells } from '@ctxlab/niah';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { corpusByName } from '../suites';
-import { evalRunProcessor, runWithEndpoint, Sweep, type SweepDeps } from '../sweep';
+import { endpointRunProcessor, Sweep, type SweepDeps } from '../sweep';
 import type { NiahEvalPayload } from './payload';
 
 export type NiahProcessorDeps = SweepDeps;
@@ -23,9 +23,7 @@ async function contextFor(repos: Repositories, spec: { corpus: string; tokenizer
 
 export function niahEvalProcessor(deps: NiahProcessorDeps) {
   const { repos } = deps;
-  return evalRunProcessor<NiahEvalPayload, unknown>(deps, async ({ evalRunId }, ctx, job, lease) => {
-    const run = await runWithEndpoint(deps, job.id, evalRunId, lease);
-    if (!run) return { failed: 'missing run or endpoint' };
+  return endpointRunProcessor<NiahEvalPayload>(deps, async (run, ctx, job, lease) => {
     const { config } = run;
     const spec = resolveNiahSpec(config.spec);
     const plan = planNiahCells(spec);

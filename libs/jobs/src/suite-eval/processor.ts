@@ -10,14 +10,12 @@ import { suiteSpecSchema } from '@ctxlab/contracts';
 import type { OpenAIClient } from '@ctxlab/niah';
 import type { ChatMessage } from '@ctxlab/tokenizers';
 import { buildSuiteCell, suiteCellId, suiteCells, suiteContext, type SuiteCellKey, type SuiteCellRequest, suiteSummary } from '../suites';
-import { evalRunProcessor, runWithEndpoint, Sweep, type SweepDeps } from '../sweep';
+import { endpointRunProcessor, Sweep, type SweepDeps } from '../sweep';
 import type { SuiteEvalPayload } from './payload';
 
 export function suiteEvalProcessor(deps: SweepDeps) {
   const { repos } = deps;
-  return evalRunProcessor<SuiteEvalPayload, unknown>(deps, async ({ evalRunId }, ctx, job, lease) => {
-    const run = await runWithEndpoint(deps, job.id, evalRunId, lease);
-    if (!run) return { failed: 'missing run or endpoint' };
+  return endpointRunProcessor<SuiteEvalPayload>(deps, async (run, ctx, job, lease) => {
     const { config } = run;
     const spec = suiteSpecSchema.parse(config.spec);
     const suite = await suiteContext(repos, spec);

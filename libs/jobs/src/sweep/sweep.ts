@@ -256,6 +256,25 @@ export function evalRunProcessor<P extends { jobId: string; evalRunId: string },
   };
 }
 
+/** The run a sweep processor works on: its stored config read, its endpoint (API key left out) attached. */
+export type EndpointRun = NonNullable<Awaited<ReturnType<typeof runWithEndpoint>>>;
+
+/**
+ * An eval job that sweeps its run against the run's endpoint (a NIAH sweep, a suite run): the job
+ * handled as `evalRunProcessor` says, its run read with its endpoint first — a run or endpoint
+ * that is gone fails the job at once.
+ */
+export function endpointRunProcessor<P extends { jobId: string; evalRunId: string }>(
+  deps: SweepDeps,
+  sweep: (run: EndpointRun, ctx: JobContext, job: { id: string; status: string }, lease: JobLease) => Promise<unknown>,
+) {
+  return evalRunProcessor<P, unknown>(deps, async ({ evalRunId }, ctx, job, lease) => {
+    const run = await runWithEndpoint(deps, job.id, evalRunId, lease);
+    if (!run) return { failed: 'missing run or endpoint' };
+    return sweep(run, ctx, job, lease);
+  });
+}
+
 /** The run with its endpoint; a job whose run or endpoint is gone fails at once. */
 export async function runWithEndpoint(deps: SweepDeps, jobId: string, evalRunId: string, lease: JobLease) {
   const run = await deps.repos.evals.withEndpoint(evalRunId);

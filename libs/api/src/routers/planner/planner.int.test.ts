@@ -1,17 +1,11 @@
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seed } from '@ctxlab/testing/seed';
-import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
-import { apiDeps } from '../../deps';
-import { createCaller } from '../../index';
+import { internalApi, resetAndSeed } from '@ctxlab/testing/db';
 
-const api = () => createCaller({ ...apiDeps(testSettings()), actor: null, source: 'internal' });
+const api = () => internalApi();
 
 describe('planner API', () => {
-  beforeAll(async () => {
-    await resetDb();
-    await seed(testRepos().db);
-  });
+  beforeAll(resetAndSeed);
 
   it('theta by each rule for a registry model, with the working shown', async () => {
     const a = api();
