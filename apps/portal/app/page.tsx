@@ -2,6 +2,7 @@ import { DataTable, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { PageHead } from '../src/components/EntityList';
 import { EvalRunsTable } from '../src/components/EvalRunsTable';
+import { Panel } from '../src/components/Panel';
 import { ScorecardTable } from '../src/components/Scorecard';
 import { api } from '../src/server/api';
 
@@ -32,11 +33,7 @@ export default async function Home() {
         ))}
       </div>
       <div className="cols">
-        <section className="panel" aria-labelledby="active-jobs">
-          <div className="panel-head">
-            <h2 id="active-jobs">Jobs in flight</h2>
-            <span className="progress-line">{running} running · {queued} queued · {d.jobsByStatus.failed ?? 0} failed</span>
-          </div>
+        <Panel id="active-jobs" title="Jobs in flight" head={<span className="progress-line">{running} running · {queued} queued · {d.jobsByStatus.failed ?? 0} failed</span>}>
           <DataTable
             caption="Jobs in flight"
             rows={d.activeJobs}
@@ -48,20 +45,12 @@ export default async function Home() {
               { header: 'Progress', cell: (j) => (j.progress.total ? <ProgressBar done={j.progress.done ?? 0} total={j.progress.total} failed={j.progress.failed ?? 0} label={`progress of ${j.evalRun?.name ?? j.id}`} /> : '—') },
             ]}
           />
-        </section>
-        <section className="panel" aria-labelledby="recent-evals">
-          <div className="panel-head">
-            <h2 id="recent-evals">Latest eval runs</h2>
-            <Link href="/evals">All runs →</Link>
-          </div>
+        </Panel>
+        <Panel id="recent-evals" title="Latest eval runs" head={<Link href="/evals">All runs →</Link>}>
           <EvalRunsTable caption="Latest eval runs" rows={d.recentEvals} empty="No eval runs yet." />
-        </section>
+        </Panel>
       </div>
-      <section className="panel" aria-labelledby="scorecards-h" data-testid="newest-scorecards">
-        <div className="panel-head">
-          <h2 id="scorecards-h">Newest scorecards</h2>
-          <span className="progress-line">the models with the most recent finished evals, each against its lineage parent</span>
-        </div>
+      <Panel id="scorecards-h" title="Newest scorecards" testId="newest-scorecards" head={<span className="progress-line">the models with the most recent finished evals, each against its lineage parent</span>}>
         {d.newestScorecards.length === 0 ? (
           <p className="empty">No finished evals yet.</p>
         ) : (
@@ -76,7 +65,7 @@ export default async function Home() {
           ))
         )}
         {d.newestScorecards[0] && <p className="panel-note">{d.newestScorecards[0].method.text}</p>}
-      </section>
+      </Panel>
     </>
   );
 }

@@ -3,7 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { BenchmarkImport } from '../../src/components/BenchmarkImport';
 import { CorpusImport } from '../../src/components/CorpusImport';
-import { hrefWith, listParams, ListPanel, PageHead, Pager, SearchForm, type SearchParams } from '../../src/components/EntityList';
+import { listParams, PageHead, SearchList, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -24,11 +24,9 @@ export default async function DatasetsPage({ searchParams }: { searchParams: Pro
         <h2 id="bench-imp-h">Import a benchmark</h2>
         <BenchmarkImport />
       </section>
-      <SearchForm action="/datasets" label="Search datasets" placeholder="name, source…" search={p.search} minWidth={260} />
-      <ListPanel
-        caption="Datasets"
-        rows={page.items}
-        empty={p.search ? `Nothing matches “${p.search}”.` : 'No datasets yet: import a folder of .txt files above to use your own haystack.'}
+      <SearchList
+        basePath="/datasets" label="Search datasets" placeholder="name, source…" minWidth={260}
+        caption="Datasets" params={p} page={page} empty="No datasets yet: import a folder of .txt files above to use your own haystack."
         columns={[
           { header: 'Name', rowHeader: true, cell: (d) => <Link href={`/datasets/${d.id}`}>{d.name}</Link> },
           { header: 'Kind', cell: (d) => d.kind },
@@ -38,9 +36,7 @@ export default async function DatasetsPage({ searchParams }: { searchParams: Pro
           ...tokenizers.map((t) => ({ header: `${t} tokens`, id: `tok-${t}`, numeric: true, cell: (d: (typeof page.items)[number]) => fmtInt(d.tokenCounts[t]) })),
           { header: 'Tags', cell: (d) => <Tags tags={d.tags} /> },
         ]}
-      >
-        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/datasets', { q: p.search, offset: o })} />
-      </ListPanel>
+      />
     </>
   );
 }

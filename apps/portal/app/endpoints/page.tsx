@@ -3,7 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { EndpointForm } from '../../src/components/EndpointForm';
 import { EndpointHealth } from '../../src/components/EndpointHealth';
-import { hrefWith, listParams, ListPanel, PageHead, Pager, SearchForm, type SearchParams } from '../../src/components/EntityList';
+import { listParams, PageHead, SearchList, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 import { endpointStatusBadge } from '../../src/lib/endpoint-status';
 
@@ -21,11 +21,9 @@ export default async function EndpointsPage({ searchParams }: { searchParams: Pr
         <h2 id="reg-h">Register an endpoint</h2>
         <EndpointForm models={models.items.map((m) => ({ id: m.id, name: m.name }))} />
       </section>
-      <SearchForm action="/endpoints" label="Search endpoints" placeholder="name, URL, served model…" search={p.search} minWidth={260} />
-      <ListPanel
-        caption="Registered endpoints"
-        rows={page.items}
-        empty={p.search ? `Nothing matches “${p.search}”.` : 'No endpoints registered yet: register one above.'}
+      <SearchList
+        basePath="/endpoints" label="Search endpoints" placeholder="name, URL, served model…" minWidth={260}
+        caption="Registered endpoints" params={p} page={page} empty="No endpoints registered yet: register one above."
         columns={[
           { header: 'Name', rowHeader: true, cell: (e) => <Link href={`/endpoints/${e.id}`}>{e.name}</Link> },
           { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
@@ -35,9 +33,7 @@ export default async function EndpointsPage({ searchParams }: { searchParams: Pr
           { header: 'Health', id: 'health', cell: (e) => <EndpointHealth id={e.id} compact /> },
           { header: 'Tags', cell: (e) => <Tags tags={e.tags} /> },
         ]}
-      >
-        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/endpoints', { q: p.search, offset: o })} />
-      </ListPanel>
+      />
     </>
   );
 }

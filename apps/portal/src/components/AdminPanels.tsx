@@ -4,7 +4,7 @@ import { fmtDate } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
-import { ErrorCallout } from './FormErrors';
+import { ErrorCallout, useAction } from './FormErrors';
 
 interface User { id: string; email: string; name: string; role: string; disabledAt: Date | null; lastSignInAt: Date | null }
 
@@ -82,18 +82,15 @@ export function AllowedHostsPanel({ hosts }: { hosts: { host: string; note: stri
   const router = useRouter();
   const [host, setHost] = useState('');
   const [note, setNote] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, run } = useAction();
   const add = async (ev: FormEvent) => {
     ev.preventDefault();
-    setError(null);
-    try {
+    await run(async () => {
       await browserApi().allowedHosts.add.mutate({ host, ...(note ? { note } : {}) });
       setHost('');
       setNote('');
       router.refresh();
-    } catch (e) {
-      setError(errorMessage(e));
-    }
+    });
   };
   return (
     <>

@@ -109,6 +109,35 @@ export function ListPanel<T extends { id: string }>(p: { caption: string; rows: 
   );
 }
 
+/**
+ * A searchable list under `basePath`: its search toolbar, then one page of records in a panel with the pager (whose
+ * links keep the search). `empty` stands for an empty list; a search that matches nothing says so (with `clear`,
+ * with a link back to the whole list).
+ */
+export function SearchList<T extends { id: string }>(p: {
+  basePath: string;
+  label: string;
+  placeholder: string;
+  minWidth: number;
+  clear?: boolean;
+  caption: string;
+  params: { offset: number; limit: number; search?: string | undefined };
+  page: { items: readonly T[]; total: number };
+  columns: readonly Column<T>[];
+  empty: ReactNode;
+}) {
+  const { offset, limit, search } = p.params;
+  const noMatch = p.clear ? <>Nothing matches “{search}”. <Link href={p.basePath}>Show all</Link></> : `Nothing matches “${search}”.`;
+  return (
+    <>
+      <SearchForm action={p.basePath} label={p.label} placeholder={p.placeholder} search={search} minWidth={p.minWidth} clear={p.clear} />
+      <ListPanel caption={p.caption} rows={p.page.items} columns={p.columns} empty={search ? noMatch : p.empty}>
+        <Pager total={p.page.total} offset={offset} count={p.page.items.length} limit={limit} href={(o) => hrefWith(p.basePath, { q: search, offset: o })} />
+      </ListPanel>
+    </>
+  );
+}
+
 /** A registry listing: search box, table, pager. Rendered on the server from one API page. */
 export function EntityList<T extends { id: string }>(props: {
   title: string;
@@ -123,17 +152,16 @@ export function EntityList<T extends { id: string }>(props: {
   actions?: ReactNode;
   before?: ReactNode;
 }) {
-  const { page, offset, limit, search } = props;
   const [first, ...rest] = props.columns;
   const columns: Column<T>[] = first ? [{ ...first, cell: (r: T) => <Link href={`${props.basePath}/${r.id}`}>{first.cell(r)}</Link> }, ...rest] : [];
   return (
     <>
       <PageHead title={props.title} sub={props.subtitle} actions={props.actions} />
       {props.before}
-      <SearchForm action={props.basePath} label={`Search ${props.title.toLowerCase()}`} placeholder="name, description…" search={search} minWidth={280} clear />
-      <ListPanel caption={props.title} rows={page.items} columns={columns} empty={search ? <>Nothing matches “{search}”. <Link href={props.basePath}>Show all</Link></> : props.emptyText}>
-        <Pager total={page.total} offset={offset} count={page.items.length} limit={limit} href={(o) => hrefWith(props.basePath, { q: search, offset: o })} />
-      </ListPanel>
+      <SearchList
+        basePath={props.basePath} label={`Search ${props.title.toLowerCase()}`} placeholder="name, description…" minWidth={280} clear
+        caption={props.title} params={props} page={props.page} columns={columns} empty={props.emptyText}
+      />
     </>
   );
 }

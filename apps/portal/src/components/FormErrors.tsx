@@ -65,3 +65,25 @@ export function useSubmit() {
   };
   return { submitting, setSubmitting, submitError, errors, setErrors, reset, send };
 }
+
+/**
+ * The state of an action without per-field errors: `run` clears the last error, marks it busy and
+ * runs the request; a failure shows `failure(e)` (by default the error's message) and frees it.
+ * Success frees it too, unless `stay` keeps it busy while the page moves on.
+ */
+export function useAction() {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (request: () => Promise<void>, opts: { stay?: boolean; failure?: (e: unknown) => string } = {}) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await request();
+      if (!opts.stay) setBusy(false);
+    } catch (e) {
+      setError((opts.failure ?? errorMessage)(e));
+      setBusy(false);
+    }
+  };
+  return { error, setError, busy, setBusy, run };
+}

@@ -8,6 +8,7 @@ import { usePoll } from '../lib/hooks';
 import type { Out } from '../lib/types';
 import { JobActions } from './JobActions';
 import { JobEvents } from './JobEvents';
+import { Panel } from './Panel';
 
 type Job = Out['portal']['job'];
 const FINAL = ['succeeded', 'failed', 'cancelled'];
@@ -61,8 +62,7 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
         {error ? <p className="panel-note status-bad">Live updates paused: {errorMessage(error)}</p> : null}
       </section>
       <div className="cols">
-        <section className="panel" aria-labelledby="jd-h">
-          <h2 id="jd-h">Details</h2>
+        <Panel id="jd-h" title="Details">
           <KeyValues
             items={[
               ['eval run', j.evalRun ? <Link key="r" href={`/evals/${j.evalRun.id}`}>{j.evalRun.name}</Link> : '—'],
@@ -71,11 +71,10 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
               ['idempotency key', j.idempotencyKey ? <span key="k" className="mono">{j.idempotencyKey}</span> : '—'],
             ]}
           />
-        </section>
-        <section className="panel" aria-labelledby="ev-h">
-          <h2 id="ev-h">Event log</h2>
+        </Panel>
+        <Panel id="ev-h" title="Event log">
           <JobEvents jobId={j.id} live={live} initial={initialEvents} />
-        </section>
+        </Panel>
       </div>
     </>
   );

@@ -1,23 +1,21 @@
 'use client';
 
 import { useId, useState, type FormEvent } from 'react';
-import { browserApi, errorMessage } from '../lib/client';
-import { ErrorCallout } from './FormErrors';
+import { browserApi } from '../lib/client';
+import { ErrorCallout, useAction } from './FormErrors';
 
 /** Change your password (at least 12 characters); every session of the account ends. */
 export function PasswordForm() {
   const uid = useId();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
-    try {
+    await run(async () => {
       await browserApi().auth.changePassword.mutate({ currentPassword: current, newPassword: next });
       window.location.assign('/sign-in');
-    } catch (e) {
-      setError(errorMessage(e));
-    }
+    });
   };
   return (
     <form onSubmit={submit} aria-label="Change password" noValidate>

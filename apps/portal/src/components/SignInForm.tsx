@@ -1,20 +1,17 @@
 'use client';
 
 import { useId, useState, type FormEvent } from 'react';
-import { ErrorCallout } from './FormErrors';
+import { ErrorCallout, useAction } from './FormErrors';
 
 /** Email and password to /api/auth/sign-in, which sets the http-only session cookie. */
 export function SignInForm({ next }: { next: string }) {
   const uid = useId();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, setBusy, run } = useAction();
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const r = await fetch('/api/auth/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
       if (!r.ok) {
         setError(((await r.json().catch(() => null)) as { error?: string } | null)?.error ?? `sign-in failed (HTTP ${r.status})`);
@@ -22,10 +19,7 @@ export function SignInForm({ next }: { next: string }) {
         return;
       }
       window.location.assign(next);
-    } catch {
-      setError('The portal could not be reached. Check your connection and try again.');
-      setBusy(false);
-    }
+    }, { stay: true, failure: () => 'The portal could not be reached. Check your connection and try again.' });
   };
   return (
     <form onSubmit={submit} aria-label="Sign in" noValidate>

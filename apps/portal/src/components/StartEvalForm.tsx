@@ -226,6 +226,21 @@ interface Props {
   initialEndpointId?: string | undefined;
 }
 
+type Axis<T> = { axis: T | { kind: 'list'; values: number[] } } | { problem: string; field: string };
+
+/**
+ * One axis of a custom grid from its fields: in list mode the list as `parse` reads it, else the evenly
+ * spaced axis `linspace` builds; a refusal (a message) is the problem to show on the axis's field.
+ */
+function gridAxis<const T>(field: 'lengths' | 'depths', mode: 'linspace' | 'list', parse: () => number[] | null, listProblem: string, linspace: () => T | string): Axis<T> {
+  if (mode === 'list') {
+    const values = parse();
+    return values ? { axis: { kind: 'list', values } } : { problem: `${field}: ${listProblem}`, field };
+  }
+  const axis = linspace();
+  return typeof axis === 'string' ? { problem: `${field}: ${axis}`, field } : { axis };
+}
+
 export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }: Props) {
   const uid = useId();
   const router = useRouter();
@@ -256,28 +271,20 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
     const s = Number(samples);
     if (!Number.isInteger(s) || s < 1 || s > 100) return { problem: 'samples must be a whole number from 1 to 100', field: 'samples' };
     if (gridMode !== 'custom') return { grid: { preset: gridMode, samples: s } };
-    let lengths: Grid['lengths'];
-    if (lengthMode === 'list') {
-      const values = parseLengths(lenList);
-      if (!values) return { problem: 'lengths: write positive whole numbers separated by commas (2K = 2000)', field: 'lengths' };
-      lengths = { kind: 'list', values };
-    } else {
+    const lengths = gridAxis('lengths', lengthMode, () => parseLengths(lenList), 'write positive whole numbers separated by commas (2K = 2000)', () => {
       const [a, b, c] = [Number(lenMin), Number(lenMax), Number(lenCount)];
-      if (![a, b, c].every((n) => Number.isInteger(n) && n > 0)) return { problem: 'lengths: min, max and count must be positive whole numbers', field: 'lengths' };
-      if (a > b) return { problem: 'lengths: min must not exceed max', field: 'lengths' };
-      lengths = { kind: 'linspace', min: a, max: b, count: c };
-    }
-    let depths: Grid['depths'];
-    if (depthMode === 'list') {
-      const values = parseDepthPercents(depthList);
-      if (!values) return { problem: 'depths: write percents from 0 to 100 separated by commas', field: 'depths' };
-      depths = { kind: 'list', values };
-    } else {
+      if (![a, b, c].every((n) => Number.isInteger(n) && n > 0)) return 'min, max and count must be positive whole numbers';
+      if (a > b) return 'min must not exceed max';
+      return { kind: 'linspace', min: a, max: b, count: c };
+    });
+    if ('problem' in lengths) return lengths;
+    const depths = gridAxis('depths', depthMode, () => parseDepthPercents(depthList), 'write percents from 0 to 100 separated by commas', () => {
       const c = Number(depthCount);
-      if (!Number.isInteger(c) || c < 1 || c > 1000) return { problem: 'depths: the count must be a whole number from 1 to 1000', field: 'depths' };
-      depths = { kind: 'linspace', min: 0, max: 1, count: c, curve: 'linear' };
-    }
-    return { grid: { lengths, depths, samples: s } };
+      if (!Number.isInteger(c) || c < 1 || c > 1000) return 'the count must be a whole number from 1 to 1000';
+      return { kind: 'linspace', min: 0, max: 1, count: c, curve: 'linear' };
+    });
+    if ('problem' in depths) return depths;
+    return { grid: { lengths: lengths.axis, depths: depths.axis, samples: s } };
   }, [samples, gridMode, lengthMode, lenList, lenMin, lenMax, lenCount, depthMode, depthCount, depthList]);
 
   const { estimate, estimateError } = useLiveEstimate(

@@ -1,4 +1,4 @@
-import { contextLabel, DataTable, depthPercent, fmtDate, fmtInt, Heatmap, LineChart, SCORE_STOP_HEX } from '@ctxlab/ui';
+import { contextLabel, DataTable, type Column, depthPercent, fmtDate, fmtInt, Heatmap, LineChart, SCORE_STOP_HEX } from '@ctxlab/ui';
 import { ExportButtons } from './CellsPanel';
 import { ScoreChip } from './ScoreChip';
 import { SuiteRunFrame, type SuiteRunProps } from './SuiteRunFrame';
@@ -7,6 +7,11 @@ import type { Out } from '../lib/types';
 type Results = Out['evals']['suiteResults'];
 
 const score = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+
+/** A dense table of the run's scores, a row per length or number of topics; empty until a cell is scored. */
+function ScoresTable<T>({ caption, rows, rowKey, columns }: { caption: string; rows: readonly T[]; rowKey: (row: T) => number; columns: readonly Column<T>[] }) {
+  return <DataTable caption={caption} dense rows={rows} rowKey={(row) => String(rowKey(row))} empty="No cells scored yet." columns={columns} />;
+}
 
 function Legend() {
   return (
@@ -48,12 +53,10 @@ export function SuiteResult(props: SuiteRunProps<Results>) {
         </div>
         {topic ? (
           <div className="cols">
-            <DataTable
+            <ScoresTable
               caption="Topic retrieval accuracy per number of topics"
-              dense
               rows={r.perTopics}
-              rowKey={(p) => String(p.topics)}
-              empty="No cells scored yet."
+              rowKey={(p) => p.topics}
               columns={[
                 { header: 'Topics (N)', numeric: true, cell: (p) => p.topics },
                 { header: 'Accuracy', numeric: true, cell: (p) => <span data-testid={`topic-${p.topics}`}><ScoreChip score={p.accuracy} /></span> },
@@ -78,12 +81,10 @@ export function SuiteResult(props: SuiteRunProps<Results>) {
               />
             </div>
             <Legend />
-            <DataTable
+            <ScoresTable
               caption="RULER average per context length (mean of the task scores)"
-              dense
               rows={r.perLength}
-              rowKey={(p) => String(p.length)}
-              empty="No cells scored yet."
+              rowKey={(p) => p.length}
               columns={[
                 { header: 'Length', numeric: true, cell: (p) => <span title={`${fmtInt(p.length)} tokens`}>{contextLabel(p.length)}</span> },
                 { header: 'Average', numeric: true, cell: (p) => <span data-testid={`ruler-avg-${p.length}`}>{score(p.average)}</span> },

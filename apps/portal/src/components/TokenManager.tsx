@@ -4,7 +4,7 @@ import { fmtDate } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
-import { ErrorCallout } from './FormErrors';
+import { ErrorCallout, useAction } from './FormErrors';
 
 export interface TokenRow { id: string; name: string; role: string; prefix: string; lastUsedAt: Date | null; expiresAt: Date | null; revokedAt: Date | null; createdAt: Date; user?: { name: string; email: string } }
 
@@ -16,23 +16,16 @@ export function TokenManager({ tokens, roles, showOwner = false, allowCreate = t
   const [role, setRole] = useState(roles[roles.length - 1] ?? 'viewer');
   const [days, setDays] = useState('90');
   const [secret, setSecret] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   const create = async (ev: FormEvent) => {
     ev.preventDefault();
-    setBusy(true);
-    setError(null);
-    setSecret(null);
-    try {
+    await run(async () => {
+      setSecret(null);
       const r = await browserApi().tokens.create.mutate({ name, role: role as 'viewer', ...(days ? { expiresInDays: Number(days) } : {}) });
       setSecret(r.token);
       setName('');
       router.refresh();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const revoke = async (id: string) => {
     if (!window.confirm('Revoke this token? Scripts using it stop working on their next call.')) return;

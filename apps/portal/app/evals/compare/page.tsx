@@ -3,6 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { many, one, PageHead, type SearchParams } from '../../../src/components/EntityList';
 import { CompareView } from '../../../src/components/CompareView';
+import { Panel } from '../../../src/components/Panel';
 import { ScoreChip } from '../../../src/components/ScoreChip';
 import { compareHref, SERIES_COLORS } from '../../../src/lib/links';
 import { api } from '../../../src/server/api';
@@ -44,8 +45,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
         title={`Comparing ${c.runs.length} runs`}
         sub={<>One grid of {c.lengths.length} lengths × {c.depths.length} depths (the union of the runs&apos; grids); {fmtInt(c.commonCells)} of {fmtInt(c.gridCells)} cells are scored in every run. Differences are against <strong>{baseRun.name}</strong>.</>}
       />
-      <section className="panel" aria-labelledby="summary-h">
-        <h2 id="summary-h">Runs</h2>
+      <Panel id="summary-h" title="Runs">
         <DataTable
           caption="Compared runs"
           rows={c.runs}
@@ -61,7 +61,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
             { header: '', id: 'base', cell: (r) => (r.id === c.baselineId ? null : <Link href={compareHref(ids, r.id)}>make baseline</Link>) },
           ]}
         />
-      </section>
+      </Panel>
       <CompareView lengths={c.lengths} depths={c.depths} baselineId={c.baselineId} runs={c.runs.map((r) => ({ id: r.id, name: r.name, matrix: r.matrix, diff: r.diff, average: r.average, meanDiff: r.meanDiff }))} />
       <section className="panel" aria-labelledby="bylen-h">
         <h2 id="bylen-h" className="sr-only">Mean score by context length</h2>

@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { cache } from 'react';
 import { PageHead } from '../../../src/components/EntityList';
+import { Panel } from '../../../src/components/Panel';
 import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
 import { ScorecardTable } from '../../../src/components/Scorecard';
 import { ServeModelForm } from '../../../src/components/ServeModelForm';
@@ -59,11 +60,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
         <div className="stat"><div className="n">{(d.parameters / 1e9).toFixed(2)}<small> B</small></div><div className="l">parameters</div></div>
         <div className="stat"><div className="n">{fmtInt(d.kvBytesPerToken.bf16 / 1024)}<small> KiB</small></div><div className="l">KV cache per token (bf16)</div></div>
       </div>
-      <section className="panel" aria-labelledby="lineage">
-        <div className="panel-head">
-          <h2 id="lineage">Lineage</h2>
-          <span className="progress-line">{lineage.nodes.length - 1} related models · ancestors above, descendants below · click a model to open it</span>
-        </div>
+      <Panel id="lineage" title="Lineage" head={<span className="progress-line">{lineage.nodes.length - 1} related models · ancestors above, descendants below · click a model to open it</span>}>
         {lineage.edges.length === 0 ? (
           <p className="empty">No recorded parents or children. Lineage edges are added with <code>models.addLineage</code> or by training, extraction and merge jobs.</p>
         ) : (
@@ -88,10 +85,12 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
             </details>
           </>
         )}
-      </section>
-      <section className="panel" aria-labelledby="scorecard-h" data-testid="scorecard">
-        <div className="panel-head">
-          <h2 id="scorecard-h">Scorecard</h2>
+      </Panel>
+      <Panel
+        id="scorecard-h"
+        title="Scorecard"
+        testId="scorecard"
+        head={
           <form method="get" className="btn-group" aria-label="Compare against">
             <label htmlFor="against" className="progress-line">Compare against</label>
             <select id="against" name="against" defaultValue={card.against?.id ?? ''}>
@@ -100,17 +99,17 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
             </select>
             <button type="submit" className="btn secondary small">Compare</button>
           </form>
-        </div>
+        }
+      >
         <p className="panel-note" style={{ marginTop: 0, marginBottom: 10 }}>
           {card.against ? <>Against <Link href={`/models/${card.against.id}`}>{card.against.name}</Link> ({card.againstSource === 'parent' ? 'its lineage parent' : 'picked'}); </> : 'No comparison model (no lineage parent); '}
           the newest finished run of each suite (NIAH: of each grid) of both models.
         </p>
         <ScorecardTable card={card} />
         <p className="panel-note" data-testid="scorecard-method">{card.method.text}</p>
-      </section>
+      </Panel>
       <div className="cols">
-        <section className="panel" aria-labelledby="config">
-          <h2 id="config">Config</h2>
+        <Panel id="config" title="Config">
           <KeyValues
             items={[
               ['origin', m.origin], ['family', m.family], ['architecture', m.architecture], ['layers', m.numLayers], ['hidden size', fmtInt(m.hiddenSize)],
@@ -120,9 +119,8 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
               ['tied embeddings', m.tieWordEmbeddings ? 'yes' : 'no'], ['tokenizer', m.tokenizer], ['dtype', m.dtype], ['source', m.sourceUri], ['created', fmtDate(m.createdAt)],
             ]}
           />
-        </section>
-        <section className="panel" aria-labelledby="facts">
-          <h2 id="facts">Planner facts</h2>
+        </Panel>
+        <Panel id="facts" title="Planner facts">
           <KeyValues
             items={[
               ['parameters', fmtInt(d.parameters)],
@@ -138,11 +136,10 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
               max_position_embeddings ({fmtInt(m.maxPositionEmbeddings)}) is beyond what RoPE θ {fmtInt(m.ropeTheta)} supports under the critical-dimension rule ({fmtInt(d.longestContextForTheta)}).
             </p>
           )}
-        </section>
+        </Panel>
       </div>
       <div className="cols">
-        <section className="panel" aria-labelledby="adapters">
-          <h2 id="adapters">Adapters</h2>
+        <Panel id="adapters" title="Adapters">
           <DataTable
             caption="Adapters of this model"
             rows={adapters.items}
@@ -154,9 +151,8 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
               { header: 'Relation', cell: (x) => (x.baseModelId === id ? 'on this base' : 'extracted from this model') },
             ]}
           />
-        </section>
-        <section className="panel" aria-labelledby="served">
-          <h2 id="served">Served by</h2>
+        </Panel>
+        <Panel id="served" title="Served by">
           <DataTable
             caption="Endpoints serving this model"
             rows={endpoints.items}
@@ -169,12 +165,11 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
               { header: '', cell: (x) => <Link className="btn small secondary" href={`/evals/new?endpoint=${encodeURIComponent(x.id)}`} aria-label={`Evaluate ${x.name}`}>Evaluate</Link> },
             ]}
           />
-        </section>
+        </Panel>
       </div>
-      <section className="panel" aria-labelledby="runs">
-        <div className="panel-head"><h2 id="runs">Eval runs</h2>{runs.total > runs.items.length && <Link href={`/evals?model=${m.id}`}>All {runs.total} →</Link>}</div>
+      <Panel id="runs" title="Eval runs" head={runs.total > runs.items.length && <Link href={`/evals?model=${m.id}`}>All {runs.total} →</Link>}>
         <EvalRunsTable caption="Eval runs of this model" rows={runs.items} empty={<>No eval runs yet. <Link href="/evals/new">Start one</Link>.</>} cells />
-      </section>
+      </Panel>
     </>
   );
 }
