@@ -3,6 +3,9 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '@ctxlab/api';
+import { localCheckSpecSchema } from '@ctxlab/contracts';
+import { enqueueNiahEval } from '@ctxlab/jobs';
+import { redisConnection } from '@ctxlab/queue';
 import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
 import { startWorker, stopWorker, jobFinished } from '@ctxlab/testing/worker';
 
@@ -57,6 +60,25 @@ describe('local checks on the worker (onnxruntime-node)', () => {
     expect(cells.every((c) => c.score === 100)).toBe(true);
     expect(cells.map((c) => c.needle).sort()).toEqual(['engine KV cache vs full prefill', 'engine KV cache vs full prefill', 'tokenizer byte (en + zh)', 'tokenizer byte (en + zh)', 'tokenizer llama3 (en + zh)', 'tokenizer llama3 (en + zh)']);
     expect(cells.find((c) => c.needle?.startsWith('engine'))!.response).toMatch(/max \|logit diff\| \d\.\d\de-\d+ over the last 8 positions · same argmax/);
+  }, 150_000);
+
+  it('a local check queued on the NIAH queue (as before local checks had their own) still runs, once, as a local check', async () => {
+    const spec = localCheckSpecSchema.parse({ kind: 'perplexity', lengths: [256], samples: 1 });
+    const { job, evalRun } = await repos.jobs.createWithRun(
+      { kind: 'local-check', spec: { kind: spec.kind, modelId: stage1, spec, requestedBy: 'test' }, idempotencyKey: `stranded-${process.pid}` },
+      { name: 'stranded check', kind: 'perplexity', modelId: stage1, config: { spec }, cellsTotal: 1 },
+    );
+    const redis = redisConnection(testSettings().redisUrl, 'producer');
+    try {
+      await enqueueNiahEval(redis, { jobId: job.id, evalRunId: evalRun.id }, { prefix });
+    } finally {
+      await redis.quit();
+    }
+    const done = await finished(job.id);
+    expect(done.status, done.error ?? '').toBe('succeeded');
+    const cells = await repos.db.evalCell.findMany({ where: { evalRunId: evalRun.id } });
+    expect(cells.map((c) => [c.contextLength, c.sample])).toEqual([[256, 0]]);
+    expect((await repos.evals.get(evalRun.id)).status).toBe('succeeded');
   }, 150_000);
 
   it('refuses models it cannot check, naming why', async () => {
