@@ -27,22 +27,25 @@ const list = z
   .optional()
   .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean));
 
+/** A variable that may be left unset. */
+const optionalText = z.string().optional();
+
 const schema = z
   .object({
     CTXLAB_KUBE_EXECUTOR: z.enum(['off', 'in-cluster', 'kubeconfig'], { message: 'CTXLAB_KUBE_EXECUTOR must be off, in-cluster or kubeconfig' }).default('off'),
-    KUBECONFIG: z.string().optional(),
-    KUBE_CONTEXT: z.string().optional(),
+    KUBECONFIG: optionalText,
+    KUBE_CONTEXT: optionalText,
     CTXLAB_JOB_NAMESPACE: z.string().default('ctxlab'),
-    CTXLAB_JOB_SERVICE_ACCOUNT: z.string().optional(),
-    CTXLAB_GPU_TYPE_LABEL: z.string().optional(),
-    CTXLAB_GPU_RESOURCE: z.string().optional(),
-    CTXLAB_JOB_SHM_SIZE: z.string().optional(),
+    CTXLAB_JOB_SERVICE_ACCOUNT: optionalText,
+    CTXLAB_GPU_TYPE_LABEL: optionalText,
+    CTXLAB_GPU_RESOURCE: optionalText,
+    CTXLAB_JOB_SHM_SIZE: optionalText,
     /** Image for kinds without their own (CTXLAB_JOB_IMAGE_TRAIN, _LORA_EXTRACT, _LORA_MERGE, _SERVE). */
-    CTXLAB_JOB_IMAGE: z.string().optional(),
-    CTXLAB_JOB_IMAGE_TRAIN: z.string().optional(),
-    CTXLAB_JOB_IMAGE_LORA_EXTRACT: z.string().optional(),
-    CTXLAB_JOB_IMAGE_LORA_MERGE: z.string().optional(),
-    CTXLAB_JOB_IMAGE_SERVE: z.string().optional(),
+    CTXLAB_JOB_IMAGE: optionalText,
+    CTXLAB_JOB_IMAGE_TRAIN: optionalText,
+    CTXLAB_JOB_IMAGE_LORA_EXTRACT: optionalText,
+    CTXLAB_JOB_IMAGE_LORA_MERGE: optionalText,
+    CTXLAB_JOB_IMAGE_SERVE: optionalText,
     CTXLAB_JOB_IMAGE_PULL_SECRETS: list,
     /** Kubernetes volumes (e.g. the artifacts PVC) and where job containers mount them, as JSON arrays. */
     CTXLAB_JOB_VOLUMES: json('CTXLAB_JOB_VOLUMES', z.array(z.object({ name: z.string() }).passthrough())),

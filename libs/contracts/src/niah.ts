@@ -32,23 +32,18 @@ export type NiahVariant = z.infer<typeof niahVariantSchema>;
 export const niahLanguageSchema = z.enum(['en', 'zh']);
 export type NiahLanguage = z.infer<typeof niahLanguageSchema>;
 
-export const niahScorerSchema = z.enum([
-  /** 360Zhinao English: 100 if /sandwich.+?dolores.+?sunny/ (no newline crossing), else whitespace-free Levenshtein similarity. */
-  'zhinao-en',
-  /** 360Zhinao Chinese: 100 if 刘秀 appears, else character-level F1 against 王莽在刘秀的手下工作。 */
-  'zhinao-zh',
-  /** 100 if every expected value appears in the answer, else 0. */
-  'value',
-  /** RULER string_match_all: 100 × share of expected strings present (case-insensitive). */
-  'string-match-all',
-  /** RULER string_match_part: 100 if any expected string is present (case-insensitive). */
-  'string-match-part',
-  /** 100 if the trimmed answer equals an expected string exactly. */
-  'exact',
-  /** Negative control: 100 if the answer names none of the forbidden values and no made-up number. */
-  'negative',
-]);
-export type NiahScorerName = z.infer<typeof niahScorerSchema>;
+/** The scorers a needle's answer may be judged by, each with what it does. */
+export const NIAH_SCORERS = {
+  'zhinao-en': '360Zhinao English: 100 if /sandwich.+?dolores.+?sunny/ (no newline crossing), else whitespace-free Levenshtein similarity.',
+  'zhinao-zh': '360Zhinao Chinese: 100 if 刘秀 appears, else character-level F1 against 王莽在刘秀的手下工作。',
+  value: '100 if every expected value appears in the answer, else 0.',
+  'string-match-all': 'RULER string_match_all: 100 × share of expected strings present (case-insensitive).',
+  'string-match-part': 'RULER string_match_part: 100 if any expected string is present (case-insensitive).',
+  exact: '100 if the trimmed answer equals an expected string exactly.',
+  negative: 'Negative control: 100 if the answer names none of the forbidden values and no made-up number.',
+} as const;
+export type NiahScorerName = keyof typeof NIAH_SCORERS;
+export const niahScorerSchema = z.enum(Object.keys(NIAH_SCORERS) as [NiahScorerName, ...NiahScorerName[]]);
 
 export const niahTokenizerSchema = z.enum(['llama3', 'byte']);
 

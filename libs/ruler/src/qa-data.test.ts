@@ -13,12 +13,7 @@ const fixture = (name: string) => JSON.parse(readFileSync(resolve(import.meta.di
 describe('QA datasets', () => {
   it('reads SQuAD v2 as RULER does: sorted distinct paragraphs, answerable questions, same-article distractors', () => {
     const d = parseSquad(fixture('squad-v2.json'));
-    expect(d.documents.map((x) => x.slice(0, 30))).toEqual([
-      'A lighthouse is a tower built ',
-      'A typical sourdough loaf needs',
-      'Modern lighthouses use electri',
-      'Sourdough bread rises without ',
-    ]);
+    expect(d.documents.map((x) => x.slice(0, 30))).toEqual(['A lighthouse is a tower built ', 'A typical sourdough loaf needs', 'Modern lighthouses use electri', 'Sourdough bread rises without ']);
     expect(d.items).toEqual([
       { query: 'In what year was the oldest northern lighthouse first lit?', outputs: ['1821'], context: [0], moreContext: [2] },
       { query: 'Who kept the log of passing ships?', outputs: ['Martha Quill', 'Martha Quill'], context: [0], moreContext: [2] },

@@ -36,12 +36,8 @@ export const LINEAGE_KIND_COLORS: Record<string, string> = {
 };
 const kindColor = (k: string) => LINEAGE_KIND_COLORS[k] ?? '#5b6170';
 
-const W = 272;
-const H = 52;
-const GX = 28;
-const GY = 70;
-const PAD = 12;
-const LEGEND = 30;
+/** Layout in SVG units: a node's box (W × H), the gaps between boxes across (GX) and down (GY), the margin, the legend's height. */
+const W = 272, H = 52, GX = 28, GY = 70, PAD = 12, LEGEND = 30;
 
 function compactTheta(t: number): string {
   if (t >= 1e9) return `${(t / 1e9).toFixed(t >= 1e10 ? 0 : 2)}B`;

@@ -1,12 +1,27 @@
 import type { HeatmapCellScores, JobKind, JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
-import type { EvalStatus } from '../generated/prisma/client';
+import type { EvalStatus, Prisma } from '../generated/prisma/client';
 import { newestFirst } from './paging';
 
 /** Job statuses that still hold a place in the queue or a worker. */
 const ACTIVE_JOB_STATUSES = ['queued', 'running', 'retrying'] as const;
 
 const live = { archivedAt: null };
+
+/** A row of the portal's eval-run list: the run, its progress and summary, its model and endpoint. */
+const EVAL_RUN_ROW = {
+  id: true, name: true, kind: true, status: true, cellsDone: true, cellsTotal: true, summary: true, tags: true,
+  createdAt: true, startedAt: true, finishedAt: true, jobId: true,
+  model: { select: { id: true, name: true } },
+  endpoint: { select: { id: true, name: true } },
+} satisfies Prisma.EvalRunSelect;
+
+/** A row of the jobs board: the job, its attempts and timing, and the eval run it drives. */
+const JOB_ROW = {
+  id: true, kind: true, status: true, progress: true, error: true, attempts: true, maxAttempts: true, executor: true,
+  queuedAt: true, startedAt: true, finishedAt: true, createdAt: true, updatedAt: true,
+  evalRun: { select: { id: true, name: true, cellsDone: true, cellsTotal: true } },
+} satisfies Prisma.JobSelect;
 
 /** The portal's read models: dashboard, eval pages, jobs board, compare, capacity. */
 export function readsRepo(db: Db) {
@@ -64,20 +79,7 @@ export function readsRepo(db: Db) {
         ...(a.modelId ? { modelId: a.modelId } : {}),
         ...(a.endpointId ? { endpointId: a.endpointId } : {}),
       };
-      return newestFirst(
-        a,
-        (w) => db.evalRun.findMany({
-          where,
-          ...w,
-          select: {
-            id: true, name: true, kind: true, status: true, cellsDone: true, cellsTotal: true, summary: true, tags: true,
-            createdAt: true, startedAt: true, finishedAt: true, jobId: true,
-            model: { select: { id: true, name: true } },
-            endpoint: { select: { id: true, name: true } },
-          },
-        }),
-        () => db.evalRun.count({ where }),
-      );
+      return newestFirst(a, (w) => db.evalRun.findMany({ where, ...w, select: EVAL_RUN_ROW }), () => db.evalRun.count({ where }));
     },
     /** An endpoint's name and max model length, or null when there is no such endpoint. */
     endpointLimits: (id: string) => db.endpoint.findUnique({ where: { id }, select: { name: true, maxModelLen: true } }),
@@ -111,19 +113,7 @@ export function readsRepo(db: Db) {
         ...(a.kind ? { kind: a.kind } : {}),
         ...(a.status ? { status: a.status } : a.activeOnly ? { status: { in: [...ACTIVE_JOB_STATUSES] } } : {}),
       };
-      return newestFirst(
-        a,
-        (w) => db.job.findMany({
-          where,
-          ...w,
-          select: {
-            id: true, kind: true, status: true, progress: true, error: true, attempts: true, maxAttempts: true, executor: true,
-            queuedAt: true, startedAt: true, finishedAt: true, createdAt: true, updatedAt: true,
-            evalRun: { select: { id: true, name: true, cellsDone: true, cellsTotal: true } },
-          },
-        }),
-        () => db.job.count({ where }),
-      );
+      return newestFirst(a, (w) => db.job.findMany({ where, ...w, select: JOB_ROW }), () => db.job.count({ where }));
     },
     /** The latest event of each of these jobs, in one query (DISTINCT ON uses the (jobId, id) index); none asked, no query. */
     async latestJobEvents(jobIds: string[]) {

@@ -54,25 +54,30 @@ function isScalar(v: YamlValue): v is string | number | boolean | null {
   return v === null || typeof v !== 'object';
 }
 
-function emit(v: YamlValue, indent: string): string[] {
+function emit(v: YamlValue, indent: string, sortKeys: boolean): string[] {
   if (isScalar(v)) return [indent + yamlScalar(v)];
   if (Array.isArray(v)) {
     if (v.length === 0) return [indent + '[]'];
     return v.flatMap((item) => {
       if (isScalar(item)) return [`${indent}- ${yamlScalar(item)}`];
-      const inner = emit(item, indent + '  ');
+      const inner = emit(item, indent + '  ', sortKeys);
       return [`${indent}- ${inner[0]!.trimStart()}`, ...inner.slice(1)];
     });
   }
-  return Object.entries(v).flatMap(([k, child]) => {
+  const entries = Object.entries(v);
+  if (sortKeys) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.flatMap(([k, child]) => {
     const key = yamlScalar(k);
-    if (isScalar(child) || (Array.isArray(child) && child.length === 0)) return [`${indent}${key}: ${emit(child, '')[0]}`];
+    if (isScalar(child) || (Array.isArray(child) && child.length === 0)) return [`${indent}${key}: ${emit(child, '', sortKeys)[0]}`];
     if (!Array.isArray(child) && Object.keys(child).length === 0) return [`${indent}${key}: {}`];
-    return [`${indent}${key}:`, ...emit(child, indent + '  ')];
+    return [`${indent}${key}:`, ...emit(child, indent + '  ', sortKeys)];
   });
 }
 
-/** YAML block text for a map, with a trailing newline. */
-export function toYaml(doc: { [k: string]: YamlValue }): string {
-  return emit(doc, '').join('\n') + '\n';
+/**
+ * YAML block text for a map, with a trailing newline. `sortKeys` orders every map's keys by code point, as
+ * PyYAML's `dump` does by default (and so every file a Python tool writes with it).
+ */
+export function toYaml(doc: { [k: string]: YamlValue }, opts: { sortKeys?: boolean } = {}): string {
+  return emit(doc, '', opts.sortKeys ?? false).join('\n') + '\n';
 }

@@ -73,33 +73,39 @@ export function deepSpeedZero3Config(learningRate: number, offload: boolean): Re
   };
 }
 
-/** accelerate's config file for DeepSpeed, after EasyContext's single_node.yaml / two_node.yaml. */
+/**
+ * accelerate's config file for DeepSpeed, after EasyContext's single_node.yaml / two_node.yaml. Its keys are
+ * written sorted, as `accelerate config` writes them (PyYAML's `dump`), so grouping them here changes nothing.
+ */
 export function accelerateConfig(o: { nodes: number; processes: number; masterPort: number }): string {
   const multi = o.nodes > 1;
   const doc: Record<string, YamlValue> = {
-    compute_environment: 'LOCAL_MACHINE',
-    debug: false,
+    // The launch: DeepSpeed ZeRO-3 from our DeepSpeed file, EasyContext's `main`, static rendezvous.
+    distributed_type: 'DEEPSPEED',
     deepspeed_config: {
       deepspeed_config_file: DEEPSPEED_CONFIG_FILE,
+      zero3_init_flag: false,
       // "standard": every machine runs its own `accelerate launch` (the executor starts one per machine).
       ...(multi ? { deepspeed_multinode_launcher: 'standard' } : {}),
-      zero3_init_flag: false,
     },
-    distributed_type: 'DEEPSPEED',
-    downcast_bf16: 'no',
-    // Multi-machine: the rank and rank 0's address differ per machine and come on the command line.
-    ...(multi ? { main_process_port: o.masterPort } : { machine_rank: 0 }),
     main_training_function: 'main',
+    rdzv_backend: 'static',
+    // The machines: how many, how many processes in all; a multi-machine run's rank and rank 0's address
+    // differ per machine and come on the command line.
     num_machines: o.nodes,
     num_processes: o.processes,
-    rdzv_backend: 'static',
+    ...(multi ? { main_process_port: o.masterPort } : { machine_rank: 0 }),
     same_network: true,
+    compute_environment: 'LOCAL_MACHINE',
+    // GPUs only, bf16 as DeepSpeed's file says, no TPU and no debug mode.
+    use_cpu: false,
+    downcast_bf16: 'no',
     tpu_env: [],
     tpu_use_cluster: false,
     tpu_use_sudo: false,
-    use_cpu: false,
+    debug: false,
   };
-  return toYaml(doc);
+  return toYaml(doc, { sortKeys: true });
 }
 
 /**

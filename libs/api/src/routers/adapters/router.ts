@@ -1,10 +1,5 @@
-import { archiveInput, getInput, adapterCreateInput, adapterListInput, adapterUpdateInput } from '@ctxlab/contracts';
-import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+import { adapterCreateInput, adapterListInput, adapterUpdateInput } from '@ctxlab/contracts';
+import { router } from '../../trpc';
+import { registryRoutes } from '../registry';
 
-export const adaptersRouter = router({
-  list: viewerProcedure.input(adapterListInput).query(({ ctx, input }) => ctx.repos.adapters.list(input)),
-  get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.adapters.get(input.id)),
-  create: memberProcedure.input(adapterCreateInput).mutation(({ ctx, input }) => ctx.repos.adapters.create(input)),
-  update: memberProcedure.input(adapterUpdateInput).mutation(({ ctx, input }) => ctx.repos.adapters.update(input.id, input.patch)),
-  archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.adapters.archive(input.id)),
-});
+export const adaptersRouter = router(registryRoutes('adapters', { list: adapterListInput, create: adapterCreateInput, update: adapterUpdateInput }));

@@ -1,20 +1,17 @@
-import { archiveInput, checkStartInput, getInput, evalCellsInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput, idSchema, suiteSpecSchema, suiteStartInput } from '@ctxlab/contracts';
+import { checkStartInput, getInput, evalCellsInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput, idSchema, suiteSpecSchema, suiteStartInput } from '@ctxlab/contracts';
 import { startLocalCheck, startNiahEval, startSuiteEval, suiteEstimate } from '@ctxlab/jobs';
 import { z } from 'zod';
 import { assertGridWithin, evalHeatmap } from '../../services/evals';
 import { benchmarkResults } from '../../services/benchmark-results';
 import { suiteResults } from '../../services/suite-results';
-import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+import { memberProcedure, router, viewerProcedure } from '../../trpc';
+import { registryRoutes } from '../registry';
 
 /** `rerun: true` asks for a fresh run where the same spec already has one (see requestIdempotencyKey). */
 const rerun = { rerun: z.boolean().default(false) };
 
 export const evalsRouter = router({
-  list: viewerProcedure.input(evalRunListInput).query(({ ctx, input }) => ctx.repos.evals.list(input)),
-  get: viewerProcedure.input(getInput).query(({ ctx, input }) => ctx.repos.evals.get(input.id)),
-  create: memberProcedure.input(evalRunCreateInput).mutation(({ ctx, input }) => ctx.repos.evals.create(input)),
-  update: memberProcedure.input(evalRunUpdateInput).mutation(({ ctx, input }) => ctx.repos.evals.update(input.id, input.patch)),
-  archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.evals.archive(input.id)),
+  ...registryRoutes('evals', { list: evalRunListInput, create: evalRunCreateInput, update: evalRunUpdateInput }),
   /**
    * Creates the run and its job and queues it; the same request twice starts one run, and an answer
    * with `existing: true` says an earlier run was returned (pass `rerun` for a fresh one).

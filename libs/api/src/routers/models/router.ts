@@ -1,17 +1,15 @@
-import { archiveInput, getInput, lineageCreateInput, lineageQueryInput, modelCreateInput, modelListInput, modelUpdateInput } from '@ctxlab/contracts';
+import { getInput, lineageCreateInput, lineageQueryInput, modelCreateInput, modelListInput, modelUpdateInput } from '@ctxlab/contracts';
 import { idSchema } from '@ctxlab/contracts';
 import { z } from 'zod';
 import { modelDetail } from '../../services/planner';
 import { scorecard } from '../../services/scorecard';
-import { adminProcedure, memberProcedure, router, viewerProcedure } from '../../trpc';
+import { memberProcedure, router, viewerProcedure } from '../../trpc';
+import { registryRoutes } from '../registry';
 
 export const modelsRouter = router({
-  list: viewerProcedure.input(modelListInput).query(({ ctx, input }) => ctx.repos.models.list(input)),
+  ...registryRoutes('models', { list: modelListInput, create: modelCreateInput, update: modelUpdateInput }),
   /** The model with the planner's derived facts (parameters, KV bytes per token, longest context its theta supports). */
   get: viewerProcedure.input(getInput).query(({ ctx, input }) => modelDetail(ctx.repos, input.id)),
-  create: memberProcedure.input(modelCreateInput).mutation(({ ctx, input }) => ctx.repos.models.create(input)),
-  update: memberProcedure.input(modelUpdateInput).mutation(({ ctx, input }) => ctx.repos.models.update(input.id, input.patch)),
-  archive: adminProcedure.input(archiveInput).mutation(({ ctx, input }) => ctx.repos.models.archive(input.id)),
   lineage: viewerProcedure.input(lineageQueryInput).query(({ ctx, input }) => ctx.repos.models.lineage(input.modelId, input.depth)),
   /** Every suite result of the model beside a comparison model (default: its lineage parent), with differences and bootstrap verdicts. */
   scorecard: viewerProcedure

@@ -657,14 +657,16 @@ export class KubernetesExecutor implements Executor {
     checkJobId(jobId);
     const ns = this.ctx.ns;
     const objs = renderKubeObjects(jobId, job, this.options, options.timeoutMs !== undefined ? { activeDeadlineSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)) } : {});
+    const { apps, batch } = this.ctx;
+    // The main object (a Deployment for serving, a Job otherwise) by name; deleting it takes its dependents along.
+    const at = { name: objs.name, namespace: ns };
 
     if (objs.deployment && objs.service) {
       const deploymentApi = {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        create: () => this.ctx.apps.createNamespacedDeployment({ namespace: ns, body: objs.deployment! }),
-        read: () => this.ctx.apps.readNamespacedDeployment({ name: objs.name, namespace: ns }),
-        remove: () => this.ctx.apps.deleteNamespacedDeployment({ name: objs.name, namespace: ns, propagationPolicy: 'Foreground' }),
+        apiVersion: 'apps/v1', kind: 'Deployment',
+        create: () => apps.createNamespacedDeployment({ namespace: ns, body: objs.deployment! }),
+        read: () => apps.readNamespacedDeployment(at),
+        remove: () => apps.deleteNamespacedDeployment({ ...at, propagationPolicy: 'Foreground' }),
       };
       const { obj: deployment, created } = await this.createWithOwned(jobId, objs, deploymentApi, objs.service);
       const handle = new KubeServeHandle(this.ctx, this.target(jobId, 'serve', false), job.service!.port);
@@ -678,11 +680,10 @@ export class KubernetesExecutor implements Executor {
     }
 
     const jobApi = {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      create: () => this.ctx.batch.createNamespacedJob({ namespace: ns, body: objs.job! }),
-      read: () => this.ctx.batch.readNamespacedJob({ name: objs.name, namespace: ns }),
-      remove: () => this.ctx.batch.deleteNamespacedJob({ name: objs.name, namespace: ns, propagationPolicy: 'Foreground' }),
+      apiVersion: 'batch/v1', kind: 'Job',
+      create: () => batch.createNamespacedJob({ namespace: ns, body: objs.job! }),
+      read: () => batch.readNamespacedJob(at),
+      remove: () => batch.deleteNamespacedJob({ ...at, propagationPolicy: 'Foreground' }),
     };
     await this.createWithOwned(jobId, objs, jobApi, objs.headlessService);
     return new KubeBatchHandle(this.ctx, this.target(jobId, job.kind, job.resources.nodes > 1));
