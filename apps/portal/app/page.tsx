@@ -37,7 +37,6 @@ export default async function Home() {
           <DataTable
             caption="Jobs in flight"
             rows={d.activeJobs}
-            rowKey={(j) => j.id}
             empty="Nothing is running. Start an eval to see it here."
             columns={[
               { header: 'Job', cell: (j) => <Link href={`/jobs/${j.id}`}>{j.evalRun?.name ?? j.kind}</Link> },

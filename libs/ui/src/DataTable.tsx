@@ -10,10 +10,9 @@ export interface Column<T> {
   rowHeader?: boolean;
 }
 
-export interface DataTableProps<T> {
+interface TableProps<T> {
   columns: readonly Column<T>[];
   rows: readonly T[];
-  rowKey: (row: T) => string;
   /** Accessible table name (visually hidden unless `showCaption`). */
   caption: string;
   showCaption?: boolean;
@@ -22,10 +21,17 @@ export interface DataTableProps<T> {
   rowClass?: (row: T) => string | undefined;
 }
 
+/** A table's props: `rowKey` gives each row's React key; rows with a string `id` may leave it out. */
+export type DataTableProps<T> = TableProps<T> & { rowKey?: (row: T) => string };
+
+const keyOf = <T,>(p: DataTableProps<T>, row: T): string => (p.rowKey ? p.rowKey(row) : (row as { id: string }).id);
+
 /** A column's React key: its id, else its header text, else its position. */
 const columnKey = <T,>(c: Column<T>, i: number) => c.id ?? (typeof c.header === 'string' ? c.header : i);
 
 /** A registry table: header row, tabular numbers right-aligned, an empty state instead of an empty table. */
+export function DataTable<T extends { id: string }>(p: TableProps<T> & { rowKey?: (row: T) => string }): ReactNode;
+export function DataTable<T>(p: TableProps<T> & { rowKey: (row: T) => string }): ReactNode;
 export function DataTable<T>(p: DataTableProps<T>) {
   if (p.rows.length === 0) return <div className="empty" role="status">{p.empty ?? 'Nothing here yet.'}</div>;
   return (
@@ -43,7 +49,7 @@ export function DataTable<T>(p: DataTableProps<T>) {
         </thead>
         <tbody>
           {p.rows.map((r) => (
-            <tr key={p.rowKey(r)} className={p.rowClass?.(r)}>
+            <tr key={keyOf(p, r)} className={p.rowClass?.(r)}>
               {p.columns.map((c, i) => {
                 const key = columnKey(c, i);
                 const cls = c.numeric ? 'num' : undefined;

@@ -1,24 +1,18 @@
 import { fmtInt, Tags } from '@ctxlab/ui';
-import { EntityList, listParams } from '../../src/components/EntityList';
-import { api } from '../../src/server/api';
+import type { Metadata } from 'next';
+import { listPage } from '../../src/server/list-page';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Adapters' };
 
-export default async function AdaptersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const p = listParams(await searchParams);
-  const page = await (await api()).adapters.list(p);
-  return (
-    <EntityList
-      title="Adapters" subtitle="LoRA adapters: extracted context extensions ready to merge into sibling models." basePath="/adapters"
-      page={page} {...p} emptyText="No adapters yet."
-      columns={[
-        { header: 'Name', cell: (a) => a.name },
-        { header: 'Rank', cell: (a) => a.rank, numeric: true },
-        { header: 'Alpha', cell: (a) => a.alpha, numeric: true },
-        { header: 'Targets', cell: (a) => a.targetModules.join(', ') },
-        { header: 'Size', cell: (a) => (a.sizeBytes ? `${fmtInt(Math.round(a.sizeBytes / 1e6))} MB` : '—'), numeric: true },
-        { header: 'Tags', cell: (a) => <Tags tags={a.tags} /> },
-      ]}
-    />
-  );
-}
+export default listPage(
+  { title: 'Adapters', subtitle: 'LoRA adapters: extracted context extensions ready to merge into sibling models.', path: '/adapters', emptyText: 'No adapters yet.' },
+  (a, p) => a.adapters.list(p),
+  [
+    { header: 'Rank', cell: (a) => a.rank, numeric: true },
+    { header: 'Alpha', cell: (a) => a.alpha, numeric: true },
+    { header: 'Targets', cell: (a) => a.targetModules.join(', ') },
+    { header: 'Size', cell: (a) => (a.sizeBytes ? `${fmtInt(Math.round(a.sizeBytes / 1e6))} MB` : '—'), numeric: true },
+    { header: 'Tags', cell: (a) => <Tags tags={a.tags} /> },
+  ],
+);

@@ -34,7 +34,6 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           caption="Audit log, newest first"
           dense
           rows={audit.items}
-          rowKey={(e) => e.id}
           empty="Nothing recorded yet."
           columns={[
             { header: 'When', cell: (e) => fmtDate(e.at) },

@@ -1,6 +1,5 @@
 import { fmtBytes, fmtInt, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { BenchmarkImport } from '../../src/components/BenchmarkImport';
 import { CorpusImport } from '../../src/components/CorpusImport';
 import { listParams, PageHead, SearchList, type SearchParams } from '../../src/components/EntityList';
@@ -28,7 +27,6 @@ export default async function DatasetsPage({ searchParams }: { searchParams: Pro
         basePath="/datasets" label="Search datasets" placeholder="name, source…" minWidth={260}
         caption="Datasets" params={p} page={page} empty="No datasets yet: import a folder of .txt files above to use your own haystack."
         columns={[
-          { header: 'Name', rowHeader: true, cell: (d) => <Link href={`/datasets/${d.id}`}>{d.name}</Link> },
           { header: 'Kind', cell: (d) => d.kind },
           { header: 'Language', cell: (d) => d.language },
           { header: 'Documents', numeric: true, cell: (d) => fmtInt(d.documents) },

@@ -1,6 +1,5 @@
 import { fmtDate, StatusBadge, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { EndpointForm } from '../../src/components/EndpointForm';
 import { EndpointHealth } from '../../src/components/EndpointHealth';
 import { listParams, PageHead, SearchList, type SearchParams } from '../../src/components/EntityList';
@@ -25,7 +24,6 @@ export default async function EndpointsPage({ searchParams }: { searchParams: Pr
         basePath="/endpoints" label="Search endpoints" placeholder="name, URL, served model…" minWidth={260}
         caption="Registered endpoints" params={p} page={page} empty="No endpoints registered yet: register one above."
         columns={[
-          { header: 'Name', rowHeader: true, cell: (e) => <Link href={`/endpoints/${e.id}`}>{e.name}</Link> },
           { header: 'URL', cell: (e) => <span className="mono">{e.url}</span> },
           { header: 'Served model', cell: (e) => <code>{e.servedModelName}</code> },
           { header: 'API key', cell: (e) => (e.hasApiKey ? 'set (encrypted)' : '—') },

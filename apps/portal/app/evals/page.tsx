@@ -45,7 +45,6 @@ export default async function EvalsPage({ searchParams }: { searchParams: Promis
         <DataTable
           caption="Eval runs, newest first"
           rows={page.items}
-          rowKey={(r) => r.id}
           empty={filtered ? <>No run matches. <Link href="/evals">Show all runs</Link></> : <>No eval runs yet. <Link href="/evals/new">Start the first one</Link>.</>}
           columns={[
             { id: 'pick', header: <span className="sr-only">Compare</span>, cell: (r) => <input type="checkbox" name="ids" value={r.id} aria-label={`Compare ${r.name}`} defaultChecked={r.id === compareWith} /> },

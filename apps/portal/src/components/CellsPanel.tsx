@@ -12,7 +12,7 @@ export function CellsPanel({ runId, cells, offset, perPage, caption, columns }: 
   return (
     <section className="panel" aria-labelledby="cells-h">
       <div className="panel-head"><h2 id="cells-h">Cells</h2><span className="progress-line">{fmtInt(cells.total)} recorded</span></div>
-      <DataTable caption={caption} dense rows={cells.items} rowKey={(c) => c.id} empty="No cells recorded yet." columns={columns} />
+      <DataTable caption={caption} dense rows={cells.items} empty="No cells recorded yet." columns={columns} />
       <Pager total={cells.total} offset={offset} count={cells.items.length} limit={perPage} href={(o) => hrefWith(`/evals/${runId}`, { offset: o })} />
     </section>
   );

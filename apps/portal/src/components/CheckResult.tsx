@@ -52,7 +52,6 @@ export function CheckResult({ run, cells, job, events }: { run: Run; cells: Cell
         <DataTable
           caption={run.kind === 'perplexity' ? 'Perplexity per text window' : 'Round-trip checks'}
           rows={rows}
-          rowKey={(c) => c.id}
           empty="No results yet."
           columns={
             run.kind === 'perplexity'

@@ -103,7 +103,7 @@ export function FilterSelect(p: { name: string; label: string; value: string | u
 export function ListPanel<T extends { id: string }>(p: { caption: string; rows: readonly T[]; columns: readonly Column<T>[]; empty: ReactNode; children?: ReactNode }) {
   return (
     <div className="panel">
-      <DataTable caption={p.caption} rows={p.rows} rowKey={(r) => r.id} empty={p.empty} columns={p.columns} />
+      <DataTable caption={p.caption} rows={p.rows} empty={p.empty} columns={p.columns} />
       {p.children}
     </div>
   );
@@ -111,10 +111,11 @@ export function ListPanel<T extends { id: string }>(p: { caption: string; rows: 
 
 /**
  * A searchable list under `basePath`: its search toolbar, then one page of records in a panel with the pager (whose
- * links keep the search). `empty` stands for an empty list; a search that matches nothing says so (with `clear`,
+ * links keep the search). The first column is each record's name, linked to its page under `basePath`; `columns`
+ * follow it. `empty` stands for an empty list; a search that matches nothing says so (with `clear`,
  * with a link back to the whole list).
  */
-export function SearchList<T extends { id: string }>(p: {
+export function SearchList<T extends { id: string; name: string }>(p: {
   basePath: string;
   label: string;
   placeholder: string;
@@ -127,41 +128,14 @@ export function SearchList<T extends { id: string }>(p: {
   empty: ReactNode;
 }) {
   const { offset, limit, search } = p.params;
+  const name: Column<T> = { header: 'Name', rowHeader: true, cell: (r) => <Link href={`${p.basePath}/${r.id}`}>{r.name}</Link> };
   const noMatch = p.clear ? <>Nothing matches “{search}”. <Link href={p.basePath}>Show all</Link></> : `Nothing matches “${search}”.`;
   return (
     <>
       <SearchForm action={p.basePath} label={p.label} placeholder={p.placeholder} search={search} minWidth={p.minWidth} clear={p.clear} />
-      <ListPanel caption={p.caption} rows={p.page.items} columns={p.columns} empty={search ? noMatch : p.empty}>
+      <ListPanel caption={p.caption} rows={p.page.items} columns={[name, ...p.columns]} empty={search ? noMatch : p.empty}>
         <Pager total={p.page.total} offset={offset} count={p.page.items.length} limit={limit} href={(o) => hrefWith(p.basePath, { q: search, offset: o })} />
       </ListPanel>
-    </>
-  );
-}
-
-/** A registry listing: search box, table, pager. Rendered on the server from one API page. */
-export function EntityList<T extends { id: string }>(props: {
-  title: string;
-  subtitle: string;
-  basePath: string;
-  page: { items: T[]; total: number; nextOffset: number | null };
-  offset: number;
-  limit: number;
-  search?: string | undefined;
-  columns: Column<T>[];
-  emptyText: ReactNode;
-  actions?: ReactNode;
-  before?: ReactNode;
-}) {
-  const [first, ...rest] = props.columns;
-  const columns: Column<T>[] = first ? [{ ...first, cell: (r: T) => <Link href={`${props.basePath}/${r.id}`}>{first.cell(r)}</Link> }, ...rest] : [];
-  return (
-    <>
-      <PageHead title={props.title} sub={props.subtitle} actions={props.actions} />
-      {props.before}
-      <SearchList
-        basePath={props.basePath} label={`Search ${props.title.toLowerCase()}`} placeholder="name, description…" minWidth={280} clear
-        caption={props.title} params={props} page={props.page} columns={columns} empty={props.emptyText}
-      />
     </>
   );
 }

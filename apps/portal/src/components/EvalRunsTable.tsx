@@ -22,5 +22,5 @@ export function EvalRunsTable<T extends RunRow>({ caption, rows, empty, cells = 
     { header: 'Avg score', numeric: true, cell: (r) => <ScoreChip score={r.averageScore} /> },
     { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
   ];
-  return <DataTable caption={caption} rows={rows} rowKey={(r) => r.id} empty={empty} columns={columns} />;
+  return <DataTable caption={caption} rows={rows} empty={empty} columns={columns} />;
 }

@@ -49,7 +49,6 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
         <DataTable
           caption="Compared runs"
           rows={c.runs}
-          rowKey={(r) => r.id}
           columns={[
             { header: 'Run', rowHeader: true, cell: (r) => <><span className="sw" style={{ display: 'inline-block', width: 10, height: 10, borderRadius: 2, marginRight: 6, background: SERIES_COLORS[c.runs.indexOf(r)] }} /><Link href={`/evals/${r.id}`}>{r.name}</Link></> },
             { header: 'Model', cell: (r) => r.model?.name ?? '—' },

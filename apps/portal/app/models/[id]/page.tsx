@@ -74,7 +74,6 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
                 caption="Lineage edges"
                 dense
                 rows={lineage.edges}
-                rowKey={(e) => e.id}
                 columns={[
                   { header: 'Parent', cell: (e) => <Link href={`/models/${e.parentId}`}>{names.get(e.parentId) ?? e.parentId}</Link> },
                   { header: 'Kind', cell: (e) => e.kind },
@@ -143,7 +142,6 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
           <DataTable
             caption="Adapters of this model"
             rows={adapters.items}
-            rowKey={(x) => x.id}
             empty="No adapters on or from this model."
             columns={[
               { header: 'Adapter', cell: (x) => <Link href={`/adapters/${x.id}`}>{x.name}</Link> },
@@ -156,7 +154,6 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
           <DataTable
             caption="Endpoints serving this model"
             rows={endpoints.items}
-            rowKey={(x) => x.id}
             empty={<>No endpoint serves it. <Link href="/endpoints">Register one</Link>.</>}
             columns={[
               { header: 'Endpoint', cell: (x) => <Link href={`/endpoints/${x.id}`}>{x.name}</Link> },
