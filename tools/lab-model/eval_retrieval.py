@@ -10,6 +10,9 @@ samples are decoded token by token with the KV cache. `--check-decode N` also gr
 Haystacks come from the held-out split (State of the Union addresses from 2001 on; training
 uses the addresses before 2001). Prompts use the canonical format (see data.py).
 
+`--device cuda` (or cuda:N) maps the checkpoint's tensors onto that device as they are read and
+creates every input there; the default is cpu.
+
   /usr/bin/python3 eval_retrieval.py --ckpt runs/stage1.pt --lengths 512,1024,2048 \
       --depths 0,0.25,0.5,0.75,1 --n 20 --json out.json
 """
@@ -23,13 +26,16 @@ import numpy as np
 import torch
 
 import data
-from model import EOS, load_checkpoint, rope_tables
+from lab_io import resolve_device, run_cli
+from model import EOS, load_checkpoint, model_device, rope_tables
 
 
 @torch.no_grad()
-def teacher_forced(model, ids: np.ndarray, prompt_len: int, digit_starts, theta: float, device="cpu", scaling=None) -> np.ndarray:
+def teacher_forced(model, ids: np.ndarray, prompt_len: int, digit_starts, theta: float, device=None, scaling=None) -> np.ndarray:
     """ids [B, T] (prompt + answer + EOS + PAD); returns bool [B]: the argmax at every answer
-    position up to the last digit equals the reference answer (so greedy decoding reproduces it)."""
+    position up to the last digit equals the reference answer (so greedy decoding reproduces it).
+    Inputs are created on `device` (default: the model's)."""
+    device = device if device is not None else model_device(model)
     x = torch.from_numpy(ids[:, :-1]).to(device)
     cos, sin = rope_tables(range(x.shape[1]), theta, model.c.head_dim, scaling)
     logits, _ = model(x, cos.to(device), sin.to(device))
@@ -42,9 +48,11 @@ def teacher_forced(model, ids: np.ndarray, prompt_len: int, digit_starts, theta:
 
 
 @torch.no_grad()
-def greedy_decode(model, prompt: np.ndarray, theta: float, max_new=12, device="cpu", scaling=None) -> list:
-    """Prefill prompt [1, P] then decode token by token with the KV cache; stops at EOS."""
+def greedy_decode(model, prompt: np.ndarray, theta: float, max_new=12, device=None, scaling=None) -> list:
+    """Prefill prompt [1, P] then decode token by token with the KV cache; stops at EOS.
+    Inputs are created on `device` (default: the model's)."""
     c = model.c
+    device = device if device is not None else model_device(model)
     x = torch.from_numpy(prompt).to(device)
     P = x.shape[1]
     past = [(torch.zeros(1, c.num_kv_heads, 0, c.head_dim, device=device),) * 2 for _ in range(c.num_layers)]
@@ -61,18 +69,20 @@ def greedy_decode(model, prompt: np.ndarray, theta: float, max_new=12, device="c
     return out
 
 
-def decode_answer(model, prompt: np.ndarray, theta: float, device="cpu", scaling=None):
+def decode_answer(model, prompt: np.ndarray, theta: float, device=None, scaling=None):
     """Greedy answer (up to 64 tokens or EOS) of prompt [1, P]: (token ids, its text)."""
     out = greedy_decode(model, prompt, theta, max_new=64, device=device, scaling=scaling)
     return out, bytes(t for t in out if t < 256).decode("utf-8", "replace")
 
 
-def grid(model, theta, lengths, depths, n, seed, device="cpu", corpus=None, batch_tokens=8192, canonical=True, decode=True, scaling=None, check_decode=0):
+def grid(model, theta, lengths, depths, n, seed, device=None, corpus=None, batch_tokens=8192, canonical=True, decode=True, scaling=None, check_decode=0):
     """score = the 7 digits appear in the greedy answer (ctxlab's value scorer). Rows whose
     teacher-forced answer is exact are correct without decoding (greedy reproduces the reference);
     the others are greedy-decoded with the KV cache (up to 64 tokens or EOS) and searched for the
-    number. decode=False skips that (a lower bound; used for the quick eval during training)."""
+    number. decode=False skips that (a lower bound; used for the quick eval during training).
+    Inputs are created on `device` (default: the model's), which must be where the model is."""
     corpus = corpus or data.Corpus("eval")
+    device = device if device is not None else model_device(model)
     model.eval()
     res = {"theta": theta, "lengths": lengths, "depths": depths, "n_per_cell": n, "cells": {}, "by_length": {},
            "exact_sentence_by_length": {}, "samples": []}
@@ -125,20 +135,22 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--variant", choices=["canonical", "mixed"], default="canonical", help="mixed = the training format mixture")
     ap.add_argument("--check-decode", type=int, default=0, help="also greedy-decode N teacher-forced-exact samples per cell (sanity check)")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N: where the model is loaded and evaluated")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
+    device = resolve_device(a.device)
     torch.set_num_threads(a.threads)
-    model, ck = load_checkpoint(a.ckpt, a.device)
+    model, ck = load_checkpoint(a.ckpt, device)
     theta = a.theta if a.theta is not None else ck["theta"]
     t0 = time.time()
     res = grid(model, theta, [int(x) for x in a.lengths.split(",")], [float(x) for x in a.depths.split(",")], a.n, a.seed,
-               a.device, canonical=a.variant == "canonical", check_decode=a.check_decode)
+               device, canonical=a.variant == "canonical", check_decode=a.check_decode)
     res["ckpt"] = a.ckpt
     res["variant"] = a.variant
+    res["device"] = str(device)
     res["seconds"] = round(time.time() - t0, 1)
-    print(f"ckpt {a.ckpt} theta {theta} variant {a.variant} ({res['seconds']} s)")
+    print(f"ckpt {a.ckpt} theta {theta} variant {a.variant} device {device} ({res['seconds']} s)")
     print_grid(res)
     print("exact answer sentence (teacher-forced) by length:", {k: round(v, 3) for k, v in res["exact_sentence_by_length"].items()})
     if "decode_checks" in res:
@@ -150,4 +162,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

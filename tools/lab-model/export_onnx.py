@@ -20,6 +20,8 @@ No attention mask input: every row of a batch has the same length (no padding).
 from __future__ import annotations
 
 import argparse
+import copy
+import inspect
 import json
 import os
 
@@ -29,7 +31,7 @@ import torch
 import torch.nn as nn
 
 import data
-from model import EOS, load_checkpoint, rope_tables
+from model import EOS, load_checkpoint, model_device, rope_tables
 
 
 class ExportWrapper(nn.Module):
@@ -55,9 +57,26 @@ def io_names(n_layers):
     return ins, outs
 
 
+def onnx_export_kwargs(export_fn=torch.onnx.export) -> dict:
+    """Keyword arguments that select the TorchScript-based exporter of `export_fn`
+    (torch.onnx.export). PyTorch 2.9 and later default to the dynamo exporter, with which this
+    export fails (seen on PyTorch 2.11); `dynamo=False` selects the TorchScript one, which gives
+    the same opset-14 graph as older versions. Versions without a `dynamo` keyword have only the
+    TorchScript exporter, so nothing is passed to them."""
+    try:
+        params = inspect.signature(export_fn).parameters
+    except (TypeError, ValueError):  # no introspectable signature
+        return {}
+    return {"dynamo": False} if "dynamo" in params else {}
+
+
 def export(model, path, opset=14):
+    """Write `model` as a single-file ONNX graph (see the module docstring) and check it.
+
+    The graph is traced from a CPU copy of the model in eval mode, so it does not depend on the
+    device the model was trained on; `model` itself is not moved and keeps its mode."""
+    model = copy.deepcopy(model).cpu().eval()
     c = model.c
-    model.eval()
     w = ExportWrapper(model)
     B, S, P = 2, 5, 3
     ids = torch.randint(0, 256, (B, S))
@@ -73,7 +92,7 @@ def export(model, path, opset=14):
         dyn[n] = {0: "batch", 2: "total_len"}
     with torch.no_grad():
         torch.onnx.export(w, (ids, cos, sin, *past), path, input_names=ins, output_names=outs, dynamic_axes=dyn,
-                          opset_version=opset, do_constant_folding=True)
+                          opset_version=opset, do_constant_folding=True, **onnx_export_kwargs(torch.onnx.export))
     m = onnx.load(path)
     onnx.checker.check_model(m)
     return m
@@ -83,21 +102,23 @@ def export(model, path, opset=14):
 def dump_reference(model, theta, prefix, ref_len, seed=7):
     """Case 'random': batch 2, 64 random ids, full-forward logits (ORT: prefill 48, decode 16 with the cache).
     Case 'niah': one canonical eval prompt of ref_len bytes; full-forward logits of the prompt, then
-    PyTorch greedy decoding with the cache (until EOS, at most 64 steps) and each step's logits."""
+    PyTorch greedy decoding with the cache (until EOS, at most 64 steps) and each step's logits.
+    Runs on the model's device; the ids are drawn on the CPU, so they do not depend on it."""
     c = model.c
+    dev = model_device(model)
     model.eval()
     g = torch.Generator().manual_seed(seed)
     rand_ids = torch.randint(0, 259, (2, 64), generator=g)
     cos, sin = rope_tables(range(64), theta, c.head_dim)
-    rand_logits, _ = model(rand_ids, cos, sin)
+    rand_logits, _ = model(rand_ids.to(dev), cos.to(dev), sin.to(dev))
 
     corpus = data.Corpus("eval")
     ids, _, nums = data.make_batch(corpus, ref_len, 1, np.random.default_rng([seed, ref_len]), depth=0.5, canonical=True)
     P = ref_len
     prompt = torch.from_numpy(ids[:, :P])
-    cos, sin = rope_tables(range(P + 64), theta, c.head_dim)  # the prompt's rows and every decode step's
-    empty = [(torch.zeros(1, c.num_kv_heads, 0, c.head_dim),) * 2 for _ in range(c.num_layers)]
-    logits, past = model(prompt, cos[:P], sin[:P], empty)
+    cos, sin = (t.to(dev) for t in rope_tables(range(P + 64), theta, c.head_dim))  # the prompt's rows and every decode step's
+    empty = [(torch.zeros(1, c.num_kv_heads, 0, c.head_dim, device=dev),) * 2 for _ in range(c.num_layers)]
+    logits, past = model(prompt.to(dev), cos[:P], sin[:P], empty)
     prompt_logits = logits[0]
     step_logits, gen = [], []
     nxt = int(logits[0, -1].argmax())
@@ -105,11 +126,11 @@ def dump_reference(model, theta, prefix, ref_len, seed=7):
         if gen and gen[-1] == EOS:
             break
         gen.append(nxt)
-        lg, past = model(torch.tensor([[nxt]]), cos[P + t:P + t + 1], sin[P + t:P + t + 1], past)
+        lg, past = model(torch.tensor([[nxt]], device=dev), cos[P + t:P + t + 1], sin[P + t:P + t + 1], past)
         step_logits.append(lg[0, 0])
         nxt = int(lg[0, -1].argmax())
     blobs = [rand_logits.reshape(-1), prompt_logits.reshape(-1), torch.stack(step_logits).reshape(-1)]
-    flat = torch.cat(blobs).numpy().astype("<f4")
+    flat = torch.cat(blobs).cpu().numpy().astype("<f4")
     flat.tofile(prefix + ".bin")
     meta = {
         "theta": theta, "headDim": c.head_dim, "numLayers": c.num_layers, "numKeyValueHeads": c.num_kv_heads, "vocabSize": c.vocab_size,
@@ -130,7 +151,7 @@ def main():
     ap.add_argument("--ref-len", type=int, default=512)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    model, ck = load_checkpoint(a.ckpt)
+    model, ck = load_checkpoint(a.ckpt, "cpu")
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     m = export(model, a.out, a.opset)
     print(f"exported {a.out}: {os.path.getsize(a.out)} bytes, opset {a.opset}, theta {ck['theta']}")

@@ -201,6 +201,45 @@ def write_json_atomic(path: str, obj) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# devices
+
+
+def resolve_device(name) -> torch.device:
+    """The torch.device of a --device argument (cpu, cuda, cuda:N, ...); LabIOError when the name
+    is malformed or names a CUDA device this machine does not have."""
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, TypeError, ValueError):
+        raise LabIOError(f"--device {name!r}: not a device name (cpu, cuda or cuda:N)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this PyTorch is built without CUDA" if torch.version.cuda is None else "no CUDA device is visible"
+            raise LabIOError(f"--device {name}: CUDA is not available ({why}; torch {torch.__version__})")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise LabIOError(f"--device {name}: there are {torch.cuda.device_count()} CUDA devices")
+    return dev
+
+
+def cpu_tensors(obj, _seen: Optional[dict] = None):
+    """obj (a tensor, or dicts / lists / tuples holding tensors) with every tensor on the CPU, so
+    that a checkpoint written on a GPU loads anywhere, even without map_location. Tensors already
+    on the CPU are kept; a tensor that occurs twice (the tied embedding) is copied once."""
+    seen = {} if _seen is None else _seen
+    if isinstance(obj, torch.Tensor):
+        if obj.device.type == "cpu":
+            return obj
+        key = (str(obj.device), obj.data_ptr(), tuple(obj.shape), obj.stride(), obj.dtype)  # same memory, same view
+        if key not in seen:
+            seen[key] = obj.detach().cpu()
+        return seen[key]
+    if isinstance(obj, dict):
+        return type(obj)((k, cpu_tensors(v, seen)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(cpu_tensors(v, seen) for v in obj)
+    return obj
+
+
+# --------------------------------------------------------------------------------------------
 # loading
 
 
@@ -519,11 +558,11 @@ def load_model(path: str, theta: Optional[float] = None, max_position_embeddings
 
 def checkpoint_dict(model: LabModel, theta: Optional[float], max_pos: Optional[int], opt_state=None, step=None,
                     extra: Optional[dict] = None) -> dict:
-    """A checkpoint in train.py's format (plus max_position_embeddings)."""
-    ck = {"model": model.state_dict(), "config": model.c.to_dict(), "theta": None if theta is None else float(theta),
+    """A checkpoint in train.py's format (plus max_position_embeddings), every tensor on the CPU."""
+    ck = {"model": cpu_tensors(model.state_dict()), "config": model.c.to_dict(), "theta": None if theta is None else float(theta),
           "max_position_embeddings": None if max_pos is None else int(max_pos), "step": step}
     if opt_state is not None:
-        ck["opt"] = opt_state
+        ck["opt"] = cpu_tensors(opt_state)
     ck.update(extra or {})
     return ck
 

@@ -198,8 +198,18 @@ def num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's parameters (inputs must be created there)."""
+    return next(model.parameters()).device
+
+
 def load_checkpoint(path: str, device="cpu"):
+    """(model on `device`, checkpoint dict) of a train.py checkpoint. The tensors are mapped to
+    `device` as they are read, so a checkpoint written on a GPU loads on a CPU-only machine and
+    the other way round."""
+    device = torch.device(device)
     ck = torch.load(path, map_location=device)
     model = LabModel(Config(**ck["config"]))
+    model.to(device)
     model.load_state_dict(ck["model"])
     return model, ck

@@ -423,7 +423,7 @@ class TestPipeline(TmpCase):
                 "--out", out, *self.TINY)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(os.path.isfile(out) and os.path.isfile(self.p("s2.csv")))
-        ck = torch.load(out)
+        ck = torch.load(out, map_location="cpu")
         self.assertEqual((ck["step"], ck["theta"], ck["init_theta"]), (3, 55663.0, 10000.0))
         d = self.p("resume")
         shutil.copytree(self.s1, d)

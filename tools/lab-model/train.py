@@ -191,9 +191,11 @@ def init_induction_circuit(model, theta=10000.0, const=0.5, amp=7.0, pairs=4, em
 
 
 def save(path, model, opt, step, args, theta, extra):
+    """Write the checkpoint (tensors copied to the CPU, so it loads on any machine) under a
+    temporary name, then rename it."""
     tmp = path + ".tmp"
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": model.c.to_dict(),
-                "theta": theta, "args": vars(args), **extra}, tmp)
+    torch.save({"model": lab_io.cpu_tensors(model.state_dict()), "opt": lab_io.cpu_tensors(opt.state_dict()), "step": step,
+                "config": model.c.to_dict(), "theta": theta, "args": vars(args), **extra}, tmp)
     os.replace(tmp, path)
 
 
@@ -224,7 +226,7 @@ def main():
     ap.add_argument("--resume", action="store_true", help="continue OUT (model, optimiser, step) if it exists")
     ap.add_argument("--out", required=True, help="checkpoint file (ends in .pt) or lab model directory (anything else)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (checkpoints are written with CPU tensors; the ONNX graph is exported from a CPU copy)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-tokens", type=int, default=4096)
     ap.add_argument("--lr", type=float, default=None, help="peak lr (stage 1: 3e-3, stage 2: 1e-3)")
@@ -279,9 +281,9 @@ def main():
     if out_dir and os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise LabIOError(f"--out {out_dir}: exists and is not a directory (an --out that does not end in .pt is a lab model directory)")
 
+    dev = lab_io.resolve_device(a.device)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    dev = torch.device(a.device)
     extra = {"stage": a.stage}
 
     if a.init:
