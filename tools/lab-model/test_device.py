@@ -11,10 +11,6 @@ import argparse
 import inspect
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import unittest
 
 import numpy as np
@@ -27,32 +23,22 @@ import lab_io  # noqa: E402
 import train  # noqa: E402
 from eval_retrieval import grid  # noqa: E402
 from export_onnx import dump_reference, export, onnx_export_kwargs  # noqa: E402
-from model import Config, LabModel, load_checkpoint, model_device, rope_tables  # noqa: E402
+from model import LabModel, load_checkpoint, model_device, rope_tables  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SMALL = dict(hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2, head_dim=16, intermediate_size=96)
+from test_lora import SMALL, TmpCase, random_model, run  # noqa: E402
+
 CPU = torch.device("cpu")
 
 
 def small_model(seed: int, **over) -> LabModel:
     """A small LabModel with random weights, norm weights too (the exporter merges initializers
     with equal values, so norms left at 1 would share one)."""
-    torch.manual_seed(seed)
-    m = LabModel(Config(**dict(SMALL, **over)))
-    with torch.no_grad():
-        for p in m.parameters():
-            if p.dim() == 1:
-                p.copy_(1.0 + 0.1 * torch.randn_like(p))
-    return m
+    return random_model(seed, **dict(SMALL, **over))
 
 
 def read_json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def run(*args, timeout=120):
-    return subprocess.run([sys.executable, *args], cwd=HERE, capture_output=True, text=True, timeout=timeout)
 
 
 # Signatures of torch.onnx.export in the PyTorch versions the trainer meets (bodies never run).
@@ -94,14 +80,7 @@ class TestExportKwargs(unittest.TestCase):
         self.assertEqual(onnx_export_kwargs(torch.onnx.export), onnx_export_kwargs())
 
 
-class TestExport(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="lab-device-test-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class TestExport(TmpCase):
 
     def test_export_from_a_copy(self):
         """export() traces a CPU copy in eval mode: the model keeps its mode and parameters, and the
@@ -137,17 +116,13 @@ class TestExport(unittest.TestCase):
         np.testing.assert_array_equal(flat[:want.size], want)
 
 
-class TestCheckpointDevice(unittest.TestCase):
+class TestCheckpointDevice(TmpCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="lab-device-test-")
+        super().setUpClass()
         cls.model = small_model(5)
         cls.ckpt = os.path.join(cls.tmp, "m.pt")
         torch.save(lab_io.checkpoint_dict(cls.model, 10000.0, 160, step=0), cls.ckpt)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_load_checkpoint_on_device(self):
         ids = torch.randint(0, 259, (2, 24), generator=torch.Generator().manual_seed(0))
