@@ -38,6 +38,22 @@ describe('ctxlab CLI against the API over HTTP', () => {
     expect(stdout).toMatch(/total: 432,013,312 tokens/);
   });
 
+  it('plan recipe warns when a published time implies MFU above 1, and takes the tokens a stage really trained on', async () => {
+    const full = (await cli('plan', 'recipe', 'baai-llama3-8b-80k-qlora')).stdout;
+    expect(full).toContain('4.03 / 3.96');
+    expect(full).toMatch(/warning: stage 1 \(80K\): the published 480 wall minutes .* imply MFU 4\.03/);
+    const stated = (await cli('plan', 'recipe', 'baai-llama3-8b-80k-qlora', '--trained-tokens', '300000000')).stdout;
+    expect(stated).toContain('0.74 / 0.73');
+    expect(stated).not.toContain('warning:');
+  });
+
+  it('plan memory prices the optimizer precision it is told', async () => {
+    const gib = async (...o: string[]) => Number(/training memory per GPU +([\d.]+) GiB/.exec((await cli('plan', 'memory', '--model', 'Meta-Llama-3-8B-Instruct', '--tp', '1', '--seq', '8192', '--ring-gpus', '1', ...o)).stdout)?.[1]);
+    const master = await gib();
+    const bf16 = await gib('--optimizer', 'bf16');
+    expect(master - bf16).toBeGreaterThan(50);
+  });
+
   it('dispatch stage prints the exact training command (dry run)', async () => {
     const { stdout } = await cli('dispatch', 'stage', '--recipe', 'gradient-llama3-70b-1048k', '--stage', '4', '--model', 'file:///a/524K', '--dataset', 'file:///d/1048K', '--output', 'file:///a/1048K');
     expect(stdout).toContain('accelerate launch');

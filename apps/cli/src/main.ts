@@ -28,7 +28,7 @@ const { positionals, values } = parseArgs({
     search: { type: 'string' },
     model: { type: 'string' }, target: { type: 'string' }, rule: { type: 'string' }, alpha: { type: 'string' }, via: { type: 'string' },
     mfu: { type: 'string' }, gpu: { type: 'string' }, 'gpu-mem': { type: 'string' }, tp: { type: 'string' }, util: { type: 'string' },
-    'max-model-len': { type: 'string' }, kv: { type: 'string' }, dtype: { type: 'string' }, seq: { type: 'string' }, 'ring-gpus': { type: 'string' },
+    'max-model-len': { type: 'string' }, kv: { type: 'string' }, dtype: { type: 'string' }, seq: { type: 'string' }, 'ring-gpus': { type: 'string' }, optimizer: { type: 'string' }, 'trained-tokens': { type: 'string' },
     rank: { type: 'string' }, targets: { type: 'string' }, base: { type: 'string' }, into: { type: 'string' }, tool: { type: 'string' },
     engine: { type: 'string' }, port: { type: 'string' }, executor: { type: 'string' },
     endpoint: { type: 'string' }, out: { type: 'string' }, variant: { type: 'string' }, tokenizer: { type: 'string' }, preset: { type: 'string' },

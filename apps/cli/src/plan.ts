@@ -6,9 +6,9 @@ type Api = ReturnType<typeof createClient>;
 type Opts = Record<string, string | boolean | undefined>;
 
 export const planUsage = `ctxlab plan theta  --model NAME --target TOKENS --rule ntk|dynamic-ntk|critical-dim|critical-dim-even|yarn|llama3 [--alpha 4] [--via 65536,262144]
-ctxlab plan recipe NAME [--mfu 0.4] [--gpu h100-sxm-80gb]
+ctxlab plan recipe NAME [--mfu 0.4] [--gpu h100-sxm-80gb] [--trained-tokens N,N,…]  (tokens each stage really trained on; empty = full length)
 ctxlab plan serve  --model NAME --gpu-mem GIB --tp N --max-model-len TOKENS [--util 0.9] [--kv auto|bf16|fp8]
-ctxlab plan memory --model NAME [--tp N] [--dtype bf16] [--seq TOKENS --ring-gpus G]
+ctxlab plan memory --model NAME [--tp N] [--dtype bf16] [--seq TOKENS --ring-gpus G] [--optimizer fp32-master|bf16]
 ctxlab plan lora   --model NAME --rank R --targets q_proj,k_proj,v_proj,o_proj`;
 
 const int = (v: unknown, name: string): number => {
@@ -40,13 +40,14 @@ export async function plan(api: Api, sub: string | undefined, arg: string | unde
       const list = await api.recipes.list.query({ search: str(arg, 'recipe name'), limit: 5 });
       const rec = list.items.find((x) => x.name === arg) ?? list.items[0];
       if (!rec) throw new Error(`no recipe named ${arg}`);
-      const r = await api.planner.recipe.query({ recipeId: rec.id, ...(o.mfu ? { mfu: int(o.mfu, 'mfu') } : {}), ...(typeof o.gpu === 'string' ? { gpu: o.gpu } : {}) });
+      const trained = typeof o['trained-tokens'] === 'string' ? o['trained-tokens'].split(',').map((t) => (t.trim() ? int(t.trim(), 'trained-tokens') : null)) : undefined;
+      const r = await api.planner.recipe.query({ recipeId: rec.id, ...(o.mfu ? { mfu: int(o.mfu, 'mfu') } : {}), ...(typeof o.gpu === 'string' ? { gpu: o.gpu } : {}), ...(trained ? { trainedTokens: trained } : {}) });
       if (!r.plan) return { data: r, text: `no plan: ${r.reason}` };
       const p = r.plan;
-      const rows = p.stages.map((s) => [s.name, s.seqLength, s.ropeTheta, s.tokens, s.gpus, s.gpu?.id ?? '?', n(s.gpuHours), n(s.wallHours, 1), s.published ? n(s.published.tokensPerSecondPerGpu, 1) : '—', s.supportedContext]);
+      const rows = p.stages.map((s) => [s.name, s.seqLength, s.ropeTheta, s.tokens, s.gpus, s.gpu?.id ?? '?', n(s.gpuHours), n(s.wallHours, 1), s.published ? n(s.published.tokensPerSecondPerGpu, 1) : '—', s.published?.impliedMfu ? `${n(s.published.impliedMfu, 2)} / ${n(s.published.impliedMfuWithoutEmbeddings, 2)}` : '—', s.supportedContext]);
       const text = [
         `${rec.name} v${rec.version} · ${n(p.params)} parameters · MFU ${r.mfu}`,
-        table(['stage', 'length', 'theta', 'tokens', 'GPUs', 'GPU', 'GPU-hours', 'wall h', 'published tok/s/GPU', 'θ supports'], rows),
+        table(['stage', 'length', 'theta', 'tokens', 'GPUs', 'GPU', 'GPU-hours', 'wall h', 'published tok/s/GPU', 'implied MFU (/ without embeddings)', 'θ supports'], rows),
         `total: ${n(p.totals.tokens)} tokens · ${p.totals.totalFlops.toExponential(3)} FLOPs · ${n(p.totals.gpuHours)} GPU-hours`,
         ...p.errors.map((e) => `error: ${e.message}`),
         ...p.warnings.map((w) => `warning: ${w.message}`),
@@ -82,6 +83,7 @@ export async function plan(api: Api, sub: string | undefined, arg: string | unde
         ...(typeof o.dtype === 'string' ? { dtype: o.dtype as 'bf16' } : {}),
         ...(o.seq ? { seqLength: int(o.seq, 'seq') } : {}),
         ...(o['ring-gpus'] ? { ringGpus: int(o['ring-gpus'], 'ring-gpus') } : {}),
+        ...(typeof o.optimizer === 'string' ? { optimizerPrecision: o.optimizer as 'bf16' } : {}),
       });
       const rows: [string, string][] = [
         ['parameters', n(r.parameters.total)], ['weights', gib(r.weightBytes)], ['weights per GPU', gib(r.weightBytesPerGpu)],

@@ -23,6 +23,15 @@ export const thetaPlanInput = z.object({
   factor: z.number().positive().optional(),
 });
 
+/**
+ * What the optimizer keeps per parameter, for the training-memory estimate:
+ * - 'fp32-master' (the default): bf16 weights and gradients plus fp32 master weights and fp32 Adam
+ *   moments, 2 + 2 + 4 + 4 + 4 = 16 bytes/param (the ZeRO paper's mixed-precision Adam);
+ * - 'bf16': bf16 weights, gradients and AdamW moments, 2 + 2 + 2 + 2 = 8 bytes/param.
+ */
+export const optimizerPrecisionSchema = z.enum(['fp32-master', 'bf16']);
+export type OptimizerPrecision = z.infer<typeof optimizerPrecisionSchema>;
+
 export const memoryPlanInput = z.object({
   model: modelRefSchema,
   dtype: dtypeSchema.default('bf16'),
@@ -30,6 +39,7 @@ export const memoryPlanInput = z.object({
   /** Training sequence length, for the ring-attention memory estimate. */
   seqLength: contextLength.optional(),
   ringGpus: positiveInt.default(8),
+  optimizerPrecision: optimizerPrecisionSchema.default('fp32-master'),
 });
 
 export const servingPlanInput = z.object({
@@ -51,7 +61,17 @@ export const adapterPlanInput = z.object({
   dtype: dtypeSchema.default('bf16'),
 });
 
+/**
+ * Tokens each stage really trained on (the sum of its samples' lengths, without padding), by stage
+ * index; null where the recipe does not state one. Without it a stage counts every sequence at its
+ * full seqLength, which overstates FLOPs when most samples are shorter.
+ */
+const trainedTokensInput = z
+  .array(z.number().int('must be an integer').positive('must be positive').max(Number.MAX_SAFE_INTEGER).nullable())
+  .max(64)
+  .optional();
+
 export const recipePlanInput = z.union([
-  z.object({ recipeId: idSchema, mfu: z.number().gt(0).max(1).default(0.4), gpu: text().max(63).optional() }),
-  z.object({ spec: recipeSpecSchema, model: modelRefSchema, mfu: z.number().gt(0).max(1).default(0.4), gpu: text().max(63).optional() }),
+  z.object({ recipeId: idSchema, mfu: z.number().gt(0).max(1).default(0.4), gpu: text().max(63).optional(), trainedTokens: trainedTokensInput }),
+  z.object({ spec: recipeSpecSchema, model: modelRefSchema, mfu: z.number().gt(0).max(1).default(0.4), gpu: text().max(63).optional(), trainedTokens: trainedTokensInput }),
 ]);

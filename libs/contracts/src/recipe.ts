@@ -29,6 +29,12 @@ export const recipeStageSchema = z.object({
   declaredTotalTokens: z.number().int().positive().optional(),
   /** Published wall-clock minutes, when known (used for implied throughput). */
   wallMinutes: z.number().positive().optional(),
+  /**
+   * Tokens the stage really trained on (its samples' lengths summed, without padding), when known:
+   * the planner then prices FLOPs, GPU-hours and implied MFU by it instead of counting every
+   * sequence at the full seqLength. At most seqLength × batchSize × gradientAccumulation × steps.
+   */
+  trainedTokens: z.number().int('must be an integer').positive('must be positive').max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type RecipeStage = z.infer<typeof recipeStageSchema>;
 
@@ -98,6 +104,12 @@ export function recipeIssues(spec: z.infer<typeof recipeSpecObject>): { path: (s
           message: `${label}: declaredTotalTokens ${s.declaredTotalTokens.toLocaleString('en-US')} does not match seqLength × batchSize × gradientAccumulation × steps = ${t.toLocaleString('en-US')}`,
         });
       }
+    }
+    if (s.trainedTokens !== undefined && s.trainedTokens > stageTokens(s)) {
+      out.push({
+        path: ['stages', i, 'trainedTokens'],
+        message: `${label}: trainedTokens ${s.trainedTokens.toLocaleString('en-US')} is more than seqLength × batchSize × gradientAccumulation × steps = ${stageTokens(s).toLocaleString('en-US')}`,
+      });
     }
   });
   if ((spec.method === 'lora' || spec.method === 'qlora') && !spec.lora) {

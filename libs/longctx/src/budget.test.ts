@@ -25,6 +25,18 @@ describe('FLOPs per token (PaLM appendix B)', () => {
     expect(causal.attention).toBe(full.attention / 2);
     expect(flopsPerToken(LLAMA3_8B, 8192, { params: 1000 }).dense).toBe(6000);
   });
+
+  it('without embeddings: embed_tokens leaves N, lm_head stays (and a tied matrix stays)', () => {
+    const f = flopsPerToken(LLAMA3_8B, 8192);
+    expect(f.withoutEmbeddings).toBe(6 * (8_030_261_248 - 128256 * 4096) + 12 * 32 * 4096 * 8192);
+    const tied = flopsPerToken({ ...LLAMA3_8B, tieWordEmbeddings: true }, 8192);
+    expect(tied.withoutEmbeddings).toBe(tied.total);
+    // The 4-layer model the H200 calibration used: 0.58 by the full formula is 0.44 without the embedding at 8K.
+    const small = flopsPerToken({ ...LLAMA3_8B, numLayers: 4 }, 8192);
+    expect(small.total).toBe(13_149_364_224);
+    expect(small.withoutEmbeddings).toBe(9_997_344_768);
+    expect(((0.58 * small.withoutEmbeddings) / small.total).toFixed(2)).toBe('0.44');
+  });
 });
 
 describe('GPU-hours and wall clock', () => {

@@ -109,18 +109,24 @@ export type AttentionFlops = 'full' | 'causal';
  * Training FLOPs per token: 6N + 12·layers·d_model·L (PaLM, Chowdhery et al. 2022, appendix B);
  * 'causal' halves the attention term because a causal mask skips half the score matrix.
  * N defaults to `paramCount(config).total` (embeddings included, as the field notes count it).
+ * `withoutEmbeddings` takes the input embedding (a table lookup, no matmul) out of N and keeps
+ * lm_head, which is a matmul; with tied embeddings the shared matrix stays, since lm_head uses it.
+ * The difference matters for small models: embed_tokens is 27% of a 4-layer Llama-3-8B's
+ * parameters and 6.5% of the 32-layer one's.
  */
 export function flopsPerToken(
   c: LlamaShape,
   seqLength: number,
   opts: { attention?: AttentionFlops; params?: number } = {},
-): { total: number; dense: number; attention: number } {
+): { total: number; dense: number; attention: number; withoutEmbeddings: number } {
   requirePositive(seqLength, 'seqLength', 'INVALID_LENGTH');
-  const n = opts.params ?? paramCount(c).total;
+  const p = paramCount(c);
+  const n = opts.params ?? p.total;
   const full = 12 * c.numLayers * c.hiddenSize * seqLength;
   const attention = (opts.attention ?? 'full') === 'causal' ? full / 2 : full;
   const dense = 6 * n;
-  return { total: dense + attention, dense, attention };
+  const lookup = c.tieWordEmbeddings ? 0 : p.embedTokens;
+  return { total: dense + attention, dense, attention, withoutEmbeddings: dense - 6 * lookup + attention };
 }
 
 /** Inputs shared by the compute and throughput estimates. */

@@ -10,6 +10,7 @@ export type LongctxErrorCode =
   | 'INVALID_GPU'
   | 'INVALID_MFU'
   | 'INVALID_MEMORY'
+  | 'INVALID_TOKENS'
   | 'UNKNOWN_MODULE';
 
 /**

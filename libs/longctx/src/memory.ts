@@ -1,4 +1,4 @@
-import { DTYPE_BYTES, type Dtype, type ModelConfig } from '@ctxlab/contracts';
+import { DTYPE_BYTES, type Dtype, type ModelConfig, type OptimizerPrecision } from '@ctxlab/contracts';
 import { LongctxError, requirePositiveInt } from './errors';
 
 /** The architecture fields the planners read; a full `ModelConfig` satisfies it. */
@@ -142,23 +142,63 @@ export interface TrainingMemoryOptions {
   microBatch?: number;
   /** Full activation checkpointing at every decoder layer; default true. */
   activationCheckpointing?: boolean;
+  /** What the optimizer keeps per parameter (`OPTIMIZER_STATE_BYTES`); default 'fp32-master', 16 bytes/param. */
+  optimizerPrecision?: OptimizerPrecision;
   /** CUDA context, NCCL buffers, allocator slack; default 2 GiB. */
   overheadGiB?: number;
+}
+
+/** Bytes per parameter of each model state an optimizer precision holds. */
+export interface OptimizerStateBytes {
+  /** Weights the forward and backward read. */
+  weights: number;
+  /** Parameter gradients, held from the backward to the optimizer step. */
+  gradients: number;
+  /** A separate full-precision copy of the weights that the update is applied to (0 when there is none). */
+  masterWeights: number;
+  /** Adam's first moment m. */
+  adamM: number;
+  /** Adam's second moment v. */
+  adamV: number;
+}
+
+export const OPTIMIZER_STATE_BYTES: Readonly<Record<OptimizerPrecision, OptimizerStateBytes>> = {
+  // Mixed-precision Adam, ZeRO paper (Rajbhandari et al. 2020, §3.1): bf16 weights and gradients
+  // for the forward and backward, fp32 master weights and fp32 m and v for the update:
+  // 2 + 2 + 4 + 4 + 4 = 16 bytes/param. PyTorch autocast over fp32 parameters holds the same 16
+  // bytes another way: fp32 weights (they are the master), fp32 gradients, fp32 m and v.
+  'fp32-master': { weights: 2, gradients: 2, masterWeights: 4, adamM: 4, adamV: 4 },
+  // bf16 parameters under torch.optim.AdamW, whose moments take the parameter's dtype and which
+  // keeps no master copy: 2 + 2 + 2 + 2 = 8 bytes/param. Without the gradients (before the
+  // backward has produced any) it is 6.
+  bf16: { weights: 2, gradients: 2, masterWeights: 0, adamM: 2, adamV: 2 },
+};
+
+/** Bytes per parameter of all model states under an optimizer precision: 16 for 'fp32-master', 8 for 'bf16'. */
+export function optimizerBytesPerParam(precision: OptimizerPrecision): number {
+  const b = OPTIMIZER_STATE_BYTES[precision];
+  return b.weights + b.gradients + b.masterWeights + b.adamM + b.adamV;
 }
 
 /** Per-GPU training memory, in bytes, by component. */
 export interface TrainingMemoryEstimate {
   /** Tokens of each sequence that live on one GPU: ceil(microBatch × seqLength / ringGpus). */
   tokensPerGpu: number;
-  /** bf16 weights + bf16 grads + fp32 master weights + Adam m and v = 16 bytes/param, / shardGpus. */
+  /**
+   * Weights, gradients and optimizer states, / shardGpus: `bytesPerParam` × parameters. Gradients
+   * are counted because ZeRO-3 keeps its gradient partitions allocated through the step.
+   */
   modelStates: number;
+  optimizerPrecision: OptimizerPrecision;
+  /** `optimizerBytesPerParam(optimizerPrecision)`: 16 for 'fp32-master', 8 for 'bf16'. */
+  bytesPerParam: number;
   /** Full bf16 parameters ZeRO-3 gathers at once: the larger of two decoder layers (current + prefetch) or the embedding. */
   gatheredParams: number;
   /** Layer-boundary checkpoints: tokensPerGpu × layers × hidden × 2 bytes (0 without checkpointing). */
   checkpoints: number;
   /** Saved activations of the layer(s) being back-propagated (one layer with checkpointing, all without). */
   layerActivations: number;
-  /** Ring attention K/V blocks in flight: double-buffered K and V of one peer's shard. */
+  /** Ring attention K/V blocks in flight: double-buffered K and V of one peer's shard (0 on a ring of one GPU, which has no peer). */
   ringBuffers: number;
   /** Logits and loss: bf16 logits, their fp32 copy for cross-entropy and its fp32 gradient = 10 × vocab bytes/token. */
   logits: number;
@@ -181,6 +221,8 @@ export function trainingMemory(c: LlamaShape, o: TrainingMemoryOptions): Trainin
   const microBatch = o.microBatch ?? 1;
   requirePositiveInt(microBatch, 'microBatch', 'INVALID_LENGTH');
   const ckpt = o.activationCheckpointing ?? true;
+  const optimizerPrecision = o.optimizerPrecision ?? 'fp32-master';
+  const bytesPerParam = optimizerBytesPerParam(optimizerPrecision);
   const overheadGiB = o.overheadGiB ?? 2;
   if (!(overheadGiB >= 0)) throw new LongctxError('INVALID_MEMORY', `overheadGiB must be ≥ 0, got ${overheadGiB}`, 'overheadGiB');
 
@@ -192,8 +234,7 @@ export function trainingMemory(c: LlamaShape, o: TrainingMemoryOptions): Trainin
   const I = c.intermediateSize;
   const tokensPerGpu = Math.ceil((microBatch * o.seqLength) / o.ringGpus);
 
-  // Mixed-precision Adam, ZeRO paper (Rajbhandari et al. 2020, §3.1): 2 + 2 + (4 + 4 + 4) bytes/param.
-  const modelStates = (16 * p.total) / shardGpus;
+  const modelStates = (bytesPerParam * p.total) / shardGpus;
   const gatheredParams = Math.max(2 * p.perLayer.total, p.embedTokens) * bf16;
   // What autograd keeps per token for one Llama layer, in bf16 elements: layer input, normed input,
   // q/k/v after RoPE, attention output (flash attention keeps no L×L matrix), residual, normed
@@ -202,13 +243,15 @@ export function trainingMemory(c: LlamaShape, o: TrainingMemoryOptions): Trainin
   const layersHeld = ckpt ? 1 : c.numLayers;
   const layerActivations = tokensPerGpu * perLayerBytesPerToken * layersHeld;
   const checkpoints = ckpt ? tokensPerGpu * c.numLayers * h * bf16 : 0;
-  const ringBuffers = 2 * 2 * tokensPerGpu * kvDim * bf16;
+  const ringBuffers = o.ringGpus > 1 ? 2 * 2 * tokensPerGpu * kvDim * bf16 : 0;
   const logits = tokensPerGpu * c.vocabSize * (2 + 4 + 4);
   const overhead = overheadGiB * 2 ** 30;
   const total = modelStates + gatheredParams + checkpoints + layerActivations + ringBuffers + logits + overhead;
   return {
     tokensPerGpu,
     modelStates,
+    optimizerPrecision,
+    bytesPerParam,
     gatheredParams,
     checkpoints,
     layerActivations,
@@ -218,7 +261,10 @@ export function trainingMemory(c: LlamaShape, o: TrainingMemoryOptions): Trainin
     total,
     assumptions: [
       `ring attention: each GPU holds ${tokensPerGpu} tokens (${microBatch} × ${o.seqLength} / ${o.ringGpus})`,
-      `ZeRO-3 over ${shardGpus} GPUs: 16 bytes/param (bf16 weights and grads, fp32 master, Adam m and v)`,
+      optimizerPrecision === 'fp32-master'
+        ? `ZeRO-3 over ${shardGpus} GPU${shardGpus === 1 ? '' : 's'}: ${bytesPerParam} bytes/param (bf16 weights and gradients 2 + 2, fp32 master weights 4, fp32 Adam m and v 4 + 4)`
+        : `ZeRO-3 over ${shardGpus} GPU${shardGpus === 1 ? '' : 's'}: ${bytesPerParam} bytes/param (bf16 weights, gradients, AdamW m and v, 2 each; no master copy)`,
+      'gradients counted for the whole step, as ZeRO-3 keeps its gradient partitions allocated (one GPU that frees them between steps peaks before they exist)',
       ckpt ? 'activation checkpointing at every layer: layer inputs kept, one layer recomputed at a time' : 'no activation checkpointing: every layer keeps its activations',
       'flash attention: no L×L score matrix is stored',
       'logits: bf16 + fp32 copy + fp32 gradient for the whole local shard',

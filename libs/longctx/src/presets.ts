@@ -71,7 +71,13 @@ export const BAAI_LLAMA3_8B_80K_QLORA: RecipeSpec = {
       // BAAI's --max_length 81920; RoPE base 500K → 200M.
       seqLength: 81920,
       ropeTheta: 200_000_000,
-      // Batch 8 on 8×A800 (1 per GPU); 20K samples, one epoch → 2,500 steps.
+      // Batch 8 on 8×A800 (1 per GPU); 20K samples, one epoch → 2,500 steps. seqLength × batch ×
+      // steps = 1,638,400,000 counts every sample at the 81,920-token maximum, but each GPU takes
+      // one sample per step (the trainer's per_device_train_batch_size defaults to 1) and most
+      // samples are shorter: with the published 480 minutes that count implies MFU 4.03 on the
+      // A800s, and planRecipe warns. At MFU ≤ 1 the stage trained on at most 406M tokens (about
+      // 20K per sample). Neither the paper (arXiv 2404.19553) nor the FlagEmbedding
+      // Long_LLM/longllm_qlora README states the tokens trained on, so none is given here.
       batchSize: 8,
       gradientAccumulation: 1,
       steps: 2500,

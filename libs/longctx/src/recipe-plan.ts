@@ -15,6 +15,15 @@ export interface PlanOptions {
   attention?: AttentionFlops;
   /** Rule for "does this theta support this length"; default critical-dim (critical-dim-even when the recipe uses it). */
   supportRule?: 'critical-dim' | 'critical-dim-even';
+  /**
+   * Tokens each stage really trained on (the sum of its samples' lengths, no padding), by stage
+   * index; null or absent where unknown. A stated count replaces seqLength × batchSize ×
+   * gradientAccumulation × steps in the FLOPs, the GPU-hours and the implied MFU. It can be at most
+   * that product, since no sequence is longer than seqLength. FLOPs per token keep the attention
+   * term at seqLength, an upper bound when samples are shorter. A stage's own `trainedTokens` (the
+   * recipe states it) applies where this gives none.
+   */
+  trainedTokens?: readonly (number | null | undefined)[];
 }
 
 /** A finding that does not block the recipe, with the field it is about. */
@@ -27,8 +36,10 @@ export interface PlanIssue {
 export interface PublishedStageRate {
   wallMinutes: number;
   tokensPerSecondPerGpu: number;
-  /** null when the stage's GPU is not in the catalog (no peak to compare with). */
+  /** By the planner's FLOPs per token (embeddings included); null when the stage's GPU is not in the catalog (no peak to compare with). */
   impliedMfu: number | null;
+  /** The same with the input embedding left out of N (`flopsPerToken(...).withoutEmbeddings`). */
+  impliedMfuWithoutEmbeddings: number | null;
   gpuHours: number;
 }
 
@@ -38,8 +49,15 @@ export interface StagePlan {
   name: string;
   seqLength: number;
   ropeTheta: number;
+  /** Tokens the FLOPs and hours use: the stated trained tokens when given, else `fullLengthTokens`. */
   tokens: number;
+  /** seqLength × batchSize × gradientAccumulation × steps: every sequence counted at the full seqLength. */
+  fullLengthTokens: number;
+  /** Whether `tokens` is a stated trained-token count (PlanOptions.trainedTokens). */
+  tokensStated: boolean;
   flopsPerToken: number;
+  /** FLOPs per token without the input embedding's parameters (`flopsPerToken(...).withoutEmbeddings`). */
+  flopsPerTokenWithoutEmbeddings: number;
   totalFlops: number;
   gpus: number;
   /** Catalog entry the cost uses; null when the GPU is unknown (then the hour fields are null). */
@@ -62,7 +80,7 @@ export interface RecipePlan {
   totals: { tokens: number; totalFlops: number; gpuHours: number | null; wallHours: number | null };
   /** Contract violations from contracts' `recipeIssues`: the recipe is wrong as written. */
   errors: PlanIssue[];
-  /** Plausible but worth a look: a length beyond what its theta supports, an unknown GPU. */
+  /** Plausible but worth a look: a length beyond what its theta supports, an unknown GPU, a published wall time that implies MFU above 1. */
   warnings: PlanIssue[];
 }
 
@@ -77,7 +95,8 @@ function resolveGpu(g: string | GpuSpec | undefined, stageGpu: string): GpuSpec 
 /**
  * Plans a recipe against its base model: per-stage tokens, FLOPs, GPU-hours and wall time at
  * `mfu`, what published wall times imply, the recipe's contract errors, and warnings for
- * lengths beyond what a stage's theta supports under the critical-dimension rule.
+ * lengths beyond what a stage's theta supports under the critical-dimension rule and for
+ * published wall times that imply MFU above 1.
  */
 export function planRecipe(spec: RecipeSpec, model: ModelConfig, opts: PlanOptions): RecipePlan {
   if (!(opts.mfu > 0 && opts.mfu <= 1)) throw new LongctxError('INVALID_MFU', `mfu must be in (0, 1], got ${opts.mfu}`, 'mfu');
@@ -91,7 +110,24 @@ export function planRecipe(spec: RecipeSpec, model: ModelConfig, opts: PlanOptio
     originalLength: scaling && 'originalMaxPositionEmbeddings' in scaling ? scaling.originalMaxPositionEmbeddings : model.maxPositionEmbeddings,
   };
   const params = paramCount(model).total;
-  const tokens = recipeTokens(spec.stages).perStage;
+  const fullLength = recipeTokens(spec.stages).perStage;
+  const stated = opts.trainedTokens ?? [];
+  if (stated.length > spec.stages.length) {
+    throw new LongctxError('INVALID_TOKENS', `trainedTokens has ${stated.length} entries but the recipe has ${spec.stages.length} stage${spec.stages.length === 1 ? '' : 's'}`, 'trainedTokens');
+  }
+  const tokens = fullLength.map((full, i) => {
+    // A count given for this plan wins over the one the recipe states for the stage.
+    const t = stated[i] ?? spec.stages[i]!.trainedTokens;
+    if (t === null || t === undefined) return full;
+    if (!Number.isInteger(t) || t <= 0 || t > full) {
+      throw new LongctxError(
+        'INVALID_TOKENS',
+        `trainedTokens[${i}] must be a positive integer of at most ${fmtInt(full)} (seqLength × batchSize × gradientAccumulation × steps), got ${t}`,
+        'trainedTokens',
+      );
+    }
+    return t;
+  });
   const warnings: PlanIssue[] = [];
   const ruleName = even ? 'critical-dimension rule (d_extra rounded up to even)' : 'critical-dimension rule';
 
@@ -105,8 +141,10 @@ export function planRecipe(spec: RecipeSpec, model: ModelConfig, opts: PlanOptio
     if (!gpu) {
       warnings.push({ path: ['stages', i, 'gpuType'], message: `${label}: gpuType "${s.gpuType}" is not in the GPU catalog, so its hours are not estimated` });
     }
-    const f = flopsPerToken(model, s.seqLength, { attention: opts.attention, params }).total;
+    const flops = flopsPerToken(model, s.seqLength, { attention: opts.attention, params });
+    const f = flops.total;
     const t = tokens[i]!;
+    const tokensStated = (stated[i] ?? null) !== null;
     const compute = gpu ? trainingCompute({ tokens: t, flopsPerToken: f, gpus: s.gpus, peakFlops: gpu.peakBf16Flops, mfu: opts.mfu }) : null;
     const requiredTheta = requiredAt(s.seqLength);
     const supportedContext = supportedBy(s.ropeTheta);
@@ -121,7 +159,23 @@ export function planRecipe(spec: RecipeSpec, model: ModelConfig, opts: PlanOptio
     let published: PublishedStageRate | null = null;
     if (s.wallMinutes !== undefined) {
       const r = impliedThroughput({ tokens: t, flopsPerToken: f, gpus: s.gpus, peakFlops: gpu?.peakBf16Flops ?? 1, wallMinutes: s.wallMinutes });
-      published = { wallMinutes: s.wallMinutes, tokensPerSecondPerGpu: r.tokensPerSecondPerGpu, impliedMfu: gpu ? r.impliedMfu : null, gpuHours: r.gpuHours };
+      const mfuWithout = (r.impliedMfu * flops.withoutEmbeddings) / f;
+      published = {
+        wallMinutes: s.wallMinutes,
+        tokensPerSecondPerGpu: r.tokensPerSecondPerGpu,
+        impliedMfu: gpu ? r.impliedMfu : null,
+        impliedMfuWithoutEmbeddings: gpu ? mfuWithout : null,
+        gpuHours: r.gpuHours,
+      };
+      if (gpu && r.impliedMfu > 1) {
+        const implied = `the published ${fmtInt(s.wallMinutes)} wall minutes on ${s.gpus} × ${gpu.name} imply MFU ${r.impliedMfu.toFixed(2)} (${mfuWithout.toFixed(2)} without embedding parameters), above 1, which no GPU reaches`;
+        warnings.push({
+          path: ['stages', i, 'wallMinutes'],
+          message: tokensStated
+            ? `${label}: ${implied}, even with the stated ${fmtInt(t)} trained tokens: the wall time, the GPU or the token count is wrong`
+            : `${label}: ${implied}. Its ${fmtInt(t)} tokens (seqLength × batchSize × gradientAccumulation × steps) count every sample at the full ${fmtInt(s.seqLength)} tokens; when most samples are shorter, state the tokens the stage really trained on (trainedTokens) so the FLOPs, GPU-hours and implied MFU use them`,
+        });
+      }
     }
     return {
       index: i,
@@ -129,7 +183,10 @@ export function planRecipe(spec: RecipeSpec, model: ModelConfig, opts: PlanOptio
       seqLength: s.seqLength,
       ropeTheta: s.ropeTheta,
       tokens: t,
+      fullLengthTokens: fullLength[i]!,
+      tokensStated,
       flopsPerToken: f,
+      flopsPerTokenWithoutEmbeddings: flops.withoutEmbeddings,
       totalFlops: t * f,
       gpus: s.gpus,
       gpu,

@@ -1,3 +1,4 @@
+import { optimizerPrecisionSchema } from '@ctxlab/contracts';
 import { EmptyState } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import { one, PageHead, type SearchParams } from '../../src/components/EntityList';
@@ -27,6 +28,7 @@ export default async function PlannerPage({ searchParams }: { searchParams: Prom
     batchSize: num(one(sp.batch)) ?? 8,
     gradientAccumulation: num(one(sp.accum)) ?? 1,
     steps: num(one(sp.steps)) ?? 25,
+    optimizerPrecision: optimizerPrecisionSchema.catch('fp32-master').parse(one(sp.optimizer)),
   };
   return (
     <>

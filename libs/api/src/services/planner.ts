@@ -13,7 +13,13 @@ import {
   type RecipePlan,
 } from '@ctxlab/longctx';
 
-/** Assumed model-FLOPs utilisation when a plan is shown without one (long-context training typically reaches 30–50%). */
+/**
+ * Model-FLOPs utilisation a plan assumes when none is given: an assumption for multi-GPU
+ * long-context training (ring attention and ZeRO-3 communicate every step), not a measurement.
+ * For scale: one H200 training a 4-layer Llama-3-8B-shaped model alone (batch 1, bf16, gradient
+ * checkpointing, no communication) reached 0.58–0.67 at 8K–64K by the planner's FLOPs formula,
+ * 0.44–0.58 with the embedding left out of N.
+ */
 export const DEFAULT_MFU = 0.4;
 
 export async function resolveModel(repos: Repositories, ref: ModelRef): Promise<{ name: string; config: ModelConfig }> {
@@ -61,10 +67,10 @@ export async function modelDetail(repos: Repositories, id: string) {
 export async function recipePlanFor(
   repos: Repositories,
   spec: RecipeSpec,
-  opts: { mfu?: number; gpu?: string | undefined; model?: ModelConfig },
+  opts: { mfu?: number; gpu?: string | undefined; model?: ModelConfig; trainedTokens?: (number | null)[] | undefined },
 ): Promise<{ plan: RecipePlan | null; mfu: number; reason?: string }> {
   const mfu = opts.mfu ?? DEFAULT_MFU;
   const config = opts.model ?? (await repos.models.getByName(spec.baseModel).then((m) => (m ? modelConfigOf(m) : null)));
   if (!config) return { plan: null, mfu, reason: `base model ${spec.baseModel} is not in the registry` };
-  return { plan: planRecipe(spec, config, { mfu, ...(opts.gpu ? { gpu: opts.gpu } : {}) }), mfu };
+  return { plan: planRecipe(spec, config, { mfu, ...(opts.gpu ? { gpu: opts.gpu } : {}), ...(opts.trainedTokens ? { trainedTokens: opts.trainedTokens } : {}) }), mfu };
 }

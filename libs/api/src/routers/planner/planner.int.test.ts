@@ -1,3 +1,4 @@
+import { LLAMA3_8B } from '@ctxlab/longctx';
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { internalApi, resetAndSeed } from '@ctxlab/testing/db';
@@ -56,6 +57,37 @@ describe('planner API', () => {
     expect(mem.training).not.toBeNull();
     const lora = await a.planner.adapter({ model: { modelName: 'Meta-Llama-3-70B-Instruct' }, rank: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] });
     expect(lora.params).toBe(414_187_520);
+  });
+
+  it("BAAI's recipe: the published 8 hours imply MFU 4.03, a warning; a stated token count replaces the full-length one", async () => {
+    const a = api();
+    const r = (await a.recipes.list({ search: 'baai' })).items[0]!;
+    const d = await a.recipes.get({ id: r.id });
+    const s = d.computed.plan!.stages[0]!;
+    expect(s.tokens).toBe(1_638_400_000);
+    expect(s.published?.impliedMfu?.toFixed(2)).toBe('4.03');
+    expect(s.published?.impliedMfuWithoutEmbeddings?.toFixed(2)).toBe('3.96');
+    expect(d.computed.plan!.warnings.map((w) => w.path)).toEqual([['stages', 0, 'wallMinutes']]);
+    // 300M tokens is an illustration: BAAI publishes no trained-token count.
+    const p = await a.planner.recipe({ recipeId: r.id, trainedTokens: [300_000_000] });
+    expect(p.plan!.stages[0]!.tokens).toBe(300_000_000);
+    expect(p.plan!.stages[0]!.tokensStated).toBe(true);
+    expect(p.plan!.stages[0]!.published?.impliedMfu?.toFixed(4)).toBe('0.7388');
+    expect(p.plan!.warnings).toEqual([]);
+    const e = await a.planner.recipe({ recipeId: r.id, trainedTokens: [2_000_000_000] }).catch((x: unknown) => x);
+    expect((e as TRPCError).code).toBe('BAD_REQUEST');
+    expect((e as TRPCError).message).toMatch(/trainedTokens\[0\] must be a positive integer of at most 1,638,400,000/);
+  });
+
+  it('training memory by optimizer precision: 16 bytes/param by default, 8 for bf16', async () => {
+    const a = api();
+    const q = { model: { config: { ...LLAMA3_8B, numLayers: 4 } }, tensorParallelSize: 1, seqLength: 16_384, ringGpus: 1 };
+    const fp32 = await a.planner.memory(q);
+    const bf16 = await a.planner.memory({ ...q, optimizerPrecision: 'bf16' });
+    expect(fp32.training?.bytesPerParam).toBe(16);
+    expect(fp32.training?.total).toBe(58_269_958_144);
+    expect(bf16.training?.bytesPerParam).toBe(8);
+    expect(bf16.training?.total).toBe(42_884_956_160);
   });
 
   it('bad planner input is BAD_REQUEST naming the field', async () => {

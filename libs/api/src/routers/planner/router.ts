@@ -29,7 +29,7 @@ export const plannerRouter = router({
       weightBytesPerGpu: weightBytesPerGpu(config, input.tensorParallelSize, input.dtype),
       kvBytesPerToken: kvBytesPerTokenPerGpu(config, 1, input.dtype === 'fp8' ? 'fp8' : 'bf16'),
       kvBytesPerTokenPerGpu: kvBytesPerTokenPerGpu(config, input.tensorParallelSize, input.dtype === 'fp8' ? 'fp8' : 'bf16'),
-      training: input.seqLength ? trainingMemory(config, { seqLength: input.seqLength, ringGpus: input.ringGpus }) : null,
+      training: input.seqLength ? trainingMemory(config, { seqLength: input.seqLength, ringGpus: input.ringGpus, optimizerPrecision: input.optimizerPrecision }) : null,
     };
   }),
 
@@ -47,9 +47,9 @@ export const plannerRouter = router({
   recipe: viewerProcedure.input(recipePlanInput).query(async ({ ctx, input }) => {
     if ('recipeId' in input) {
       const r = await ctx.repos.recipes.get(input.recipeId);
-      return recipePlanFor(ctx.repos, r.spec, { mfu: input.mfu, gpu: input.gpu });
+      return recipePlanFor(ctx.repos, r.spec, { mfu: input.mfu, gpu: input.gpu, trainedTokens: input.trainedTokens });
     }
     const { config } = await resolveModel(ctx.repos, input.model);
-    return recipePlanFor(ctx.repos, input.spec, { mfu: input.mfu, gpu: input.gpu, model: config });
+    return recipePlanFor(ctx.repos, input.spec, { mfu: input.mfu, gpu: input.gpu, model: config, trainedTokens: input.trainedTokens });
   }),
 });
