@@ -61,11 +61,47 @@ export { checkRenderedJob, checkLocalWrites, jobFilePath } from './policy/job';
 
 // Renderers (pure)
 export { renderJob } from './render/index';
-export { renderTrain, renderEasyContext, renderQlora, accelerateConfig, deepSpeedZero3Config, ACCELERATE_CONFIG_FILE, DEEPSPEED_CONFIG_FILE } from './render/train';
-export { renderLoraExtract, renderLoraMerge, PATCH_CONFIG_SCRIPT, MERGE_CONFIG_FILE, PATCH_CONFIG_FILE, DEFAULT_LORA_MERGE_CACHE } from './render/mergekit';
+export {
+  renderTrain,
+  renderEasyContext,
+  renderQlora,
+  accelerateConfig,
+  accelerateConfigDocument,
+  deepSpeedZero3Config,
+  ACCELERATE_CONFIG_FILE,
+  DEEPSPEED_CONFIG_FILE,
+  LONGLLM_QLORA_DDP_ISSUE,
+} from './render/train';
+export { renderLoraExtract, renderLoraMerge, mergeConfigDocument, PATCH_CONFIG_SCRIPT, MERGE_CONFIG_FILE, PATCH_CONFIG_FILE, DEFAULT_LORA_MERGE_CACHE } from './render/mergekit';
 export { renderServe, planServe, servingInput, HEALTH_PATH } from './render/vllm';
 export { renderLabTrain, renderLabExtract, renderLabMerge, renderLabServe, DEFAULT_LAB_MODEL_DIR, DEFAULT_LAB_SERVER } from './render/lab';
 export { shellQuote, shellJoin, toYaml, type YamlValue } from './render/format';
+// Tool contracts: the external tools' options and config keys, read from their source at pinned commits
+export {
+  checkArgs,
+  checkConfig,
+  checkJobContracts,
+  closestName,
+  configContract,
+  contractLabel,
+  parseToolContract,
+  CONTRACT_IDS,
+  RUNTIME_SAMPLES,
+  TOOL_CONTRACTS,
+  type CheckedArgs,
+  type CheckedProgram,
+  type CheckOptions,
+  type ConfigFileContract,
+  type ConfigKeyContract,
+  type ContractId,
+  type ContractIssue,
+  type ContractIssueKind,
+  type ContractSource,
+  type FlagContract,
+  type JobContractReport,
+  type ToolContract,
+  type ValueType,
+} from './render/contracts';
 export {
   NODE_RANK_ENV,
   MASTER_ADDR_ENV,

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { DispatchError } from '../errors';
 import type { LoraExtractSpec, LoraMergeSpec } from '../specs';
 import { defaultUriResolver } from '../uri';
-import { num, sequence, toYaml } from './format';
+import { num, sequence, toYaml, type YamlValue } from './format';
 import type { RenderOptions, RenderedJob } from './types';
 
 export const MERGE_CONFIG_FILE = 'merge.yml';
@@ -69,6 +69,11 @@ os.replace(tmp, args.config)
 print("ctxlab: patched " + args.config + ": " + json.dumps(before) + " -> " + json.dumps({k: config[k] for k in keys}), flush=True)
 `;
 
+/** merge.yml: the target with the LoRA applied (mergekit's MODEL+LORA reference), passed through as it is, in `dtype`. */
+export function mergeConfigDocument(target: string, lora: string, dtype: LoraMergeSpec['dtype']): { [k: string]: YamlValue } {
+  return { models: [{ model: `${target}+${lora}` }], merge_method: 'passthrough', dtype };
+}
+
 /**
  * mergekit-yaml with `TARGET+LORA` (passthrough), then the config patch, as one `sh -ec` command so
  * the patch runs only after a successful merge.
@@ -84,11 +89,7 @@ export function renderLoraMerge(spec: LoraMergeSpec, opts: RenderOptions = {}): 
   }
   const out = resolve(spec.output, 'output');
   const cache = spec.cache ? resolve(spec.cache, 'cache') : DEFAULT_LORA_MERGE_CACHE;
-  const config = toYaml({
-    models: [{ model: `${target}+${lora}` }],
-    merge_method: 'passthrough',
-    dtype: spec.dtype,
-  });
+  const config = toYaml(mergeConfigDocument(target, lora, spec.dtype));
   const merge = ['mergekit-yaml', MERGE_CONFIG_FILE, out, '--lora-merge-cache', cache, ...(spec.cuda ? ['--cuda'] : [])];
   const patch = [
     python,

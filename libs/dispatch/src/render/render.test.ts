@@ -7,6 +7,7 @@ import { BAAI_LLAMA3_8B_80K_QLORA, findGpu, planServing } from '@ctxlab/longctx'
 import { describe, expect, it } from 'vitest';
 import { parseJobSpec, type JobSpecInput } from '../specs';
 import {
+  BAAI_PUBLISHED_TRAIN_SPEC,
   BAAI_TRAIN_DATA,
   BAAI_TRAIN_SPEC,
   GRADIENT_1048K_EXTRACT,
@@ -15,6 +16,7 @@ import {
   GRADIENT_TRAIN_SPECS,
   ZHINAO_360K_SERVE,
 } from '../testing/seeds';
+import { loadYaml, pyyaml } from '../testing/pyyaml';
 import { thrown } from '../testing/thrown';
 import { renderJob } from './index';
 import { servingInput } from './vllm';
@@ -28,19 +30,6 @@ const hasPython = (() => {
   }
 })();
 
-/** A Python with PyYAML, which accelerate and mergekit read their configs with. */
-const pyyaml = ['python3', '/usr/bin/python3'].find((py) => {
-  try {
-    execFileSync(py, ['-c', 'import yaml'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-
-function loadYaml(text: string): unknown {
-  return JSON.parse(execFileSync(pyyaml!, ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' }));
-}
 
 const MULTI_NODE = ['--machine_rank', '$(CTXLAB_NODE_RANK)', '--main_process_ip', '$(CTXLAB_MASTER_ADDR)', '--main_process_port', '29500'];
 const M = '/artifacts/models/gradient-llama-3-70b';
@@ -178,12 +167,12 @@ describe('QLoRA: BAAI Llama-3-8B-Instruct → 80K (longllm_qlora)', () => {
     expect(recipeSpecSchema.safeParse(BAAI_LLAMA3_8B_80K_QLORA).success).toBe(true);
   });
 
-  it('exact argv and env: rank 32, alpha 16, q/k/v/o + embed_tokens, NF4, lr 5e-5 linear', () => {
+  it('exact argv and env: rank 32, alpha 16, q/k/v/o + embed_tokens, NF4, lr 5e-5 linear, one GPU', () => {
     const job = renderJob(BAAI_TRAIN_SPEC);
     // The seed's file:///data/long-llm/… training files, as local paths.
     const data = BAAI_TRAIN_DATA.map((uri) => uri.replace(/^file:\/\//, ''));
     expect(job.argv).toEqual([
-      'torchrun', '--nproc_per_node', '8',
+      'torchrun', '--nproc_per_node', '1',
       '-m', 'main.train',
       '--model_name_or_path', 'meta-llama/Meta-Llama-3-8B-Instruct',
       '--train_data', ...data,
@@ -198,7 +187,7 @@ describe('QLoRA: BAAI Llama-3-8B-Instruct → 80K (longllm_qlora)', () => {
       '--lora_extra_params', 'embed_tokens',
       '--load_in_4_bit',
       '--per_device_train_batch_size', '1',
-      '--gradient_accumulation_steps', '1',
+      '--gradient_accumulation_steps', '8',
       '--max_steps', '2500',
       '--learning_rate', '5e-5',
       '--lr_scheduler_type', 'linear',
@@ -213,18 +202,22 @@ describe('QLoRA: BAAI Llama-3-8B-Instruct → 80K (longllm_qlora)', () => {
       '--logging_steps', '1',
     ]);
     expect(job.env).toEqual({ PYTHONPATH: '/opt/longllm_qlora', PYTORCH_CUDA_ALLOC_CONF: 'expandable_segments:True' });
-    expect(job.resources).toEqual({ gpus: 8, gpuType: 'A800-80G', nodes: 1, gpusPerNode: 8 });
+    expect(job.resources).toEqual({ gpus: 1, gpuType: 'A800-80G', nodes: 1, gpusPerNode: 1 });
     expect(job.files).toEqual([]);
   });
 
-  it('two machines: torchrun rendezvous through the rank references', () => {
-    const spec = { ...BAAI_TRAIN_SPEC, stage: { ...BAAI_TRAIN_SPEC.stage, gpus: 16, batchSize: 16 } };
-    const job = renderJob(spec);
-    expect(job.argv.slice(0, 13)).toEqual([
-      'torchrun', '--nproc_per_node', '8', '--nnodes', '2', '--node_rank', '$(CTXLAB_NODE_RANK)',
-      '--master_addr', '$(CTXLAB_MASTER_ADDR)', '--master_port', '29500', '-m', 'main.train',
-    ]);
-    expect(job.argv[job.argv.indexOf('--per_device_train_batch_size') + 1]).toBe('1');
+  it('refuses more than one GPU, naming FlagEmbedding issue #919: Unsloth no longer trains under DDP', () => {
+    const twoMachines = { ...BAAI_PUBLISHED_TRAIN_SPEC, stage: { ...BAAI_PUBLISHED_TRAIN_SPEC.stage, gpus: 16, batchSize: 16 } };
+    for (const [spec, gpus] of [[BAAI_PUBLISHED_TRAIN_SPEC, 8], [twoMachines, 16]] as const) {
+      const e = thrown(() => renderJob(spec));
+      expect(e.code).toBe('UNSUPPORTED');
+      expect(e.field).toBe('stage.gpus');
+      expect(e.message).toBe(
+        `longllm_qlora trains on one GPU; got ${gpus}. Its main.train loads the model with Unsloth, which no longer runs under torchrun's data parallelism, ` +
+          "and the trainer's README says its multi-GPU launch won't work (FlagEmbedding issue #919, https://github.com/FlagOpen/FlagEmbedding/issues/919, open; " +
+          "the maintainers' workaround is one process). Set stage.gpus to 1 and keep the global batch with gradientAccumulation.",
+      );
+    }
   });
 
   it('"all-linear" expands to the seven projections', () => {
@@ -241,7 +234,7 @@ describe('QLoRA: BAAI Llama-3-8B-Instruct → 80K (longllm_qlora)', () => {
       [{ ...BAAI_TRAIN_SPEC, lora: { ...lora, extraTrainedParameters: [] } }, 'lora.extraTrainedParameters', /embed_tokens and norm/],
       [{ ...BAAI_TRAIN_SPEC, lora: { ...lora, alpha: 16.5 } }, 'lora.alpha', /integer/],
       [{ ...BAAI_TRAIN_SPEC, lora: { ...lora, targetModules: ['qkv'] } }, 'lora.targetModules', /unknown LoRA target module "qkv"/],
-      [{ ...BAAI_TRAIN_SPEC, stage: { ...BAAI_TRAIN_SPEC.stage, batchSize: 12 } }, 'stage.batchSize', /not a multiple of the 8 GPUs/],
+      [{ ...BAAI_PUBLISHED_TRAIN_SPEC, stage: { ...BAAI_PUBLISHED_TRAIN_SPEC.stage, batchSize: 12 } }, 'stage.batchSize', /not a multiple of the 8 GPUs/],
       [{ ...BAAI_TRAIN_SPEC, lora: undefined }, 'lora', /needs a lora section/],
     ];
     for (const [spec, field, message] of cases) {

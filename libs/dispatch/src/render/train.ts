@@ -78,8 +78,13 @@ export function deepSpeedZero3Config(learningRate: number, offload: boolean): Re
  * written sorted, as `accelerate config` writes them (PyYAML's `dump`), so grouping them here changes nothing.
  */
 export function accelerateConfig(o: { nodes: number; processes: number; masterPort: number }): string {
+  return toYaml(accelerateConfigDocument(o), { sortKeys: true });
+}
+
+/** The document accelerateConfig writes (what accelerate's ClusterConfig reads from it). */
+export function accelerateConfigDocument(o: { nodes: number; processes: number; masterPort: number }): Record<string, YamlValue> {
   const multi = o.nodes > 1;
-  const doc: Record<string, YamlValue> = {
+  return {
     // The launch: DeepSpeed ZeRO-3 from our DeepSpeed file, EasyContext's `main`, static rendezvous.
     distributed_type: 'DEEPSPEED',
     deepspeed_config: {
@@ -105,7 +110,6 @@ export function accelerateConfig(o: { nodes: number; processes: number; masterPo
     tpu_use_sudo: false,
     debug: false,
   };
-  return toYaml(doc, { sortKeys: true });
 }
 
 /**
@@ -145,21 +149,35 @@ export function renderEasyContext(spec: TrainSpec, opts: RenderOptions = {}): Re
   return gpuTrainJob(spec, argv, { env: {}, files, tool: { id: 'easycontext', name: 'EasyContext train.py' } }, nodes, gpusPerNode);
 }
 
+/** FlagEmbedding's issue on the trainer's multi-GPU launch (open): Unsloth no longer trains under DDP. */
+export const LONGLLM_QLORA_DDP_ISSUE = 'https://github.com/FlagOpen/FlagEmbedding/issues/919';
+
 /**
- * QLoRA stage with BAAI's trainer (FlagEmbedding Long_LLM/longllm_qlora, `python -m main.train`,
- * Unsloth + PEFT, flags parsed by transformers' HfArgumentParser), launched by torchrun. The
- * trainer saves through the Trainer's checkpointing only, so the adapter is written as
- * `<output>/checkpoint-<steps>` (save_steps = steps).
+ * QLoRA stage with BAAI's trainer (FlagEmbedding research/Long_LLM/longllm_qlora, `python -m
+ * main.train`, Unsloth + PEFT, flags parsed by transformers' HfArgumentParser), launched by torchrun
+ * as one process. The trainer saves through the Trainer's checkpointing only, so the adapter is
+ * written as `<output>/checkpoint-<steps>` (save_steps = steps).
+ *
+ * One GPU only: main.train loads and patches the model with Unsloth, and Unsloth stopped running
+ * under DDP after BAAI's 8-GPU run (FlagEmbedding issue #919, open; the trainer's README now says the
+ * training script "won't work" that way). The maintainers' workaround is one process
+ * (`torchrun --nproc_per_node 1`), which is what is rendered; a stage on more GPUs is refused.
  */
 export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): RenderedJob {
   const dir = installDir(opts.longllmQloraDir, '/opt/longllm_qlora');
-  const { resolve, masterPort, nodes, gpusPerNode } = gpuLaunch(spec, opts);
   const s = spec.stage;
   const lora = spec.lora;
   if (!lora) throw new DispatchError('INVALID_SPEC', 'a qlora stage needs a lora section (rank, alpha, targetModules)', 'lora');
-  if (s.batchSize % s.gpus !== 0) {
-    throw new DispatchError('INVALID_SPEC', `batchSize ${s.batchSize} is not a multiple of the ${s.gpus} GPUs: data-parallel QLoRA splits the batch evenly across GPUs`, 'stage.batchSize');
+  if (s.gpus !== 1) {
+    throw new DispatchError(
+      'UNSUPPORTED',
+      `longllm_qlora trains on one GPU; got ${s.gpus}. Its main.train loads the model with Unsloth, which no longer runs under torchrun's ` +
+        `data parallelism, and the trainer's README says its multi-GPU launch won't work (FlagEmbedding issue #919, ${LONGLLM_QLORA_DDP_ISSUE}, open; ` +
+        `the maintainers' workaround is one process). Set stage.gpus to 1 and keep the global batch with gradientAccumulation.`,
+      'stage.gpus',
+    );
   }
+  const { resolve, nodes, gpusPerNode } = gpuLaunch(spec, opts);
   if (!Number.isInteger(lora.alpha)) {
     throw new DispatchError('UNSUPPORTED', `longllm_qlora takes an integer --lora_alpha; got ${lora.alpha}`, 'lora.alpha');
   }
@@ -181,12 +199,8 @@ export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): Rendered
     if (e instanceof LongctxError) throw new DispatchError('INVALID_SPEC', e.message, 'lora.targetModules');
     throw e;
   }
-  const launch = ['torchrun', '--nproc_per_node', String(gpusPerNode)];
-  if (nodes > 1) {
-    launch.push('--nnodes', String(nodes), '--node_rank', NODE_RANK_REF, '--master_addr', MASTER_ADDR_REF, '--master_port', String(masterPort));
-  }
   const argv = [
-    ...launch,
+    'torchrun', '--nproc_per_node', '1',
     '-m', 'main.train',
     '--model_name_or_path', resolve(spec.model, 'model'),
     '--train_data', ...spec.datasets.map((d, i) => resolve(d, `datasets.${i}`)),
@@ -201,7 +215,7 @@ export function renderQlora(spec: TrainSpec, opts: RenderOptions = {}): Rendered
     '--lora_targets', ...targets,
     '--lora_extra_params', ...lora.extraTrainedParameters,
     ...(lora.quantization === 'nf4' ? ['--load_in_4_bit'] : []),
-    '--per_device_train_batch_size', num(s.batchSize / s.gpus),
+    '--per_device_train_batch_size', num(s.batchSize),
     '--gradient_accumulation_steps', num(s.gradientAccumulation),
     '--max_steps', num(s.steps),
     '--learning_rate', num(s.learningRate),

@@ -27,11 +27,22 @@ export const GRADIENT_TRAIN_SPECS: TrainSpecInput[] = GRADIENT_70B_1048K.stages.
   }),
 );
 
-export const BAAI_TRAIN_SPEC: TrainSpecInput = trainSpecFromRecipe(BAAI_LLAMA3_8B_80K_QLORA, 0, {
+/**
+ * BAAI's QLoRA run as published: 8×A800, one sequence per GPU. The trainer no longer runs on more
+ * than one GPU (FlagEmbedding issue #919), so renderJob refuses this spec; BAAI_TRAIN_SPEC is the
+ * form it renders.
+ */
+export const BAAI_PUBLISHED_TRAIN_SPEC: TrainSpecInput = trainSpecFromRecipe(BAAI_LLAMA3_8B_80K_QLORA, 0, {
   model: 'hf://meta-llama/Meta-Llama-3-8B-Instruct',
   datasets: BAAI_TRAIN_DATA,
   output: 'file:///artifacts/models/llama-3-8b-instruct-80k-qlora',
 });
+
+/** The published run on one GPU: the same 8 sequences per optimizer step, one at a time through 8 accumulation steps. */
+export const BAAI_TRAIN_SPEC: TrainSpecInput = {
+  ...BAAI_PUBLISHED_TRAIN_SPEC,
+  stage: { ...BAAI_PUBLISHED_TRAIN_SPEC.stage, gpus: 1, batchSize: 1, gradientAccumulation: 8 },
+};
 
 /** The rank-32 adapter extracted from Gradient's 1048K 70B model (about 800 MB). */
 export const GRADIENT_1048K_EXTRACT: JobSpecInput & { kind: 'lora-extract' } = {
