@@ -6,6 +6,10 @@ import { z } from 'zod';
 export const labModelCardSchema = z.object({
   name: z.string(),
   numLayers: z.number().int().positive(),
+  hiddenSize: z.number().int().positive(),
+  numAttentionHeads: z.number().int().positive(),
+  intermediateSize: z.number().int().positive(),
+  tieWordEmbeddings: z.boolean(),
   numKeyValueHeads: z.number().int().positive(),
   headDim: z.number().int().positive(),
   vocabSize: z.number().int().positive(),

@@ -1,0 +1,60 @@
+import * as ort from 'onnxruntime-node';
+
+/*
+ * A plain matrix multiply on the same runtime the lab models run on: the ceiling ("roofline") a
+ * model's forward pass could reach on this machine at a given thread count. The graph is one ONNX
+ * MatMul node (opset 13), written here as protobuf bytes so that measuring it needs nothing but
+ * onnxruntime-node. Field numbers are those of onnx/onnx.proto (ModelProto, GraphProto, NodeProto,
+ * ValueInfoProto, TypeProto, TensorShapeProto).
+ */
+
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+};
+/** A varint field. */
+const int = (field: number, n: number) => [...varint(field << 3), ...varint(n)];
+/** A length-delimited field (string, bytes or message). */
+const bytes = (field: number, body: readonly number[]) => [...varint((field << 3) | 2), ...varint(body.length), ...body];
+const str = (field: number, s: string) => bytes(field, [...Buffer.from(s, 'utf8')]);
+
+const FLOAT = 1;
+/** ValueInfoProto of a float tensor of a fixed shape. */
+const tensorInfo = (name: string, dims: readonly number[]) =>
+  [...str(1, name), ...bytes(2, bytes(1, [...int(1, FLOAT), ...bytes(2, dims.flatMap((d) => bytes(1, int(1, d))))]))];
+
+/** The serialized ONNX model C = A · B, A m×k and B k×n, float32. */
+export function matmulModel(m: number, k: number, n: number): Uint8Array {
+  const node = [...str(1, 'A'), ...str(1, 'B'), ...str(2, 'C'), ...str(3, 'matmul'), ...str(4, 'MatMul')];
+  const graph = [...bytes(1, node), ...str(2, 'roofline'), ...bytes(11, tensorInfo('A', [m, k])), ...bytes(11, tensorInfo('B', [k, n])), ...bytes(12, tensorInfo('C', [m, n]))];
+  const opset = [...str(1, ''), ...int(2, 13)];
+  return Uint8Array.from([...int(1, 7), ...str(2, 'ctxlab-bench'), ...bytes(7, graph), ...bytes(8, opset)]);
+}
+
+/**
+ * Measured GFLOP/s of an m×k·k×n float32 multiply (2·m·k·n FLOPs) on `threads` intra-op threads:
+ * warm-up runs first, then the median of `runs` timed runs.
+ */
+export async function matmulGflops(threads: number, size = 1024, runs = 7): Promise<number> {
+  const s = await ort.InferenceSession.create(matmulModel(size, size, size), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  try {
+    const a = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [size, size]);
+    const b = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), [size, size]);
+    for (let i = 0; i < 2; i++) await s.run({ A: a, B: b });
+    const secs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await s.run({ A: a, B: b });
+      secs.push((performance.now() - t0) / 1000);
+    }
+    secs.sort((x, y) => x - y);
+    return (2 * size ** 3) / secs[Math.floor(runs / 2)]! / 1e9;
+  } finally {
+    await s.release();
+  }
+}
