@@ -25,66 +25,61 @@ const spec = { variant: 'value', tokenizer: 'llama3', grid: { lengths: { kind: '
 
 async function seedRegistry() {
   const repos = testRepos();
-  const db = repos.db;
-  const model = await db.model.create({
-    data: { name: 'bench-70b-1048k', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 3_580_165_449, maxPositionEmbeddings: 1_048_576, tokenizer: 'llama3' },
-  });
-  const endpoint = await db.endpoint.create({ data: { name: 'bench-vllm', url: 'http://127.0.0.1:9/v1', servedModelName: 'bench', modelId: model.id } });
+  const modelId = await repos.seeding.upsertModel({ name: 'bench-70b-1048k', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 3_580_165_449, maxPositionEmbeddings: 1_048_576, tokenizer: 'llama3' });
+  const endpoint = await repos.endpoints.create({ name: 'bench-vllm', url: 'http://127.0.0.1:9/v1', servedModelName: 'bench', kind: 'vllm', tags: [], modelId });
   const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled', 'running', 'pending'] as const;
   const t0 = Date.now() - RUNS * 60_000;
   for (let i = 0; i < RUNS; i += 1000) {
-    await db.evalRun.createMany({
-      data: Array.from({ length: Math.min(1000, RUNS - i) }, (_, k) => {
+    await repos.seeding.insertEvalRuns(
+      Array.from({ length: Math.min(1000, RUNS - i) }, (_, k) => {
         const n = i + k;
         const status = statuses[n % statuses.length]!;
         return {
           name: `sweep ${String(n).padStart(5, '0')} ${n % 3 === 0 ? 'gradient' : 'zhinao'}`,
-          kind: 'niah', status, modelId: model.id, endpointId: endpoint.id,
+          kind: 'niah', status, modelId, endpointId: endpoint.id,
           config: { spec, concurrency: 8 }, cellsTotal: AXIS * AXIS, cellsDone: status === 'succeeded' ? AXIS * AXIS : (n * 37) % (AXIS * AXIS),
           summary: { done: AXIS * AXIS, total: AXIS * AXIS, failed: n % 5, averageScore: 40 + (n % 60), cellsPerSecond: 3.2, etaSeconds: null },
           createdAt: new Date(t0 + n * 60_000),
         };
       }),
-    });
+    );
   }
   // Two full 35 × 35 runs with cells, newest of all (so they are on the first page).
   const heavy: string[] = [];
   for (const [h, name] of ['bench heavy A', 'bench heavy B'].entries()) {
-    const run = await db.evalRun.create({ data: { name, kind: 'niah', status: 'succeeded', modelId: model.id, endpointId: endpoint.id, config: { spec, concurrency: 8 }, cellsTotal: AXIS * AXIS, cellsDone: AXIS * AXIS, summary: { averageScore: 80 } } });
-    heavy.push(run.id);
+    const runId = await repos.seeding.insertEvalRun({ name, kind: 'niah', status: 'succeeded', modelId, endpointId: endpoint.id, config: { spec, concurrency: 8 }, cellsTotal: AXIS * AXIS, cellsDone: AXIS * AXIS, summary: { averageScore: 80 } });
+    heavy.push(runId);
     const cells = lengths.flatMap((l, x) =>
       depths.map((d, y) => {
         const miss = h === 1 && x > 20 && y > 10 && y < 28;
         const failed = (x * AXIS + y) % 97 === 0;
         const number = String(1_000_000 + ((x * 7919 + y * 104_729) % 9_000_000));
         return {
-          evalRunId: run.id, contextLength: l, depth: d, sample: 0, promptTokens: l,
+          contextLength: l, depth: d, sample: 0, promptTokens: l,
           needle: `The special magic Lisbon number is: ${number}`, expected: number,
           response: failed ? null : miss ? 'I could not find that in the document. '.repeat(3) : `The special magic Lisbon number is: ${number}. It appears in the document exactly once, about ${depthPercents[y]}% of the way in.`,
           score: failed ? null : miss ? 0 : 100, latencyMs: 200 + x * 40, error: failed ? 'http: 500 Internal Server Error (after 5 attempts)' : null,
         };
       }),
     );
-    await db.evalCell.createMany({ data: cells });
+    await repos.evals.recordCells(runId, cells);
   }
   // The model's parent with its own run on the same grid, and a RULER run (13 tasks × 4 lengths × 25 samples) for each.
-  const parent = await db.model.create({
-    data: { name: 'bench-70b-base', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 500_000, maxPositionEmbeddings: 8192, tokenizer: 'llama3' },
-  });
-  await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: 'context-extension' });
+  const parentId = await repos.seeding.upsertModel({ name: 'bench-70b-base', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 500_000, maxPositionEmbeddings: 8192, tokenizer: 'llama3' });
+  await repos.models.addLineage({ parentId, childId: modelId, kind: 'context-extension' });
   const parentGrid = lengths.flatMap((l, x) => depths.map((d, y) => ({ contextLength: l, depth: d, sample: 0, score: x > 10 && (x + y) % 3 === 0 ? 0 : 100 })));
-  await insertFinishedRun(repos, { name: 'bench parent sweep', kind: 'niah', modelId: parent.id, spec, cells: parentGrid });
+  await insertFinishedRun(repos, { name: 'bench parent sweep', kind: 'niah', modelId: parentId, spec, cells: parentGrid });
   const rulerLengths = [4096, 8192, 16384, 32768];
   const rulerSpec = { suite: 'ruler', tasks: [...RULER_TASK_NAMES], lengths: rulerLengths, samples: 25, seed: 1, tokenizer: 'llama3', chatTemplate: true, threshold: 85.6 };
   const ruler: string[] = [];
-  for (const [m, falloff] of [[parent.id, 8192], [model.id, 32768]] as const) {
+  for (const [m, falloff] of [[parentId, 8192], [modelId, 32768]] as const) {
     const cells = rulerCells(RULER_TASK_NAMES, rulerLengths, 25, (t, l, s) => ((s * 7 + t.length) % 25 < (l <= falloff ? 23 : 10) ? 100 : 0));
-    ruler.push((await insertFinishedRun(repos, { name: `bench ruler ${m === model.id ? 'extended' : 'base'}`, kind: 'ruler', modelId: m, spec: rulerSpec, cells })).id);
+    ruler.push((await insertFinishedRun(repos, { name: `bench ruler ${m === modelId ? 'extended' : 'base'}`, kind: 'ruler', modelId: m, spec: rulerSpec, cells })).id);
   }
   // The heavy runs finish last: they are the model's newest NIAH results.
-  await db.evalRun.updateMany({ where: { id: { in: heavy } }, data: { finishedAt: new Date() } });
-  await db.$executeRawUnsafe('ANALYZE "EvalRun"; ANALYZE "EvalCell"');
-  return { heavy, modelId: model.id, rulerRun: ruler[1]! };
+  await repos.seeding.finishEvalRuns(heavy);
+  await repos.seeding.analyzeEvalTables();
+  return { heavy, modelId, rulerRun: ruler[1]! };
 }
 
 export default async function bench(): Promise<BenchResult[]> {

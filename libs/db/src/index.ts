@@ -21,6 +21,7 @@ import { evalsRepo } from './repos/evals';
 import { jobsRepo } from './repos/jobs';
 import { modelsRepo } from './repos/models';
 import { readsRepo } from './repos/reads';
+import { seedingRepo } from './repos/seeding';
 import { recipesRepo } from './repos/recipes';
 
 /** Every repository over one client: what services receive. */
@@ -39,6 +40,8 @@ export function repositories(db: Db) {
     jobs: jobsRepo(db),
     accounts: accountsRepo(db),
     reads: readsRepo(db),
+    /** Writes by natural key for the seed, and bulk loads for benchmarks. */
+    seeding: seedingRepo(db),
   };
 }
 export type Repositories = ReturnType<typeof repositories>;

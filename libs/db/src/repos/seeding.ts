@@ -29,5 +29,21 @@ export function seedingRepo(db: Db) {
     async upsertRecipe(data: Prisma.RecipeUncheckedCreateInput & { version: number }) {
       await db.recipe.upsert({ where: { name_version: { name: data.name, version: data.version } }, create: data, update: data });
     },
+    /** Eval runs in bulk, as given (benchmarks fill a registry of thousands this way); returns how many. */
+    async insertEvalRuns(rows: Prisma.EvalRunCreateManyInput[]): Promise<number> {
+      return (await db.evalRun.createMany({ data: rows })).count;
+    },
+    /** One eval run as given; returns its id. */
+    async insertEvalRun(row: Prisma.EvalRunUncheckedCreateInput): Promise<string> {
+      return (await db.evalRun.create({ data: row, select: { id: true } })).id;
+    },
+    /** Marks runs finished now. */
+    async finishEvalRuns(ids: string[]) {
+      await db.evalRun.updateMany({ where: { id: { in: ids } }, data: { finishedAt: new Date() } });
+    },
+    /** Fresh planner statistics for the eval tables after a bulk load. */
+    async analyzeEvalTables() {
+      await db.$executeRawUnsafe('ANALYZE "EvalRun"; ANALYZE "EvalCell"');
+    },
   };
 }
