@@ -135,7 +135,7 @@ export default [
     // Repositories (libs/db) are the only code that touches Prisma: elsewhere the client is neither
     // reached through `.db` nor queried through a model delegate or a raw query.
     files: ['**/*.ts', '**/*.tsx'],
-    ignores: ['libs/db/**', '**/*.test.ts', '**/*.test.tsx', '**/bench/**', '**/e2e/**', 'tools/testing/**'],
+    ignores: ['libs/db/**', '**/*.test.ts', '**/*.test.tsx', '**/e2e/**', 'tools/testing/**'],
     rules: {
       'no-restricted-syntax': [
         'error',
