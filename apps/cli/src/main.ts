@@ -17,6 +17,7 @@ import { adaptersCommand, serveCommand } from './gpu';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
+import { recipesCommand, recipesUsage } from './recipes';
 import { table } from './table';
 
 const { positionals, values } = parseArgs({
@@ -34,6 +35,7 @@ const { positionals, values } = parseArgs({
     endpoint: { type: 'string' }, out: { type: 'string' }, variant: { type: 'string' }, tokenizer: { type: 'string' }, preset: { type: 'string' },
     lengths: { type: 'string' }, depths: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
     mode: { type: 'string' }, name: { type: 'string' }, 'model-url': { type: 'string' },
+    from: { type: 'string' }, version: { type: 'string' }, device: { type: 'string' }, continue: { type: 'boolean' },
     recipe: { type: 'string' }, stage: { type: 'string' }, dataset: { type: 'string' }, output: { type: 'string' }, language: { type: 'string' }, corpus: { type: 'string' }, 'cache-tokens': { type: 'string' }, 'block-size': { type: 'string' },
     suite: { type: 'string' }, tasks: { type: 'string' }, topics: { type: 'string' }, length: { type: 'string' }, question: { type: 'string' }, threshold: { type: 'string' },
     'qa-dataset': { type: 'string' }, 'no-chat-template': { type: 'boolean' }, format: { type: 'string' }, squad: { type: 'string' }, hotpotqa: { type: 'string' },
@@ -47,6 +49,7 @@ const usage = `usage: ctxlab <command> [--json]
   health [--wait]        check the API, the database and (through the queue) a worker
   models list [--search Q]
   recipes list
+  ${recipesUsage}
   models lineage <model-id>
   evals start --endpoint NAME [grid flags as for niah run] [--corpus DATASET] [--mode chat|completion-ids] [--rerun] [--request-key KEY] [--wait]
   evals start --suite ruler --endpoint NAME [--tasks niah_single_1,vt,…] [--lengths 4096,8192] [--samples N] [--tokenizer llama3|byte] [--qa-dataset NAME] [--mode …] [--rerun] [--wait]
@@ -210,6 +213,10 @@ async function main() {
     const g = await api.models.lineage.query({ modelId: arg });
     const name = new Map(g.nodes.map((n) => [n.id, n.name]));
     return out(g, () => table(['parent', 'kind', 'child'], g.edges.map((e) => [name.get(e.parentId), e.kind, name.get(e.childId)])));
+  }
+  if (cmd === 'recipes' && sub !== 'list') {
+    const r = await recipesCommand(api, sub, arg, values);
+    if (r) return out(r.data, () => r.text);
   }
   if (cmd === 'recipes' && sub === 'list') {
     const page = await api.recipes.list.query({ limit, search: values.search });

@@ -12,6 +12,8 @@ import {
   localCheckProcessor,
   niahEvalJob,
   niahEvalProcessor,
+  recipeRunJob,
+  recipeRunProcessor,
   suiteEvalJob,
   suiteEvalProcessor,
   withStrandedLocalChecks,
@@ -89,7 +91,12 @@ workers = [
   new Worker(gpuJob.queue, adapter(gpuJob, gpuProcessor({
       repos, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS, executors, artifacts, onCancel, renderOptions,
       pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
-    })), { connection, concurrency: env.GPU_JOB_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, ...prefix }),
+    })), { connection, concurrency: env.GPU_JOB_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix }),
+  // Recipe runs: each drives its stages' jobs through the queues above, so it mostly waits.
+  new Worker(recipeRunJob.queue, adapter(recipeRunJob, recipeRunProcessor({
+      repos, jobs: { repos, producer: () => producer, queuePrefix: env.QUEUE_PREFIX }, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS,
+      artifactsRoot: artifacts.local.root, onCancel,
+    })), { connection, concurrency: 8, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix }),
 ];
 
 for (const w of workers) {

@@ -1,5 +1,5 @@
 import type { Repositories } from '@ctxlab/db';
-import { EVAL_JOB_KINDS, enqueueEvalRun, evalJobKind, niahEvalJob } from '@ctxlab/jobs';
+import { EVAL_JOB_KINDS, enqueueEvalRun, enqueueRecipeRun, evalJobKind, niahEvalJob, recipeRunJob } from '@ctxlab/jobs';
 import { attemptJobId, queueOf } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 
@@ -25,6 +25,16 @@ export async function reconcile(repos: Repositories, connection: Redis, prefix?:
     for (const j of entries) await j.remove().catch(() => undefined);
     await enqueueEvalRun(connection, job.kind, { jobId: job.id, evalRunId: run.id }, { attempt: job.attempts, ...(prefix ? { prefix } : {}) });
     await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says it is unfinished and the queue had lost it');
+    requeued.push(job.id);
+  }
+  // Recipe runs the same way: a run's job that PostgreSQL says is unfinished and the queue lost.
+  for (const job of await repos.jobs.unfinished(['recipe-run'])) {
+    const entry = await queueOf(connection, recipeRunJob, prefix).getJob(attemptJobId(job.id, job.attempts));
+    const state = entry ? await entry.getState() : 'unknown';
+    if (!['unknown', 'completed', 'failed'].includes(state)) continue;
+    await entry?.remove().catch(() => undefined);
+    await enqueueRecipeRun(connection, { jobId: job.id }, { attempt: job.attempts, prefix });
+    await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says the recipe run is unfinished and the queue had lost it');
     requeued.push(job.id);
   }
   return requeued;

@@ -143,7 +143,7 @@ export const evalCellsInput = z.object({
 });
 
 // ---------- jobs ----------
-export const jobKindSchema = z.enum(['health', 'niah-eval', 'suite-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve']);
+export const jobKindSchema = z.enum(['health', 'niah-eval', 'suite-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve', 'recipe-run']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 export const jobStatusSchema = z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
@@ -225,7 +225,7 @@ export type BenchmarkImportInput = z.infer<typeof benchmarkImportInput>;
 
 /** What a finished GPU job adds to the registry. */
 export const gpuOutputSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: contextLength.optional() }),
+  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: contextLength.optional(), note: text().max(500).optional(), tags: z.array(tagSchema).max(8).optional() }),
   z.object({ kind: z.literal('adapter'), name: nameSchema, baseModelId: idSchema, sourceModelId: idSchema.optional(), rank: positiveInt, alpha: z.number().positive().optional(), targetModules: z.array(text().min(1).max(200)).min(1).max(64) }),
   z.object({ kind: z.literal('endpoint'), name: nameSchema, modelId: idSchema.optional() }),
   z.object({ kind: z.literal('none') }),

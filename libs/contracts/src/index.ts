@@ -4,6 +4,7 @@ export * from './model';
 export * from './recipe';
 export * from './entities';
 export * from './eval-run';
+export * from './recipe-run';
 export * from './planner';
 export * from './niah';
 export * from './suites';

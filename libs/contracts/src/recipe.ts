@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contextLength, idSchema, listInput, nameSchema, positiveInt, tagSchema, tagsSchema, text } from './common';
+import { suiteSpecSchema } from './suites';
 
 export const parallelModeSchema = z.enum(['zigzag_ring_attn', 'dist_flash_attn', 'ulysses_attn', 'usp_attn', 'data_parallel']);
 export type ParallelMode = z.infer<typeof parallelModeSchema>;
@@ -8,6 +9,49 @@ export const thetaRuleSchema = z.enum(['manual', 'ntk', 'dynamic-ntk', 'critical
 export type ThetaRule = z.infer<typeof thetaRuleSchema>;
 
 export const recipeMethodSchema = z.enum(['full', 'lora', 'qlora']);
+
+const gateDepth = z.number().min(0, 'a depth is a fraction from 0 to 1').max(1, 'a depth is a fraction from 0 to 1');
+
+/**
+ * What a stage must show before the next one starts. Each gate is an eval job on the stage's model:
+ * NIAH and suites against an endpoint that serves it, perplexity as a local check (lab models, on
+ * the worker's onnxruntime). A gate fails when its value is on the wrong side of its threshold.
+ */
+export const stageGatesSchema = z.object({
+  /** NIAH value retrieval at `length` (default: the stage's seqLength); passes at a mean score ≥ minScore (0–100). */
+  niah: z
+    .object({
+      minScore: z.number().min(0).max(100),
+      length: contextLength.optional(),
+      depths: z.array(gateDepth).min(1, 'give at least one depth').max(21).default([0, 0.25, 0.5, 0.75, 1]),
+      samples: z.number().int().min(1).max(32).default(2),
+    })
+    .optional(),
+  /** Perplexity of held-out text at each length (default: the stage's seqLength); passes when every one is ≤ max. */
+  perplexity: z
+    .object({
+      max: z.number().positive('must be positive'),
+      lengths: z.array(z.number().int().min(16).max(16_384)).min(1).max(8).optional(),
+      samples: z.number().int().min(1).max(16).default(2),
+    })
+    .optional(),
+  /**
+   * Any suite against the stage's endpoint: RULER, LongBench, … pass at a suite average ≥ minScore
+   * (0–100); the perplexity suite passes at a perplexity ≤ max.
+   */
+  suites: z
+    .array(
+      z
+        .object({ spec: suiteSpecSchema, minScore: z.number().min(0).max(100).optional(), max: z.number().positive('must be positive').optional() })
+        .superRefine((g, ctx) => {
+          if (g.spec.suite === 'perplexity' && g.max === undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'a perplexity suite gate passes at a perplexity ≤ max: give max' });
+          if (g.spec.suite !== 'perplexity' && g.minScore === undefined) ctx.addIssue({ code: 'custom', path: ['minScore'], message: `a ${g.spec.suite} gate passes at an average ≥ minScore (0–100): give minScore` });
+        }),
+    )
+    .max(8)
+    .default([]),
+});
+export type StageGates = z.infer<typeof stageGatesSchema>;
 
 export const recipeStageSchema = z.object({
   name: text().trim().min(1, 'must not be empty').max(100),
@@ -35,6 +79,8 @@ export const recipeStageSchema = z.object({
    * sequence at the full seqLength. At most seqLength × batchSize × gradientAccumulation × steps.
    */
   trainedTokens: z.number().int('must be an integer').positive('must be positive').max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Checks a recipe run makes after the stage, with their thresholds; none = the stage always passes. */
+  gates: stageGatesSchema.optional(),
 });
 export type RecipeStage = z.infer<typeof recipeStageSchema>;
 

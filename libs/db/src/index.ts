@@ -3,6 +3,7 @@ export { translateDbError, guard } from './errors';
 export { modelsRepo, modelConfigOf, type ModelRecord } from './repos/models';
 export { adaptersRepo, type AdapterRecord } from './repos/adapters';
 export { recipesRepo, type RecipeRecord } from './repos/recipes';
+export { recipeRunsRepo, type RecipeRunRecord, type StagePatch } from './repos/recipe-runs';
 export { datasetsRepo, type DatasetRecord } from './repos/datasets';
 export { endpointsRepo } from './repos/endpoints';
 export { evalsRepo, type CellAggregate, type CellInput, type ScoredCell } from './repos/evals';
@@ -23,6 +24,7 @@ import { modelsRepo } from './repos/models';
 import { readsRepo } from './repos/reads';
 import { seedingRepo } from './repos/seeding';
 import { recipesRepo } from './repos/recipes';
+import { recipeRunsRepo } from './repos/recipe-runs';
 
 /** Every repository over one client: what services receive. */
 export function repositories(db: Db) {
@@ -34,6 +36,7 @@ export function repositories(db: Db) {
     models: modelsRepo(db),
     adapters: adaptersRepo(db),
     recipes: recipesRepo(db),
+    recipeRuns: recipeRunsRepo(db),
     datasets: datasetsRepo(db),
     endpoints: endpointsRepo(db),
     evals: evalsRepo(db),

@@ -11,3 +11,4 @@ export * from './niah-eval';
 export * from './suite-eval';
 export * from './local-check';
 export * from './gpu';
+export * from './recipe-run';

@@ -7,6 +7,7 @@ export const QUEUES = {
   suiteEval: 'ctxlab-suite-eval',
   localCheck: 'ctxlab-local-check',
   gpu: 'ctxlab-gpu',
+  recipeRun: 'ctxlab-recipe-run',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

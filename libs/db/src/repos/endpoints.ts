@@ -45,6 +45,11 @@ export function endpointsRepo(db: Db) {
     async encryptedApiKey(id: string): Promise<string | null> {
       return (await db.endpoint.findUnique({ where: { id }, select: { apiKeyEncrypted: true } }))?.apiKeyEncrypted ?? null;
     },
+    /** The endpoint of that name, or null. */
+    async findByName(name: string) {
+      const e = await db.endpoint.findUnique({ where: { name } });
+      return e ? redacted(e) : null;
+    },
     /** Registers (or updates, by name) the endpoint a serve job brought up. */
     async upsertServed(name: string, data: Omit<Prisma.EndpointCreateManyInput, 'name'>) {
       return redacted(await db.endpoint.upsert({ where: { name }, create: { name, ...data }, update: data }));

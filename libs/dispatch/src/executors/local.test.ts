@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RenderedJob } from '../render/types';
 import { LineSplitter } from './lines';
-import { LocalExecutor } from './local';
+import { LocalExecutor, processGroupAlive } from './local';
 import type { JobHandle, LogLine } from './types';
 import { rejection } from '../testing/thrown';
 
@@ -214,5 +214,31 @@ describe('local serve jobs', () => {
     const h = await executor.start(id(), nodeJob(''));
     expect((await rejection(h.ready())).code).toBe('UNSUPPORTED');
     await sleep(0);
+  });
+});
+
+describe('a job run again after its worker died', () => {
+  it('stops the process group the dead worker left running before the job starts again, and only that one', async () => {
+    const jobId = id();
+    // A worker that dies outright never ends its jobs: here, an executor that is simply dropped.
+    const dead = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH }, killGraceMs: 400 });
+    const first = await dead.start(jobId, nodeJob(`console.log('first'); setInterval(() => {}, 1000)`));
+    for await (const l of first.logs()) {
+      expect(l.text).toBe('first');
+      break;
+    }
+    const pgid = (JSON.parse(readFileSync(join(root, jobId, '.ctxlab-group.json'), 'utf8')) as { pgid: number }).pgid;
+    expect(await processGroupAlive(pgid)).toBe(true);
+    // An unrelated long-running process must never be touched: it is not the recorded one.
+    const bystander = await executor.start(id(), nodeJob(`setInterval(() => {}, 1000)`));
+
+    const fresh = new LocalExecutor({ workRoot: root, baseEnv: { PATH: process.env.PATH }, killGraceMs: 400 });
+    const again = await fresh.start(jobId, nodeJob(`console.log('second')`));
+    expect(await processGroupAlive(pgid)).toBe(false);
+    expect(await first.wait()).toMatchObject({ reason: 'failed', signal: 'SIGTERM' });
+    const text = (await collect(again)).map((l) => l.text);
+    expect(text).toEqual([`[ctxlab] stopped process group ${pgid}, left running by an earlier run of this job (its worker stopped without ending it)`, 'second']);
+    expect(await bystander.status()).toMatchObject({ phase: 'running' });
+    await bystander.cancel();
   });
 });

@@ -89,6 +89,43 @@ export async function processGroupAlive(pgid: number): Promise<boolean> {
   }
 }
 
+/** A process's start time (clock ticks since boot, /proc/PID/stat field 22): with the pid, it names one process, whatever pids are reused later. */
+async function processStartTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where a job directory records the process group its run started, so a later run can find it. */
+const GROUP_FILE = '.ctxlab-group.json';
+
+/**
+ * A worker killed outright (SIGKILL, a crash) leaves its jobs' process groups running: a trainer
+ * would go on writing the output the job's next run writes too. Before a job starts again, the
+ * group its last run recorded is stopped — if its leader is still the same process (pid and start
+ * time both match, so a reused pid is never touched). Returns what it did, for the job's log.
+ */
+async function stopLeftoverGroup(workDir: string, graceMs: number): Promise<string | null> {
+  let recorded: { pgid?: unknown; start?: unknown };
+  try {
+    recorded = JSON.parse(await readFile(join(workDir, GROUP_FILE), 'utf8')) as typeof recorded;
+  } catch {
+    return null;
+  }
+  const pgid = Number(recorded.pgid);
+  if (!Number.isInteger(pgid) || pgid <= 1 || typeof recorded.start !== 'string') return null;
+  if ((await processStartTime(pgid)) !== recorded.start || !(await processGroupAlive(pgid))) return null;
+  killGroup(pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while ((await processGroupAlive(pgid)) && Date.now() < deadline) await sleep(50);
+  if (await processGroupAlive(pgid)) killGroup(pgid, 'SIGKILL');
+  for (let i = 0; i < 50 && (await processGroupAlive(pgid)); i++) await sleep(20);
+  return `[ctxlab] stopped process group ${pgid}, left running by an earlier run of this job (its worker stopped without ending it)`;
+}
+
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
@@ -198,6 +235,11 @@ class LocalJobHandle implements JobHandle {
     await this.terminateGroup();
   }
 
+  /** A line of the executor's own in the job's log. */
+  note(text: string): void {
+    this.buffer.push({ stream: 'stderr', text });
+  }
+
   logs(options: { signal?: AbortSignal } = {}): AsyncIterable<LogLine> {
     return this.buffer.follow(options.signal);
   }
@@ -291,6 +333,7 @@ export class LocalExecutor implements Executor {
     const workDir = this.workDir(jobId);
     await checkLocalWrites(job, workDir, options.writableRoots ?? []);
     await mkdir(workDir, { recursive: true });
+    const leftover = await stopLeftoverGroup(workDir, this.opts.killGraceMs);
     for (const f of job.files) await writeJobFile(workDir, f.path, f.content);
     // Typed as NodeJS.ProcessEnv: where Next's types are loaded that type requires NODE_ENV.
     const env = {} as NodeJS.ProcessEnv;
@@ -300,7 +343,10 @@ export class LocalExecutor implements Executor {
       child.once('spawn', ok);
       child.once('error', (e) => fail(new DispatchError('SPAWN_FAILED', `cannot start "${cmd}" for job ${jobId}: ${e.message}`, 'argv', { cause: e })));
     });
+    const start = child.pid ? await processStartTime(child.pid) : null;
+    if (child.pid && start) await writeFile(join(workDir, GROUP_FILE), JSON.stringify({ pgid: child.pid, start }));
     const handle = new LocalJobHandle(jobId, job, child as ChildProcess & { pid: number }, this.opts, options);
+    if (leftover) handle.note(leftover);
     this.handles.set(jobId, handle);
     return handle;
   }

@@ -163,8 +163,8 @@ async function register(repos: Repositories, jobId: string, output: GpuOutput, o
     case 'model': {
       const parent = await repos.models.get(output.parentModelId);
       const config = { ...modelConfigOf(parent), ...(output.ropeTheta ? { ropeTheta: output.ropeTheta } : {}), ...(output.maxPositionEmbeddings ? { maxPositionEmbeddings: output.maxPositionEmbeddings } : {}) };
-      const model = await repos.models.create({ name: output.name, origin: 'derived', family: parent.family ?? undefined, sourceUri: uri ?? undefined, tags: ['produced-by-job'], config, description: `Produced by job ${jobId}${digest ? ` (${digest})` : ''}` });
-      await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: output.lineage, jobId });
+      const model = await repos.models.create({ name: output.name, origin: 'derived', family: parent.family ?? undefined, sourceUri: uri ?? undefined, tags: ['produced-by-job', ...(output.tags ?? [])], config, description: `Produced by job ${jobId}${digest ? ` (${digest})` : ''}${output.note ? `: ${output.note}` : ''}` });
+      await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: output.lineage, jobId, note: output.note });
       if (output.otherParentModelId) await repos.models.addLineage({ parentId: output.otherParentModelId, childId: model.id, kind: output.lineage, jobId });
       return { modelId: model.id };
     }

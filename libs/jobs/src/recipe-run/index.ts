@@ -1,0 +1,4 @@
+export * from './payload';
+export * from './plan';
+export * from './producer';
+export * from './processor';

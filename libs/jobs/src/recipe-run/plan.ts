@@ -1,0 +1,89 @@
+/**
+ * What one stage of a recipe run does, as specs: its training job and its gates. The producer
+ * builds them for every stage before a run is accepted (so a stage that could never start is
+ * refused up front, naming the stage), and the processor builds the same ones when it gets there.
+ */
+import { badRequest, isLabModel, localCheckSpecSchema, niahSpecSchema, type GateResult, type LocalCheckSpec, type NiahSpec, type RecipeSpec, type RecipeStage, type SuiteSpec } from '@ctxlab/contracts';
+import type { ModelRecord } from '@ctxlab/db';
+import { DispatchError, parseJobSpec, renderJob, trainSpecFromRecipe } from '@ctxlab/dispatch';
+import { posix } from 'node:path';
+
+export const stageLabel = (k: number, stage: Pick<RecipeStage, 'name'>) => `stage ${k + 1} (${stage.name})`;
+
+/** A stage's name as a path segment and model-name part. */
+export const stageSlug = (stage: Pick<RecipeStage, 'name'>) => stage.name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'stage';
+
+/** The model a stage registers: <run>-<stage>, and -a<attempt> from the second attempt on. */
+export const stageModelName = (runName: string, stage: Pick<RecipeStage, 'name'>, attempt: number) => `${runName}-${stageSlug(stage)}${attempt > 1 ? `-a${attempt}` : ''}`;
+
+/** Where a stage writes its model: a directory under the run's output root. */
+export const stageOutput = (outputRoot: string, stage: Pick<RecipeStage, 'name'>, attempt: number) =>
+  `${outputRoot.replace(/\/+$/, '')}/${posix.basename(stageSlug(stage))}${attempt > 1 ? `-a${attempt}` : ''}`;
+
+/** The train job spec of stage k: from `from`'s weights, with the recipe's data, written to `output`. */
+export function stageTrainSpec(recipe: RecipeSpec, k: number, io: { from: ModelRecord; datasets: string[]; output: string; device: 'cpu' | 'cuda' }) {
+  const stage = recipe.stages[k]!;
+  if (!io.from.sourceUri) throw badRequest(`${stageLabel(k, stage)}: model ${io.from.name} has no sourceUri, so there are no weights to train from`, 'baseModelId');
+  try {
+    const spec = { ...trainSpecFromRecipe(recipe, k, { model: io.from.sourceUri, datasets: io.datasets, output: io.output }), ...(recipe.trainer === 'lab' ? { device: io.device } : {}) };
+    renderJob(parseJobSpec(spec));
+    return spec;
+  } catch (e) {
+    if (e instanceof DispatchError) throw badRequest(`${stageLabel(k, stage)}: ${e.message}`, 'recipeId');
+    throw e;
+  }
+}
+
+/** A gate to start: `gate` names it in results (niah, perplexity, or suite:<id>). */
+export type GatePlan =
+  | { kind: 'niah'; gate: string; label: string; op: '>='; threshold: number; spec: NiahSpec }
+  | { kind: 'local-check'; gate: string; label: string; op: '<='; threshold: number; spec: LocalCheckSpec }
+  | { kind: 'suite'; gate: string; label: string; op: '>=' | '<='; threshold: number; suite: SuiteSpec };
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** The gates of stage k on a model of `model`'s kind: NIAH at the stage's length, perplexity at lengths, suites. */
+export function stageGates(recipe: RecipeSpec, k: number, model: Pick<ModelRecord, 'name' | 'tokenizer' | 'vocabSize'>): GatePlan[] {
+  const stage = recipe.stages[k]!;
+  const g = stage.gates;
+  if (!g) return [];
+  const out: GatePlan[] = [];
+  if (g.niah) {
+    if (model.tokenizer !== 'byte' && model.tokenizer !== 'llama3') {
+      throw badRequest(`${stageLabel(k, stage)}: the NIAH gate builds prompts with the byte or Llama-3 tokenizer; ${model.name} uses ${model.tokenizer}`, 'recipeId');
+    }
+    const length = g.niah.length ?? stage.seqLength;
+    const spec = niahSpecSchema.parse({
+      variant: 'value',
+      tokenizer: model.tokenizer,
+      grid: { lengths: { kind: 'list', values: [length] }, depths: { kind: 'list', values: g.niah.depths }, samples: g.niah.samples },
+      seed: 0,
+    });
+    out.push({ kind: 'niah', gate: 'niah', op: '>=', label: `NIAH @${n(length)} (${g.niah.depths.length} depths × ${g.niah.samples} samples)`, threshold: g.niah.minScore, spec });
+  }
+  if (g.perplexity) {
+    if (!isLabModel(model)) {
+      throw badRequest(`${stageLabel(k, stage)}: perplexity gates run as local checks of lab models on the worker's onnxruntime; ${model.name} is not a lab model (use a suite gate with suite "perplexity" against its endpoint)`, 'recipeId');
+    }
+    const lengths = g.perplexity.lengths ?? [Math.min(stage.seqLength, 16_384)];
+    const spec = localCheckSpecSchema.parse({ kind: 'perplexity', lengths, samples: g.perplexity.samples });
+    out.push({ kind: 'local-check', gate: 'perplexity', op: '<=', label: `perplexity @${lengths.map(n).join(', ')}`, threshold: g.perplexity.max, spec });
+  }
+  for (const s of g.suites) {
+    const perplexity = s.spec.suite === 'perplexity';
+    out.push({ kind: 'suite', gate: `suite:${s.spec.suite}`, label: `${s.spec.suite} ${perplexity ? 'perplexity' : 'average'}`, op: perplexity ? '<=' : '>=', threshold: (perplexity ? s.max : s.minScore) ?? 0, suite: s.spec });
+  }
+  return out;
+}
+
+/** A gate before it has a value. */
+export const pendingGate = (p: GatePlan, ids: { evalRunId: string | null; jobId: string | null }): GateResult => ({
+  gate: p.gate, label: p.label, op: p.op, threshold: p.threshold, value: null, passed: null, error: null, ...ids,
+});
+
+/** Whether a value passes its gate. */
+export const gatePasses = (g: Pick<GateResult, 'op' | 'threshold'>, value: number) => (g.op === '<=' ? value <= g.threshold : value >= g.threshold);
+
+/** "NIAH @1,024 scored 40.0 (needs ≥ 60)" */
+export const gateWords = (g: GateResult) =>
+  g.value === null ? `${g.label}: no value (${g.error ?? 'its job did not finish'})` : `${g.label} ${g.op === '<=' ? 'was' : 'scored'} ${g.value.toFixed(g.op === '<=' ? 3 : 1)} (needs ${g.op === '<=' ? '≤' : '≥'} ${g.threshold})`;
