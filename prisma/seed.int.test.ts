@@ -27,7 +27,7 @@ describe('seed', () => {
     expect(once.models).toHaveLength(10);
     expect(once.edges).toHaveLength(7);
     expect(once.adapters).toHaveLength(2);
-    expect(once.recipes).toHaveLength(3);
+    expect(once.recipes).toHaveLength(4);
   });
 
   it('holds the published Gradient recipe exactly', async () => {

@@ -79,6 +79,22 @@ describe('ctxlab CLI against the API over HTTP', () => {
     expect(bad?.code).toBe(1);
     expect(bad?.stderr).toMatch(/BAD_REQUEST: model\.modelName: no model named ghost/);
   });
+
+  it('recipes run starts the seeded lab recipe from a model; runs lists it; cancel and resume work by run name', async () => {
+    const started = (await cli('recipes', 'run', 'lab-progressive', '--from', 'lab-stage1', '--name', 'cli-run')).stdout;
+    expect(started).toContain('started recipe run cli-run: lab-progressive v1 from lab-stage1, 3 stage(s)');
+    expect((await cli('recipes', 'runs', 'lab-progressive')).stdout).toMatch(/cli-run +│? *lab-progressive v1 +│? *queued +│? *1\/3/);
+    const cancelled = (await cli('recipes', 'cancel', 'cli-run')).stdout;
+    expect(cancelled).toMatch(/^cli-run: cancelled — cancelled by /);
+    expect(cancelled).toMatch(/1 lab-512 .*pending/);
+    expect((await cli('recipes', 'resume', 'cli-run')).stdout).toContain('resumed cli-run (retry)');
+    expect((await cli('recipes', 'cancel', 'cli-run', '--json')).stdout).toContain('"status": "cancelled"');
+    const bad = await cli('recipes', 'run', 'lab-progressive', '--from', 'ghost').then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(bad?.code).toBe(1);
+    expect(bad?.stderr).toMatch(/no model named ghost/);
+    const again = await cli('recipes', 'run', 'lab-progressive', '--from', 'lab-stage1', '--name', 'cli-run').then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(again?.stderr).toMatch(/BAD_REQUEST: name: a recipe run named cli-run already exists/);
+  });
 });
 
 describe('ctxlab without a token', () => {

@@ -562,6 +562,31 @@ describe('portal in a browser', () => {
     await home.close();
   }, 900_000);
 
+  it('runs a lab recipe from its page: the run page follows the stage live to its gate and shows the model, the gate and the loss curve', async () => {
+    const stage = { name: 'lab-512', seqLength: 512, ropeTheta: 10_000, steps: 2, batchSize: 1, learningRate: 1e-3, gpus: 1, gpuType: 'cpu', gates: { niah: { minScore: 50, depths: [0, 1], samples: 1 } } };
+    const recipe = await api().recipes.create({ name: 'lab-e2e', spec: { method: 'full', trainer: 'lab', baseModel: 'lab-stage1', targetContext: 512, stages: [stage] } });
+    const page = await open(`/recipes/${recipe.id}`);
+    await page.getByRole('button', { name: 'Run this recipe…' }).click();
+    const form = page.getByRole('form', { name: 'Run lab-e2e' });
+    await form.getByLabel('Run name (optional)').fill('e2e-run');
+    await form.getByRole('button', { name: 'Start the run' }).click();
+    await page.waitForURL(/\/recipes\/runs\/[^/]+$/);
+    const status = page.getByTestId('recipe-run-live').locator('[data-status]').first();
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 150_000 }).toMatch(/succeeded|stopped/);
+    const stages = await page.getByTestId('recipe-run-stages').innerText();
+    expect(await status.getAttribute('data-status'), stages).toBe('succeeded');
+    expect(stages).toContain('e2e-run-lab-512');
+    expect(stages).toMatch(/NIAH @512/);
+    expect(await page.getByTestId('run-stages').innerText()).toBe('1/1');
+    await page.getByTestId('recipe-run-curves').locator('svg.loss-curve').waitFor();
+    expect(await page.getByTestId('recipe-run-events').innerText()).toMatch(/stage 1 \(lab-512\) passed/);
+    await shot(page, '22-recipe-run');
+    const back = await open(`/recipes/${recipe.id}`);
+    expect(await back.locator('main').innerText()).toContain('e2e-run');
+    await back.close();
+    await page.close();
+  }, 200_000);
+
   it('shows the overview and the run’s job page without errors, and no page logged one', async () => {
     const home = await open('/');
     await expect.poll(async () => Number((await home.locator('.stats').innerText()).match(/(\d+)\s+models/)?.[1])).toBeGreaterThanOrEqual(8);

@@ -187,6 +187,41 @@ describe('GPU jobs on the kubernetes executor', () => {
     await waitFor('the serving pod to go', async () => fake.list('pods', NS, `ctxlab.dev/job-id=${r.job.id}`).length === 0, 30_000);
   }, 90_000);
 
+  it('a recipe run dispatches each stage as a Job with its rendered command, chaining stage 2 to stage 1\'s output', async () => {
+    const lab = { numLayers: 4, hiddenSize: 128, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 259, tokenizer: 'byte', dtype: 'fp32', tieWordEmbeddings: true } as const;
+    const base = await api().models.create({ name: 'k-lab', sourceUri: 'file:///artifacts/models/lab-stage1', config: { ...lab, ropeTheta: 10_000, maxPositionEmbeddings: 512 } });
+    const stage = (name: string, seqLength: number, ropeTheta: number) => ({ name, seqLength, ropeTheta, steps: 300, batchSize: 4, learningRate: 1e-3, gpus: 1, gpuType: 'h100-sxm-80gb' });
+    const recipe = await api().recipes.create({ name: 'k-lab-progressive', spec: { method: 'full', trainer: 'lab', baseModel: 'k-lab', targetContext: 2048, progressive: true, stages: [stage('k-1k', 1024, 40_000), stage('k-2k', 2048, 154_243)] } });
+    await expect(api().recipes.run({ recipeId: recipe.id, baseModelId: base.id, executor: 'kubernetes', device: 'cuda' })).rejects.toThrow(/outputRoot: a run on Kubernetes writes its stage models where the cluster's jobs can/);
+    const run = await api().recipes.run({ recipeId: recipe.id, baseModelId: base.id, name: 'k-run', executor: 'kubernetes', device: 'cuda', outputRoot: 'file:///artifacts/recipe-runs/k-run' });
+    const commands: string[][] = [];
+    for (const [k, out] of [[0, '/artifacts/recipe-runs/k-run/k-1k'], [1, '/artifacts/recipe-runs/k-run/k-2k']] as const) {
+      const trainJobId = (await waitFor(`stage ${k + 1}'s training job`, async () => (await api().recipes.runGet({ id: run.id })).stages[k]!.trainJobId, 30_000))!;
+      const pod = await podOf(trainJobId);
+      const container = fake.list('jobs', NS, `ctxlab.dev/job-id=${trainJobId}`)[0]!.spec.template.spec.containers[0];
+      expect(container.resources.limits).toEqual({ 'nvidia.com/gpu': '1' });
+      commands.push(container.command as string[]);
+      expect(container.command).toEqual(expect.arrayContaining(['--out', out, '--device', 'cuda', '--batch-tokens', String(4 * (k ? 2048 : 1024))]));
+      fake.setPodPhase(NS, pod, 'Running');
+      fake.appendLog(NS, pod, `step 300/300 len ${k ? 2048 : 1024} bs 4 loss_ans 0.2 (ema 0.2)`, `done: 300 steps, saved ${out}`);
+      fake.setPodPhase(NS, pod, 'Succeeded', { exitCode: 0 });
+    }
+    // Stage 1 trains from the base model's weights; stage 2 from stage 1's output, with its own θ and length.
+    const arg = (cmd: string[], flag: string) => cmd[cmd.indexOf(flag) + 1];
+    expect(commands.map((c) => [arg(c, '--init'), arg(c, '--theta'), arg(c, '--seq-len')])).toEqual([
+      ['/artifacts/models/lab-stage1', '40000', '1024'],
+      ['/artifacts/recipe-runs/k-run/k-1k', '154243', '2048'],
+    ]);
+    const done = await waitFor('the run to succeed', async () => {
+      const r = await api().recipes.runGet({ id: run.id });
+      return r.status === 'succeeded' ? r : null;
+    }, 30_000);
+    expect(done.stages.map((s) => s.model?.name)).toEqual(['k-run-k-1k', 'k-run-k-2k']);
+    // Pods hold a GPU each: the run's GPU-hours are their wall time.
+    expect(done.gpuHours).toBeGreaterThan(0);
+    expect((await repos.models.get(done.stages[1]!.model!.id)).sourceUri).toBe('file:///artifacts/recipe-runs/k-run/k-2k');
+  }, 90_000);
+
   it('configuration errors name the variable at fault', () => {
     expect(() => loadKubeEnv({ CTXLAB_KUBE_EXECUTOR: 'kubeconfig', CTXLAB_JOB_IMAGE: 'x' })).toThrow(/KUBECONFIG must name a kubeconfig file/);
     expect(() => loadKubeEnv({ CTXLAB_KUBE_EXECUTOR: 'in-cluster' })).toThrow(/CTXLAB_JOB_IMAGE/);

@@ -41,6 +41,7 @@ export type GatePlan =
   | { kind: 'suite'; gate: string; label: string; op: '>=' | '<='; threshold: number; suite: SuiteSpec };
 
 const n = (x: number) => x.toLocaleString('en-US');
+const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
 
 /** The gates of stage k on a model of `model`'s kind: NIAH at the stage's length, perplexity at lengths, suites. */
 export function stageGates(recipe: RecipeSpec, k: number, model: Pick<ModelRecord, 'name' | 'tokenizer' | 'vocabSize'>): GatePlan[] {
@@ -59,7 +60,7 @@ export function stageGates(recipe: RecipeSpec, k: number, model: Pick<ModelRecor
       grid: { lengths: { kind: 'list', values: [length] }, depths: { kind: 'list', values: g.niah.depths }, samples: g.niah.samples },
       seed: 0,
     });
-    out.push({ kind: 'niah', gate: 'niah', op: '>=', label: `NIAH @${n(length)} (${g.niah.depths.length} depths × ${g.niah.samples} samples)`, threshold: g.niah.minScore, spec });
+    out.push({ kind: 'niah', gate: 'niah', op: '>=', label: `NIAH @${n(length)} (${plural(g.niah.depths.length, 'depth')} × ${plural(g.niah.samples, 'sample')})`, threshold: g.niah.minScore, spec });
   }
   if (g.perplexity) {
     if (!isLabModel(model)) {

@@ -41,6 +41,9 @@ export async function startRecipeRun(deps: JobsDeps, input: RecipeRunStartInput 
   const spec = recipe.spec;
   if (spec.trainer === 'custom') throw badRequest(`recipe ${recipe.name} has trainer "custom": ctxlab cannot render its training command, so it cannot run it`, 'recipeId');
   if (input.device === 'cuda' && spec.trainer !== 'lab') throw badRequest('device: only the lab trainer takes a device; the other trainers run on the GPUs their stages name', 'device');
+  if (input.executor === 'kubernetes' && !input.outputRoot) {
+    throw badRequest("outputRoot: a run on Kubernetes writes its stage models where the cluster's jobs can: give a file:///… path on their mounted volume (CTXLAB_JOB_VOLUME_MOUNTS) or an s3://… prefix", 'outputRoot');
+  }
   const name = input.name ?? `${recipe.name}-v${recipe.version}-${stamp(new Date())}`;
   if (await repos.recipeRuns.getByName(name)) throw badRequest(`name: a recipe run named ${name} already exists`, 'name');
   const datasets = await recipeDatasets(deps, spec);

@@ -2,6 +2,9 @@ import { stageTokens } from '@ctxlab/contracts';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { PageHead } from '../../../src/components/EntityList';
+import { Panel } from '../../../src/components/Panel';
+import { RecipeRunsTable } from '../../../src/components/RecipeRunBits';
+import { RecipeRunForm } from '../../../src/components/RecipeRunForm';
 import { contextLabel, fmtCompact, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
 import { api, loadOr404 } from '../../../src/server/api';
 
@@ -11,6 +14,11 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
   const { id } = await params;
   const r = await loadOr404(async () => (await api()).recipes.get({ id }));
   if (!r) notFound();
+  const a = await api();
+  const [models, runs] = await Promise.all([
+    a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
+    a.recipes.runs({ recipeName: r.name, limit: 20 }),
+  ]);
   const s = r.spec;
   const plan = r.computed.plan;
   const stagePlan = (i: number) => plan?.stages[i];
@@ -58,6 +66,18 @@ export default async function RecipePage({ params }: { params: Promise<{ id: str
         <div className="stat"><div className="n">{fmtCompact(totalTokens)}</div><div className="l">training tokens ({fmtInt(totalTokens)})</div></div>
         <div className="stat"><div className="n">{plan?.totals.gpuHours ? fmtInt(Math.round(plan.totals.gpuHours)) : '—'}</div><div className="l">GPU-hours at MFU {r.computed.mfu}</div></div>
       </div>
+      <Panel id="recipe-runs-h" title="Runs" testId="recipe-runs" head={<span className="progress-line">newest first, of every version{runs.length === 20 ? ' (the 20 newest)' : ''}</span>}>
+        <RecipeRunForm
+          recipeId={r.id}
+          recipeName={r.name}
+          version={r.version}
+          trainer={s.trainer}
+          stages={s.stages.length}
+          models={models.items.map((m) => ({ id: m.id, name: m.name }))}
+          defaultModelId={models.items.find((m) => m.name === s.baseModel)?.id}
+        />
+        <RecipeRunsTable runs={runs} caption={`Runs of ${r.name}`} />
+      </Panel>
       <div className="panel">
         <h2>Stages</h2>
         <div className="table-scroll">
