@@ -578,7 +578,7 @@ describe('portal in a browser', () => {
     expect(stages).toContain('e2e-run-lab-512');
     expect(stages).toMatch(/NIAH @512/);
     expect(await page.getByTestId('run-stages').innerText()).toBe('1/1');
-    await page.getByTestId('recipe-run-curves').locator('svg.loss-curve').waitFor();
+    await page.getByTestId('recipe-run-curves').locator('svg.linechart').waitFor();
     expect(await page.getByTestId('recipe-run-events').innerText()).toMatch(/stage 1 \(lab-512\) passed/);
     await shot(page, '22-recipe-run');
     const back = await open(`/recipes/${recipe.id}`);

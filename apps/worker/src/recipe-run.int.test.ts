@@ -24,6 +24,12 @@ const labRecipe = (gates: { s1: object; s2: object; s3: object }): RecipeSpecInp
   stages: [stage('lab-512', 512, 10_000, 4, gates.s1), stage('lab-1k', 1024, 40_000, 3, gates.s2), stage('lab-2k', 2048, 154_243, 2, gates.s3)],
 });
 const NIAH = (minScore: number) => ({ minScore, depths: [0, 0.5, 1], samples: 2 });
+/**
+ * A suite gate: RULER's single-needle task at 2,048 bytes on the byte tokenizer, 3 samples. Its bar
+ * is 0 (after 2 steps the model scores 0 here): the test checks that the value is the suite run's own
+ * average — a suite whose job failed has no value, and fails any bar.
+ */
+const RULER = { spec: { suite: 'ruler', tasks: ['niah_single_1'], lengths: [2048], samples: 3, tokenizer: 'byte' }, minScore: 0 } as const;
 
 /**
  * A progressive recipe as one tracked run on the lab model, for real: each stage trains with the
@@ -100,7 +106,7 @@ describe('recipe runs: progressive extension with gates, on the lab model', () =
     const bad = await api().recipes.update({ id: v1.id, patch: { spec: labRecipe({ s1: { niah: NIAH(60) }, s2: { perplexity: { max: 1.0 } }, s3: {} }) } });
     await expect(api().recipes.runResume({ id: started.id, action: 'retry', recipeId: bad.id })).rejects.toThrow(/changes stage 1, which this run has finished/);
     // (Measured here: stage 2 after 3 steps at 1,024 finds 1 needle in 6 there, perplexity ≈ 10; stage 3 after 2 steps at 2,048 finds 4 in 6, perplexity ≈ 11.)
-    const v3 = await api().recipes.update({ id: v1.id, patch: { spec: labRecipe({ s1: { niah: NIAH(50), perplexity: { max: 1.0 } }, s2: { niah: NIAH(10), perplexity: { max: 15 } }, s3: { niah: NIAH(30), perplexity: { max: 15 } } }) } });
+    const v3 = await api().recipes.update({ id: v1.id, patch: { spec: labRecipe({ s1: { niah: NIAH(50), perplexity: { max: 1.0 } }, s2: { niah: NIAH(10), perplexity: { max: 15 } }, s3: { niah: NIAH(30), perplexity: { max: 15 }, suites: [RULER] } }) } });
     expect(v3.version).toBe(3);
     await api().recipes.runResume({ id: started.id, action: 'retry', recipeId: v3.id });
 
@@ -108,6 +114,8 @@ describe('recipe runs: progressive extension with gates, on the lab model', () =
     const s3Training = await untilRun(started.id, 'stage 3 to train', (r) => r.stages[2]!.status === 'training' && (r.stages[2]!.train?.done ?? 0) >= 1);
     expect(s3Training.recipe.version).toBe(3);
     expect(s3Training.stages[1]).toMatchObject({ status: 'passed', attempt: 2, model: { name: 'lab-run-lab-1k-a2' } });
+    // The ETA: the running stage's own, from its steps (it is the last stage).
+    expect(s3Training.etaSeconds).toBeGreaterThan(0);
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
     worker = startWorker(prefix, workerEnv);
@@ -115,7 +123,10 @@ describe('recipe runs: progressive extension with gates, on the lab model', () =
     // The new worker takes the run over and finishes it; stage 3's training job runs again on it.
     const done = await untilRun(started.id, 'the run to succeed', (r) => r.status === 'succeeded' || r.status === 'stopped', 300_000);
     expect(done.status, `${done.reason ?? ''}\n${worker.output().slice(-3000)}`).toBe('succeeded');
-    expect(done.stages.flatMap((s) => s.gates.map((g) => g.passed))).toEqual([true, false, true, true, true, true]);
+    expect(done.stages.flatMap((s) => s.gates.map((g) => g.passed))).toEqual([true, false, true, true, true, true, true]);
+    const ruler = done.stages[2]!.gates[2]!;
+    expect(ruler).toMatchObject({ gate: 'suite:ruler', label: 'ruler average', op: '>=' });
+    expect(ruler.value).toBe(readAverage((await repos.evals.get(ruler.evalRunId!)).summary));
     expect(done.stages.map((s) => [s.status, s.model?.name])).toEqual([['passed', 'lab-run-lab-512'], ['passed', 'lab-run-lab-1k-a2'], ['passed', 'lab-run-lab-2k']]);
     const events = await api().recipes.runEvents({ id: started.id });
     expect(events.map((e) => e.message).join('\n')).toMatch(/taken over by worker-\d+ \(its worker stopped\)/);
@@ -160,6 +171,9 @@ describe('recipe runs: progressive extension with gates, on the lab model', () =
   }, 120_000);
 });
 
+function readAverage(summary: unknown): number {
+  return (summary as { average: number }).average;
+}
 function readScore(summary: unknown): number {
   return (summary as { averageScore: number }).averageScore;
 }

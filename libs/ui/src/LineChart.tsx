@@ -39,7 +39,7 @@ export function LineChart({ series, title, xLabel = 'Token Limit', yLabel = 'Sco
       {yTicks.map((t) => (
         <g key={t}>
           <line x1={left} x2={width - right} y1={gy(t)} y2={gy(t)} stroke="#e2e5ea" />
-          <text x={left - 6} y={gy(t) + 4} textAnchor="end" fill="#4d5361">{yMax - yMin < 20 ? t.toFixed(1) : Math.round(t)}</text>
+          <text x={left - 6} y={gy(t) + 4} textAnchor="end" fill="#4d5361">{yMax - yMin < 1 ? Number(t.toPrecision(2)) : yMax - yMin < 20 ? t.toFixed(1) : Math.round(t)}</text>
         </g>
       ))}
       {xs.map((x, i) => (i % xEvery === 0 || i === xs.length - 1 ? <text key={x} x={gx(x)} y={height - bottom + 16} textAnchor="middle" fill="#4d5361">{contextLabel(x)}</text> : null))}

@@ -21,6 +21,9 @@ export function RunBadge({ status }: { status: string }) {
 /** Stages passed of all stages: "2/3". */
 export const stageProgress = (run: Pick<RecipeRun, 'stages'>) => `${run.stages.filter((s) => s.status === 'passed').length}/${run.stages.length}`;
 
+/** A loss to four significant digits. */
+export const fmtLoss = (l: number | null | undefined): string => (l === null || l === undefined || !Number.isFinite(l) ? '—' : Number(l.toPrecision(4)).toString());
+
 /** GPU-hours with two decimals; a start that has used next to nothing says so. */
 export const fmtGpuHours = (h: number | null | undefined): string => (h === null || h === undefined || !Number.isFinite(h) ? '—' : h > 0 && h < 0.005 ? '< 0.01' : fmtNum(h, 2));
 

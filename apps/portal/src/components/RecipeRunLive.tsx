@@ -1,15 +1,14 @@
 'use client';
 
-import { DataTable, fmtDate, fmtDuration, fmtInt, ProgressBar } from '@ctxlab/ui';
+import { DataTable, fmtDate, fmtDuration, fmtInt, LineChart, ProgressBar } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useCallback, useId, useRef, useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { usePoll } from '../lib/hooks';
 import { useAction } from './FormErrors';
 import { PageHead } from './EntityList';
-import { fmtLoss, LossCurve } from './LossCurve';
 import { Panel } from './Panel';
-import { fmtGpuHours, GateList, RunBadge, stageProgress, type RecipeRun, type RecipeRunEvent, type RecipeRunStage } from './RecipeRunBits';
+import { fmtGpuHours, fmtLoss, GateList, RunBadge, stageProgress, type RecipeRun, type RecipeRunEvent, type RecipeRunStage } from './RecipeRunBits';
 
 /** Statuses in which a worker moves the run along: the page polls while the run is in one. */
 const LIVE = ['queued', 'running'];
@@ -112,7 +111,20 @@ export function RecipeRunLive({ initial, initialEvents, versions }: { initial: R
               <figcaption>
                 <strong>{s.index + 1}. {s.name}</strong>{s.attempt > 1 ? ` · attempt ${s.attempt}` : ''} · {s.train?.loss === null || s.train?.loss === undefined ? 'no loss yet' : `loss ${fmtLoss(s.train.loss)}`}
               </figcaption>
-              {s.train ? <LossCurve curve={s.train.curve} title={`Training loss of stage ${s.index + 1} (${s.name})`} /> : <p className="loss-curve-empty">not trained yet</p>}
+              {s.train && s.train.curve.length >= 2 ? (
+                <LineChart
+                  title={`Training loss of stage ${s.index + 1} (${s.name})`}
+                  xLabel="step"
+                  yLabel="loss"
+                  xUnit="steps"
+                  width={360}
+                  height={200}
+                  yMax={Math.max(...s.train.curve.map(([, l]) => l)) * 1.05}
+                  series={[{ name: 'loss', color: '#2563eb', points: s.train.curve.map(([x, y]) => ({ x, y })) }]}
+                />
+              ) : (
+                <p className="loss-curve-empty">{s.train ? 'fewer than two losses recorded yet' : 'not trained yet'}</p>
+              )}
             </figure>
           ))}
         </div>
