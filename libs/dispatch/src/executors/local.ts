@@ -343,11 +343,12 @@ export class LocalExecutor implements Executor {
       child.once('spawn', ok);
       child.once('error', (e) => fail(new DispatchError('SPAWN_FAILED', `cannot start "${cmd}" for job ${jobId}: ${e.message}`, 'argv', { cause: e })));
     });
-    const start = child.pid ? await processStartTime(child.pid) : null;
-    if (child.pid && start) await writeFile(join(workDir, GROUP_FILE), JSON.stringify({ pgid: child.pid, start }));
+    // The handle listens for output and exit at once: a quick tool may be done before the next await.
     const handle = new LocalJobHandle(jobId, job, child as ChildProcess & { pid: number }, this.opts, options);
     if (leftover) handle.note(leftover);
     this.handles.set(jobId, handle);
+    const start = child.pid ? await processStartTime(child.pid) : null;
+    if (child.pid && start) await writeFile(join(workDir, GROUP_FILE), JSON.stringify({ pgid: child.pid, start }));
     return handle;
   }
 }
