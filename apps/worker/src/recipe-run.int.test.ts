@@ -165,7 +165,9 @@ describe('recipe runs: progressive extension with gates, on the lab model', () =
     await waitFor('the training job to be cancelled', async () => (await repos.jobs.get(training.stages[0]!.trainJobId!)).status === 'cancelled', 30_000);
     await expect(api().recipes.runResume({ id: run.id, action: 'continue' })).rejects.toThrow(/has no failed gate to continue past/);
     const resumed = await api().recipes.runResume({ id: run.id, action: 'retry' });
-    expect(resumed).toMatchObject({ status: 'queued', stages: [{ attempt: 2, status: 'pending' }, {}, {}] });
+    // A worker may pick the resumed run up before the answer is read.
+    expect(['queued', 'running']).toContain(resumed.status);
+    expect(resumed.stages[0]).toMatchObject({ attempt: 2 });
     await untilRun(run.id, 'stage 1 to train again', (x) => x.stages[0]!.status === 'training');
     await api().recipes.runCancel({ id: run.id });
   }, 120_000);
