@@ -25,8 +25,8 @@ async function recipeByName(api: Api, name: string, version?: number) {
 }
 
 async function runByName(api: Api, nameOrId: string) {
-  const runs = await api.recipes.runs.query({ limit: 200 });
-  const r = runs.find((x) => x.name === nameOrId || x.id === nameOrId);
+  const [byName] = await api.recipes.runs.query({ name: nameOrId, limit: 1 });
+  const r = byName ?? (await api.recipes.runGet.query({ id: nameOrId }).catch(() => null));
   if (!r) throw new Error(`no recipe run named ${nameOrId} (ctxlab recipes runs)`);
   return r;
 }

@@ -76,7 +76,9 @@ const sweepDeps = {
   repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS, leaseMs: env.JOB_LEASE_MS,
   secretKey: parseSecretKey(env.CTXLAB_SECRET_KEY), outboundAllow: env.CTXLAB_OUTBOUND_ALLOW.split(',').map((x) => x.trim()).filter(Boolean),
 };
-const sweepWorkerOptions = { connection, concurrency: env.NIAH_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix };
+// A dead worker's jobs are handed on soon after their lock lapses.
+const lockOptions = { connection, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix };
+const sweepWorkerOptions = { ...lockOptions, concurrency: env.NIAH_CONCURRENCY };
 // Local checks run the lab model on this worker's onnxruntime-node.
 const localCheck = localCheckProcessor({ ...sweepDeps, engine: { session, servedModelFromPath, thetaFor, sequencePerplexity, engineRoundTrip, tokenizerRoundTrip } });
 
@@ -91,12 +93,12 @@ workers = [
   new Worker(gpuJob.queue, adapter(gpuJob, gpuProcessor({
       repos, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS, executors, artifacts, onCancel, renderOptions,
       pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
-    })), { connection, concurrency: env.GPU_JOB_CONCURRENCY, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix }),
+    })), { ...lockOptions, concurrency: env.GPU_JOB_CONCURRENCY }),
   // Recipe runs: each drives its stages' jobs through the queues above, so it mostly waits.
   new Worker(recipeRunJob.queue, adapter(recipeRunJob, recipeRunProcessor({
       repos, jobs: { repos, producer: () => producer, queuePrefix: env.QUEUE_PREFIX }, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS,
       artifactsRoot: artifacts.local.root, onCancel,
-    })), { connection, concurrency: 8, lockDuration: env.WORKER_LOCK_MS, stalledInterval: Math.max(1000, Math.floor(env.WORKER_LOCK_MS / 2)), ...prefix }),
+    })), { ...lockOptions, concurrency: 8 }),
 ];
 
 for (const w of workers) {

@@ -84,6 +84,8 @@ export type RecipeRunResumeInput = z.infer<typeof recipeRunResumeInput>;
 
 export const recipeRunListInput = z.object({
   recipeName: text().trim().max(200).optional(),
+  /** One run by its name. */
+  name: text().trim().max(200).optional(),
   status: recipeRunStatusSchema.optional(),
   limit: z.number().int().min(1).max(200).default(50),
 });

@@ -20,6 +20,8 @@ export function KeyValues({ items }: { items: readonly (readonly [string, ReactN
 
 const STATUS_TONE: Record<string, string> = {
   succeeded: 'ok', ok: 'ok', running: 'info', retrying: 'warn', queued: 'neutral', pending: 'neutral', failed: 'bad', cancelled: 'muted', error: 'bad', unreachable: 'bad',
+  // Recipe runs and their stages.
+  stopped: 'warn', training: 'info', gating: 'info', passed: 'ok',
 };
 
 /** A status as a badge: colour and a text label, so it never relies on colour alone. */

@@ -1,22 +1,11 @@
 import type { GateResult } from '@ctxlab/contracts';
-import { DataTable, fmtDate, fmtNum } from '@ctxlab/ui';
+import { DataTable, fmtDate, fmtNum, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import type { Out } from '../lib/types';
 
 export type RecipeRun = Out['recipes']['runGet'];
 export type RecipeRunStage = RecipeRun['stages'][number];
 export type RecipeRunEvent = Out['recipes']['runEvents'][number];
-
-/** A run (queued → running → succeeded | stopped | cancelled) and its stages (pending → training → gating → passed | failed), in the badges' tones. */
-const TONE: Record<string, string> = {
-  queued: 'neutral', running: 'info', succeeded: 'ok', stopped: 'warn', cancelled: 'muted',
-  pending: 'neutral', training: 'info', gating: 'info', passed: 'ok', failed: 'bad',
-};
-
-/** A run's or a stage's status as a badge (words and colour). */
-export function RunBadge({ status }: { status: string }) {
-  return <span className={`badge badge-${TONE[status] ?? 'neutral'}`} data-status={status}>{status}</span>;
-}
 
 /** Stages passed of all stages: "2/3". */
 export const stageProgress = (run: Pick<RecipeRun, 'stages'>) => `${run.stages.filter((s) => s.status === 'passed').length}/${run.stages.length}`;
@@ -69,7 +58,7 @@ export function RecipeRunsTable({ runs, caption }: { runs: readonly Out['recipes
       empty="No runs of this recipe yet."
       columns={[
         { header: 'Run', rowHeader: true, cell: (r) => <Link href={`/recipes/runs/${r.id}`}>{r.name}</Link> },
-        { header: 'Status', cell: (r) => <><RunBadge status={r.status} />{r.reason ? <div className="cell-ellipsis muted" title={r.reason}>{r.reason}</div> : null}</> },
+        { header: 'Status', cell: (r) => <><StatusBadge status={r.status} />{r.reason ? <div className="cell-ellipsis muted" title={r.reason}>{r.reason}</div> : null}</> },
         { header: 'Stages', numeric: true, cell: (r) => <span title={r.stages.map((s) => `${s.index + 1}. ${s.name}: ${s.status}`).join('\n')}>{stageProgress(r)}</span> },
         { header: 'Current stage', cell: (r) => r.stages[r.stageIndex]?.name ?? (r.status === 'succeeded' ? 'all passed' : '—') },
         { header: 'Version', numeric: true, cell: (r) => <Link href={`/recipes/${r.recipe.id}`}>v{r.recipe.version}</Link> },

@@ -1,6 +1,6 @@
 'use client';
 
-import { DataTable, fmtDate, fmtDuration, fmtInt, LineChart, ProgressBar } from '@ctxlab/ui';
+import { DataTable, fmtDate, fmtDuration, fmtInt, LineChart, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useCallback, useId, useRef, useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
@@ -8,7 +8,7 @@ import { usePoll } from '../lib/hooks';
 import { useAction } from './FormErrors';
 import { PageHead } from './EntityList';
 import { Panel } from './Panel';
-import { fmtGpuHours, fmtLoss, GateList, RunBadge, stageProgress, type RecipeRun, type RecipeRunEvent, type RecipeRunStage } from './RecipeRunBits';
+import { fmtGpuHours, fmtLoss, GateList, stageProgress, type RecipeRun, type RecipeRunEvent, type RecipeRunStage } from './RecipeRunBits';
 
 /** Statuses in which a worker moves the run along: the page polls while the run is in one. */
 const LIVE = ['queued', 'running'];
@@ -66,7 +66,7 @@ export function RecipeRunLive({ initial, initialEvents, versions }: { initial: R
         title={run.name}
         sub={
           <>
-            <RunBadge status={run.status} /> · recipe <Link href={`/recipes/${run.recipe.id}`}>{run.recipe.name} v{run.recipe.version}</Link> · from{' '}
+            <StatusBadge status={run.status} /> · recipe <Link href={`/recipes/${run.recipe.id}`}>{run.recipe.name} v{run.recipe.version}</Link> · from{' '}
             <Link href={`/models/${run.baseModel.id}`}>{run.baseModel.name}</Link> · {run.executor} executor{run.device === 'cuda' ? ' · CUDA' : ''} · requested by {run.requestedBy}
           </>
         }
@@ -76,7 +76,7 @@ export function RecipeRunLive({ initial, initialEvents, versions }: { initial: R
         <div className="panel-head">
           <h2 id="run-status-h">Status</h2>
           <div className="page-actions">
-            <RunBadge status={run.status} />
+            <StatusBadge status={run.status} />
             <RunActions run={run} versions={versions} onChanged={changed} />
           </div>
         </div>
@@ -170,7 +170,7 @@ function StageTable({ run }: { run: RecipeRun }) {
           header: 'Status',
           cell: (s) => (
             <span className="stage-status">
-              <RunBadge status={s.status} />
+              <StatusBadge status={s.status} />
               {s.attempt > 1 && <span className="muted"> attempt {s.attempt}</span>}
               {s.overridden && <> <span className="badge badge-warn" title="A person continued past this stage's failed gate on purpose">overridden</span></>}
             </span>

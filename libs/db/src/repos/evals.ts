@@ -1,7 +1,8 @@
-import { badRequest, canEvalRunTransition, DomainError, notFound, readEvalRunConfig, readEvalRunSummary, type EvalRunCreateInput, type EvalStatus } from '@ctxlab/contracts';
+import { badRequest, canEvalRunTransition, notFound, readEvalRunConfig, readEvalRunSummary, type EvalRunCreateInput, type EvalStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
 import type { EvalRunEvent as EvalRunEventRow, Prisma } from '../generated/prisma/client';
+import { moveAlong } from './machine';
 import { paginate, textSearch, type ListArgs } from './paging';
 
 /** A run as the rest of the code sees it: its JSON columns read with their contracts schemas. */
@@ -172,16 +173,12 @@ export function evalsRepo(db: Db) {
      * worker ends it. Returns the status the run left.
      */
     async transition(id: string, to: EvalStatus, message: string, opts: { patch?: Prisma.EvalRunUpdateManyMutationInput; ifAllowed?: boolean } = {}): Promise<EvalStatus | null> {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const current = await db.evalRun.findUnique({ where: { id }, select: { status: true } });
-        if (!current) throw notFound('eval run', id);
-        if (!canEvalRunTransition(current.status, to)) {
-          if (opts.ifAllowed) return null;
-          throw new DomainError('PRECONDITION_FAILED', `eval run ${id} is ${current.status}: it cannot become ${to}`);
-        }
-        if (await db.$transaction((tx) => moveEvalRun(tx, id, current.status, to, message, opts.patch))) return current.status;
-      }
-      throw new DomainError('CONFLICT', `eval run ${id} kept changing while moving it to ${to}; try again`);
+      return moveAlong('eval run', id, to, {
+        read: async () => (await db.evalRun.findUnique({ where: { id }, select: { status: true } }))?.status ?? null,
+        allowed: canEvalRunTransition,
+        move: (from) => db.$transaction((tx) => moveEvalRun(tx, id, from, to, message, opts.patch)),
+        ifAllowed: opts.ifAllowed,
+      });
     },
     /** A run's status history, oldest first (after `afterId` when given). */
     async events(evalRunId: string, afterId = 0) {

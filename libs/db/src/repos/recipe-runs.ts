@@ -3,6 +3,7 @@ import type { Db } from '../client';
 import { guard } from '../errors';
 import type { Prisma, RecipeRunEvent as RecipeRunEventRow, RecipeRunStage as StageRow } from '../generated/prisma/client';
 import { jobsRepo } from './jobs';
+import { moveAlong } from './machine';
 
 const eventOut = (e: RecipeRunEventRow) => ({ ...e, id: Number(e.id) });
 const stageOut = <S extends StageRow>(s: S): Omit<S, 'status' | 'gates'> & { status: RecipeStageStatus; gates: GateResult[] } => ({ ...s, status: s.status as RecipeStageStatus, gates: readGateResults(s.gates) });
@@ -31,6 +32,9 @@ export interface StagePatch {
   startedAt?: Date | null;
   finishedAt?: Date | null;
 }
+
+/** A stage patch as the row takes it (gates are a JSON column). */
+const stageData = ({ gates, ...rest }: StagePatch): Prisma.RecipeRunStageUpdateInput => ({ ...rest, ...(gates ? { gates: gates as unknown as Prisma.InputJsonValue } : {}) });
 
 type Tx = Pick<Db, 'recipeRun' | 'recipeRunEvent'>;
 
@@ -85,9 +89,9 @@ export function recipeRunsRepo(db: Db) {
       return r ? runOut(r) : null;
     },
     /** Newest first. */
-    async list(a: { recipeName?: string | undefined; status?: RecipeRunStatus | undefined; limit: number }) {
+    async list(a: { recipeName?: string | undefined; name?: string | undefined; status?: RecipeRunStatus | undefined; limit: number }) {
       const rows = await db.recipeRun.findMany({
-        where: { ...(a.recipeName ? { recipe: { name: a.recipeName } } : {}), ...(a.status ? { status: a.status } : {}) },
+        where: { ...(a.recipeName ? { recipe: { name: a.recipeName } } : {}), ...(a.name ? { name: a.name } : {}), ...(a.status ? { status: a.status } : {}) },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: a.limit,
         include: RUN_INCLUDE,
@@ -99,16 +103,12 @@ export function recipeRunsRepo(db: Db) {
      * allow is skipped (null) instead of refused: a run a person cancelled stays cancelled.
      */
     async transition(id: string, to: RecipeRunStatus, message: string, opts: { patch?: Prisma.RecipeRunUpdateManyMutationInput; ifAllowed?: boolean; stageIndex?: number } = {}) {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const current = await db.recipeRun.findUnique({ where: { id }, select: { status: true } });
-        if (!current) throw notFound('recipe run', id);
-        if (!canRecipeRunTransition(current.status, to)) {
-          if (opts.ifAllowed) return null;
-          throw new DomainError('PRECONDITION_FAILED', `recipe run ${id} is ${current.status}: it cannot become ${to}`);
-        }
-        if (await db.$transaction((tx) => moveRun(tx, id, current.status, to, message, opts.patch, opts.stageIndex))) return current.status;
-      }
-      throw new DomainError('CONFLICT', `recipe run ${id} kept changing while moving it to ${to}; try again`);
+      return moveAlong('recipe run', id, to, {
+        read: async () => (await db.recipeRun.findUnique({ where: { id }, select: { status: true } }))?.status ?? null,
+        allowed: canRecipeRunTransition,
+        move: (from) => db.$transaction((tx) => moveRun(tx, id, from, to, message, opts.patch, opts.stageIndex)),
+        ifAllowed: opts.ifAllowed,
+      });
     },
     /** An event that is not a status move (a stage started, a gate result, a takeover). */
     async note(id: string, type: string, message: string, stageIndex?: number) {
@@ -119,10 +119,9 @@ export function recipeRunsRepo(db: Db) {
       return rows.map(eventOut);
     },
     async updateStage(runId: string, index: number, patch: StagePatch) {
-      const { gates, ...rest } = patch;
       const s = await db.recipeRunStage.update({
         where: { runId_index: { runId, index } },
-        data: { ...rest, ...(gates ? { gates: gates as unknown as Prisma.InputJsonValue } : {}) },
+        data: stageData(patch),
         include: { model: { select: { id: true, name: true } } },
       });
       return stageOut(s);
@@ -142,8 +141,7 @@ export function recipeRunsRepo(db: Db) {
           throw new DomainError('CONFLICT', `recipe run ${id} changed while resuming it; try again`);
         }
         if (change.stage) {
-          const { gates, ...rest } = change.stage.patch;
-          await tx.recipeRunStage.update({ where: { runId_index: { runId: id, index: change.stage.index } }, data: { ...rest, ...(gates ? { gates: gates as unknown as Prisma.InputJsonValue } : {}) } });
+          await tx.recipeRunStage.update({ where: { runId_index: { runId: id, index: change.stage.index } }, data: stageData(change.stage.patch) });
         }
         const job = await tx.job.findUniqueOrThrow({ where: { id: run.jobId } });
         const r = await tx.job.updateMany({ where: { id: job.id, status: job.status }, data: { status: 'queued', finishedAt: null, error: null, attempts: { increment: 1 }, leaseOwner: null, leaseExpiresAt: null } });

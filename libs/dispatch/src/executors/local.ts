@@ -89,6 +89,26 @@ export async function processGroupAlive(pgid: number): Promise<boolean> {
   }
 }
 
+/**
+ * SIGTERM to the group, SIGKILL after the grace period, until no live process is left in it.
+ * False when nothing in the group was alive.
+ */
+async function stopGroup(pgid: number, graceMs: number): Promise<boolean> {
+  if (!(await processGroupAlive(pgid))) return false;
+  killGroup(pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (await processGroupAlive(pgid)) {
+    if (Date.now() >= deadline) {
+      killGroup(pgid, 'SIGKILL');
+      // SIGKILL cannot be ignored; give the kernel a moment, then stop looking.
+      for (let i = 0; i < 50 && (await processGroupAlive(pgid)); i++) await sleep(20);
+      return true;
+    }
+    await sleep(50);
+  }
+  return true;
+}
+
 /** A process's start time (clock ticks since boot, /proc/PID/stat field 22): with the pid, it names one process, whatever pids are reused later. */
 async function processStartTime(pid: number): Promise<string | null> {
   try {
@@ -117,12 +137,7 @@ async function stopLeftoverGroup(workDir: string, graceMs: number): Promise<stri
   }
   const pgid = Number(recorded.pgid);
   if (!Number.isInteger(pgid) || pgid <= 1 || typeof recorded.start !== 'string') return null;
-  if ((await processStartTime(pgid)) !== recorded.start || !(await processGroupAlive(pgid))) return null;
-  killGroup(pgid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while ((await processGroupAlive(pgid)) && Date.now() < deadline) await sleep(50);
-  if (await processGroupAlive(pgid)) killGroup(pgid, 'SIGKILL');
-  for (let i = 0; i < 50 && (await processGroupAlive(pgid)); i++) await sleep(20);
+  if ((await processStartTime(pgid)) !== recorded.start || !(await stopGroup(pgid, graceMs))) return null;
   return `[ctxlab] stopped process group ${pgid}, left running by an earlier run of this job (its worker stopped without ending it)`;
 }
 
@@ -209,23 +224,9 @@ class LocalJobHandle implements JobHandle {
     return { exitCode: code, signal, reason: 'failed', message: signal ? `killed by ${signal}` : `exited with status ${code}` };
   }
 
-  /** SIGTERM to the group, SIGKILL after the grace period, until no live process is left in it. */
+  /** Stops the job's whole process group (see stopGroup). */
   private terminateGroup(): Promise<void> {
-    this.terminating ??= (async () => {
-      const pgid = this.child.pid;
-      if (!(await processGroupAlive(pgid))) return;
-      killGroup(pgid, 'SIGTERM');
-      const deadline = Date.now() + this.opts.killGraceMs;
-      while (await processGroupAlive(pgid)) {
-        if (Date.now() >= deadline) {
-          killGroup(pgid, 'SIGKILL');
-          // SIGKILL cannot be ignored; give the kernel a moment, then stop looking.
-          for (let i = 0; i < 50 && (await processGroupAlive(pgid)); i++) await sleep(20);
-          return;
-        }
-        await sleep(50);
-      }
-    })();
+    this.terminating ??= stopGroup(this.child.pid, this.opts.killGraceMs).then(() => undefined);
     return this.terminating;
   }
 

@@ -4,21 +4,23 @@
  * refused up front, naming the stage), and the processor builds the same ones when it gets there.
  */
 import { badRequest, isLabModel, localCheckSpecSchema, niahSpecSchema, type GateResult, type LocalCheckSpec, type NiahSpec, type RecipeSpec, type RecipeStage, type SuiteSpec } from '@ctxlab/contracts';
-import type { ModelRecord } from '@ctxlab/db';
+import type { ModelRecord, Repositories } from '@ctxlab/db';
 import { DispatchError, parseJobSpec, renderJob, trainSpecFromRecipe } from '@ctxlab/dispatch';
-import { posix } from 'node:path';
 
 export const stageLabel = (k: number, stage: Pick<RecipeStage, 'name'>) => `stage ${k + 1} (${stage.name})`;
 
+/** A name as a path segment: runs of other characters than letters, digits, ".", "_" and "-" become "-". */
+export const pathSlug = (name: string) => name.trim().replace(/[^A-Za-z0-9._-]+/g, '-');
+
 /** A stage's name as a path segment and model-name part. */
-export const stageSlug = (stage: Pick<RecipeStage, 'name'>) => stage.name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'stage';
+export const stageSlug = (stage: Pick<RecipeStage, 'name'>) => pathSlug(stage.name).replace(/^[^A-Za-z0-9]+/, '') || 'stage';
 
 /** The model a stage registers: <run>-<stage>, and -a<attempt> from the second attempt on. */
 export const stageModelName = (runName: string, stage: Pick<RecipeStage, 'name'>, attempt: number) => `${runName}-${stageSlug(stage)}${attempt > 1 ? `-a${attempt}` : ''}`;
 
 /** Where a stage writes its model: a directory under the run's output root. */
 export const stageOutput = (outputRoot: string, stage: Pick<RecipeStage, 'name'>, attempt: number) =>
-  `${outputRoot.replace(/\/+$/, '')}/${posix.basename(stageSlug(stage))}${attempt > 1 ? `-a${attempt}` : ''}`;
+  `${outputRoot.replace(/\/+$/, '')}/${stageSlug(stage)}${attempt > 1 ? `-a${attempt}` : ''}`;
 
 /** The train job spec of stage k: from `from`'s weights, with the recipe's data, written to `output`. */
 export function stageTrainSpec(recipe: RecipeSpec, k: number, io: { from: ModelRecord; datasets: string[]; output: string; device: 'cpu' | 'cuda' }) {
@@ -32,6 +34,16 @@ export function stageTrainSpec(recipe: RecipeSpec, k: number, io: { from: ModelR
     if (e instanceof DispatchError) throw badRequest(`${stageLabel(k, stage)}: ${e.message}`, 'recipeId');
     throw e;
   }
+}
+
+/** The datasets a stage trains on: the recipe's data mix entries that name an imported dataset, by their source URI. */
+export async function recipeDatasets(repos: Repositories, recipe: RecipeSpec): Promise<string[]> {
+  const ids = recipe.dataMix.map((d) => d.datasetId).filter((x): x is string => !!x);
+  const datasets = await Promise.all(ids.map((id) => repos.datasets.get(id).catch(() => null)));
+  return datasets.map((d, i) => {
+    if (!d) throw badRequest(`the recipe's dataMix names dataset ${ids[i]}, which does not exist`, 'recipeId');
+    return d.source;
+  });
 }
 
 /** A gate to start: `gate` names it in results (niah, perplexity, or suite:<id>). */

@@ -20,7 +20,7 @@ import { canStart, canTransition, isFinal } from '../statuses';
 import { startSuiteEval } from '../suite-eval/producer';
 import type { SuiteLimits } from '../suites';
 import type { RecipeRunPayload } from './payload';
-import { gatePasses, gateWords, pendingGate, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
+import { gatePasses, gateWords, pathSlug, pendingGate, recipeDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
 
 export interface RecipeRunProcessorDeps {
   repos: Repositories;
@@ -43,8 +43,6 @@ type Outcome = { kind: 'passed' } | { kind: 'stopped'; reason: string } | { kind
 export function recipeRunProcessor(deps: RecipeRunProcessorDeps) {
   return leased(deps.repos, deps.workerName, deps.leaseMs, (p: RecipeRunPayload) => p.jobId, (p, lease) => driveRun(deps, p.jobId, lease));
 }
-
-const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-');
 
 async function driveRun(deps: RecipeRunProcessorDeps, jobId: string, lease: JobLease | null) {
   const { repos } = deps;
@@ -135,8 +133,8 @@ async function driveStage(ctx: StageCtx, run: RecipeRunRecord, spec: RecipeSpec,
     if (!trainJobId) {
       const from = st.initFrom ? await repos.models.getByName(st.initFrom) : k === 0 ? await repos.models.get(run.baseModelId) : await repos.models.get(run.stages[k - 1]!.modelId!);
       if (!from) return { kind: 'stopped', reason: `${label}: initFrom names model ${st.initFrom}, which does not exist` };
-      const root = run.outputRoot ?? pathToFileURL(join(ctx.deps.artifactsRoot, 'recipe-runs', slug(run.name))).href;
-      const datasets = (await Promise.all(spec.dataMix.filter((d) => d.datasetId).map((d) => repos.datasets.get(d.datasetId!)))).map((d) => d.source);
+      const root = run.outputRoot ?? pathToFileURL(join(ctx.deps.artifactsRoot, 'recipe-runs', pathSlug(run.name))).href;
+      const datasets = await recipeDatasets(repos, spec);
       const name = stageModelName(run.name, st, stage.attempt);
       let started;
       try {
@@ -187,7 +185,7 @@ async function driveStage(ctx: StageCtx, run: RecipeRunRecord, spec: RecipeSpec,
   let endpointId: string | null = null;
   let serveJobId = stage.serveJobId;
   if (plans.some((p) => p.kind !== 'local-check')) {
-    const endpointName = `${slug(model.name)}-gate`;
+    const endpointName = `${pathSlug(model.name)}-gate`;
     if (!serveJobId) {
       const served = await serveModel(ctx.deps.jobs, { modelId, executor: run.executor === 'kubernetes' ? 'kubernetes' : 'local', endpointName, requestKey: key('serve') }, run.requestedBy);
       serveJobId = served.job.id;

@@ -6,21 +6,11 @@ import type { JobsDeps } from '../deps';
 import { cancelJob, queueError } from '../eval-runs';
 import { checkSuiteSpec, type SuiteLimits } from '../suites';
 import { recipeRunJob, type RecipeRunPayload } from './payload';
-import { stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
+import { recipeDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
 
 /** Puts a run's orchestrating job on its queue (idempotent by job and attempt). */
 export function enqueueRecipeRun(connection: Redis, payload: RecipeRunPayload, opts: { attempt?: number; prefix?: string | undefined } = {}) {
   return enqueue(connection, recipeRunJob, payload, { jobId: attemptJobId(payload.jobId, opts.attempt), prefix: opts.prefix });
-}
-
-/** The datasets a stage trains on: the recipe's data mix entries that name an imported dataset, by their source URI. */
-async function recipeDatasets(deps: JobsDeps, recipe: RecipeSpec): Promise<string[]> {
-  const ids = recipe.dataMix.map((d) => d.datasetId).filter((x): x is string => !!x);
-  const datasets = await Promise.all(ids.map((id) => deps.repos.datasets.get(id).catch(() => null)));
-  return datasets.map((d, i) => {
-    if (!d) throw badRequest(`the recipe's dataMix names dataset ${ids[i]}, which does not exist`, 'recipeId');
-    return d.source;
-  });
 }
 
 const stamp = (d: Date) => d.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
@@ -46,7 +36,7 @@ export async function startRecipeRun(deps: JobsDeps, input: RecipeRunStartInput 
   }
   const name = input.name ?? `${recipe.name}-v${recipe.version}-${stamp(new Date())}`;
   if (await repos.recipeRuns.getByName(name)) throw badRequest(`name: a recipe run named ${name} already exists`, 'name');
-  const datasets = await recipeDatasets(deps, spec);
+  const datasets = await recipeDatasets(repos, spec);
   const root = input.outputRoot ?? 'file:///recipe-runs';
   for (let k = 0; k < spec.stages.length; k++) {
     const stage = spec.stages[k]!;
@@ -107,9 +97,9 @@ export async function resumeRecipeRun(deps: JobsDeps, input: RecipeRunResumeInpu
     message = `${by} continued past ${label}'s failed gate(s) on purpose: ${stage.gates.filter((g) => g.passed === false).map((g) => g.label).join(', ')}`;
     change = { stageIndex: k + 1, stage: { index: k, patch: { status: 'passed', overridden: true } } };
   } else {
-    let recipeId: string | undefined;
+    let next: Awaited<ReturnType<typeof repos.recipes.get>> | null = null;
     if (input.recipeId && input.recipeId !== run.recipeId) {
-      const next = await repos.recipes.get(input.recipeId).catch(() => null);
+      next = await repos.recipes.get(input.recipeId).catch(() => null);
       if (!next) throw badRequest(`recipeId: recipe ${input.recipeId} does not exist`, 'recipeId');
       if (next.name !== run.recipe.name) throw badRequest(`recipeId: ${next.name} is another recipe; a retry takes a newer version of ${run.recipe.name}`, 'recipeId');
       if (next.version <= run.recipe.version) throw badRequest(`recipeId: version ${next.version} is not newer than the run's version ${run.recipe.version}`, 'recipeId');
@@ -118,15 +108,13 @@ export async function resumeRecipeRun(deps: JobsDeps, input: RecipeRunResumeInpu
       const differs = sameStagesBefore(current, next.spec, k);
       if (differs !== null) throw badRequest(`recipeId: version ${next.version} changes stage ${differs + 1}, which this run has finished; start a new run instead`, 'recipeId');
       const base = await repos.models.get(run.baseModelId);
-      stageTrainSpec(next.spec, k, { from: base, datasets: await recipeDatasets(deps, next.spec), output: stageOutput('file:///recipe-runs', next.spec.stages[k]!, 1), device: run.device === 'cuda' ? 'cuda' : 'cpu' });
+      stageTrainSpec(next.spec, k, { from: base, datasets: await recipeDatasets(repos, next.spec), output: stageOutput('file:///recipe-runs', next.spec.stages[k]!, 1), device: run.device === 'cuda' ? 'cuda' : 'cpu' });
       stageGates(next.spec, k, base);
-      recipeId = next.id;
     }
-    message = `${by} retried ${label} (attempt ${stage.attempt + 1})${recipeId ? ` under ${run.recipe.name} v${(await repos.recipes.get(recipeId)).version}` : ''}`;
-    const name = recipeId ? (await repos.recipes.get(recipeId)).spec.stages[k]!.name : stage.name;
+    message = `${by} retried ${label} (attempt ${stage.attempt + 1})${next ? ` under ${run.recipe.name} v${next.version}` : ''}`;
     change = {
-      ...(recipeId ? { recipeId } : {}),
-      stage: { index: k, patch: { name, status: 'pending', attempt: stage.attempt + 1, trainJobId: null, modelId: null, serveJobId: null, gates: [], overridden: false, startedAt: null, finishedAt: null } },
+      ...(next ? { recipeId: next.id } : {}),
+      stage: { index: k, patch: { name: next ? next.spec.stages[k]!.name : stage.name, status: 'pending', attempt: stage.attempt + 1, trainJobId: null, modelId: null, serveJobId: null, gates: [], overridden: false, startedAt: null, finishedAt: null } },
     };
   }
   const job = await repos.recipeRuns.requeue(run.id, run.status, message, change);
