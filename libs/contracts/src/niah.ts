@@ -45,7 +45,19 @@ export const NIAH_SCORERS = {
 export type NiahScorerName = keyof typeof NIAH_SCORERS;
 export const niahScorerSchema = z.enum(Object.keys(NIAH_SCORERS) as [NiahScorerName, ...NiahScorerName[]]);
 
-export const niahTokenizerSchema = z.enum(['llama3', 'byte']);
+/** Built-in tokenizers by name (libs/tokenizers' TOKENIZER_NAMES). */
+export const NIAH_BUILTIN_TOKENIZERS = ['llama3', 'byte', 'llama2', 'qwen2.5'] as const;
+const builtinTokenizerSchema = z.enum(NIAH_BUILTIN_TOKENIZERS);
+const hfTokenizerSchema = z
+  .string()
+  .regex(/^hf:\/\S.*$/, 'a Hugging Face tokenizer is "hf:" followed by the absolute path of a directory holding tokenizer.json');
+/** A built-in tokenizer name, or hf:/absolute/directory holding a Hugging Face tokenizer.json. */
+export const niahTokenizerSchema = z.union([builtinTokenizerSchema, hfTokenizerSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? `unknown tokenizer: use one of ${NIAH_BUILTIN_TOKENIZERS.join(', ')}, or hf:/absolute/directory holding a Hugging Face tokenizer.json`
+      : undefined,
+});
 
 /** Values an axis may have: a grid is at most this many lengths (and as many depths). */
 export const MAX_AXIS_VALUES = 1000;

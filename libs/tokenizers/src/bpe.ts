@@ -127,6 +127,17 @@ export function llama3IsCutPair(prev: number, next: number): boolean {
   return n === C_SPACE;
 }
 
+/**
+ * Cut rules for Qwen2's pre-tokenizer regex, which is Llama-3's with `\p{N}` for `\p{N}{1,3}`.
+ * A number is then always a piece of its own (no other alternative holds \p{N}), so the
+ * boundary after it is a cut whatever follows, digits included; every other rule of
+ * llama3IsCutPair carries over because the remaining alternatives are the same.
+ */
+export function qwen2IsCutPair(prev: number, next: number): boolean {
+  if (codePointClass(prev) === C_DIGIT) return true;
+  return llama3IsCutPair(prev, next);
+}
+
 function lastCodePoint(s: string): number {
   const last = s.charCodeAt(s.length - 1);
   if ((last & 0xfc00) === 0xdc00 && s.length >= 2) return s.codePointAt(s.length - 2)!;
@@ -240,18 +251,6 @@ export class ByteLevelBpe {
     throw new RangeError(`token id ${id} is not in the vocabulary`);
   }
 
-  decode(ids: ArrayLike<number>): string {
-    let total = 0;
-    for (let i = 0; i < ids.length; i++) total += this.tokenBytes(ids[i]!).length;
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const b = this.tokenBytes(ids[i]!);
-      out.set(b, o);
-      o += b.length;
-    }
-    return new TextDecoder('utf-8').decode(out);
-  }
 
   private pieceIds(piece: string): number | Uint32Array {
     const cached = this.cache.get(piece);

@@ -51,7 +51,7 @@ export class ByteTokenizer extends ChatTokenizer {
     return this.encode(text, opts).length;
   }
 
-  decode(ids: ArrayLike<number>): string {
+  override decode(ids: ArrayLike<number>): string {
     const bytes: number[] = [];
     let out = '';
     const dec = new TextDecoder('utf-8');

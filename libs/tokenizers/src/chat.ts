@@ -11,13 +11,26 @@ export abstract class ChatTokenizer implements Tokenizer {
   abstract readonly vocabSize: number;
   abstract readonly special: SpecialTokens;
   abstract encode(text: string, opts?: EncodeOptions): number[];
-  abstract decode(ids: ArrayLike<number>): string;
   abstract count(text: string, opts?: EncodeOptions): number;
   abstract tokenBytes(id: number): Uint8Array;
   abstract chatLayout(roles: readonly string[], opts?: ChatTemplateOptions): TemplatePart[];
   abstract normalizeContent(content: string): string;
   abstract encodeIndexed(text: string): IndexedEncoding;
   abstract isCutPair(prev: number, next: number): boolean;
+
+  /** The tokens' bytes joined and read as UTF-8 (no decoder rules: decode(encode(text)) is text). */
+  decode(ids: ArrayLike<number>): string {
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) total += this.tokenBytes(ids[i]!).length;
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const b = this.tokenBytes(ids[i]!);
+      out.set(b, o);
+      o += b.length;
+    }
+    return new TextDecoder('utf-8').decode(out);
+  }
 
   applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
     return this.chatLayout(

@@ -120,10 +120,6 @@ class TemplatedTokenizer extends ChatTokenizer {
     return out.length + (opts.addBos ? 1 : 0);
   }
 
-  decode(ids: ArrayLike<number>): string {
-    return this.bpe.decode(ids);
-  }
-
   tokenBytes(id: number): Uint8Array {
     return this.bpe.tokenBytes(id);
   }

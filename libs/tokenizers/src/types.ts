@@ -11,6 +11,14 @@ export interface EncodeOptions {
    * contain "<|eot_id|>" is encoded as plain text, never as the control token.
    */
   allowedSpecial?: 'all' | ReadonlySet<string>;
+  /**
+   * Encode `text` as the start of a string, the way the reference encodes a whole string
+   * (Hugging Face `encode(text, add_special_tokens=False)`). Only SentencePiece models that
+   * prefix each text run with '▁' (Llama-2) differ: they get that prefix. Default false: `text`
+   * is encoded as it tokenises inside a longer text, so encodings concatenate at cuts (see
+   * IndexedEncoding). Implied by addBos.
+   */
+  textStart?: boolean;
 }
 
 export interface SpecialToken {

@@ -3,7 +3,7 @@
 import { useId, useMemo, useState } from 'react';
 import type { In } from '../lib/types';
 import { fieldErrorUi } from './FormErrors';
-import { ConcurrencyField, CorpusField, InputField, parseLengths, type RequestMode, useRunTarget } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, InputField, parseLengths, type RequestMode, type TokenizerChoice, useRunTarget } from './StartEvalForm';
 import { SuiteRunForm, useSuiteRun, wholeNumber } from './StartSuiteForm';
 
 type Spec = In['evals']['startSuite']['spec'];
@@ -19,6 +19,8 @@ interface Props {
   benchmarks: { name: string; tags: string[]; tasks: string[] }[];
   /** Haystack datasets, for perplexity's held-out text. */
   corpora: { name: string; language: string }[];
+  /** Built-in tokenizers and those imported with models. */
+  tokenizers?: readonly TokenizerChoice[];
   initialEndpointId?: string | undefined;
 }
 
@@ -27,7 +29,7 @@ const runnableTasks = (suite: BenchmarkSuite, tasks: string[]) =>
   suite === 'mmlu' ? tasks.filter((t) => t.endsWith('_test')).map((t) => t.slice(0, -'_test'.length)).sort() : [...tasks].sort();
 
 /** Starts LongBench, InfiniteBench, MMLU or endpoint perplexity from an imported dataset, with the API's estimate first. */
-export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, initialEndpointId }: Props) {
+export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, tokenizers, initialEndpointId }: Props) {
   const uid = useId();
   const ofSuite = benchmarks.filter((b) => b.tags.includes(suite));
   const { endpointId, setEndpointId, name, setName } = useRunTarget(suite, endpoints, initialEndpointId);
@@ -40,7 +42,7 @@ export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, init
   const [lengths, setLengths] = useState('1024, 2048, 4096');
   const [samples, setSamples] = useState('4');
   const [corpus, setCorpus] = useState('');
-  const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');
+  const [tokenizer, setTokenizer] = useState('llama3');
   const [chatTemplate, setChatTemplate] = useState(true);
   const [mode, setMode] = useState<RequestMode>(suite === 'perplexity' ? 'completion-ids' : 'chat');
   const [concurrency, setConcurrency] = useState('4');
@@ -84,6 +86,7 @@ export function StartBenchmarkForm({ suite, endpoints, benchmarks, corpora, init
       target={{ name, setName, endpointId, setEndpointId, endpoints }}
       tokenizer={tokenizer}
       setTokenizer={setTokenizer}
+      tokenizers={tokenizers}
       mode={mode}
       setMode={setMode}
       fields={<ConcurrencyField uid={uid} fe={fe} value={concurrency} onChange={setConcurrency} />}

@@ -130,13 +130,32 @@ export function CorpusField({ uid, fe, label, value, onChange, corpora }: { uid:
   );
 }
 
-export function TokenizerField({ uid, value, onChange }: { uid: string; value: 'llama3' | 'byte'; onChange: (v: 'llama3' | 'byte') => void }) {
+/** A tokenizer a spec may name: the built-ins, and those imported with models (`hf:<dir>`, shown by the model's name). */
+export interface TokenizerChoice {
+  value: string;
+  label: string;
+}
+
+export const BUILTIN_TOKENIZERS: readonly TokenizerChoice[] = [
+  { value: 'llama3', label: 'Llama-3 (exact, fast path)' },
+  { value: 'byte', label: 'byte-level (lab model)' },
+  { value: 'llama2', label: 'Llama-2 (SentencePiece)' },
+  { value: 'qwen2.5', label: 'Qwen2.5 (byte-level BPE)' },
+];
+
+/** The tokenizers of imported models, one choice each, after the built-ins. */
+export function tokenizerChoices(models: readonly { name: string; tokenizer: string }[]): TokenizerChoice[] {
+  const seen = new Map<string, string[]>();
+  for (const m of models) if (m.tokenizer.startsWith('hf:')) seen.set(m.tokenizer, [...(seen.get(m.tokenizer) ?? []), m.name]);
+  return [...BUILTIN_TOKENIZERS, ...[...seen].map(([value, names]) => ({ value, label: `${names.slice(0, 2).join(', ')}${names.length > 2 ? ' …' : ''} (imported tokenizer.json)` }))];
+}
+
+export function TokenizerField({ uid, value, onChange, choices = BUILTIN_TOKENIZERS }: { uid: string; value: string; onChange: (v: string) => void; choices?: readonly TokenizerChoice[] }) {
   return (
     <div className="field">
       <label htmlFor={`${uid}-tok`}>Tokenizer (counts lengths)</label>
-      <select id={`${uid}-tok`} value={value} onChange={(e) => onChange(e.target.value as 'llama3' | 'byte')}>
-        <option value="llama3">Llama-3 (exact)</option>
-        <option value="byte">byte-level (lab model)</option>
+      <select id={`${uid}-tok`} value={value} onChange={(e) => onChange(e.target.value)}>
+        {choices.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
       </select>
     </div>
   );
@@ -222,6 +241,8 @@ export function StartActions({ submitting, cells, testId }: { submitting: boolea
 interface Props {
   endpoints: { id: string; name: string; url: string; modelId: string | null; maxModelLen: number | null }[];
   models: { id: string; name: string }[];
+  /** Built-in tokenizers and those imported with models. */
+  tokenizers?: readonly TokenizerChoice[];
   corpora: { name: string; language: string }[];
   initialEndpointId?: string | undefined;
 }
@@ -241,13 +262,13 @@ function gridAxis<const T>(field: 'lengths' | 'depths', mode: 'linspace' | 'list
   return typeof axis === 'string' ? { problem: `${field}: ${axis}`, field } : { axis };
 }
 
-export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }: Props) {
+export function StartEvalForm({ endpoints, models, corpora, tokenizers, initialEndpointId }: Props) {
   const uid = useId();
   const router = useRouter();
   const { endpointId, setEndpointId, endpoint, name, setName } = useRunTarget('niah', endpoints, initialEndpointId);
   const [modelId, setModelId] = useState('');
   const [variant, setVariant] = useState<Spec['variant']>('value');
-  const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');
+  const [tokenizer, setTokenizer] = useState('llama3');
   const [corpus, setCorpus] = useState('');
   const [gridMode, setGridMode] = useState<'custom' | 'gradient' | '360zhinao'>('custom');
   const [lengthMode, setLengthMode] = useState<'linspace' | 'list'>('linspace');
@@ -333,7 +354,7 @@ export function StartEvalForm({ endpoints, models, corpora, initialEndpointId }:
                   {VARIANTS.map(([v, label]) => <option key={v} value={v}>{label}</option>)}
                 </select>
               </div>
-              <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} />
+              <TokenizerField uid={uid} value={tokenizer} onChange={setTokenizer} choices={tokenizers} />
               <div className="field">
                 <label htmlFor={`${uid}-corpus`}>Haystack</label>
                 <select id={`${uid}-corpus`} value={corpus} onChange={(e) => setCorpus(e.target.value)} {...fe.input('spec.corpus')}>

@@ -7,7 +7,7 @@ import { useCallback, useId, useMemo, useState, type FormEvent, type ReactNode }
 import { browserApi } from '../lib/client';
 import type { In, Out } from '../lib/types';
 import { ErrorCallout, fieldErrorUi, useSubmit } from './FormErrors';
-import { ConcurrencyField, CorpusField, EstimatePanel, InputField, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, EstimatePanel, InputField, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, type TokenizerChoice, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
 
 type Spec = In['evals']['startSuite']['spec'];
 // The form starts RULER and topic-retrieval runs; the capability suites start from the CLI and the API.
@@ -22,6 +22,8 @@ interface Props {
   endpoints: { id: string; name: string; url: string }[];
   /** Imported haystack datasets: essay corpora, or a QA import (`ctxlab datasets import-qa`). */
   datasets: { name: string; language: string }[];
+  /** Built-in tokenizers and those imported with models. */
+  tokenizers?: readonly TokenizerChoice[];
   initialEndpointId?: string | undefined;
 }
 
@@ -31,7 +33,7 @@ export function wholeNumber(s: string, min: number, max: number): number | null 
   return s.trim() !== '' && Number.isInteger(n) && n >= min && n <= max ? n : null;
 }
 
-export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }: Props) {
+export function StartSuiteForm({ suite, endpoints, datasets, tokenizers, initialEndpointId }: Props) {
   const uid = useId();
   const { endpointId, setEndpointId, name, setName } = useRunTarget(suite, endpoints, initialEndpointId);
   const [tasks, setTasks] = useState<readonly RulerTask[]>(['niah_single_1']);
@@ -40,7 +42,7 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
   const [topicLength, setTopicLength] = useState('4096');
   const [question, setQuestion] = useState<'first' | 'kth'>('first');
   const [samples, setSamples] = useState('10');
-  const [tokenizer, setTokenizer] = useState<'llama3' | 'byte'>('llama3');
+  const [tokenizer, setTokenizer] = useState('llama3');
   const [chatTemplate, setChatTemplate] = useState(true);
   const [mode, setMode] = useState<RequestMode>('chat');
   const [threshold, setThreshold] = useState('85.6');
@@ -85,6 +87,7 @@ export function StartSuiteForm({ suite, endpoints, datasets, initialEndpointId }
       target={{ name, setName, endpointId, setEndpointId, endpoints }}
       tokenizer={tokenizer}
       setTokenizer={setTokenizer}
+      tokenizers={tokenizers}
       mode={mode}
       setMode={setMode}
       fields={
@@ -202,8 +205,9 @@ export function SuiteRunForm(p: {
   run: SuiteRun;
   label: string;
   target: { name: string; setName: (v: string) => void; endpointId: string; setEndpointId: (v: string) => void; endpoints: readonly { id: string; name: string; url: string }[] };
-  tokenizer: 'llama3' | 'byte';
-  setTokenizer: (v: 'llama3' | 'byte') => void;
+  tokenizer: string;
+  setTokenizer: (v: string) => void;
+  tokenizers?: readonly TokenizerChoice[] | undefined;
   mode: RequestMode;
   setMode: (v: RequestMode) => void;
   fields: ReactNode;
@@ -216,7 +220,7 @@ export function SuiteRunForm(p: {
         <div>
           <WhatToEvaluate uid={p.uid} fe={p.fe} {...p.target}>
             <div className="form-grid">
-              <TokenizerField uid={p.uid} value={p.tokenizer} onChange={p.setTokenizer} />
+              <TokenizerField uid={p.uid} value={p.tokenizer} onChange={p.setTokenizer} choices={p.tokenizers} />
               <RequestModeField uid={p.uid} value={p.mode} onChange={p.setMode} />
               {p.fields}
             </div>

@@ -1,3 +1,4 @@
+import { isTokenizerName } from '@ctxlab/tokenizers';
 /**
  * What one stage of a recipe run does, as specs: its training job and its gates. The producer
  * builds them for every stage before a run is accepted (so a stage that could never start is
@@ -62,8 +63,8 @@ export function stageGates(recipe: RecipeSpec, k: number, model: Pick<ModelRecor
   if (!g) return [];
   const out: GatePlan[] = [];
   if (g.niah) {
-    if (model.tokenizer !== 'byte' && model.tokenizer !== 'llama3') {
-      throw badRequest(`${stageLabel(k, stage)}: the NIAH gate builds prompts with the byte or Llama-3 tokenizer; ${model.name} uses ${model.tokenizer}`, 'recipeId');
+    if (!isTokenizerName(model.tokenizer)) {
+      throw badRequest(`${stageLabel(k, stage)}: the NIAH gate builds prompts with the model's tokenizer, and ${model.name}'s "${model.tokenizer}" is not one ctxlab can load (a built-in name or hf:/dir of an imported tokenizer.json)`, 'recipeId');
     }
     const length = g.niah.length ?? stage.seqLength;
     const spec = niahSpecSchema.parse({

@@ -2,7 +2,7 @@ import { EmptyState } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { one, PageHead, type SearchParams } from '../../../src/components/EntityList';
-import { StartEvalForm } from '../../../src/components/StartEvalForm';
+import { StartEvalForm, tokenizerChoices } from '../../../src/components/StartEvalForm';
 import { StartBenchmarkForm, type BenchmarkSuite } from '../../../src/components/StartBenchmarkForm';
 import { StartSuiteForm } from '../../../src/components/StartSuiteForm';
 import { api } from '../../../src/server/api';
@@ -36,6 +36,7 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
     a.datasets.list({ limit: 200, kind: 'haystack' }),
     isBenchmark(suite) ? a.datasets.list({ limit: 200, kind: 'benchmark', sort: { field: 'name', dir: 'asc' } }) : Promise.resolve({ items: [] }),
   ]);
+  const tokenizers = tokenizerChoices(models.items);
   return (
     <>
       <PageHead crumbs={[['/evals', 'Evals']]} title="Start an eval" sub={`${SUITES[suite].about} The cost is shown before anything starts.`} />
@@ -58,6 +59,7 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
           endpoints={endpoints.items.map((e) => ({ id: e.id, name: e.name, url: e.url }))}
           benchmarks={benchmarks.items.map((d) => ({ name: d.name, tags: d.tags, tasks: Object.keys(d.tasks) }))}
           corpora={datasets.items.map((d) => ({ name: d.name, language: d.language }))}
+          tokenizers={tokenizers}
           initialEndpointId={one(sp.endpoint)}
         />
       ) : suite !== 'niah' ? (
@@ -66,12 +68,14 @@ export default async function NewEvalPage({ searchParams }: { searchParams: Prom
           suite={suite}
           endpoints={endpoints.items.map((e) => ({ id: e.id, name: e.name, url: e.url }))}
           datasets={datasets.items.map((d) => ({ name: d.name, language: d.language }))}
+          tokenizers={tokenizers}
           initialEndpointId={one(sp.endpoint)}
         />
       ) : (
         <StartEvalForm
           endpoints={endpoints.items.map((e) => ({ id: e.id, name: e.name, url: e.url, modelId: e.modelId, maxModelLen: e.maxModelLen }))}
           models={models.items.map((m) => ({ id: m.id, name: m.name }))}
+          tokenizers={tokenizers}
           corpora={datasets.items.map((d) => ({ name: d.name, language: d.language }))}
           initialEndpointId={one(sp.endpoint)}
         />
