@@ -10,3 +10,4 @@ export * from './niah';
 export * from './suites';
 export * from './capacity';
 export * from './heatmap';
+export * from './hub';

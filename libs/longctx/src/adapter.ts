@@ -2,7 +2,7 @@ import { DTYPE_BYTES, type Dtype } from '@ctxlab/contracts';
 import { LongctxError, requirePositiveInt } from './errors';
 import type { LlamaShape } from './memory';
 
-/** Module names LoRA can target in a Llama model (Hugging Face / PEFT names). */
+/** Module names LoRA can target in a model of the supported families (Hugging Face / PEFT names; Llama, Mistral, Qwen2 and Gemma2 share them). */
 export const LORA_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'embed_tokens', 'lm_head'] as const;
 export type LoraTargetModule = (typeof LORA_TARGET_MODULES)[number];
 
@@ -18,7 +18,11 @@ export interface ModuleShape {
   count: number;
 }
 
-/** Shape of one LoRA target module in a Llama config (embed_tokens: vocab → hidden, as PEFT's embedding LoRA sees it). */
+/**
+ * Shape of one LoRA target module (embed_tokens: vocab → hidden, as PEFT's embedding LoRA sees it).
+ * q/o use heads × headDim, not hiddenSize: the two differ for Gemma2 (16 × 256 = 4096 against 3584).
+ * LoRA adapts the weight only, so Qwen2's q/k/v biases do not change these shapes.
+ */
 export function moduleShape(c: LlamaShape, module: LoraTargetModule): ModuleShape {
   const h = c.hiddenSize;
   const q = c.numAttentionHeads * c.headDim;

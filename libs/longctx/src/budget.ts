@@ -122,10 +122,13 @@ export function flopsPerToken(
   requirePositive(seqLength, 'seqLength', 'INVALID_LENGTH');
   const p = paramCount(c);
   const n = opts.params ?? p.total;
-  const full = 12 * c.numLayers * c.hiddenSize * seqLength;
+  // PaLM writes d_model for the width of q·kᵀ and attn·v; that width is heads × headDim, which is
+  // d_model for Llama but not for Gemma2 (16 × 256 = 4096 against 3584). Sliding-window layers are
+  // counted at full length: an upper bound for Gemma2 past its 4K window.
+  const full = 12 * c.numLayers * c.numAttentionHeads * c.headDim * seqLength;
   const attention = (opts.attention ?? 'full') === 'causal' ? full / 2 : full;
   const dense = 6 * n;
-  const lookup = c.tieWordEmbeddings ? 0 : p.embedTokens;
+  const lookup = p.lmHead === 0 ? 0 : p.embedTokens;
   return { total: dense + attention, dense, attention, withoutEmbeddings: dense - 6 * lookup + attention };
 }
 

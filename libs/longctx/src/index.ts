@@ -24,8 +24,10 @@ export {
 export {
   layerParams,
   paramCount,
+  tiedEmbeddings,
   weightBytes,
   kvBytesPerToken,
+  windowedKvBytes,
   tensorParallelIssue,
   kvHeadsPerRank,
   kvBytesPerTokenPerGpu,
@@ -77,4 +79,4 @@ export {
   type LoraSize,
 } from './adapter';
 export { planRecipe, type PlanOptions, type PlanIssue, type PublishedStageRate, type StagePlan, type RecipePlan } from './recipe-plan';
-export { LLAMA3_8B, LLAMA3_70B, GRADIENT_70B_1048K, BAAI_LLAMA3_8B_80K_QLORA, ZHINAO_360K_VLLM } from './presets';
+export { LLAMA3_8B, LLAMA3_70B, MISTRAL_7B_V02, QWEN2_7B, GEMMA2_9B, GRADIENT_70B_1048K, BAAI_LLAMA3_8B_80K_QLORA, ZHINAO_360K_VLLM } from './presets';

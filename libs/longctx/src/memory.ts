@@ -1,31 +1,38 @@
-import { DTYPE_BYTES, type Dtype, type ModelConfig, type OptimizerPrecision } from '@ctxlab/contracts';
+import { attentionBiases, DTYPE_BYTES, MODEL_FAMILY_TRAITS, slidingWindowLayerCount, type Dtype, type ModelConfig, type OptimizerPrecision } from '@ctxlab/contracts';
 import { LongctxError, requirePositiveInt } from './errors';
 
-/** The architecture fields the planners read; a full `ModelConfig` satisfies it. */
+/**
+ * The architecture fields the planners read; a full `ModelConfig` satisfies it. Named after Llama,
+ * whose maths the other families (`MODEL_FAMILIES`) share up to their traits.
+ */
 export type LlamaShape = Pick<
   ModelConfig,
   'numLayers' | 'hiddenSize' | 'numAttentionHeads' | 'numKeyValueHeads' | 'headDim' | 'intermediateSize' | 'vocabSize'
-> & {
-  tieWordEmbeddings?: boolean;
-  /** Weight dtype; bf16 when absent. */
-  dtype?: Dtype;
-};
+> &
+  Partial<Pick<ModelConfig, 'architecture' | 'attentionBias' | 'slidingWindow'>> & {
+    /** Absent: the family's default (Gemma2 tied, the others not). */
+    tieWordEmbeddings?: boolean;
+    /** Weight dtype; bf16 when absent. */
+    dtype?: Dtype;
+  };
 
-/** Parameters of one decoder layer, by tensor (HF LlamaDecoderLayer; Llama has no biases). */
+/** Parameters of one decoder layer, by module (HF LlamaDecoderLayer and its siblings), biases included. */
 export interface LayerParams {
+  /** Weight, plus the bias when the family has one (Qwen2: q/k/v). */
   qProj: number;
   kProj: number;
   vProj: number;
+  /** Weight, plus the bias when `attention_bias` gives o_proj one (Llama, Gemma2). */
   oProj: number;
   gateProj: number;
   upProj: number;
   downProj: number;
-  /** input_layernorm + post_attention_layernorm (RMSNorm weight vectors). */
+  /** RMSNorm weight vectors: input + post_attention (Gemma2 adds pre_ and post_feedforward). */
   norms: number;
   total: number;
 }
 
-/** Parameter count of a Llama model, split the way the weights are stored. */
+/** Parameter count of a decoder model, split the way the weights are stored. */
 export interface ParamBreakdown {
   embedTokens: number;
   /** 0 when tieWordEmbeddings (lm_head shares embed_tokens). */
@@ -37,32 +44,40 @@ export interface ParamBreakdown {
   total: number;
 }
 
-/** Parameters of one decoder layer: q/k/v/o with GQA, SwiGLU MLP (3 matrices), 2 RMSNorms. */
+/** Parameters of one decoder layer: q/k/v/o with GQA (and the family's biases), gated MLP (3 matrices), RMSNorms. */
 export function layerParams(c: LlamaShape): LayerParams {
   const qDim = c.numAttentionHeads * c.headDim;
   const kvDim = c.numKeyValueHeads * c.headDim;
   const h = c.hiddenSize;
+  const bias = attentionBiases(c);
+  const qkvBias = bias.qkv ? 1 : 0;
   const p = {
-    qProj: h * qDim,
-    kProj: h * kvDim,
-    vProj: h * kvDim,
-    oProj: qDim * h,
+    qProj: h * qDim + qkvBias * qDim,
+    kProj: h * kvDim + qkvBias * kvDim,
+    vProj: h * kvDim + qkvBias * kvDim,
+    oProj: qDim * h + (bias.o ? h : 0),
     gateProj: h * c.intermediateSize,
     upProj: h * c.intermediateSize,
     downProj: c.intermediateSize * h,
-    norms: 2 * h,
+    norms: MODEL_FAMILY_TRAITS[c.architecture ?? 'llama'].normsPerLayer * h,
   };
   return { ...p, total: p.qProj + p.kProj + p.vProj + p.oProj + p.gateProj + p.upProj + p.downProj + p.norms };
 }
 
+/** Whether lm_head shares embed_tokens: the config's word, else its family's default. */
+export function tiedEmbeddings(c: Pick<LlamaShape, 'architecture' | 'tieWordEmbeddings'>): boolean {
+  return c.tieWordEmbeddings ?? MODEL_FAMILY_TRAITS[c.architecture ?? 'llama'].tiedEmbeddingsByDefault;
+}
+
 /**
- * Parameter count of a Llama model (HF LlamaForCausalLM): embeddings, lm_head unless tied,
- * the decoder layers and the final norm. Llama-3-8B → 8,030,261,248; 70B → 70,553,706,496.
+ * Parameter count of a decoder model (HF LlamaForCausalLM and its siblings): embeddings, lm_head
+ * unless tied, the decoder layers and the final norm. Llama-3-8B → 8,030,261,248; 70B →
+ * 70,553,706,496; Mistral-7B-v0.2 → 7,241,732,096; Qwen2-7B → 7,615,616,512; Gemma-2-9B → 9,241,705,984.
  */
 export function paramCount(c: LlamaShape): ParamBreakdown {
   const perLayer = layerParams(c);
   const embedTokens = c.vocabSize * c.hiddenSize;
-  const lmHead = c.tieWordEmbeddings ? 0 : c.vocabSize * c.hiddenSize;
+  const lmHead = tiedEmbeddings(c) ? 0 : c.vocabSize * c.hiddenSize;
   const layers = perLayer.total * c.numLayers;
   const finalNorm = c.hiddenSize;
   return { embedTokens, lmHead, perLayer, layers, finalNorm, total: embedTokens + lmHead + layers + finalNorm };
@@ -73,9 +88,33 @@ export function weightBytes(c: LlamaShape, dtype: Dtype = c.dtype ?? 'bf16'): nu
   return paramCount(c).total * DTYPE_BYTES[dtype];
 }
 
-/** KV cache bytes per token for the whole model: 2 (K and V) × layers × kvHeads × headDim × dtype bytes. */
+/**
+ * KV cache bytes per token for the whole model: 2 (K and V) × layers × kvHeads × headDim × dtype bytes.
+ *
+ * Every layer is counted, sliding-window ones too (Gemma2's even layers with window 4096, Mistral
+ * v0.1's 4096 on all): vLLM allocates a full-length cache for every layer unless its hybrid KV
+ * cache manager is in use, so this is the number that decides whether a length fits. What a cache
+ * that honours the windows would need is `windowedKvBytes`, a lower bound for comparison only.
+ */
 export function kvBytesPerToken(c: Pick<LlamaShape, 'numLayers' | 'numKeyValueHeads' | 'headDim'>, dtype: Dtype = 'bf16'): number {
   return 2 * c.numLayers * c.numKeyValueHeads * c.headDim * DTYPE_BYTES[dtype];
+}
+
+/**
+ * KV cache bytes of one `tokens`-long sequence if local layers kept only their last `slidingWindow`
+ * tokens (Gemma-2-9B at 32K: 21 global layers × 32K + 21 local × 4K). Not what the planner sizes
+ * vLLM with (see `kvBytesPerToken`).
+ */
+export function windowedKvBytes(
+  c: Pick<LlamaShape, 'architecture' | 'numLayers' | 'numKeyValueHeads' | 'headDim' | 'slidingWindow'>,
+  tokens: number,
+  dtype: Dtype = 'bf16',
+): number {
+  requirePositiveInt(tokens, 'tokens', 'INVALID_LENGTH');
+  const local = slidingWindowLayerCount(c);
+  const perLayerToken = 2 * c.numKeyValueHeads * c.headDim * DTYPE_BYTES[dtype];
+  const window = Math.min(tokens, c.slidingWindow ?? tokens);
+  return perLayerToken * ((c.numLayers - local) * tokens + local * window);
 }
 
 /**
@@ -118,11 +157,13 @@ export function weightBytesPerGpu(c: LlamaShape, tp: number, dtype: Dtype = c.dt
   const p = paramCount(c);
   const vocabRows = Math.ceil(c.vocabSize / tp);
   const embed = vocabRows * c.hiddenSize;
-  const lmHead = c.tieWordEmbeddings ? 0 : vocabRows * c.hiddenSize;
+  const lmHead = tiedEmbeddings(c) ? 0 : vocabRows * c.hiddenSize;
   const l = p.perLayer;
   const kvShare = kvHeadsPerRank(c.numKeyValueHeads, tp) / c.numKeyValueHeads;
+  // o_proj is row-parallel: its bias (when there is one) is whole on every rank, like the norms.
+  const oBias = attentionBiases(c).o ? c.hiddenSize : 0;
   const layer =
-    (l.qProj + l.oProj + l.gateProj + l.upProj + l.downProj) / tp + (l.kProj + l.vProj) * kvShare + l.norms;
+    (l.qProj + l.oProj - oBias + l.gateProj + l.upProj + l.downProj) / tp + (l.kProj + l.vProj) * kvShare + l.norms + oBias;
   return (embed + lmHead + layer * c.numLayers + p.finalNorm) * DTYPE_BYTES[dtype];
 }
 
@@ -238,8 +279,10 @@ export function trainingMemory(c: LlamaShape, o: TrainingMemoryOptions): Trainin
   const gatheredParams = Math.max(2 * p.perLayer.total, p.embedTokens) * bf16;
   // What autograd keeps per token for one Llama layer, in bf16 elements: layer input, normed input,
   // q/k/v after RoPE, attention output (flash attention keeps no L×L matrix), residual, normed
-  // residual, gate, silu(gate), up, and their product (down_proj's input).
-  const perLayerBytesPerToken = (4 * h + 2 * qDim + 2 * kvDim + 4 * I) * bf16;
+  // residual, gate, silu(gate), up, and their product (down_proj's input). Each norm past Llama's
+  // two (Gemma2's post-attention and post-feedforward) keeps one more hidden-wide output.
+  const extraNorms = MODEL_FAMILY_TRAITS[c.architecture ?? 'llama'].normsPerLayer - 2;
+  const perLayerBytesPerToken = ((4 + extraNorms) * h + 2 * qDim + 2 * kvDim + 4 * I) * bf16;
   const layersHeld = ckpt ? 1 : c.numLayers;
   const layerActivations = tokensPerGpu * perLayerBytesPerToken * layersHeld;
   const checkpoints = ckpt ? tokensPerGpu * c.numLayers * h * bf16 : 0;

@@ -30,6 +30,64 @@ export const LLAMA3_70B: ModelConfig = {
   intermediateSize: 28672,
 };
 
+// The other families, from their publishers' config.json (libs/hub/src/import/fixtures/README.md
+// names the repos). `tokenizer` is the Hub repo: ctxlab registers no tokenizer for them.
+
+/** Mistral-7B-Instruct-v0.2: Llama's maths; 32K context, RoPE 1,000,000, no sliding window (v0.1 had 4,096). */
+export const MISTRAL_7B_V02: ModelConfig = {
+  architecture: 'mistral',
+  numLayers: 32,
+  hiddenSize: 4096,
+  numAttentionHeads: 32,
+  numKeyValueHeads: 8,
+  headDim: 128,
+  intermediateSize: 14336,
+  vocabSize: 32000,
+  ropeTheta: 1_000_000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 32768,
+  tieWordEmbeddings: false,
+  tokenizer: 'mistralai/Mistral-7B-Instruct-v0.2',
+  dtype: 'bf16',
+};
+
+/** Qwen2-7B(-Instruct): q/k/v biases, 28 heads over 4 KV heads, 32K context; sliding window off (use_sliding_window false). */
+export const QWEN2_7B: ModelConfig = {
+  architecture: 'qwen2',
+  numLayers: 28,
+  hiddenSize: 3584,
+  numAttentionHeads: 28,
+  numKeyValueHeads: 4,
+  headDim: 128,
+  intermediateSize: 18944,
+  vocabSize: 152064,
+  ropeTheta: 1_000_000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 32768,
+  tieWordEmbeddings: false,
+  tokenizer: 'Qwen/Qwen2-7B-Instruct',
+  dtype: 'bf16',
+};
+
+/** Gemma-2-9B: head_dim 256 with 16 heads (≠ hidden 3584), tied embeddings, 4 norms per layer, local layers with window 4,096. */
+export const GEMMA2_9B: ModelConfig = {
+  architecture: 'gemma2',
+  numLayers: 42,
+  hiddenSize: 3584,
+  numAttentionHeads: 16,
+  numKeyValueHeads: 8,
+  headDim: 256,
+  intermediateSize: 14336,
+  vocabSize: 256000,
+  ropeTheta: 10000,
+  ropeScaling: null,
+  maxPositionEmbeddings: 8192,
+  tieWordEmbeddings: true,
+  tokenizer: 'google/gemma-2-9b',
+  dtype: 'fp32',
+  slidingWindow: 4096,
+};
+
 const gradientStage = {
   // The field notes give no learning rate; Gradient's 8B card lists 2.00E-05 for every stage.
   // Used here as a stand-in so the spec is complete — it does not enter any computation.
