@@ -4,7 +4,7 @@
  * the value is marked as assumed in the recipe's notes.
  */
 import type { AdapterCreateInput, LineageKind, ModelCreateInput, RecipeSpecInput } from '@ctxlab/contracts';
-import { BAAI_LLAMA3_8B_80K_QLORA, LLAMA3_70B, LLAMA3_8B } from '@ctxlab/longctx';
+import { BAAI_LLAMA3_8B_80K_QLORA, LLAMA3_70B, LLAMA3_8B, ZHINAO_360K_VLLM } from '@ctxlab/longctx';
 
 
 type SeedModel = Omit<ModelCreateInput, 'tags' | 'origin'> & { tags?: string[]; origin?: 'base' | 'derived' };
@@ -14,6 +14,7 @@ export const seedModels: SeedModel[] = [
     name: 'Meta-Llama-3-8B-Instruct',
     family: 'llama-3',
     origin: 'base',
+    license: 'llama3',
     sourceUri: 'hf://meta-llama/Meta-Llama-3-8B-Instruct',
     description: 'Meta Llama 3 8B Instruct: 8,192-token context, RoPE base 500,000.',
     tags: ['llama-3', '8b', 'instruct'],
@@ -23,6 +24,7 @@ export const seedModels: SeedModel[] = [
     name: 'Meta-Llama-3-70B-Instruct',
     family: 'llama-3',
     origin: 'base',
+    license: 'llama3',
     sourceUri: 'hf://meta-llama/Meta-Llama-3-70B-Instruct',
     description: 'Meta Llama 3 70B Instruct: 8,192-token context, RoPE base 500,000.',
     tags: ['llama-3', '70b', 'instruct'],
@@ -32,7 +34,9 @@ export const seedModels: SeedModel[] = [
     name: 'llama3-8B-360Zhinao-360k-Instruct',
     family: 'llama-3',
     origin: 'derived',
+    license: 'llama3',
     sourceUri: 'hf://qihoo360/llama3-8B-360Zhinao-360k-Instruct',
+    serving: { gpuType: 'A800-80G', ...ZHINAO_360K_VLLM, note: "360Zhinao's published vLLM launch (8×A800-80G, no chunked prefill)" },
     description: 'Llama-3-8B-Instruct extended to 360K by raising the RoPE base 500,000 → 500,000,000 and training with EasyContext. Served on 8×A800-80G with vLLM.',
     tags: ['llama-3', '8b', 'long-context', '360k'],
     config: { ...LLAMA3_8B, ropeTheta: 500_000_000, maxPositionEmbeddings: 368_640 },
@@ -41,6 +45,7 @@ export const seedModels: SeedModel[] = [
     name: 'Llama-3-8B-Instruct-80K-QLoRA',
     family: 'llama-3',
     origin: 'derived',
+    license: 'llama3',
     sourceUri: 'hf://namespace-Pt/Llama-3-8B-Instruct-80K-QLoRA',
     description: 'BAAI: Llama-3-8B-Instruct extended to 80K with QLoRA in 8 hours on 8×A800 (RoPE base 500K → 200M). NIAH 100% up to 128K.',
     tags: ['llama-3', '8b', 'long-context', '80k', 'qlora'],
@@ -57,6 +62,7 @@ export const seedModels: SeedModel[] = [
     name: `Llama-3-70B-Instruct-Gradient-${label}`,
     family: 'llama-3',
     origin: 'derived' as const,
+    license: 'llama3',
     sourceUri: label === '1048k' ? 'hf://gradientai/Llama-3-70B-Instruct-Gradient-1048k' : undefined,
     description:
       label === '1048k'

@@ -18,8 +18,8 @@ export async function seed(db: Db) {
   const ids = new Map<string, string>();
   for (const raw of seedModels) {
     const m = modelCreateInput.parse({ ...raw, sourceUri: absoluteUri(raw.sourceUri) });
-    const { config, ...rest } = m;
-    const data = { ...rest, ...config, ropeScaling: config.ropeScaling ?? undefined };
+    const { config, serving, ...rest } = m;
+    const data = { ...rest, ...config, ropeScaling: config.ropeScaling ?? undefined, serving: serving ?? undefined };
     ids.set(m.name, await repo.upsertModel(data));
   }
   const id = (name: string) => {

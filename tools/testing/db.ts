@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { apiDeps, createApiToken, createCaller, createUser } from '@ctxlab/api';
 import { createDb, repositories } from '@ctxlab/db';
 import { seed } from './seed';
@@ -7,7 +9,8 @@ export function testSettings() {
   const databaseUrl = process.env.DATABASE_URL;
   const redisUrl = process.env.REDIS_URL;
   if (!databaseUrl || !redisUrl) throw new Error('DATABASE_URL and REDIS_URL must be set: run the tests with npm test');
-  return { databaseUrl, redisUrl };
+  // Imported tokenizers and other file:// artifacts of tests go to a scratch folder, not the checkout's .data/.
+  return { databaseUrl, redisUrl, artifactsDir: join(tmpdir(), `ctxlab-test-artifacts-${process.getuid?.() ?? 0}`) };
 }
 
 /**

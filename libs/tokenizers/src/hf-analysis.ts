@@ -1,3 +1,4 @@
+import { DomainError } from '@ctxlab/contracts';
 import { byteLevelTables, llama3IsCutPair, qwen2IsCutPair } from './bpe';
 import { LLAMA3_PATTERN } from './llama3';
 
@@ -11,16 +12,17 @@ import { LLAMA3_PATTERN } from './llama3';
 /** Qwen2's pre-tokenizer regex, verbatim: Llama-3's with single-digit numbers. */
 export const QWEN2_PATTERN = String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 
-export class HfTokenizerError extends Error {
-  readonly code = 'HF_TOKENIZER';
+export class HfTokenizerError extends DomainError<'HF_TOKENIZER'> {
   constructor(
     message: string,
     /** The file at fault (tokenizer.json, tokenizer_config.json), with its directory when known. */
     readonly file: string,
-    /** The JSON field at fault. */
-    readonly field: string,
+    /** The JSON field at fault (DomainError's `field`: the file's field, not an API input's). */
+    field: string,
   ) {
-    super(message);
+    // A tokenizer named in a request that cannot be loaded is the request's mistake: a 400, not a 500.
+    super('BAD_REQUEST', message, field, { code: 'HF_TOKENIZER', fieldIsInput: false });
+    this.name = 'HfTokenizerError';
   }
 }
 

@@ -1,3 +1,4 @@
+import { DomainError } from '@ctxlab/contracts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
@@ -13,13 +14,16 @@ export type BuiltinTokenizerName = (typeof TOKENIZER_NAMES)[number];
 export type TokenizerName = BuiltinTokenizerName | `hf:${string}`;
 export const HF_TOKENIZER_PREFIX = 'hf:';
 
-export class UnknownTokenizerError extends Error {
-  readonly code = 'UNKNOWN_TOKENIZER';
+export class UnknownTokenizerError extends DomainError<'UNKNOWN_TOKENIZER'> {
   constructor(name: string, why = '') {
     super(
+      'BAD_REQUEST',
       `unknown tokenizer "${name}"${why ? ` (${why})` : ''}: expected one of ${TOKENIZER_NAMES.join(', ')}, ` +
         `or hf:/absolute/directory holding a Hugging Face tokenizer.json (and tokenizer_config.json)`,
+      undefined,
+      { code: 'UNKNOWN_TOKENIZER', fieldIsInput: false },
     );
+    this.name = 'UnknownTokenizerError';
   }
 }
 

@@ -1,6 +1,7 @@
 import { contextLabel, fmtInt, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { HubImport } from '../../src/components/HubImport';
 import { FilterForm, FilterSelect, hrefWith, listParams, ListPanel, one, PageHead, Pager, SearchField, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
@@ -56,6 +57,13 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
       >
         <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/models', { ...filters, offset: o })} />
       </ListPanel>
+      <section className="panel" aria-labelledby="hub-imp-h">
+        <h2 id="hub-imp-h">Import from Hugging Face files</h2>
+        <p className="panel-note" style={{ marginTop: 0 }}>
+          A model folder (config.json, tokenizer files, safetensors) or a PEFT adapter folder (adapter_config.json). Llama, Mistral, Qwen2 and Gemma 2 models; the planner reads the imported config. From a terminal: <code>ctxlab models import DIR</code>.
+        </p>
+        <HubImport />
+      </section>
     </>
   );
 }

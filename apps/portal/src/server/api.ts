@@ -9,6 +9,7 @@ export function deps() {
   return apiDeps({
     databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX, infraToken: e.CTXLAB_INFRA_TOKEN, gpusPerNode: e.CTXLAB_GPUS_PER_NODE,
     secretKey: e.CTXLAB_SECRET_KEY, outboundAllow: e.CTXLAB_OUTBOUND_ALLOW, niahMaxCells: e.NIAH_MAX_CELLS, niahMaxPromptTokens: e.NIAH_MAX_PROMPT_TOKENS,
+    artifactsDir: e.ARTIFACTS_DIR,
   });
 }
 

@@ -15,8 +15,8 @@ import { createUser, resolveSession, signIn, signOut, SIGN_IN_LIMITS } from './s
  */
 const MATRIX: Record<string, 'public' | 'viewer' | 'member' | 'admin' | 'infra'> = {
   health: 'public', 'auth.me': 'public', workerHealth: 'viewer', 'infra.capacity': 'infra',
-  'models.list': 'viewer', 'models.get': 'viewer', 'models.lineage': 'viewer', 'models.scorecard': 'viewer', 'models.create': 'member', 'models.update': 'member', 'models.addLineage': 'member', 'models.archive': 'admin',
-  'adapters.list': 'viewer', 'adapters.get': 'viewer', 'adapters.create': 'member', 'adapters.update': 'member', 'adapters.archive': 'admin',
+  'models.list': 'viewer', 'models.get': 'viewer', 'models.lineage': 'viewer', 'models.scorecard': 'viewer', 'models.create': 'member', 'models.update': 'member', 'models.addLineage': 'member', 'models.archive': 'admin', 'models.import': 'member', 'models.card': 'viewer',
+  'adapters.list': 'viewer', 'adapters.get': 'viewer', 'adapters.create': 'member', 'adapters.update': 'member', 'adapters.archive': 'admin', 'adapters.card': 'viewer',
   'recipes.list': 'viewer', 'recipes.get': 'viewer', 'recipes.versions': 'viewer', 'recipes.create': 'member', 'recipes.update': 'member', 'recipes.archive': 'admin',
   'recipes.run': 'member', 'recipes.runs': 'viewer', 'recipes.runGet': 'viewer', 'recipes.runEvents': 'viewer', 'recipes.runCancel': 'member', 'recipes.runResume': 'member',
   'datasets.list': 'viewer', 'datasets.get': 'viewer', 'datasets.create': 'member', 'datasets.update': 'member', 'datasets.importCorpus': 'member', 'datasets.importBenchmark': 'member', 'datasets.archive': 'admin',

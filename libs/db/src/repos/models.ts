@@ -33,6 +33,8 @@ export function modelConfigOf(m: ModelRecord): ModelConfig {
     tieWordEmbeddings: m.tieWordEmbeddings,
     tokenizer: m.tokenizer,
     dtype: m.dtype as ModelConfig['dtype'],
+    ...(m.attentionBias !== null ? { attentionBias: m.attentionBias } : {}),
+    ...(m.slidingWindow !== null ? { slidingWindow: m.slidingWindow } : {}),
   };
 }
 
@@ -71,19 +73,38 @@ export function modelsRepo(db: Db) {
       const m = await db.model.findUnique({ where: { name } });
       return m ? toRecord(m) : null;
     },
-    async create(input: ModelCreateInput) {
-      const { config, ...rest } = input;
+    /**
+     * The registry model a Hugging Face id names (e.g. an adapter's base_model_name_or_path): the one
+     * imported from it or registered with hf://<id> as its source, else one named like the id's last part.
+     */
+    async findByHubName(hubName: string) {
+      const byHub = await db.model.findFirst({
+        where: { archivedAt: null, OR: [{ sourceUri: `hf://${hubName}` }, { hub: { path: ['hubName'], equals: hubName } }] },
+        orderBy: { createdAt: 'asc' },
+      });
+      if (byHub) return toRecord(byHub);
+      return this.getByName(hubName.split('/').pop()!);
+    },
+    /** `hub`: what an import from Hugging Face files read (imports only). */
+    async create(input: ModelCreateInput, hub?: object) {
+      const { config, serving, ...rest } = input;
       return guard('model', async () =>
         toRecord(
           await db.model.create({
-            data: { ...rest, ...config, ropeScaling: (config.ropeScaling ?? undefined) as Prisma.InputJsonValue | undefined },
+            data: {
+              ...rest,
+              ...config,
+              ropeScaling: (config.ropeScaling ?? undefined) as Prisma.InputJsonValue | undefined,
+              serving: (serving ?? undefined) as Prisma.InputJsonValue | undefined,
+              hub: (hub ?? undefined) as Prisma.InputJsonValue | undefined,
+            },
           }),
         ),
       );
     },
     async update(id: string, patch: ModelPatch) {
       const current = await this.get(id);
-      const { config, ...rest } = patch;
+      const { config, serving, ...rest } = patch;
       if (config) {
         const merged = { ...modelConfigOf(current), ...config };
         const issue = modelConfigIssues(merged)[0];
@@ -91,6 +112,7 @@ export function modelsRepo(db: Db) {
       }
       const { ropeScaling, ...configRest } = config ?? {};
       const data: Prisma.ModelUpdateInput = { ...rest, ...configRest };
+      if (serving !== undefined) data.serving = serving ? (serving as Prisma.InputJsonValue) : Prisma.JsonNull;
       if (config && 'ropeScaling' in config) data.ropeScaling = ropeScaling ? (ropeScaling as Prisma.InputJsonValue) : Prisma.JsonNull;
       return guard('model', async () => toRecord(await db.model.update({ where: { id }, data })));
     },
@@ -135,7 +157,7 @@ export function modelsRepo(db: Db) {
         id: m.id, name: m.name, origin: m.origin, maxPositionEmbeddings: m.maxPositionEmbeddings, ropeTheta: m.ropeTheta, archived: m.archivedAt !== null, relation, level,
       });
       nodes.set(root.id, node(root as unknown as ModelRow, 'self', 0));
-      const edges = new Map<string, { id: string; parentId: string; childId: string; kind: LineageKind; jobId: string | null }>();
+      const edges = new Map<string, { id: string; parentId: string; childId: string; kind: LineageKind; jobId: string | null; note: string | null }>();
       for (const dir of ['up', 'down'] as const) {
         let frontier = [root.id];
         for (let level = 1; level <= depth && frontier.length; level++) {
@@ -145,7 +167,7 @@ export function modelsRepo(db: Db) {
           });
           const next: string[] = [];
           for (const e of found) {
-            edges.set(e.id, { id: e.id, parentId: e.parentId, childId: e.childId, kind: lineageKindOut(e.kind), jobId: e.jobId });
+            edges.set(e.id, { id: e.id, parentId: e.parentId, childId: e.childId, kind: lineageKindOut(e.kind), jobId: e.jobId, note: e.note });
             const other = dir === 'up' ? e.parent : e.child;
             if (!nodes.has(other.id)) {
               nodes.set(other.id, node(other, dir === 'up' ? 'ancestor' : 'descendant', dir === 'up' ? -level : level));

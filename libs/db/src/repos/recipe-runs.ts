@@ -84,6 +84,13 @@ export function recipeRunsRepo(db: Db) {
       const r = await db.recipeRun.findUnique({ where: { name }, include: RUN_INCLUDE });
       return r ? runOut(r) : null;
     },
+    /** The run and stage index that trained a model (its newest, should a model be registered by two runs). */
+    async stageOfModel(modelId: string) {
+      const st = await db.recipeRunStage.findFirst({ where: { modelId }, orderBy: [{ finishedAt: { sort: 'desc', nulls: 'last' } }, { id: 'asc' }], select: { runId: true, index: true } });
+      if (!st) return null;
+      const r = await db.recipeRun.findUnique({ where: { id: st.runId }, include: RUN_INCLUDE });
+      return r ? { run: runOut(r), index: st.index } : null;
+    },
     async ofJob(jobId: string) {
       const r = await db.recipeRun.findUnique({ where: { jobId }, include: RUN_INCLUDE });
       return r ? runOut(r) : null;

@@ -10,7 +10,12 @@ export default async function AdapterPage({ params }: { params: Promise<{ id: st
   const [base, source] = await Promise.all([a.models.get({ id: ad.baseModelId }), ad.sourceModelId ? a.models.get({ id: ad.sourceModelId }) : null]);
   return (
     <>
-      <PageHead crumbs={[['/adapters', 'Adapters']]} title={ad.name} sub={<>{ad.description} <Tags tags={ad.tags} /></>} />
+      <PageHead
+        crumbs={[['/adapters', 'Adapters']]}
+        title={ad.name}
+        sub={<>{ad.description} <Tags tags={ad.tags} /></>}
+        actions={<Link className="btn secondary" href={`/adapters/${encodeURIComponent(ad.id)}/card`}>Adapter card</Link>}
+      />
       <div className="panel">
         <KeyValues
           items={[

@@ -50,6 +50,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
           <span className="btn-group">
             {endpoints.items[0] && <Link className="btn" href={`/evals/new?endpoint=${encodeURIComponent(endpoints.items[0].id)}`}>Evaluate</Link>}
             <Link className="btn secondary" href={`/planner?model=${encodeURIComponent(m.id)}`}>Plan with this model</Link>
+            <Link className="btn secondary" href={`/models/${encodeURIComponent(m.id)}/card`}>Model card</Link>
           </span>
         }
       />
@@ -115,7 +116,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
               ['attention heads', m.numAttentionHeads], ['KV heads', m.numKeyValueHeads], ['head dim', m.headDim],
               ['intermediate size', fmtInt(m.intermediateSize)], ['vocabulary', fmtInt(m.vocabSize)], ['RoPE θ', fmtInt(m.ropeTheta)],
               ['RoPE scaling', m.ropeScaling ? <code key="rs">{JSON.stringify(m.ropeScaling)}</code> : 'none'], ['max positions', fmtInt(m.maxPositionEmbeddings)],
-              ['tied embeddings', m.tieWordEmbeddings ? 'yes' : 'no'], ['tokenizer', m.tokenizer], ['dtype', m.dtype], ['source', m.sourceUri], ['created', fmtDate(m.createdAt)],
+              ['tied embeddings', m.tieWordEmbeddings ? 'yes' : 'no'], ['tokenizer', m.tokenizer.startsWith('hf:') ? 'imported tokenizer.json' : m.tokenizer], ['dtype', m.dtype], ['license', m.license], ['source', m.sourceUri], ['created', fmtDate(m.createdAt)],
             ]}
           />
         </Panel>
