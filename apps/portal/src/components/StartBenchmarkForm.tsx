@@ -2,8 +2,9 @@
 
 import { useId, useMemo, useState } from 'react';
 import type { In } from '../lib/types';
+import type { TokenizerChoice } from '../lib/tokenizers';
 import { fieldErrorUi } from './FormErrors';
-import { ConcurrencyField, CorpusField, InputField, parseLengths, type RequestMode, type TokenizerChoice, useRunTarget } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, InputField, parseLengths, type RequestMode, useRunTarget } from './StartEvalForm';
 import { SuiteRunForm, useSuiteRun, wholeNumber } from './StartSuiteForm';
 
 type Spec = In['evals']['startSuite']['spec'];

@@ -3,6 +3,7 @@
 import { contextLabel, fmtInt } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type CSSProperties, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
+import { BUILTIN_TOKENIZERS, type TokenizerChoice } from '../lib/tokenizers';
 import { browserApi, errorMessage, fieldErrors } from '../lib/client';
 import { useDebounced } from '../lib/hooks';
 import type { In } from '../lib/types';
@@ -128,26 +129,6 @@ export function CorpusField({ uid, fe, label, value, onChange, corpora }: { uid:
       {fe.message('spec.corpus')}
     </div>
   );
-}
-
-/** A tokenizer a spec may name: the built-ins, and those imported with models (`hf:<dir>`, shown by the model's name). */
-export interface TokenizerChoice {
-  value: string;
-  label: string;
-}
-
-export const BUILTIN_TOKENIZERS: readonly TokenizerChoice[] = [
-  { value: 'llama3', label: 'Llama-3 (exact, fast path)' },
-  { value: 'byte', label: 'byte-level (lab model)' },
-  { value: 'llama2', label: 'Llama-2 (SentencePiece)' },
-  { value: 'qwen2.5', label: 'Qwen2.5 (byte-level BPE)' },
-];
-
-/** The tokenizers of imported models, one choice each, after the built-ins. */
-export function tokenizerChoices(models: readonly { name: string; tokenizer: string }[]): TokenizerChoice[] {
-  const seen = new Map<string, string[]>();
-  for (const m of models) if (m.tokenizer.startsWith('hf:')) seen.set(m.tokenizer, [...(seen.get(m.tokenizer) ?? []), m.name]);
-  return [...BUILTIN_TOKENIZERS, ...[...seen].map(([value, names]) => ({ value, label: `${names.slice(0, 2).join(', ')}${names.length > 2 ? ' …' : ''} (imported tokenizer.json)` }))];
 }
 
 export function TokenizerField({ uid, value, onChange, choices = BUILTIN_TOKENIZERS }: { uid: string; value: string; onChange: (v: string) => void; choices?: readonly TokenizerChoice[] }) {

@@ -6,8 +6,9 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { browserApi } from '../lib/client';
 import type { In, Out } from '../lib/types';
+import type { TokenizerChoice } from '../lib/tokenizers';
 import { ErrorCallout, fieldErrorUi, useSubmit } from './FormErrors';
-import { ConcurrencyField, CorpusField, EstimatePanel, InputField, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, type TokenizerChoice, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
+import { ConcurrencyField, CorpusField, EstimatePanel, InputField, parseLengths, type RequestMode, RequestModeField, StartActions, TokenizerField, useLiveEstimate, useRunTarget, WhatToEvaluate } from './StartEvalForm';
 
 type Spec = In['evals']['startSuite']['spec'];
 // The form starts RULER and topic-retrieval runs; the capability suites start from the CLI and the API.

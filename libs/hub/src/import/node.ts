@@ -84,6 +84,9 @@ const TEXT_FILE = /^(?:[\w.-]+\.json|README\.md|chat_template\.jinja)$/;
  * and chat template whole, and of each .safetensors file its size and header bytes only.
  */
 export async function readHubDirectory(dir: string) {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir) && !dir.startsWith('file://')) {
+    throw new Error(`${dir}: only local folders and file:// URIs are read; for ${dir.split(':')[0]}:// download the folder first (e.g. huggingface-cli download, aws s3 sync) and import it from disk`);
+  }
   const root = dir.startsWith('file://') ? fileURLToPath(dir) : resolve(dir);
   if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${dir}: not a directory (models import takes a Hugging Face model or adapter folder)`);
   const src = dirFiles(root);
