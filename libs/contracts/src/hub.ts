@@ -33,6 +33,9 @@ const hubFileName = text()
   .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a file name from the model directory (letters, digits, ".", "_", "-")');
 
+/** The files of a Hub repository an import reads whole (weights: only their headers). */
+export const isHubTextFile = (name: string) => /^(?:[\w.-]+\.json|README\.md|chat_template\.jinja)$/.test(name);
+
 const MiB = 1024 * 1024;
 /** tokenizer.json files are up to ~20 MB (Gemma's is 17 MB); config files are kilobytes. */
 export const MAX_HUB_TEXT_BYTES = 32 * MiB;

@@ -1,5 +1,6 @@
 'use client';
 
+import { isHubTextFile, licenseSchema, MAX_HUB_TEXT_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '@ctxlab/contracts';
 import { fmtInt } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useState } from 'react';
@@ -7,16 +8,12 @@ import { browserApi } from '../lib/client';
 import type { Out } from '../lib/types';
 import { ImportForm, useFileImport } from './FileImport';
 
-/** Text files of a Hugging Face folder the import reads whole (the same set as `ctxlab models import`). */
-const TEXT_FILE = /^(?:[\w.-]+\.json|README\.md|chat_template\.jinja)$/;
-const MAX_TEXT_BYTES = 32 * 1024 * 1024;
-const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
 /** The 8-byte little-endian length and the JSON header of a .safetensors file, read by slicing: the weights are never loaded. */
 async function safetensorsHead(f: File): Promise<{ name: string; size: number; head: string } | string> {
   if (f.size < 8) return `${f.name}: shorter than the 8-byte safetensors header length`;
   const len = new DataView(await f.slice(0, 8).arrayBuffer()).getBigUint64(0, true);
-  if (len > BigInt(MAX_HEADER_BYTES)) return `${f.name}: its header claims ${len.toLocaleString('en-US')} bytes; not a safetensors file, or a damaged one`;
+  if (len > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) return `${f.name}: its header claims ${len.toLocaleString('en-US')} bytes; not a safetensors file, or a damaged one`;
   const bytes = new Uint8Array(await f.slice(0, 8 + Number(len)).arrayBuffer());
   let bin = '';
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -39,14 +36,15 @@ export function HubImport() {
     const problems: Record<string, string> = {};
     const names = new Set(files.map((f) => f.name));
     if (!names.has('config.json') && !names.has('adapter_config.json')) problems.documents = 'choose the folder’s files, including config.json (a model) or adapter_config.json (an adapter)';
-    const big = files.filter((f) => TEXT_FILE.test(f.name) && f.size > MAX_TEXT_BYTES);
+    const big = files.filter((f) => isHubTextFile(f.name) && f.size > MAX_HUB_TEXT_BYTES);
     if (big.length) problems.documents = `${big.map((f) => f.name).join(', ')}: larger than 32 MiB`;
-    if (license.trim() && !/^[a-z0-9][a-z0-9.+-]*$/.test(license.trim())) problems.license = 'a license id as on the Hub: apache-2.0, mit, llama3, other …';
+    const lic = license.trim() ? licenseSchema.safeParse(license.trim()) : null;
+    if (lic && !lic.success) problems.license = lic.error.issues[0]!.message;
     if (source.trim() && !/^(hf|file|s3):\/\//.test(source.trim())) problems.source = 'hf://owner/name, file:///path or s3://bucket/key';
     return problems;
   };
   const submit = imp.submit(check, async (refuse) => {
-    const texts = await Promise.all(files.filter((f) => TEXT_FILE.test(f.name)).map(async (f) => ({ name: f.name, text: await f.text() })));
+    const texts = await Promise.all(files.filter((f) => isHubTextFile(f.name)).map(async (f) => ({ name: f.name, text: await f.text() })));
     const heads = await Promise.all(files.filter((f) => f.name.endsWith('.safetensors')).map(safetensorsHead));
     const bad = heads.filter((h): h is string => typeof h === 'string');
     if (bad.length) {

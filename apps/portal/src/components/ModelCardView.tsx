@@ -1,3 +1,4 @@
+import { splitFrontMatter } from '@ctxlab/hub';
 import Markdown from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 
@@ -7,12 +8,6 @@ export interface CardFile {
   mediaType: string;
 }
 
-/** Splits a card into its YAML front matter and its Markdown body (a card without front matter is all body). */
-function splitCard(readme: string): { yaml: string | null; body: string } {
-  const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(readme);
-  return m ? { yaml: m[1]!, body: readme.slice(m[0].length) } : { yaml: null, body: readme };
-}
-
 /**
  * A model card as the Hub shows it: the metadata block, then the Markdown rendered. Raw HTML in the
  * Markdown is not rendered (react-markdown's default), so a description cannot inject markup; the
@@ -20,7 +15,8 @@ function splitCard(readme: string): { yaml: string | null; body: string } {
  * scripts — and any other image link is left as text.
  */
 export function ModelCardView({ readme, files }: { readme: string; files: readonly CardFile[] }) {
-  const { yaml, body } = splitCard(readme);
+  // ctxlab's own cards always close their front matter; a card without any is all body.
+  const { yaml, body } = splitFrontMatter(readme) ?? { yaml: null, body: readme };
   const byName = new Map(files.map((f) => [f.name, f]));
   return (
     <div className="model-card" data-testid="model-card">

@@ -1,15 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adapterCreateInput, badRequest, modelCreateInput, type HubImportInput } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { cardMetadata, importHubModel, uploadedFiles, type HubImport } from '@ctxlab/hub';
+import { sha256Hex } from '@ctxlab/niah';
 import { builtinTokenizerFor, getTokenizer } from '@ctxlab/tokenizers';
 
 /** What the tokenizer registry reads from an `hf:` folder (config.json: for a BOS that tokenizer_config.json leaves out). */
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'config.json'] as const;
 
-const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /**
  * A tokenizer.json (+ tokenizer_config.json) stored under the artifact root by content, so the
@@ -17,7 +17,7 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
  * not at all (written aside, then renamed), and the same files imported twice share one folder.
  */
 async function storeTokenizer(artifactsDir: string, files: Record<string, string>): Promise<string> {
-  const digest = sha256(TOKENIZER_FILES.map((f) => `${f}\u0000${files[f] ?? ''}`).join('\u0000'));
+  const digest = sha256Hex(TOKENIZER_FILES.map((f) => `${f}\u0000${files[f] ?? ''}`).join('\u0000'));
   const dir = join(artifactsDir, 'tokenizers', digest.slice(0, 24));
   const done = await stat(join(dir, 'tokenizer.json')).then(
     () => true,
@@ -46,8 +46,8 @@ function hubRecord(imp: HubImport, files: HubImportInput['files'], safetensors: 
     nameOrPath: imp.nameOrPath,
     importedAt: new Date().toISOString(),
     files: [
-      ...files.map((f) => ({ name: f.name, bytes: Buffer.byteLength(f.text), sha256: sha256(f.text) })),
-      ...safetensors.map((f) => ({ name: f.name, bytes: f.size, headerSha256: sha256(Buffer.from(f.head, 'base64')) })),
+      ...files.map((f) => ({ name: f.name, bytes: Buffer.byteLength(f.text), sha256: sha256Hex(f.text) })),
+      ...safetensors.map((f) => ({ name: f.name, bytes: f.size, headerSha256: sha256Hex(Buffer.from(f.head, 'base64')) })),
     ].sort((a, b) => a.name.localeCompare(b.name)),
     weights: imp.weights,
     tokenizer: imp.tokenizer,

@@ -11,6 +11,7 @@ import {
   type CardStage,
   type ModelCardInput,
 } from '@ctxlab/hub';
+import { parseUri } from '@ctxlab/dispatch';
 import { findGpu, smallestTensorParallelSize, vllmCommand } from '@ctxlab/longctx';
 import { runHeatmap } from './evals';
 import { scorecard } from './scorecard';
@@ -21,7 +22,13 @@ type ModelRecord = Awaited<ReturnType<Repositories['models']['get']>>;
 function hfNameOf(m: Pick<ModelRecord, 'hub' | 'sourceUri'>): string | undefined {
   const hub = m.hub as { hubName?: unknown } | null;
   if (hub && typeof hub.hubName === 'string') return hub.hubName;
-  return m.sourceUri?.startsWith('hf://') ? m.sourceUri.slice('hf://'.length) : undefined;
+  if (!m.sourceUri?.startsWith('hf://')) return undefined;
+  try {
+    const u = parseUri(m.sourceUri);
+    return u.scheme === 'hf' ? u.repo : undefined;
+  } catch {
+    return undefined; // a source that is not a valid Hub id is not a base_model
+  }
 }
 
 const HEATMAPS = 3;

@@ -36,7 +36,7 @@ export interface ModelCardIssue {
 const FRONT = 'front matter';
 
 /** The front matter's text and where the body starts, or null when the card does not open with `---`. */
-function splitFrontMatter(text: string): { yaml: string; body: string } | null {
+export function splitFrontMatter(text: string): { yaml: string; body: string } | null {
   const src = text.replace(/^\uFEFF/, '');
   const open = /^---[ \t]*\r?\n/.exec(src);
   if (!open) return null;

@@ -1,4 +1,4 @@
-import { MAX_HUB_TEXT_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '@ctxlab/contracts';
+import { isHubTextFile, MAX_HUB_TEXT_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '@ctxlab/contracts';
 import { statSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
@@ -76,8 +76,6 @@ export function dirFiles(root: string): HubFiles {
   };
 }
 
-/** Text files of a Hub repository ctxlab reads; weights are read by header only. */
-const TEXT_FILE = /^(?:[\w.-]+\.json|README\.md|chat_template\.jinja)$/;
 
 /**
  * A directory (or file:// URI) as the import request carries it: its top-level JSON files, README.md
@@ -94,7 +92,7 @@ export async function readHubDirectory(dir: string) {
   const files: { name: string; text: string }[] = [];
   const safetensors: { name: string; size: number; head: string }[] = [];
   for (const name of names) {
-    if (TEXT_FILE.test(name)) {
+    if (isHubTextFile(name)) {
       const size = (await src.size?.(name)) ?? 0;
       if (size > MAX_HUB_TEXT_BYTES) throw new Error(`${name}: ${size.toLocaleString('en-US')} bytes is larger than the ${MAX_HUB_TEXT_BYTES / 1024 / 1024} MiB an imported text file may be`);
       files.push({ name, text: (await src.readText(name)) ?? '' });
