@@ -37,7 +37,7 @@ import {
   type WordLists,
 } from '@ctxlab/ruler';
 import { loadWordLists } from '@ctxlab/ruler/node';
-import { getTokenizer, type ChatMessage, type Tokenizer } from '@ctxlab/tokenizers';
+import { getTokenizer, TOKENIZER_NAMES, type ChatMessage, type Tokenizer } from '@ctxlab/tokenizers';
 import { buildCapabilityCell, capabilityCells, capabilityContext, type CapabilityContext, capabilitySize, capabilitySummary } from './benchmarks';
 import { scoresByTaskAndLength } from './cell-scores';
 
@@ -105,18 +105,21 @@ export interface SuiteContext {
 const corpora = new Map<string, Promise<Corpus>>();
 /** A shipped corpus from its package, or one imported into the registry (keyed by its digest: a re-import is a new corpus). */
 /**
- * Loads, once per process, what eval requests read: the tokenizers (the Llama-3 vocabulary takes
- * a second or two to build), the word lists, and the shipped corpora with their token indexes (a
- * NIAH estimate reads them; tokenising the English corpus with Llama-3 takes about a second). A
- * server calls it as it starts, so that no request holds the event loop for a first load.
+ * Loads, once per process, what eval requests read: every built-in tokenizer (each takes 0.5–1.4 s
+ * to build here: Llama-3's and Qwen2.5's vocabularies are 128K and 151K entries), the word lists,
+ * and the shipped corpora with their token indexes (a NIAH estimate reads them; tokenising the
+ * English corpus with Llama-3 takes about a second). A server calls it as it starts, so that no
+ * request holds the event loop for a first load.
  */
 export function warmSuiteResources(): void {
-  const tokenizers = ['llama3', 'byte'].map(getTokenizer);
+  for (const name of TOKENIZER_NAMES) getTokenizer(name);
   loadWordLists();
   for (const name of Object.values(DEFAULT_CORPORA)) {
     const corpus = loadDefaultCorpus(name);
     if (!corpora.has(`${name}|`)) corpora.set(`${name}|`, Promise.resolve(corpus));
-    for (const t of tokenizers) corpusTokenCount(corpus, t);
+    // Indexed ahead with the tokenizers of the fast path only: the generic Hugging Face encoder
+    // takes tens of seconds over both corpora, so an estimate with Llama-2 or Qwen2.5 indexes on demand.
+    for (const t of ['llama3', 'byte'] as const) corpusTokenCount(corpus, getTokenizer(t));
   }
 }
 
@@ -175,11 +178,15 @@ const needsCorpus = (spec: RulerSpec) => spec.tasks.some(isEssay);
 
 /** What a spec's prompts need: the tokenizer, and the corpus, word lists and QA files its tasks read. */
 export async function suiteContext(repos: Repositories, spec: SuiteSpec): Promise<SuiteContext> {
-  const tokenizer = getTokenizer(spec.tokenizer);
+  // The tokenizer loads last: a spec naming data that is not there is refused before a first load.
   if (isCapabilitySpec(spec)) {
-    return { tokenizer, corpus: undefined, words: undefined, qa: {}, capability: await capabilityContext(repos, spec, (name) => corpusByName(repos, name)) };
+    const capability = await capabilityContext(repos, spec, (name) => corpusByName(repos, name));
+    return { tokenizer: getTokenizer(spec.tokenizer), corpus: undefined, words: undefined, qa: {}, capability };
   }
-  if (spec.suite === 'topic-retrieval') return { tokenizer, corpus: await corpusByName(repos, spec.corpus), words: undefined, qa: {} };
+  if (spec.suite === 'topic-retrieval') {
+    const corpus = await corpusByName(repos, spec.corpus);
+    return { tokenizer: getTokenizer(spec.tokenizer), corpus, words: undefined, qa: {} };
+  }
   const qaTasks = spec.tasks.filter((t) => QA_FORMAT[t]);
   if (qaTasks.length && !spec.qaDataset) throw badRequest(`spec.qaDataset: tasks ${qaTasks.join(', ')} need an imported QA dataset (\`ctxlab datasets import-qa\`)`, 'spec.qaDataset');
   const qa = qaTasks.length && spec.qaDataset ? await qaDatasetByName(repos, spec.qaDataset) : {};
@@ -187,12 +194,8 @@ export async function suiteContext(repos: Repositories, spec: SuiteSpec): Promis
     const f = QA_FORMAT[t]!;
     if (!qa[f]) throw badRequest(`spec.qaDataset: task ${t} reads a ${f === 'squad' ? 'SQuAD' : 'HotpotQA'} file, and dataset ${spec.qaDataset} has none`, 'spec.qaDataset');
   }
-  return {
-    tokenizer,
-    corpus: needsCorpus(spec) || spec.corpus ? await corpusByName(repos, spec.corpus ?? DEFAULT_CORPORA.en) : undefined,
-    words: spec.tasks.some(needsWords) ? loadWordLists() : undefined,
-    qa,
-  };
+  const corpus = needsCorpus(spec) || spec.corpus ? await corpusByName(repos, spec.corpus ?? DEFAULT_CORPORA.en) : undefined;
+  return { tokenizer: getTokenizer(spec.tokenizer), corpus, words: spec.tasks.some(needsWords) ? loadWordLists() : undefined, qa };
 }
 
 // ---------- one cell ----------

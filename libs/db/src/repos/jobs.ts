@@ -64,6 +64,8 @@ export function jobsRepo(db: Db) {
       data?: unknown,
       /** When given, the move happens only while this holder still holds the job's lease. */
       holder?: LeaseHolder,
+      /** Further writes that land in the move's transaction, or not at all. */
+      alongside?: (tx: Prisma.TransactionClient) => Promise<void>,
     ) {
       for (let attempt = 0; attempt < 5; attempt++) {
         const current = await this.get(jobId);
@@ -83,11 +85,32 @@ export function jobsRepo(db: Db) {
           await tx.jobEvent.create({
             data: { jobId, fromStatus: current.status, toStatus: to, type: 'status', message, ...(data === undefined ? {} : { data: data as Prisma.InputJsonValue }) },
           });
+          await alongside?.(tx);
           return true;
         });
         if (moved) return this.get(jobId);
       }
       throw new DomainError('CONFLICT', `job ${jobId} kept changing while moving it to ${to}; try again`);
+    },
+    /**
+     * Ends a job and its eval run in one transaction, so whoever sees the job ended finds the run's
+     * summary written. A run that already ended (a person cancelled it meanwhile) keeps its end.
+     */
+    endWithRun(
+      jobId: string,
+      to: 'succeeded' | 'failed',
+      message: string,
+      allowed: (from: JobStatus, to: JobStatus) => boolean,
+      patch: Prisma.JobUpdateManyMutationInput,
+      holder: LeaseHolder | undefined,
+      run: { id: string; summary?: unknown },
+    ) {
+      return this.transition(jobId, to, message, allowed, patch, undefined, holder, async (tx) => {
+        const current = await tx.evalRun.findUniqueOrThrow({ where: { id: run.id }, select: { status: true } });
+        if (!canEvalRunTransition(current.status, to)) return;
+        const runPatch = { finishedAt: new Date(), ...(run.summary === undefined ? {} : { summary: run.summary as Prisma.InputJsonValue }) };
+        await moveEvalRun(tx, run.id, current.status, to, to === 'succeeded' ? 'all cells done' : 'its job failed', runPatch);
+      });
     },
     /** A notable event that is not a status change (a retried request, a resumed run). */
     async note(jobId: string, type: string, message: string, data?: unknown) {

@@ -166,21 +166,20 @@ async function localCheckJob(engine: LocalInference, repos: Repositories, jobId:
     const failed = 'failed' in summary ? summary.failed : 0;
     if (failed) {
       const reason = `${failed} of ${summary.total} round-trip checks failed: see the cells`;
-      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason, result: summary }, undefined, holder);
+      await repos.jobs.endWithRun(jobId, 'failed', reason, canTransition, { error: reason, result: summary }, holder, { id: run.id, summary });
     } else {
       const words = summary.kind === 'perplexity'
         ? `perplexity ${(summary as { perLength: { length: number; perplexity: number | null }[] }).perLength.map((x) => `${x.length}: ${x.perplexity?.toFixed(2) ?? '—'}`).join(', ')}`
         : `all ${summary.total} round trips exact`;
-      await repos.jobs.transition(jobId, 'succeeded', words, canTransition, { result: summary }, undefined, holder);
+      await repos.jobs.endWithRun(jobId, 'succeeded', words, canTransition, { result: summary }, holder, { id: run.id, summary });
     }
-    await repos.evals.markEnded(run.id, failed ? 'failed' : 'succeeded', summary);
     return summary;
   } catch (e) {
     if (e instanceof LeaseLostError) return { leftTo: e.now?.owner ?? null };
     const reason = (e as Error).message;
-    await repos.evals.markEnded(run.id, 'failed');
     const current = await repos.jobs.get(jobId);
-    if (current.status === 'running') await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
+    if (current.status === 'running') await repos.jobs.endWithRun(jobId, 'failed', reason, canTransition, { error: reason }, holder, { id: run.id });
+    else await repos.evals.markEnded(run.id, 'failed');
     return { failed: reason };
   }
 }

@@ -178,12 +178,10 @@ export class Sweep {
     const holder = this.lease.holder;
     if (outcome.errors.length > 0) {
       const reason = `${failedCellsMessage(this.total, outcome.errors)}; finished cells are kept — retry the job to redo the failed ones`;
-      await repos.jobs.transition(this.jobId, 'failed', reason, canTransition, { error: reason, result: summary }, undefined, holder);
-      await repos.evals.markEnded(this.run.id, 'failed', summary);
+      await repos.jobs.endWithRun(this.jobId, 'failed', reason, canTransition, { error: reason, result: summary }, holder, { id: this.run.id, summary });
       return summary;
     }
-    await repos.jobs.transition(this.jobId, 'succeeded', `all ${this.total} cells done, average score ${outcome.averageScore?.toFixed(1)}`, canTransition, { result: summary }, undefined, holder);
-    await repos.evals.markEnded(this.run.id, 'succeeded', summary);
+    await repos.jobs.endWithRun(this.jobId, 'succeeded', `all ${this.total} cells done, average score ${outcome.averageScore?.toFixed(1)}`, canTransition, { result: summary }, holder, { id: this.run.id, summary });
     return summary;
   }
 
@@ -203,8 +201,7 @@ export class Sweep {
     if (current.status === 'running') {
       if (final) {
         const reason = `${message} (the job was tried ${attempts} time${attempts === 1 ? '' : 's'})`;
-        await repos.jobs.transition(this.jobId, 'failed', reason, canTransition, { error: reason }, undefined, holder);
-        await repos.evals.markEnded(this.run.id, 'failed');
+        await repos.jobs.endWithRun(this.jobId, 'failed', reason, canTransition, { error: reason }, holder, { id: this.run.id });
       } else {
         await repos.jobs.transition(this.jobId, 'retrying', `${message}; try ${attemptsMade + 2} of ${attempts} of the job follows with backoff`, canTransition, {}, undefined, holder);
       }
