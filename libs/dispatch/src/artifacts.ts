@@ -8,7 +8,7 @@ import { fileUri, parseUri, s3Uri } from './uri';
 /**
  * Artifacts — models, adapters, datasets, job outputs — are addressed by URI. file:///… URIs live
  * under a local root (a disk or a shared mount); s3://bucket/key URIs under a configured bucket and
- * prefix, served by whatever store is plugged in for them (none ships here).
+ * prefix, served by the store plugged in for them (S3ArtifactStore, ./s3.ts).
  */
 
 /** One file of a directory artifact. */
@@ -49,7 +49,8 @@ export interface ArtifactStore {
 
 const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-async function hashFile(path: string): Promise<string> {
+/** Hex SHA-256 of a local file, streamed. */
+export async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
@@ -63,6 +64,31 @@ export function directoryManifest(files: readonly ArtifactFile[]): string {
     .sort(byPathBytes)
     .map((f) => `${f.sha256}  ${f.path}\n`)
     .join('');
+}
+
+/**
+ * Every file under the local directory `dir`, hashed, in manifest order. Symlinks are followed
+ * (Hugging Face snapshots are symlinks into a blob store), each directory once.
+ */
+export async function directoryFiles(dir: string): Promise<ArtifactFile[]> {
+  const out: ArtifactFile[] = [];
+  const seen = new Set([await realpath(dir)]);
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of await readdir(at)) {
+      const path = join(at, entry);
+      const st = await stat(path);
+      if (st.isDirectory()) {
+        const real = await realpath(path);
+        if (seen.has(real)) continue;
+        seen.add(real);
+        await walk(path);
+      } else if (st.isFile()) {
+        out.push({ path: relative(dir, path).split(sep).join('/'), size: st.size, sha256: await fileSha256(path) });
+      }
+    }
+  };
+  await walk(dir);
+  return out.sort(byPathBytes);
 }
 
 /** Local files under `root`; file:// URIs outside it are refused (OUTSIDE_ROOT). */
@@ -124,11 +150,9 @@ export class LocalArtifactStore implements ArtifactStore {
     } catch (e) {
       throw this.missing(uri, e);
     }
-    if (st.isFile()) return { uri, kind: 'file', size: st.size, sha256: await hashFile(path) };
+    if (st.isFile()) return { uri, kind: 'file', size: st.size, sha256: await fileSha256(path) };
     if (!st.isDirectory()) throw new DispatchError('UNSUPPORTED', `${uri} is neither a file nor a directory`);
-    const files: ArtifactFile[] = [];
-    await this.walk(path, path, new Set([await realpath(path)]), files);
-    files.sort(byPathBytes);
+    const files = await directoryFiles(path);
     return {
       uri,
       kind: 'directory',
@@ -142,22 +166,6 @@ export class LocalArtifactStore implements ArtifactStore {
     await rm(this.pathOf(uri), { recursive: true, force: true });
   }
 
-  /** Files under `dir`, following symlinks (Hugging Face snapshots are symlinks into a blob store), each directory once. */
-  private async walk(top: string, dir: string, seen: Set<string>, out: ArtifactFile[]): Promise<void> {
-    for (const entry of await readdir(dir)) {
-      const path = join(dir, entry);
-      const st = await stat(path);
-      if (st.isDirectory()) {
-        const real = await realpath(path);
-        if (seen.has(real)) continue;
-        seen.add(real);
-        await this.walk(top, path, seen, out);
-      } else if (st.isFile()) {
-        out.push({ path: relative(top, path).split(sep).join('/'), size: st.size, sha256: await hashFile(path) });
-      }
-    }
-  }
-
   private missing(uri: string, e: unknown): DispatchError {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return new DispatchError('ARTIFACT_NOT_FOUND', `${uri} does not exist`, undefined, { cause: e });
@@ -167,10 +175,10 @@ export class LocalArtifactStore implements ArtifactStore {
 }
 
 /** Where artifacts go: a local root, and optionally a bucket whose store is plugged in. */
-export interface ArtifactConfig {
+export interface ArtifactConfig<S extends ArtifactStore = ArtifactStore> {
   /** Absolute local directory; file:// URIs are minted under it. */
   root: string;
-  s3?: { bucket: string; prefix?: string; store?: ArtifactStore };
+  s3?: { bucket: string; prefix?: string; store?: S };
   /** Scheme `uriFor` mints; default 'file'. */
   defaultScheme?: 'file' | 's3';
 }
@@ -178,16 +186,21 @@ export interface ArtifactConfig {
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Mints artifact URIs and routes each URI to the store for its scheme. */
-export class Artifacts {
+export class Artifacts<S extends ArtifactStore = ArtifactStore> {
   readonly local: LocalArtifactStore;
-  private readonly s3: ArtifactConfig['s3'];
+  private readonly s3Config: ArtifactConfig<S>['s3'];
   private readonly scheme: 'file' | 's3';
 
-  constructor(config: ArtifactConfig) {
+  constructor(config: ArtifactConfig<S>) {
     this.local = new LocalArtifactStore(config.root);
-    this.s3 = config.s3;
+    this.s3Config = config.s3;
     this.scheme = config.defaultScheme ?? 'file';
-    if (this.scheme === 's3' && !this.s3) throw new DispatchError('NO_STORE', 'defaultScheme s3 needs an s3 bucket in the artifact config', 's3');
+    if (this.scheme === 's3' && !this.s3Config) throw new DispatchError('NO_STORE', 'defaultScheme s3 needs an s3 bucket in the artifact config', 's3');
+  }
+
+  /** The store plugged in for the configured bucket (with its own methods: uploads, downloads, presigned URLs), if any. */
+  get s3(): S | undefined {
+    return this.s3Config?.store;
   }
 
   /** URI for a new artifact from path segments, e.g. uriFor('models', 'llama-3-70b-1048k'). */
@@ -196,9 +209,9 @@ export class Artifacts {
       if (!SEGMENT.test(s)) throw new DispatchError('INVALID_SPEC', `artifact path segment "${s}" must be letters, digits, ".", "_" or "-" (not starting with "." or "-")`);
     }
     if (segments.length === 0) throw new DispatchError('INVALID_SPEC', 'an artifact URI needs at least one path segment');
-    if (this.scheme === 's3' && this.s3) {
-      const prefix = (this.s3.prefix ?? '').replace(/^\/+|\/+$/g, '');
-      return s3Uri(this.s3.bucket, [prefix, ...segments].filter(Boolean).join('/'));
+    if (this.scheme === 's3' && this.s3Config) {
+      const prefix = (this.s3Config.prefix ?? '').replace(/^\/+|\/+$/g, '');
+      return s3Uri(this.s3Config.bucket, [prefix, ...segments].filter(Boolean).join('/'));
     }
     return fileUri(join(this.local.root, ...segments));
   }
@@ -208,9 +221,9 @@ export class Artifacts {
     const p = parseUri(uri);
     if (p.scheme === 'file') return this.local;
     if (p.scheme === 's3') {
-      if (!this.s3 || p.bucket !== this.s3.bucket) throw new DispatchError('NO_STORE', `no artifact store is configured for bucket "${p.bucket}" (${uri})`);
-      if (!this.s3.store) throw new DispatchError('NO_STORE', `bucket "${p.bucket}" is configured for addressing only; plug in an s3 store to read or write ${uri}`);
-      return this.s3.store;
+      if (!this.s3Config || p.bucket !== this.s3Config.bucket) throw new DispatchError('NO_STORE', `no artifact store is configured for bucket "${p.bucket}" (${uri})`);
+      if (!this.s3Config.store) throw new DispatchError('NO_STORE', `bucket "${p.bucket}" is configured for addressing only; plug in an s3 store to read or write ${uri}`);
+      return this.s3Config.store;
     }
     throw new DispatchError('NO_STORE', `${uri} is a Hub repository, not a stored artifact`);
   }

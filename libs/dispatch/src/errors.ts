@@ -16,8 +16,18 @@ export type DispatchErrorCode =
   | 'ARTIFACT_NOT_FOUND'
   /** A file:// URI outside the local store's root, or a path that escapes the job directory. */
   | 'OUTSIDE_ROOT'
-  /** No artifact store is configured for the URI's scheme. */
+  /** No artifact store is configured for the URI's scheme (or the bucket does not exist). */
   | 'NO_STORE'
+  /** An artifact's bytes do not hash to the SHA-256 recorded for them. */
+  | 'DIGEST_MISMATCH'
+  /** The object store could not be reached, dropped the connection, timed out or failed (5xx). */
+  | 'STORE_UNAVAILABLE'
+  /** The object store refused the credentials or the request (401/403). */
+  | 'STORE_FORBIDDEN'
+  /** The object store answered a request with another error. */
+  | 'STORE_ERROR'
+  /** No credentials for the object store were configured or found. */
+  | 'NO_CREDENTIALS'
   /** The process could not be started. */
   | 'SPAWN_FAILED'
   /** A serve job did not answer its health check in time, or ended before it did. */

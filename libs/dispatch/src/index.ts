@@ -6,7 +6,7 @@
  *   const h = await executor.start(jobId, job);  // LocalExecutor | KubernetesExecutor; ids are idempotency keys
  *   for await (const line of h.logs()) …;        // from the first line, following until the end
  *   const { exitCode, reason } = await h.wait(); // succeeded | failed | cancelled | timeout | stopped
- *   await artifacts.digest(job.outputs[0]);      // size + sha256 of what it wrote
+ *   await artifacts.digest(job.outputs[0]);      // size + sha256 of what it wrote (file:// or s3://)
  *
  * Specs (zod): train (EasyContext / BAAI longllm_qlora), lora-extract and lora-merge (mergekit
  * 0.1.x), serve (vLLM, refused with WONT_FIT when max-model-len cannot fit the KV cache).
@@ -20,16 +20,20 @@
 export { DispatchError, type DispatchErrorCode } from './errors';
 
 // Artifact addressing
-export { parseUri, isArtifactUri, fileUri, s3Uri, hfUri, defaultUriResolver, type ParsedUri, type UriResolver } from './uri';
+export { parseUri, parseS3Prefix, isArtifactUri, fileUri, s3Uri, hfUri, defaultUriResolver, type ParsedUri, type UriResolver } from './uri';
 export {
   Artifacts,
   LocalArtifactStore,
   directoryManifest,
+  directoryFiles,
+  fileSha256,
   type ArtifactConfig,
   type ArtifactStore,
   type ArtifactInfo,
   type ArtifactFile,
 } from './artifacts';
+export { S3ArtifactStore, MANIFEST_NAME, UPLOAD_PART_SIZE, PRESIGN_DEFAULT_SECONDS, PRESIGN_MAX_SECONDS } from './s3';
+export { s3ConfigFromEnv, S3_CREDENTIALS_HELP, type S3StoreConfig, type S3Credentials } from './s3-config';
 
 // Job specs
 export {

@@ -53,23 +53,35 @@ export function parseUri(uri: string, field?: string): ParsedUri {
     if (CONTROL.test(path)) throw bad(uri, 'control characters (newline, NUL, …) are not allowed', field);
     return { scheme: 'file', path: posix.normalize(path) };
   }
-  if (uri.startsWith('s3://')) {
-    const rest = uri.slice('s3://'.length);
-    const slash = rest.indexOf('/');
-    const bucket = slash < 0 ? rest : rest.slice(0, slash);
-    const key = slash < 0 ? '' : rest.slice(slash + 1);
-    if (!S3_BUCKET.test(bucket)) throw bad(uri, `bucket "${bucket}" is not a valid S3 bucket name`, field);
-    if (!key) throw bad(uri, 'an S3 URI needs a key after the bucket (s3://bucket/key)', field);
-    checkShape(uri, key, field);
-    if (key.split('/').slice(0, -1).includes('')) throw bad(uri, 'empty key segments ("//") are not allowed', field);
-    return { scheme: 's3', bucket, key };
-  }
+  if (uri.startsWith('s3://')) return { scheme: 's3', ...parseS3(uri, field, true) };
   if (uri.startsWith('hf://')) {
     const repo = uri.slice('hf://'.length);
     if (!HF_REPO.test(repo)) throw bad(uri, 'expected hf://org/name (letters, digits, ".", "_", "-")', field);
     return { scheme: 'hf', repo };
   }
   throw bad(uri, 'expected file:///…, s3://bucket/key or hf://org/name', field);
+}
+
+function parseS3(uri: string, field: string | undefined, keyRequired: boolean): { bucket: string; key: string } {
+  const rest = uri.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash < 0 ? rest : rest.slice(0, slash);
+  const key = slash < 0 ? '' : rest.slice(slash + 1);
+  if (!S3_BUCKET.test(bucket)) throw bad(uri, `bucket "${bucket}" is not a valid S3 bucket name`, field);
+  if (!key && keyRequired) throw bad(uri, 'an S3 URI needs a key after the bucket (s3://bucket/key)', field);
+  checkShape(uri, key, field);
+  if (key.split('/').slice(0, -1).includes('')) throw bad(uri, 'empty key segments ("//") are not allowed', field);
+  return { bucket, key };
+}
+
+/**
+ * A bucket with an optional key prefix, `s3://bucket` or `s3://bucket/some/prefix` (a trailing "/"
+ * allowed), checked as parseUri checks keys. The prefix comes back without slashes at either end.
+ */
+export function parseS3Prefix(uri: string, field?: string): { bucket: string; prefix: string } {
+  if (!uri.startsWith('s3://')) throw bad(uri, 'expected s3://bucket or s3://bucket/prefix', field);
+  const { bucket, key } = parseS3(uri.replace(/\/+$/, ''), field, false);
+  return { bucket, prefix: key };
 }
 
 /** True when `uri` parses. */
