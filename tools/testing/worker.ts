@@ -1,8 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { testSettings } from './db';
 
 const main = resolve(import.meta.dirname, '../../apps/worker/src/main.ts');
+
+/** The shipped lab models' architecture, as a registry model config takes it (add ropeTheta and maxPositionEmbeddings). */
+export const LAB_MODEL_CONFIG = { numLayers: 4, hiddenSize: 128, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 259, tokenizer: 'byte', dtype: 'fp32', tieWordEmbeddings: true } as const;
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a server a job starts). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
 
 /** A real worker process, as `npm start` runs it, with settings suited to tests. */
 export function startWorker(prefix: string, env: Record<string, string> = {}): ChildProcess & { output: () => string } {

@@ -19,7 +19,9 @@ export async function watchJob(api: Api, jobId: string) {
   for (;;) {
     const job = await api.jobs.get.query({ id: jobId });
     const p = (job.progress ?? null) as JobProgress | null;
-    const detail = p?.unit
+    const detail = p?.unit === 'bytes'
+      ? `${(p.tokens ?? 0).toLocaleString('en-US')} tokens · ${(p.sequences ?? 0).toLocaleString('en-US')} sequences`
+      : p?.unit
       ? `loss ${p.loss === null || p.loss === undefined ? '—' : p.loss.toFixed(4)}`
       : `avg ${p?.averageScore?.toFixed(1) ?? '—'} · failed ${p?.failed ?? 0}`;
     const fields = { status: job.status, unit: p?.unit ?? 'cells', detail, eta: p?.etaSeconds ? `${Math.round(p.etaSeconds)}s` : '—' };

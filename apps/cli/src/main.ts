@@ -14,6 +14,7 @@ import { loadEnv } from './env';
 import { importBenchmarkFiles } from './benchmarks';
 import { evalsCommand, jobsCommand, startedOrWatched } from './evals';
 import { adaptersCommand, serveCommand } from './gpu';
+import { datasetsCommand, datasetsUsage } from './datasets';
 import { adaptersCard, hubUsage, modelsCard, modelsImport } from './hub';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
@@ -42,7 +43,9 @@ const { positionals, values } = parseArgs({
     'qa-dataset': { type: 'string' }, 'no-chat-template': { type: 'boolean' }, format: { type: 'string' }, squad: { type: 'string' }, hotpotqa: { type: 'string' },
     limit: { type: 'string', default: '50' },
     items: { type: 'string' }, 'max-length': { type: 'string' }, shots: { type: 'string' }, subjects: { type: 'string' }, scoring: { type: 'string' },
-    license: { type: 'string' }, source: { type: 'string' }, 'dry-run': { type: 'boolean' },
+    license: { type: 'string' }, source: { type: 'string' }, sources: { type: 'string' }, 'dry-run': { type: 'boolean' },
+    uri: { type: 'string' }, 'seq-length': { type: 'string' }, packing: { type: 'string' }, 'loss-mask': { type: 'boolean' }, 'keep-short': { type: 'string' },
+    'long-threshold': { type: 'string' }, 'max-tokens': { type: 'string' }, file: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -64,7 +67,7 @@ const usage = `usage: ctxlab <command> [--json]
   evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
   evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker
   dispatch start FILE.json [--wait]   queue GPU work: {spec, executor, output}
-  dispatch stage --recipe NAME --stage N --model URI --dataset URI --output URI   the exact training command (dry run)
+  dispatch stage --recipe NAME --stage N --model URI [--dataset URI] --output URI   the exact training command (dry run); without --dataset, the stage's prepared dataset
   serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--wait]
   serve stop MODEL|JOB | serve list      stop serving (scale to zero) · what is served
   adapters extract --model FINETUNED --base BASE --rank R --name NAME --output URI [--tool lab|mergekit] [--wait]
@@ -75,6 +78,7 @@ const usage = `usage: ctxlab <command> [--json]
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
   datasets import PATH --format longbench|infinitebench|mmlu --name NAME [--tasks a,b]   benchmark files as published (.jsonl / MMLU's data/ folder of CSVs)
   datasets import-qa FILE --format squad|hotpotqa --name NAME [--hotpotqa FILE2]   SQuAD (RULER qa_1) / HotpotQA (qa_2) JSON for RULER runs
+  ${datasetsUsage}
 ${planUsage.replace(/^/gm, '  ')}
 ${niahUsage.replace(/^/gm, '  ')}`;
 
@@ -108,13 +112,13 @@ async function main() {
   if (cmd === 'dispatch' && sub === 'stage') {
     // A dry run: the exact command a recipe stage trains with, before any GPU is asked for.
     const name = values.recipe as string | undefined;
-    if (!name || values.stage === undefined || !values.model || !values.dataset || !values.output) {
-      throw new Error('usage: ctxlab dispatch stage --recipe NAME --stage N (1-based) --model URI --dataset URI --output URI');
+    if (!name || values.stage === undefined || !values.model || !values.output) {
+      throw new Error('usage: ctxlab dispatch stage --recipe NAME --stage N (1-based) --model URI [--dataset URI] --output URI');
     }
     const rec = (await api.recipes.list.query({ search: name, limit: 5 })).items.find((r) => r.name === name);
     if (!rec) throw new Error(`no recipe named ${name}`);
     const job = await api.dispatch.renderStage.query({
-      recipeId: rec.id, stage: Number(values.stage) - 1, model: values.model as string, datasets: [values.dataset as string], output: values.output as string,
+      recipeId: rec.id, stage: Number(values.stage) - 1, model: values.model as string, ...(values.dataset ? { datasets: [values.dataset as string] } : {}), output: values.output as string,
     });
     const quote = (a: string) => (/^[\w@%+=:,./$()-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
     return out(job, () =>
@@ -157,6 +161,11 @@ async function main() {
   }
   if (cmd === 'jobs') {
     const r = await jobsCommand(api, sub, arg);
+    return out(r.data, () => r.text);
+  }
+  if (cmd === 'datasets' && ['register', 'prepare', 'lineage', 'download'].includes(sub ?? '')) {
+    const r = await datasetsCommand(api, sub, arg, values);
+    if (!r) throw new Error(`usage:\n  ${datasetsUsage}`);
     return out(r.data, () => r.text);
   }
   if (cmd === 'datasets' && sub === 'import' && arg && values.format !== undefined) {

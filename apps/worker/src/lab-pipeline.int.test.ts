@@ -1,28 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '@ctxlab/api';
 import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
-import { startWorker, stopWorker, jobFinished, waitFor } from '@ctxlab/testing/worker';
+import { freePort, jobFinished, LAB_MODEL_CONFIG, startWorker, stopWorker, waitFor } from '@ctxlab/testing/worker';
 
 const prefix = `labpipe-${process.pid}`;
 const api = () => createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: prefix }), actor: null, source: 'internal' });
 const repos = testRepos();
 const root = resolve(import.meta.dirname, '../../..');
 const uri = (p: string) => pathToFileURL(p).href;
-const LAB = { numLayers: 4, hiddenSize: 128, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 259, tokenizer: 'byte', dtype: 'fp32', tieWordEmbeddings: true } as const;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
+const LAB = LAB_MODEL_CONFIG;
 
 /**
  * The whole GPU-dispatch pipeline on the lab model, for real, on this machine's CPU: a context-

@@ -5,6 +5,9 @@
 import { closeAllDbs, createDb, repositories } from '@ctxlab/db';
 import {
   gpuJob,
+  artifactsFromEnv,
+  datasetPrepareJob,
+  datasetPrepareProcessor,
   gpuProcessor,
   healthJob,
   healthProcessor,
@@ -19,7 +22,7 @@ import {
   withStrandedLocalChecks,
 } from '@ctxlab/jobs';
 import { cancelChannel, redisConnection } from '@ctxlab/queue';
-import { Artifacts, LocalExecutor } from '@ctxlab/dispatch';
+import { LocalExecutor } from '@ctxlab/dispatch';
 import { engineRoundTrip, sequencePerplexity, servedModelFromPath, session, thetaFor, tokenizerRoundTrip } from '@ctxlab/inference';
 import { Worker } from 'bullmq';
 import { parseSecretKey } from '@ctxlab/security';
@@ -59,7 +62,8 @@ const onCancel = (jobId: string, fn: () => void) => {
 
 // GPU work on this host: each job in its own directory and process group.
 const local = new LocalExecutor({ workRoot: env.JOBS_DIR, baseEnv: { PATH: env.PATH, HOME: env.HOME } });
-const artifacts = new Artifacts({ root: env.ARTIFACTS_DIR });
+// file:// artifacts under ARTIFACTS_DIR; with CTXLAB_ARTIFACT_BUCKET, that S3 bucket too (new artifacts go there).
+const artifacts = artifactsFromEnv(env.ARTIFACTS_DIR);
 // GPU work on a cluster, when CTXLAB_KUBE_EXECUTOR says where its API server is.
 const kubernetes = kubernetesExecutorFromEnv();
 const executors = { local, ...(kubernetes ? { kubernetes } : {}) };
@@ -99,6 +103,10 @@ workers = [
       repos, jobs: { repos, producer: () => producer, queuePrefix: env.QUEUE_PREFIX }, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS,
       artifactsRoot: artifacts.local.root, onCancel,
     })), { ...lockOptions, concurrency: 8 }),
+  // Training data preparation: CPU work on this worker, one at a time (it holds a core).
+  new Worker(datasetPrepareJob.queue, adapter(datasetPrepareJob, datasetPrepareProcessor({
+      repos, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS, artifacts, workRoot: env.JOBS_DIR, onCancel,
+    })), { ...lockOptions, concurrency: 1 }),
 ];
 
 for (const w of workers) {

@@ -1,5 +1,5 @@
 import type { Repositories } from '@ctxlab/db';
-import { EVAL_JOB_KINDS, enqueueEvalRun, enqueueRecipeRun, evalJobKind, niahEvalJob, recipeRunJob } from '@ctxlab/jobs';
+import { datasetPrepareJob, EVAL_JOB_KINDS, enqueueDatasetPrepare, enqueueEvalRun, enqueueRecipeRun, evalJobKind, niahEvalJob, recipeRunJob } from '@ctxlab/jobs';
 import { attemptJobId, queueOf } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 
@@ -35,6 +35,16 @@ export async function reconcile(repos: Repositories, connection: Redis, prefix?:
     await entry?.remove().catch(() => undefined);
     await enqueueRecipeRun(connection, { jobId: job.id }, { attempt: job.attempts, prefix });
     await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says the recipe run is unfinished and the queue had lost it');
+    requeued.push(job.id);
+  }
+  // Dataset preparations likewise: they start over from their stored spec (nothing is registered until the end).
+  for (const job of await repos.jobs.unfinished(['dataset-prepare'])) {
+    const entry = await queueOf(connection, datasetPrepareJob, prefix).getJob(attemptJobId(job.id, job.attempts));
+    const state = entry ? await entry.getState() : 'unknown';
+    if (!['unknown', 'completed', 'failed'].includes(state)) continue;
+    await entry?.remove().catch(() => undefined);
+    await enqueueDatasetPrepare(connection, { jobId: job.id }, { attempt: job.attempts, prefix });
+    await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says the preparation is unfinished and the queue had lost it');
     requeued.push(job.id);
   }
   return requeued;

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { createDb, repositories, type Repositories } from '@ctxlab/db';
-import { checkWorkers, type JobsDeps } from '@ctxlab/jobs';
+import type { Artifacts } from '@ctxlab/dispatch';
+import { artifactsFromEnv, checkWorkers, type JobsDeps } from '@ctxlab/jobs';
 import { redisConnection } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 import { parseSecretKey } from '@ctxlab/security';
@@ -26,6 +27,8 @@ export interface ApiDeps {
   mmluRegressionPoints: number;
   /** Absolute directory file:// artifacts live under (ARTIFACTS_DIR, shared with the worker): imported tokenizers are stored there. */
   artifactsDir: string;
+  /** The artifact stores: file:// under artifactsDir, and the CTXLAB_ARTIFACT_BUCKET bucket on S3 when set (new artifacts go there). */
+  artifacts: Artifacts;
 }
 
 const cache = new Map<string, ApiDeps>();
@@ -47,11 +50,14 @@ export function apiDeps(settings: {
   mmluRegressionPoints?: number | undefined;
   /** Default: process.env.ARTIFACTS_DIR, else .data/artifacts under the working directory (the worker's default). */
   artifactsDir?: string | undefined;
+  /** Where the S3 settings (CTXLAB_ARTIFACT_BUCKET, AWS_*) are read; default process.env. */
+  artifactEnv?: Readonly<Record<string, string | undefined>> | undefined;
 }): ApiDeps {
   const secret = settings.secretKey ?? process.env.CTXLAB_SECRET_KEY;
   const allow = settings.outboundAllow ?? process.env.CTXLAB_OUTBOUND_ALLOW ?? '';
   const artifactsDir = resolve(settings.artifactsDir ?? process.env.ARTIFACTS_DIR ?? join(process.cwd(), '.data/artifacts'));
-  const key = `${artifactsDir}|${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}|${settings.niahMaxCells ?? ''}|${settings.niahMaxPromptTokens ?? ''}`;
+  const artifactEnv = settings.artifactEnv ?? process.env;
+  const key = `${artifactsDir}|${artifactEnv.CTXLAB_ARTIFACT_BUCKET ?? ''}|${artifactEnv.AWS_ENDPOINT_URL_S3 ?? artifactEnv.AWS_ENDPOINT_URL ?? ''}|${settings.databaseUrl}|${settings.redisUrl}|${settings.queuePrefix ?? ''}|${settings.infraToken ?? ''}|${settings.gpusPerNode ?? ''}|${secret ?? ''}|${allow}|${settings.niahMaxCells ?? ''}|${settings.niahMaxPromptTokens ?? ''}`;
   let d = cache.get(key);
   if (!d) {
     const repos = repositories(createDb(settings.databaseUrl));
@@ -77,6 +83,7 @@ export function apiDeps(settings: {
       outboundAllow: allow.split(',').map((x) => x.trim()).filter(Boolean),
       mmluRegressionPoints: mmluRegressionPoints(settings.mmluRegressionPoints ?? process.env.CTXLAB_MMLU_REGRESSION_POINTS),
       artifactsDir,
+      artifacts: artifactsFromEnv(artifactsDir, artifactEnv),
       gridLimits: { maxCells: settings.niahMaxCells ?? DEFAULT_GRID_LIMITS.maxCells, maxPromptTokens: settings.niahMaxPromptTokens ?? DEFAULT_GRID_LIMITS.maxPromptTokens },
     };
     cache.set(key, d);

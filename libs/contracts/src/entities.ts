@@ -143,7 +143,7 @@ export const evalCellsInput = z.object({
 });
 
 // ---------- jobs ----------
-export const jobKindSchema = z.enum(['health', 'niah-eval', 'suite-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve', 'recipe-run']);
+export const jobKindSchema = z.enum(['health', 'niah-eval', 'suite-eval', 'local-check', 'train', 'lora-extract', 'lora-merge', 'serve', 'recipe-run', 'dataset-prepare']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 export const jobStatusSchema = z.enum(['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
@@ -162,6 +162,9 @@ export interface JobProgress {
   unit?: string;
   loss?: number | null;
   curve?: [number, number][];
+  /** Dataset preparation: tokens and sequences written so far (done/total count source bytes). */
+  tokens?: number;
+  sequences?: number;
 }
 
 export const jobListInput = listInput(['createdAt', 'status', 'kind'] as const, {

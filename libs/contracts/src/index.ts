@@ -11,3 +11,5 @@ export * from './suites';
 export * from './capacity';
 export * from './heatmap';
 export * from './hub';
+export * from './dataprep';
+export * from './artifacts';

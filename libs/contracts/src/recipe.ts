@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contextLength, idSchema, listInput, nameSchema, positiveInt, tagSchema, tagsSchema, text } from './common';
+import { checkedDataRecipeSchema } from './dataprep';
 import { suiteSpecSchema } from './suites';
 
 export const parallelModeSchema = z.enum(['zigzag_ring_attn', 'dist_flash_attn', 'ulysses_attn', 'usp_attn', 'data_parallel']);
@@ -81,6 +82,8 @@ export const recipeStageSchema = z.object({
   trainedTokens: z.number().int('must be an integer').positive('must be positive').max(Number.MAX_SAFE_INTEGER).optional(),
   /** Checks a recipe run makes after the stage, with their thresholds; none = the stage always passes. */
   gates: stageGatesSchema.optional(),
+  /** The stage's data recipe (sources, shares, packing) that `datasets.prepare` makes into its training dataset. */
+  data: checkedDataRecipeSchema.optional(),
 });
 export type RecipeStage = z.infer<typeof recipeStageSchema>;
 

@@ -12,3 +12,5 @@ export * from './suite-eval';
 export * from './local-check';
 export * from './gpu';
 export * from './recipe-run';
+export * from './dataset-prepare';
+export * from './artifact-staging';

@@ -8,6 +8,7 @@ export const QUEUES = {
   localCheck: 'ctxlab-local-check',
   gpu: 'ctxlab-gpu',
   recipeRun: 'ctxlab-recipe-run',
+  datasetPrepare: 'ctxlab-dataset-prepare',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

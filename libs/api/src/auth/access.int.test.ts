@@ -16,10 +16,10 @@ import { createUser, resolveSession, signIn, signOut, SIGN_IN_LIMITS } from './s
 const MATRIX: Record<string, 'public' | 'viewer' | 'member' | 'admin' | 'infra'> = {
   health: 'public', 'auth.me': 'public', workerHealth: 'viewer', 'infra.capacity': 'infra',
   'models.list': 'viewer', 'models.get': 'viewer', 'models.lineage': 'viewer', 'models.scorecard': 'viewer', 'models.create': 'member', 'models.update': 'member', 'models.addLineage': 'member', 'models.archive': 'admin', 'models.import': 'member', 'models.card': 'viewer',
-  'adapters.list': 'viewer', 'adapters.get': 'viewer', 'adapters.create': 'member', 'adapters.update': 'member', 'adapters.archive': 'admin', 'adapters.card': 'viewer',
+  'adapters.list': 'viewer', 'adapters.get': 'viewer', 'adapters.create': 'member', 'adapters.update': 'member', 'adapters.archive': 'admin', 'adapters.card': 'viewer', 'adapters.download': 'viewer',
   'recipes.list': 'viewer', 'recipes.get': 'viewer', 'recipes.versions': 'viewer', 'recipes.create': 'member', 'recipes.update': 'member', 'recipes.archive': 'admin',
   'recipes.run': 'member', 'recipes.runs': 'viewer', 'recipes.runGet': 'viewer', 'recipes.runEvents': 'viewer', 'recipes.runCancel': 'member', 'recipes.runResume': 'member',
-  'datasets.list': 'viewer', 'datasets.get': 'viewer', 'datasets.create': 'member', 'datasets.update': 'member', 'datasets.importCorpus': 'member', 'datasets.importBenchmark': 'member', 'datasets.archive': 'admin',
+  'datasets.list': 'viewer', 'datasets.get': 'viewer', 'datasets.create': 'member', 'datasets.update': 'member', 'datasets.importCorpus': 'member', 'datasets.importBenchmark': 'member', 'datasets.prepare': 'member', 'datasets.lineage': 'viewer', 'datasets.download': 'viewer', 'datasets.archive': 'admin',
   'endpoints.list': 'viewer', 'endpoints.get': 'viewer', 'endpoints.create': 'admin', 'endpoints.update': 'admin', 'endpoints.archive': 'admin',
   'evals.list': 'viewer', 'evals.get': 'viewer', 'evals.heatmap': 'viewer', 'evals.cells': 'viewer', 'evals.events': 'viewer', 'evals.suiteResults': 'viewer', 'evals.benchmarkResults': 'viewer', 'evals.create': 'member', 'evals.update': 'member', 'evals.start': 'member', 'evals.startSuite': 'member', 'evals.suiteEstimate': 'viewer', 'evals.startCheck': 'member', 'evals.archive': 'admin',
   'jobs.list': 'viewer', 'jobs.get': 'viewer', 'jobs.events': 'viewer', 'jobs.cancel': 'member', 'jobs.retry': 'member',

@@ -6,7 +6,9 @@
 import { gpuOutputSchema, type GpuOutput, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { modelConfigOf } from '@ctxlab/db';
-import { Artifacts, type Executor, parseJobSpec, renderJob, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
+import { join } from 'node:path';
+import { Artifacts, defaultUriResolver, type Executor, parseJobSpec, renderJob, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
+import { clearStaging, s3UrisOf, stagedPath, stageIn, stageOut } from '../artifact-staging';
 import { leased } from '../lease';
 import { canStart, canTransition } from '../statuses';
 import type { GpuPayload } from './payload';
@@ -157,7 +159,7 @@ function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
   };
 }
 
-async function register(repos: Repositories, jobId: string, output: GpuOutput, outputs: string[], digest: string | null) {
+async function register(repos: Repositories, jobId: string, output: GpuOutput, outputs: string[], digest: string | null, trainedOn: readonly string[]) {
   const uri = outputs[0] ?? null;
   switch (output.kind) {
     case 'model': {
@@ -166,6 +168,11 @@ async function register(repos: Repositories, jobId: string, output: GpuOutput, o
       const model = await repos.models.create({ name: output.name, origin: 'derived', family: parent.family ?? undefined, sourceUri: uri ?? undefined, tags: ['produced-by-job', ...(output.tags ?? [])], config, description: `Produced by job ${jobId}${digest ? ` (${digest})` : ''}${output.note ? `: ${output.note}` : ''}` });
       await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: output.lineage, jobId, note: output.note });
       if (output.otherParentModelId) await repos.models.addLineage({ parentId: output.otherParentModelId, childId: model.id, kind: output.lineage, jobId });
+      // model ← dataset: the registered datasets the training read, by their URIs.
+      for (const uri of trainedOn) {
+        const d = await repos.datasets.findByUri(uri);
+        if (d) await repos.datasets.addTrainedModel(d.id, model.id, jobId, `trained by job ${jobId}`);
+      }
       return { modelId: model.id };
     }
     case 'adapter': {
@@ -198,8 +205,16 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
     return { failed: reason };
   }
   let rendered: ReturnType<typeof renderJob>;
+  let trainedOn: readonly string[] = [];
+  // A local job reads and writes s3:// artifacts through a staging directory under the artifact root.
+  const staging = stored.executor === 'local' ? join(deps.artifacts.local.root, '.staging', jobId) : null;
+  let s3Uris: string[] = [];
   try {
-    rendered = renderJob(parseJobSpec(stored.spec), deps.renderOptions?.[stored.executor]);
+    const spec = parseJobSpec(stored.spec);
+    if (spec.kind === 'train') trainedOn = spec.datasets;
+    s3Uris = s3UrisOf(spec);
+    const options = deps.renderOptions?.[stored.executor];
+    rendered = renderJob(spec, staging && s3Uris.length ? { ...options, resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath(staging, u) : defaultUriResolver(u, field)) } : options);
   } catch (e) {
     // A spec stored before a policy tightened (e.g. an env variable now refused) fails with the reason instead of staying queued.
     const reason = `the job spec is refused: ${(e as Error).message}`;
@@ -208,6 +223,21 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
   }
   const output = gpuOutputSchema.parse(stored.output ?? { kind: 'none' });
   await repos.jobs.transition(jobId, 'running', `started by ${deps.workerName} on the ${executor.name} executor: ${rendered.argv.join(' ').slice(0, 500)}`, canTransition);
+  const writes = new Set([...rendered.outputs, ...(rendered.scratch ?? [])]);
+  const s3Outputs = s3Uris.filter((u) => rendered.outputs.includes(u));
+  if (staging) {
+    try {
+      for (const uri of s3Uris.filter((u) => !writes.has(u))) {
+        const { info } = await stageIn(deps.artifacts, uri, staging);
+        await repos.jobs.note(jobId, 'staged', `staged ${uri} (${info?.kind ?? 'file'}, sha256 ${info?.sha256.slice(0, 12) ?? '?'}…) into ${stagedPath(staging, uri)}`);
+      }
+    } catch (e) {
+      const reason = `staging the job's inputs failed: ${(e as Error).message}`;
+      await clearStaging(staging);
+      await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
+      return { failed: reason };
+    }
+  }
   // Local jobs write file:// outputs only under the artifact root (the executor refuses the rest).
   const handle = await executor.start(jobId, rendered, { writableRoots: [deps.artifacts.local.root] }).catch(async (e: unknown) => {
     await repos.jobs.transition(jobId, 'failed', (e as Error).message, canTransition, { error: (e as Error).message });
@@ -251,8 +281,15 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
       await repos.jobs.transition(jobId, 'failed', reason, canTransition, { error: reason });
       return { failed: reason };
     }
-    const digests = await Promise.all(rendered.outputs.map((u) => deps.artifacts.digest(u).then((d) => `sha256:${d.sha256}`).catch(() => null)));
-    const registered = await register(repos, jobId, output, rendered.outputs, digests[0] ?? null);
+    // Outputs staged for S3 are uploaded (the manifest last) before anything is registered.
+    const uploaded = new Map<string, string>();
+    for (const uri of staging ? s3Outputs : []) {
+      const info = await stageOut(deps.artifacts, stagedPath(staging!, uri), uri);
+      uploaded.set(uri, `sha256:${info.sha256}`);
+      await repos.jobs.note(jobId, 'uploaded', `uploaded ${uri} (${info.kind}, ${info.size} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
+    }
+    const digests = await Promise.all(rendered.outputs.map((u) => uploaded.get(u) ?? deps.artifacts.digest(u).then((d) => `sha256:${d.sha256}`).catch(() => null)));
+    const registered = await register(repos, jobId, output, rendered.outputs, digests[0] ?? null, trainedOn);
     const summary = { outputs: rendered.outputs, digests, ...registered };
     await repos.jobs.transition(jobId, 'succeeded', `done: ${rendered.outputs.join(', ') || 'no outputs'}`, canTransition, { result: summary });
     return summary;
@@ -266,5 +303,7 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
     throw e;
   } finally {
     unsubscribe();
+    if (staging && s3Uris.length) await clearStaging(staging);
   }
 }
+

@@ -37,13 +37,30 @@ export function stageTrainSpec(recipe: RecipeSpec, k: number, io: { from: ModelR
   }
 }
 
-/** The datasets a stage trains on: the recipe's data mix entries that name an imported dataset, by their source URI. */
-export async function recipeDatasets(repos: Repositories, recipe: RecipeSpec): Promise<string[]> {
+/**
+ * The datasets stage k trains on: the dataset prepared from the stage's data recipe (datasets.prepare
+ * for this recipe and stage) when it has one, else the recipe's data mix entries that name a
+ * registered dataset, by where each is stored (else its source URI).
+ */
+export async function stageDatasets(repos: Repositories, recipeId: string, recipe: RecipeSpec, k: number): Promise<string[]> {
+  const stage = recipe.stages[k];
+  if (stage?.data) {
+    const prepared = await repos.datasets.preparedForStage(recipeId, k + 1);
+    if (!prepared?.uri) {
+      throw badRequest(`stage ${k + 1} (${stage.name}) trains on its data recipe, which is not prepared yet: run \`ctxlab datasets prepare --recipe … --stage ${k + 1}\` (or datasets.prepare) first`, 'recipeId');
+    }
+    return [prepared.uri];
+  }
+  return recipeDatasets(repos, recipe);
+}
+
+/** The datasets of the recipe's data mix that name a registered dataset, by where each is stored (else its source URI). */
+async function recipeDatasets(repos: Repositories, recipe: RecipeSpec): Promise<string[]> {
   const ids = recipe.dataMix.map((d) => d.datasetId).filter((x): x is string => !!x);
   const datasets = await Promise.all(ids.map((id) => repos.datasets.get(id).catch(() => null)));
   return datasets.map((d, i) => {
     if (!d) throw badRequest(`the recipe's dataMix names dataset ${ids[i]}, which does not exist`, 'recipeId');
-    return d.source;
+    return d.uri ?? d.source;
   });
 }
 

@@ -20,7 +20,7 @@ import { canStart, canTransition, isFinal } from '../statuses';
 import { startSuiteEval } from '../suite-eval/producer';
 import type { SuiteLimits } from '../suites';
 import type { RecipeRunPayload } from './payload';
-import { gatePasses, gateWords, pathSlug, pendingGate, recipeDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
+import { gatePasses, gateWords, pathSlug, pendingGate, stageDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
 
 export interface RecipeRunProcessorDeps {
   repos: Repositories;
@@ -134,7 +134,7 @@ async function driveStage(ctx: StageCtx, run: RecipeRunRecord, spec: RecipeSpec,
       const from = st.initFrom ? await repos.models.getByName(st.initFrom) : k === 0 ? await repos.models.get(run.baseModelId) : await repos.models.get(run.stages[k - 1]!.modelId!);
       if (!from) return { kind: 'stopped', reason: `${label}: initFrom names model ${st.initFrom}, which does not exist` };
       const root = run.outputRoot ?? pathToFileURL(join(ctx.deps.artifactsRoot, 'recipe-runs', pathSlug(run.name))).href;
-      const datasets = await recipeDatasets(repos, spec);
+      const datasets = await stageDatasets(repos, run.recipeId, spec, k);
       const name = stageModelName(run.name, st, stage.attempt);
       let started;
       try {

@@ -6,7 +6,7 @@ import type { JobsDeps } from '../deps';
 import { cancelJob, queueError } from '../eval-runs';
 import { checkSuiteSpec, type SuiteLimits } from '../suites';
 import { recipeRunJob, type RecipeRunPayload } from './payload';
-import { recipeDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
+import { stageDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
 
 /** Puts a run's orchestrating job on its queue (idempotent by job and attempt). */
 export function enqueueRecipeRun(connection: Redis, payload: RecipeRunPayload, opts: { attempt?: number; prefix?: string | undefined } = {}) {
@@ -36,11 +36,10 @@ export async function startRecipeRun(deps: JobsDeps, input: RecipeRunStartInput 
   }
   const name = input.name ?? `${recipe.name}-v${recipe.version}-${stamp(new Date())}`;
   if (await repos.recipeRuns.getByName(name)) throw badRequest(`name: a recipe run named ${name} already exists`, 'name');
-  const datasets = await recipeDatasets(repos, spec);
   const root = input.outputRoot ?? 'file:///recipe-runs';
   for (let k = 0; k < spec.stages.length; k++) {
     const stage = spec.stages[k]!;
-    stageTrainSpec(spec, k, { from: base, datasets, output: stageOutput(root, stage, 1), device: input.device });
+    stageTrainSpec(spec, k, { from: base, datasets: await stageDatasets(repos, recipe.id, spec, k), output: stageOutput(root, stage, 1), device: input.device });
     for (const g of stageGates(spec, k, base)) {
       if (g.kind === 'suite') {
         await checkSuiteSpec(repos, g.suite, input.limits).catch((e: Error) => {
@@ -108,7 +107,7 @@ export async function resumeRecipeRun(deps: JobsDeps, input: RecipeRunResumeInpu
       const differs = sameStagesBefore(current, next.spec, k);
       if (differs !== null) throw badRequest(`recipeId: version ${next.version} changes stage ${differs + 1}, which this run has finished; start a new run instead`, 'recipeId');
       const base = await repos.models.get(run.baseModelId);
-      stageTrainSpec(next.spec, k, { from: base, datasets: await recipeDatasets(repos, next.spec), output: stageOutput('file:///recipe-runs', next.spec.stages[k]!, 1), device: run.device === 'cuda' ? 'cuda' : 'cpu' });
+      stageTrainSpec(next.spec, k, { from: base, datasets: await stageDatasets(repos, next.id, next.spec, k), output: stageOutput('file:///recipe-runs', next.spec.stages[k]!, 1), device: run.device === 'cuda' ? 'cuda' : 'cpu' });
       stageGates(next.spec, k, base);
     }
     message = `${by} retried ${label} (attempt ${stage.attempt + 1})${next ? ` under ${run.recipe.name} v${next.version}` : ''}`;

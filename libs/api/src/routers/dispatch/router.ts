@@ -1,4 +1,7 @@
-import { parseJobSpec, renderJob, trainSpecFromRecipe } from '@ctxlab/dispatch';
+import { join } from 'node:path';
+import { badRequest } from '@ctxlab/contracts';
+import { defaultUriResolver, parseJobSpec, renderJob, trainSpecFromRecipe } from '@ctxlab/dispatch';
+import { stagedPath, stageDatasets } from '@ctxlab/jobs';
 import { router, viewerProcedure } from '../../trpc';
 import { renderInput, renderStageInput } from './schema';
 
@@ -10,7 +13,12 @@ export const dispatchRouter = router({
   render: viewerProcedure.input(renderInput).query(({ input }) => renderJob(parseJobSpec(input.spec))),
   renderStage: viewerProcedure.input(renderStageInput).query(async ({ ctx, input }) => {
     const recipe = await ctx.repos.recipes.get(input.recipeId);
-    const { recipeId: _r, stage, ...io } = input;
-    return renderJob(trainSpecFromRecipe(recipe.spec, stage, io));
+    const { recipeId: _r, stage, datasets: given, ...io } = input;
+    if (!recipe.spec.stages[stage]) throw badRequest(`stage: recipe ${recipe.name} has ${recipe.spec.stages.length} stages; there is no stage ${stage + 1}`, 'stage');
+    const datasets = given ?? (await stageDatasets(ctx.repos, recipe.id, recipe.spec, stage));
+    if (datasets.length === 0) throw badRequest(`datasets: stage ${stage + 1} of recipe ${recipe.name} has no data recipe and the recipe names no registered dataset: give the dataset URIs`, 'datasets');
+    // As the local executor runs it: s3:// artifacts at their staged paths under the artifact root.
+    const staging = join(ctx.artifactsDir, '.staging', 'job');
+    return renderJob(trainSpecFromRecipe(recipe.spec, stage, { ...io, datasets }), { resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath(staging, u) : defaultUriResolver(u, field)) });
   }),
 });

@@ -10,7 +10,8 @@ export const renderStageInput = z.object({
   /** 0-based stage index. */
   stage: z.number().int().min(0).max(63),
   model: text().min(1, 'the model to start from (URI)').max(2000),
-  datasets: z.array(text().min(1).max(2000)).min(1, 'at least one dataset URI').max(64),
+  /** Absent: the dataset prepared from the stage's data recipe (datasets.prepare). */
+  datasets: z.array(text().min(1).max(2000)).min(1, 'at least one dataset URI').max(64).optional(),
   output: text().min(1, 'where the trained model goes (URI)').max(2000),
   seed: nonNegativeInt.optional(),
   gpusPerNode: z.number().int().min(1).max(64).optional(),

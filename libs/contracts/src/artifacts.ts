@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { idSchema, text } from './common';
+
+/** A download link to a stored artifact (a dataset's shards, an adapter's weights), or one file of it. */
+export const artifactLinkInput = z.object({
+  id: idSchema,
+  /** A file of a directory artifact, by its path in the artifact's manifest (e.g. data/shard-00000.jsonl); absent: the artifact itself (a file) or its manifest. */
+  file: text().trim().min(1).max(1000).optional(),
+  /** How long the link lives: 60 s to 7 days (default 15 minutes). */
+  expiresInSeconds: z.number().int().min(60, 'at least 60 seconds').max(7 * 24 * 3600, 'at most 7 days').optional(),
+});
+export type ArtifactLinkInput = z.infer<typeof artifactLinkInput>;

@@ -1,0 +1,3 @@
+export * from './payload';
+export * from './producer';
+export * from './processor';
