@@ -52,6 +52,12 @@ const schema = z
     CTXLAB_JOB_VOLUME_MOUNTS: json('CTXLAB_JOB_VOLUME_MOUNTS', z.array(z.object({ name: z.string(), mountPath: z.string() }).passthrough())),
     CTXLAB_JOB_TTL_SECONDS: z.coerce.number().int().min(0).optional(),
     CTXLAB_KUBE_POLL_MS: z.coerce.number().int().min(10).optional(),
+    /** An image with this checkout: its apps/worker/src/stage.ts moves jobs' s3:// artifacts in their pods. */
+    CTXLAB_KUBE_STAGER_IMAGE: optionalText,
+    /** How that image runs the stager, as a JSON array (run from the checkout's root). */
+    CTXLAB_KUBE_STAGER_COMMAND: json('CTXLAB_KUBE_STAGER_COMMAND', z.array(z.string().min(1)).min(1)),
+    /** A Secret in the jobs' namespace with the stager's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (absent: a pod role). */
+    CTXLAB_KUBE_S3_SECRET: optionalText,
   })
   .superRefine((e, ctx) => {
     if (e.CTXLAB_KUBE_EXECUTOR === 'kubeconfig' && !e.KUBECONFIG) ctx.addIssue({ code: 'custom', path: ['KUBECONFIG'], message: 'KUBECONFIG must name a kubeconfig file when CTXLAB_KUBE_EXECUTOR=kubeconfig' });
@@ -105,5 +111,18 @@ export function kubernetesExecutorFromEnv(env: Record<string, string | undefined
     ...(e.CTXLAB_JOB_VOLUME_MOUNTS ? { volumeMounts: e.CTXLAB_JOB_VOLUME_MOUNTS as unknown as V1VolumeMount[] } : {}),
     ...(e.CTXLAB_JOB_TTL_SECONDS !== undefined ? { ttlSecondsAfterFinished: e.CTXLAB_JOB_TTL_SECONDS } : {}),
     ...(e.CTXLAB_KUBE_POLL_MS ? { pollIntervalMs: e.CTXLAB_KUBE_POLL_MS } : {}),
+    ...(e.CTXLAB_KUBE_STAGER_IMAGE ? { stager: stagerOf(e, env) } : {}),
   });
+}
+
+/** The S3 settings the stager gets from the worker's own (the keys go by Secret, never as values). */
+const STAGER_ENV = ['CTXLAB_ARTIFACT_BUCKET', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'CTXLAB_S3_FORCE_PATH_STYLE'] as const;
+
+function stagerOf(e: KubeEnv, env: Record<string, string | undefined>): NonNullable<KubeManifestOptions['stager']> {
+  return {
+    image: e.CTXLAB_KUBE_STAGER_IMAGE!,
+    command: e.CTXLAB_KUBE_STAGER_COMMAND ?? ['node', '--import', 'tsx', 'apps/worker/src/stage.ts'],
+    env: STAGER_ENV.filter((k) => env[k]?.trim()).map((k) => ({ name: k, value: env[k]! })),
+    ...(e.CTXLAB_KUBE_S3_SECRET ? { secretName: e.CTXLAB_KUBE_S3_SECRET } : {}),
+  };
 }

@@ -112,6 +112,7 @@ export {
   NODE_RANK_REF,
   MASTER_ADDR_REF,
   type RenderedJob,
+  type JobStaging,
   type RenderedFile,
   type ToolId,
   type RenderOptions,
@@ -143,6 +144,8 @@ export {
   ANNOTATION_JOB_ID,
   CONTAINER_NAME,
   WORK_DIR,
+  STAGE_DIR,
+  STAGE_EXIT_FILE,
   type KubeManifestOptions,
   type KubeObjects,
 } from './executors/kubernetes/manifests';

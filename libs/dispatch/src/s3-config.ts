@@ -81,8 +81,8 @@ function credentialsFrom(env: Env, bucketUri: string): S3Credentials | undefined
 }
 
 /**
- * The store's configuration from the usual variables: CTXLAB_ARTIFACT_BUCKET (s3://bucket or
- * s3://bucket/prefix, required), AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION or
+ * The store's configuration from the usual variables: CTXLAB_ARTIFACT_BUCKET (s3://bucket,
+ * s3://bucket/prefix or a bare bucket name; required), AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION or
  * AWS_DEFAULT_REGION (default us-east-1), AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN),
  * CTXLAB_S3_FORCE_PATH_STYLE (true/1). Without keys, a profile or role named by AWS_PROFILE,
  * AWS_WEB_IDENTITY_TOKEN_FILE or AWS_CONTAINER_CREDENTIALS_* is left to the SDK; with none of
@@ -91,7 +91,8 @@ function credentialsFrom(env: Env, bucketUri: string): S3Credentials | undefined
 export function s3ConfigFromEnv(env: Env): S3StoreConfig {
   const location = setting(env, 'CTXLAB_ARTIFACT_BUCKET');
   if (!location) throw new DispatchError('NO_STORE', 'CTXLAB_ARTIFACT_BUCKET is not set: set it to s3://bucket or s3://bucket/prefix', 'CTXLAB_ARTIFACT_BUCKET');
-  const { bucket, prefix } = parseS3Prefix(location, 'CTXLAB_ARTIFACT_BUCKET');
+  // A bare bucket name (what Terraform's storage module outputs) means its root.
+  const { bucket, prefix } = parseS3Prefix(location.startsWith('s3://') ? location : `s3://${location}`, 'CTXLAB_ARTIFACT_BUCKET');
   const endpoint = endpointFrom(env);
   const forcePathStyle = flag(env, 'CTXLAB_S3_FORCE_PATH_STYLE');
   const credentials = credentialsFrom(env, `s3://${bucket}`);

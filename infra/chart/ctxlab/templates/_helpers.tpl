@@ -56,6 +56,26 @@ app.kubernetes.io/component: {{ .component }}
 - name: AWS_REGION
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.config.s3Endpoint }}
+- name: AWS_ENDPOINT_URL_S3
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.config.s3ForcePathStyle }}
+- name: CTXLAB_S3_FORCE_PATH_STYLE
+  value: "true"
+{{- end }}
+{{- if .Values.secrets.s3.name }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.s3.name }}
+      key: {{ .Values.secrets.s3.accessKeyIdKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.s3.name }}
+      key: {{ .Values.secrets.s3.secretAccessKeyKey }}
+{{- end }}
 {{- if .Values.caBundle.configMapName }}
 - name: NODE_EXTRA_CA_CERTS
   value: /etc/ctxlab/ca/{{ .Values.caBundle.key }}

@@ -38,6 +38,12 @@ export interface RenderedJob {
   outputs: string[];
   /** URIs the job writes besides its outputs (lora-merge's cache): held to the same writable roots, never registered. */
   scratch?: string[];
+  /**
+   * Object-store artifacts the executor moves for the job (set by whoever resolved s3:// URIs to
+   * local paths): inputs downloaded to `path` before the command runs, outputs uploaded from `path`
+   * after it succeeds.
+   */
+  staging?: JobStaging;
   /** For serve jobs: the port the server listens on and the path that answers 200 when it is ready. */
   service?: { port: number; healthPath: string; servedName: string };
   /** The external tool and release the command line targets. */
@@ -70,3 +76,9 @@ export const NODE_RANK_ENV = 'CTXLAB_NODE_RANK';
 export const MASTER_ADDR_ENV = 'CTXLAB_MASTER_ADDR';
 export const NODE_RANK_REF = `$(${NODE_RANK_ENV})`;
 export const MASTER_ADDR_REF = `$(${MASTER_ADDR_ENV})`;
+
+/** s3:// artifacts and the paths the job's command reads or writes them at. */
+export interface JobStaging {
+  inputs: { uri: string; path: string }[];
+  outputs: { uri: string; path: string }[];
+}

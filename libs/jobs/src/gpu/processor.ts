@@ -7,7 +7,7 @@ import { gpuOutputSchema, type GpuOutput, type JobProgress } from '@ctxlab/contr
 import type { Repositories } from '@ctxlab/db';
 import { modelConfigOf } from '@ctxlab/db';
 import { join } from 'node:path';
-import { Artifacts, defaultUriResolver, type Executor, parseJobSpec, renderJob, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
+import { Artifacts, defaultUriResolver, type Executor, parseJobSpec, renderJob, STAGE_DIR, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
 import { clearStaging, s3UrisOf, stagedPath, stageIn, stageOut } from '../artifact-staging';
 import { leased } from '../lease';
 import { canStart, canTransition } from '../statuses';
@@ -206,15 +206,22 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
   }
   let rendered: ReturnType<typeof renderJob>;
   let trainedOn: readonly string[] = [];
-  // A local job reads and writes s3:// artifacts through a staging directory under the artifact root.
+  // A local job reads and writes s3:// artifacts through a staging directory under the artifact root;
+  // on Kubernetes the pod's stager moves them through STAGE_DIR (see libs/dispatch's manifests).
   const staging = stored.executor === 'local' ? join(deps.artifacts.local.root, '.staging', jobId) : null;
+  const stageRoot = staging ?? STAGE_DIR;
   let s3Uris: string[] = [];
   try {
     const spec = parseJobSpec(stored.spec);
     if (spec.kind === 'train') trainedOn = spec.datasets;
     s3Uris = s3UrisOf(spec);
     const options = deps.renderOptions?.[stored.executor];
-    rendered = renderJob(spec, staging && s3Uris.length ? { ...options, resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath(staging, u) : defaultUriResolver(u, field)) } : options);
+    rendered = renderJob(spec, s3Uris.length ? { ...options, resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath(stageRoot, u) : defaultUriResolver(u, field)) } : options);
+    if (!staging && s3Uris.length) {
+      const moved = new Set([...rendered.outputs, ...(rendered.scratch ?? [])]);
+      const at = (uri: string) => ({ uri, path: stagedPath(stageRoot, uri) });
+      rendered = { ...rendered, staging: { inputs: s3Uris.filter((u) => !moved.has(u)).map(at), outputs: s3Uris.filter((u) => rendered.outputs.includes(u)).map(at) } };
+    }
   } catch (e) {
     // A spec stored before a policy tightened (e.g. an env variable now refused) fails with the reason instead of staying queued.
     const reason = `the job spec is refused: ${(e as Error).message}`;

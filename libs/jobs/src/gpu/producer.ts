@@ -21,13 +21,7 @@ export function enqueueGpuJob(connection: Redis, payload: GpuPayload, opts: { at
 export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, requestedBy: string) {
   const spec = parseJobSpec(input.spec);
   const s3 = s3UrisOf(spec);
-  if (s3.length && input.executor === 'kubernetes') {
-    throw badRequest(
-      `spec: ${s3[0]}: on Kubernetes a job reads and writes file:// paths on its mounted volumes (CTXLAB_JOB_VOLUME_MOUNTS; a bucket can be mounted there with an S3 CSI driver such as Mountpoint for Amazon S3); s3:// artifacts are staged by the local executor`,
-      'spec',
-    );
-  }
-  // The local executor stages s3:// artifacts on its disk (see ./processor): any staged path renders here.
+  // Executors stage s3:// artifacts (the local one on its disk, a pod through its stager; see ./processor): any staged path renders here.
   const rendered = renderJob(spec, s3.length ? { resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath('/staged', u) : defaultUriResolver(u, field)) } : {});
   for (const id of [input.output.kind === 'model' ? input.output.parentModelId : null, input.output.kind === 'adapter' ? input.output.baseModelId : null]) {
     if (id && !(await deps.repos.models.exists(id))) throw badRequest(`output: model ${id} does not exist`, 'output');

@@ -40,7 +40,18 @@ export interface KubeManifestOptions {
   imagePullSecrets?: string[];
   /** Rendezvous port of rank 0 in multi-machine jobs. Default 29500. */
   masterPort?: number;
+  /**
+   * How a job's s3:// artifacts are moved (RenderedJob.staging): an image with ctxlab's stager
+   * (apps/worker/src/stage.ts) and the command that runs it; its S3 settings as env, the keys from
+   * a Secret. Without it, a job that stages is refused.
+   */
+  stager?: { image: string; command: string[]; env?: V1EnvVar[]; secretName?: string };
 }
+
+/** Where staged artifacts live in a job's pods (an emptyDir shared by the stager and the job). */
+export const STAGE_DIR = '/ctxlab/stage';
+/** The file the job's command leaves its exit status in, for the stager that uploads after it. */
+export const STAGE_EXIT_FILE = `${STAGE_DIR}/.exit`;
 
 export const LABEL_JOB_ID = 'ctxlab.dev/job-id';
 export const LABEL_KIND = 'ctxlab.dev/kind';
@@ -146,6 +157,33 @@ export function ownedBy<T extends { metadata?: V1ObjectMeta }>(obj: T, owner: { 
 }
 
 /**
+ * The stager's containers for a job that moves s3:// artifacts: `stage-in` (an init container)
+ * downloads the inputs, digests checked, before the command starts; `stage-out` waits for the
+ * command's exit status and, on success, uploads the outputs, each directory's manifest last (on
+ * rank 0 only in multi-machine jobs). A serve job only stages in.
+ */
+function stagingContainers(job: RenderedJob, o: KubeManifestOptions, multi: boolean): { in?: V1Container; out?: V1Container } | null {
+  const st = job.staging;
+  if (!st || (st.inputs.length === 0 && st.outputs.length === 0)) return null;
+  if (!o.stager) {
+    const uri = st.inputs[0]?.uri ?? st.outputs[0]!.uri;
+    throw new DispatchError('NO_STORE', `${uri}: this job moves s3:// artifacts, and no stager is configured for Kubernetes jobs (set CTXLAB_KUBE_STAGER_IMAGE on the worker)`, 'staging');
+  }
+  const base = {
+    image: o.stager.image,
+    env: [...(o.stager.env ?? []), ...(multi ? [{ name: NODE_RANK_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } }] : [])],
+    ...(o.stager.secretName ? { envFrom: [{ secretRef: { name: o.stager.secretName } }] } : {}),
+    volumeMounts: [{ name: 'stage', mountPath: STAGE_DIR }],
+  };
+  return {
+    ...(st.inputs.length ? { in: { ...base, name: 'stage-in', command: [...o.stager.command, 'in', ...st.inputs.flatMap((x) => [x.uri, x.path])] } } : {}),
+    ...(st.outputs.length && job.kind !== 'serve'
+      ? { out: { ...base, name: 'stage-out', command: [...o.stager.command, 'out', '--after', STAGE_EXIT_FILE, ...st.outputs.flatMap((x) => [x.path, x.uri])] } }
+      : {}),
+  };
+}
+
+/**
  * Renders a job as Kubernetes objects.
  *
  * Batch (train, lora-extract, lora-merge): a batch/v1 Job — backoffLimit 0 (a failed GPU run is
@@ -196,10 +234,16 @@ export function renderKubeObjects(jobId: string, job: RenderedJob, o: KubeManife
     ...(o.volumeMounts ?? []),
   ];
 
+  const staged = stagingContainers(job, o, multi);
+  if (staged) {
+    volumes.push({ name: 'stage', emptyDir: {} });
+    volumeMounts.push({ name: 'stage', mountPath: STAGE_DIR });
+  }
   const container: V1Container = {
     name: CONTAINER_NAME,
     image: imageFor(job, o),
-    command: job.argv,
+    // With outputs to upload, the command leaves its exit status for the stager, whatever it is.
+    command: staged?.out ? ['sh', '-c', `rc=0; "$@" || rc=$?; echo "$rc" > ${STAGE_EXIT_FILE}; exit "$rc"`, 'ctxlab-job', ...job.argv] : job.argv,
     workingDir: WORK_DIR,
     env,
     volumeMounts,
@@ -210,7 +254,8 @@ export function renderKubeObjects(jobId: string, job: RenderedJob, o: KubeManife
   const podSpec = (restartPolicy: 'Never' | 'Always'): V1PodSpec => ({
     serviceAccountName: o.serviceAccountName ?? 'ctxlab-jobs',
     restartPolicy,
-    containers: [container],
+    ...(staged?.in ? { initContainers: [staged.in] } : {}),
+    containers: staged?.out && restartPolicy === 'Never' ? [container, staged.out] : [container],
     volumes,
     ...(gpus > 0 && job.resources.gpuType ? { nodeSelector: { [o.gpuTypeLabel ?? 'ctxlab.dev/gpu-type']: gpuTypeLabelValue(job.resources.gpuType) } } : {}),
     ...(tolerations.length ? { tolerations } : {}),
