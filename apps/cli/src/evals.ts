@@ -109,6 +109,12 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
       : table(['check', 'sample', 'result', 'detail'], cells.map((c) => [c.needle ?? '', c.sample, c.score === 100 ? 'ok' : 'FAILED', c.response ?? '']));
     return { data: { job, cells }, text: `${text}\n${ended(job)}` };
   }
+  if (sub === 'export' && arg) {
+    const format = (o.format as string | undefined) ?? 'csv';
+    if (format !== 'csv' && format !== 'jsonl') throw new Error(`--format must be csv or jsonl, got ${format}`);
+    const r = await api.evals.exportTo.mutate({ id: arg, format, ...(typeof o.output === 'string' ? { output: o.output } : {}) });
+    return { data: r, text: `wrote ${r.cells.toLocaleString('en-US')} cells to ${r.uri} (${r.bytes.toLocaleString('en-US')} bytes, sha256 ${r.sha256})${r.url ? `\ndownload: ${r.url}` : ''}` };
+  }
   if (sub === 'watch' && arg) {
     const run = await api.evals.get.query({ id: arg });
     if (!run.jobId) throw new Error(`eval ${arg} has no job`);

@@ -64,6 +64,7 @@ const usage = `usage: ctxlab <command> [--json]
   evals start --suite mmlu --endpoint NAME --dataset IMPORTED [--subjects a,b] [--shots 0,5] [--scoring auto|logprobs|generate] [--items N] [--wait]
   evals start --suite perplexity --endpoint NAME [--lengths 1024,2048] [--samples N] [--corpus DATASET] [--tokenizer …] [--wait]   through prompt logprobs
   evals watch EVAL_ID | evals list
+  evals export EVAL_ID [--format csv|jsonl] [--output file:///…|s3://…]   the run's cells into the artifact store, with their sha256
   evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
   evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker
   dispatch start FILE.json [--wait]   queue GPU work: {spec, executor, output}

@@ -117,6 +117,13 @@ describe('s3:// artifacts end to end: extract → merge → serve → NIAH on th
     const cells = await repos.db.evalCell.findMany({ where: { evalRunId: ev.evalRun.id } });
     expect(cells).toHaveLength(4);
     expect(cells.every((c) => c.error === null && c.score !== null)).toBe(true);
+    // The run's cells exported into the default store (the bucket's prefix), checked by digest.
+    const exp = await api().evals.exportTo({ id: ev.evalRun.id, format: 'csv' });
+    expect(exp.uri).toBe(`s3://${BUCKET}/runs/exports/merged-from-s3-${ev.evalRun.id}.csv`);
+    const csv = (await store.read(exp.uri)).toString();
+    expect(csv.trim().split('\n')).toHaveLength(1 + 4);
+    expect(exp.sha256).toBe((await store.digest(exp.uri)).sha256);
+    expect(await (await fetch(exp.url!)).text()).toBe(csv);
     await api().jobs.cancel({ id: serve.job.id });
     expect((await finished(serve.job.id)).status).toBe('cancelled');
   }, 400_000);

@@ -10,3 +10,12 @@ export const artifactLinkInput = z.object({
   expiresInSeconds: z.number().int().min(60, 'at least 60 seconds').max(7 * 24 * 3600, 'at most 7 days').optional(),
 });
 export type ArtifactLinkInput = z.infer<typeof artifactLinkInput>;
+
+/** An eval run's cells written to the artifact store (file:// or s3://), with their digest. */
+export const evalExportInput = z.object({
+  id: idSchema,
+  format: z.enum(['csv', 'jsonl']).default('csv'),
+  /** Where to write; default exports/<run>-<id>.<format> in the default artifact store. */
+  output: text().trim().min(1).max(2000).optional(),
+});
+export type EvalExportInput = z.infer<typeof evalExportInput>;

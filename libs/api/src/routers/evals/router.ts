@@ -1,8 +1,9 @@
-import { checkStartInput, getInput, evalCellsInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput, idSchema, suiteSpecSchema, suiteStartInput } from '@ctxlab/contracts';
+import { checkStartInput, getInput, evalCellsInput, evalExportInput, evalStartInput, evalRunCreateInput, evalRunListInput, evalRunUpdateInput, idSchema, suiteSpecSchema, suiteStartInput } from '@ctxlab/contracts';
 import { startLocalCheck, startNiahEval, startSuiteEval, suiteEstimate } from '@ctxlab/jobs';
 import { z } from 'zod';
 import { assertGridWithin, evalHeatmap } from '../../services/evals';
 import { benchmarkResults } from '../../services/benchmark-results';
+import { exportEvalRun } from '../../services/eval-export';
 import { suiteResults } from '../../services/suite-results';
 import { memberProcedure, router, viewerProcedure } from '../../trpc';
 import { registryRoutes } from '../registry';
@@ -38,6 +39,8 @@ export const evalsRouter = router({
       await ctx.repos.evals.get(input.evalRunId);
       return ctx.repos.evals.events(input.evalRunId, input.afterId);
     }),
+  /** Writes the run's cells (CSV or JSON Lines) to an artifact URI (file:// or s3://; default: the store's exports/), with its sha256 and, on S3, a download link. */
+  exportTo: memberProcedure.input(evalExportInput).mutation(({ ctx, input }) => exportEvalRun(ctx.repos, ctx.artifacts, input)),
   cells: viewerProcedure.input(evalCellsInput).query(({ ctx, input }) => ctx.repos.evals.cells(input.evalRunId, input.limit, input.offset)),
   /** A suite run (RULER, topic retrieval) from its cells: per task and length, per-length averages, effective length, heatmap matrices. */
   suiteResults: viewerProcedure.input(getInput).query(({ ctx, input }) => suiteResults(ctx.repos, input.id)),
