@@ -51,7 +51,17 @@ describe('datasets.prepare through the queue and a worker', () => {
     s3 = await startS3Server({ buckets: [BUCKET] });
     env = { ...s3.env, CTXLAB_ARTIFACT_BUCKET: `s3://${BUCKET}/prepared` };
     store = new S3ArtifactStore(s3ConfigFromEnv({ ...s3.env, CTXLAB_ARTIFACT_BUCKET: `s3://${BUCKET}` }));
-    worker = startWorker(prefix, { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts'), ...env });
+    // EasyContext's launcher as a stand-in that speaks its command line: it checks that the dataset
+    // it is given holds shards, writes a model directory at --output-dir and prints a training step.
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    writeFileSync(
+      join(dir, 'bin/accelerate'),
+      ['#!/bin/sh', 'while [ $# -gt 0 ]; do case "$1" in --dataset) ds="$2";; --output-dir) out="$2";; esac; shift; done',
+        'ls "$ds"/data/train-*.jsonl >/dev/null 2>&1 || { echo "no shards in $ds" >&2; exit 3; }',
+        'mkdir -p "$out" && echo \'{"rope_theta": 500000}\' > "$out/config.json" && echo "step 1/1 loss 2.5"'].join('\n') + '\n',
+      { mode: 0o755 },
+    );
+    worker = startWorker(prefix, { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts'), PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, ...env });
     // 1. An imported corpus: its documents live in PostgreSQL.
     const corpus = essays(30, 1);
     await api().datasets.importCorpus({ name: 'essays', source: 'test', documents: corpus.map((text, i) => ({ name: `e${i}.txt`, text })) });
@@ -161,5 +171,18 @@ describe('datasets.prepare through the queue and a worker', () => {
     const job = await api().dispatch.renderStage(io);
     const at = job.argv.indexOf('--dataset');
     expect(job.argv[at + 1]).toMatch(new RegExp(`/\\.staging/job/${BUCKET}/prepared/datasets/tiny-stage1$`));
+
+    // A training job on the prepared dataset: staged in from S3, and the model it registers records model ← dataset.
+    const parent = (await repos.models.getByName('Meta-Llama-3-70B-Instruct'))!;
+    const train = await api().gpu.start({
+      spec: { kind: 'train', trainer: 'easycontext', model: 'file:///models/llama-3-70b', datasets: [d.uri!], output: pathToFileURL(join(dir, 'artifacts/models/tiny-1')).href, stage: { ...stage0, gpus: 1 } },
+      executor: 'local',
+      output: { kind: 'model', name: 'tiny-1', parentModelId: parent.id, lineage: 'context-extension' },
+    });
+    const trained = await finished(train.job.id);
+    expect(trained.status, `${trained.error ?? ''}\n${(await repos.jobs.events(train.job.id)).map((e) => e.message).join('\n')}`).toBe('succeeded');
+    const model = (await repos.models.getByName('tiny-1'))!;
+    const lineage = await api().datasets.lineage({ id: d.id });
+    expect(lineage.models).toMatchObject([{ id: model.id, name: 'tiny-1', jobId: train.job.id }]);
   }, 180_000);
 });
