@@ -14,12 +14,14 @@ export { internalApi } from '@ctxlab/testing/db';
 
 /**
  * Starts the stack on the queues under `prefix`: `services` (what the worker's jobs call, e.g. a
- * model server) before the worker, which runs with `workerEnv`. Each thing started pushes its stop
+ * model server) before the worker, which runs with `workerEnv`, and the portal with `portalEnv`
+ * (settings both share, such as ARTIFACTS_DIR, go in both). Each thing started pushes its stop
  * onto `teardown`, so that afterAll can stop them in reverse order even after a failed start.
  */
 export async function startStack(o: {
   prefix: string;
   workerEnv: Record<string, string>;
+  portalEnv?: Record<string, string>;
   teardown: (() => Promise<unknown>)[];
   services: () => Promise<void>;
 }): Promise<{ portal: Portal; context: BrowserContext; worker: ReturnType<typeof startWorker> }> {
@@ -31,7 +33,7 @@ export async function startStack(o: {
   await o.services();
   const worker = startWorker(o.prefix, o.workerEnv);
   o.teardown.push(() => stopWorker(worker));
-  const portal = await startPortal({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: o.prefix });
+  const portal = await startPortal({ ...o.portalEnv, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: o.prefix });
   o.teardown.push(() => portal.stop());
   const browser = await launchChromium();
   o.teardown.push(() => browser.close().catch(() => undefined));

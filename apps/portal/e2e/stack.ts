@@ -40,8 +40,8 @@ export interface Portal {
   stop: () => Promise<void>;
 }
 
-/** `next start apps/portal` on a free port with the given settings; resolves once it answers. */
-export async function startPortal(env: { DATABASE_URL: string; REDIS_URL: string; QUEUE_PREFIX: string }): Promise<Portal> {
+/** `next start apps/portal` on a free port with the given settings (and any more, e.g. ARTIFACTS_DIR); resolves once it answers. */
+export async function startPortal(env: { DATABASE_URL: string; REDIS_URL: string; QUEUE_PREFIX: string } & Record<string, string>): Promise<Portal> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [nextBin, 'start', 'apps/portal', '-p', String(port), '-H', '127.0.0.1'], {
     cwd: root,

@@ -6,3 +6,4 @@ export { LineageGraph, layoutLineage, LINEAGE_KIND_COLORS, type LineageGraphProp
 export { DataTable, type Column, type DataTableProps } from './DataTable';
 export { LineChart, type LineChartProps, type LineSeries } from './LineChart';
 export { Tags, KeyValues, StatusBadge, ProgressBar, ProgressLine, EmptyState, ErrorState, Spinner, type ProgressProps } from './bits';
+export { BarChart, niceCeil, type BarChartProps, type BarSeries } from './BarChart';

@@ -1,10 +1,11 @@
 'use client';
 
-import { fmtDate, fmtDuration, fmtInt, KeyValues, LineChart, ProgressBar, StatusBadge } from '@ctxlab/ui';
+import { fmtBytes, fmtDate, fmtDuration, fmtInt, KeyValues, LineChart, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import Link from 'next/link';
 import { useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { usePoll } from '../lib/hooks';
+import { readPrepareResult, type PrepareResult } from '../lib/prepared';
 import type { Out } from '../lib/types';
 import { JobActions } from './JobActions';
 import { JobEvents } from './JobEvents';
@@ -13,16 +14,41 @@ import { Panel } from './Panel';
 type Job = Out['portal']['job'];
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 
-/** A job's status, progress and event log, polled every second until it ends (and again after cancel/retry). */
-export function JobLive({ initial, initialEvents }: { initial: Job; initialEvents: Out['jobs']['events'] }) {
-  const [live, setLive] = useState(!FINAL.includes(initial.status));
+/**
+ * A job as it runs: read every second until it ends (`setLive(true)` follows it again after a
+ * cancel or retry). Without `initial` it is read at once; `job` is undefined until then.
+ */
+export function useLiveJob(id: string, initial?: Job) {
+  const [live, setLive] = useState(initial ? !FINAL.includes(initial.status) : true);
   const { data, error } = usePoll(async () => {
-    const j = await browserApi().portal.job.query({ id: initial.id });
+    const j = await browserApi().portal.job.query({ id });
     if (FINAL.includes(j.status)) setLive(false);
     return j;
   }, 1000, live, initial);
-  const j = data ?? initial;
+  return { job: data, error, live, setLive };
+}
+
+/**
+ * A dataset preparation's counts: source bytes read, and tokens and sequences written — so far, or
+ * once it has succeeded the totals of its result (its last progress report may come before the end).
+ */
+export function PrepareNumbers({ progress: reported, result }: { progress: Job['progress']; result: PrepareResult | null }) {
+  const progress = result ? { ...reported, tokens: result.tokens, sequences: result.sequences } : reported;
+  return (
+    <>
+      <div><span className="v">{fmtBytes(progress?.done ?? 0)} / {fmtBytes(progress?.total ?? 0)}</span><span className="k">sources read</span></div>
+      <div><span className="v" data-testid="prepare-tokens">{fmtInt(progress?.tokens ?? 0)}</span><span className="k">tokens written</span></div>
+      <div><span className="v" data-testid="prepare-sequences">{fmtInt(progress?.sequences ?? 0)}</span><span className="k">sequences</span></div>
+    </>
+  );
+}
+
+/** A job's status, progress and event log, polled every second until it ends (and again after cancel/retry). */
+export function JobLive({ initial, initialEvents }: { initial: Job; initialEvents: Out['jobs']['events'] }) {
+  const { job, error, live, setLive } = useLiveJob(initial.id, initial);
+  const j = job ?? initial;
   const p = j.progress;
+  const prepared = j.kind === 'dataset-prepare' ? readPrepareResult(j.result) : null;
   const done = p?.done ?? j.evalRun?.cellsDone ?? 0;
   const total = p?.total ?? j.evalRun?.cellsTotal ?? 0;
   return (
@@ -37,8 +63,12 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
         </div>
         {total > 0 && <ProgressBar done={done} total={total} failed={p?.failed ?? 0} label="job progress" />}
         <div className="live-numbers" aria-live="polite">
-          <div><span className="v">{fmtInt(done)} / {fmtInt(total)}</span><span className="k">{p?.unit ?? 'cells'}</span></div>
-          {p?.unit === 'steps' ? (
+          {p?.unit === 'bytes' ? (
+            <PrepareNumbers progress={p} result={prepared} />
+          ) : (
+            <div><span className="v">{fmtInt(done)} / {fmtInt(total)}</span><span className="k">{p?.unit ?? 'cells'}</span></div>
+          )}
+          {p?.unit === 'bytes' ? null : p?.unit === 'steps' ? (
             <div><span className="v">{p.loss === null || p.loss === undefined ? '—' : p.loss.toFixed(4)}</span><span className="k">loss</span></div>
           ) : (
             <div><span className="v">{p?.averageScore === null || p?.averageScore === undefined ? '—' : p.averageScore.toFixed(1)}</span><span className="k">running score</span></div>
@@ -67,6 +97,7 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
             items={[
               ['eval run', j.evalRun ? <Link key="r" href={`/evals/${j.evalRun.id}`}>{j.evalRun.name}</Link> : '—'],
               ['model', j.evalRun?.model ? <Link key="m" href={`/models/${j.evalRun.model.id}`}>{j.evalRun.model.name}</Link> : '—'],
+              ...(j.kind === 'dataset-prepare' ? [['dataset prepared', prepared ? <Link key="d" href={`/datasets/${prepared.datasetId}`}>{(j.spec as { name?: string } | null)?.name ?? prepared.datasetId}</Link> : '—'] as const] : []),
               ['queued', fmtDate(j.queuedAt)], ['started', fmtDate(j.startedAt)], ['finished', fmtDate(j.finishedAt)], ['updated', fmtDate(j.updatedAt)],
               ['idempotency key', j.idempotencyKey ? <span key="k" className="mono">{j.idempotencyKey}</span> : '—'],
             ]}

@@ -131,13 +131,15 @@ export function CorpusField({ uid, fe, label, value, onChange, corpora }: { uid:
   );
 }
 
-export function TokenizerField({ uid, value, onChange, choices = BUILTIN_TOKENIZERS }: { uid: string; value: string; onChange: (v: string) => void; choices?: readonly TokenizerChoice[] }) {
+/** The tokenizer select; with `errors`, the field error at `errors.path` is shown under it. */
+export function TokenizerField({ uid, value, onChange, choices = BUILTIN_TOKENIZERS, label = 'Tokenizer (counts lengths)', errors }: { uid: string; value: string; onChange: (v: string) => void; choices?: readonly TokenizerChoice[]; label?: string; errors?: { fe: FieldErrorUi; path: string } }) {
   return (
     <div className="field">
-      <label htmlFor={`${uid}-tok`}>Tokenizer (counts lengths)</label>
-      <select id={`${uid}-tok`} value={value} onChange={(e) => onChange(e.target.value)}>
+      <label htmlFor={`${uid}-tok`}>{label}</label>
+      <select id={`${uid}-tok`} value={value} onChange={(e) => onChange(e.target.value)} {...errors?.fe.input(errors.path)}>
         {choices.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
       </select>
+      {errors?.fe.message(errors.path)}
     </div>
   );
 }

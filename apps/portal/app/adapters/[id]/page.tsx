@@ -1,6 +1,8 @@
 import Link from 'next/link';
 import { fmtDate, fmtInt, KeyValues, Tags } from '@ctxlab/ui';
+import { ArtifactFiles } from '../../../src/components/ArtifactDownloads';
 import { PageHead } from '../../../src/components/EntityList';
+import { Panel } from '../../../src/components/Panel';
 import { recordOr404 } from '../../../src/server/detail';
 
 export const dynamic = 'force-dynamic';
@@ -26,6 +28,15 @@ export default async function AdapterPage({ params }: { params: Promise<{ id: st
           ]}
         />
       </div>
+      <Panel id="dl-h" title="Download" testId="adapter-download">
+        {ad.uri && /^(file|s3):\/\//.test(ad.uri) ? (
+          <ArtifactFiles owner="adapters" id={ad.id} uri={ad.uri} what="adapter" />
+        ) : (
+          <p className="panel-note">
+            {ad.uri ? <>Its weights are at <code>{ad.uri}</code>, outside ctxlab&apos;s stores: download them from there.</> : 'No weights are stored for this adapter (no uri registered).'}
+          </p>
+        )}
+      </Panel>
     </>
   );
 }
