@@ -18,6 +18,8 @@ export const datasetPrepareJob: JobKind<DatasetPreparePayload> = {
 export interface PrepareJobSource {
   datasetId: string;
   name: string;
+  /** The source dataset's language (en, zh, …). */
+  language?: string | undefined;
   kind: PrepareSourceKind;
   field?: string | undefined;
   /** null: the corpus's documents are in PostgreSQL. */

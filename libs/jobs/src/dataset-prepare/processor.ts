@@ -40,6 +40,12 @@ async function corpusFiles(repos: Repositories, datasetId: string, dir: string):
 
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
+/** The sources' language when they share one, else ISO 639's "mul" (multiple languages). */
+function languageOf(sources: readonly PrepareJobSource[]): string {
+  const langs = new Set(sources.map((s) => s.language ?? 'en'));
+  return langs.size === 1 ? [...langs][0]! : 'mul';
+}
+
 export function datasetPrepareProcessor(deps: DatasetPrepareDeps) {
   return leased(deps.repos, deps.workerName, deps.leaseMs, (p: DatasetPreparePayload) => p.jobId, (p, lease) => runPrepare(deps, p.jobId, lease));
 }
@@ -104,7 +110,7 @@ async function runPrepare(deps: DatasetPrepareDeps, jobId: string, lease: JobLea
     const dataset = await repos.datasets.createPrepared(
       {
         name: spec.name, kind: 'training-mix', description: spec.description ?? `Prepared for ${spec.recipe ? `${spec.recipe.name} v${spec.recipe.version} stage ${spec.recipe.stage}` : `training at ${fmtInt(spec.seqLength)} tokens`} (${d.format})`,
-        source: `prepared by job ${jobId} from ${spec.sources.map((s) => s.name).join(', ')}`, language: 'en', documents: stats.documents, bytes, tokenCounts: { [spec.tokenizer]: stats.tokens },
+        source: `prepared by job ${jobId} from ${spec.sources.map((s) => s.name).join(', ')}`, language: languageOf(spec.sources), documents: stats.documents, bytes, tokenCounts: { [spec.tokenizer]: stats.tokens },
         digest: `sha256:${info.sha256}`, uri: spec.output, tags: ['prepared', d.format], prepared, jobId,
       },
       spec.sources.map((s) => ({ parentId: s.datasetId, ratio: s.ratio ?? null })),

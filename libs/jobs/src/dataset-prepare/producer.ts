@@ -32,7 +32,7 @@ async function resolveSource(deps: JobsDeps, s: PrepareSource, i: number): Promi
   }
   const kind = sourceKind(d, s.kind);
   if (!d.uri && kind !== 'text-folder') throw badRequest(`${field}: ${d.name} is an imported corpus (its documents are texts): it reads as text-folder, not ${kind}`, `data.sources.${i}.kind`);
-  return { datasetId: d.id, name: d.name, kind, field: s.field, uri: d.uri, ratio: s.ratio, lengthUpsample: s.lengthUpsample };
+  return { datasetId: d.id, name: d.name, language: d.language, kind, field: s.field, uri: d.uri, ratio: s.ratio, lengthUpsample: s.lengthUpsample };
 }
 
 /**
