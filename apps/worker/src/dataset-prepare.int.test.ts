@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiDeps, createCaller } from '@ctxlab/api';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ArtifactStore, s3ConfigFromEnv } from '@ctxlab/dispatch';
 import { seed } from '@ctxlab/testing/seed';
 import { startS3Server, type S3TestServer } from '@ctxlab/testing/object-store';
@@ -147,6 +148,19 @@ describe('datasets.prepare through the queue and a worker', () => {
     expect(job.error).toMatch(/bad\.jsonl:2: invalid JSON/);
     expect(await repos.datasets.getByName('mix-bad')).toBeNull();
     expect(await store.exists(`s3://${BUCKET}/prepared/datasets/mix-bad`)).toBe(false);
+  }, 120_000);
+
+  it('reads an S3 folder another tool uploaded (no ctxlab manifest) as a source', async () => {
+    // As `aws s3 cp --recursive` leaves it: plain objects, no sha256 metadata, no manifest.
+    for (const [i, text] of essays(6, 4).entries()) {
+      await store.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `raw/folder/part-${i}.txt`, Body: text }));
+    }
+    await api().datasets.create({ name: 'raw-folder', kind: 'training-mix', source: 'aws s3 cp', uri: `s3://${BUCKET}/raw/folder/` });
+    const r = await api().datasets.prepare({ name: 'from-raw', seqLength: 64, data: { sources: [{ dataset: 'raw-folder' }] } });
+    const job = await finished(r.job.id);
+    expect(job.status, job.error ?? '').toBe('succeeded');
+    const d = (await repos.datasets.getByName('from-raw'))!;
+    expect((d.prepared as { perSource: Record<string, { documents: number }> }).perSource['raw-folder']!.documents).toBe(6);
   }, 120_000);
 
   it('refuses what cannot be prepared before queueing anything', async () => {

@@ -77,7 +77,7 @@ const renderOptions = {
 };
 
 const sweepDeps = {
-  repos, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS, leaseMs: env.JOB_LEASE_MS,
+  repos, artifacts, workerName: env.WORKER_NAME, onCancel, requestTimeoutMs: env.REQUEST_TIMEOUT_MS, requestAttempts: env.REQUEST_ATTEMPTS, leaseMs: env.JOB_LEASE_MS,
   secretKey: parseSecretKey(env.CTXLAB_SECRET_KEY), outboundAllow: env.CTXLAB_OUTBOUND_ALLOW.split(',').map((x) => x.trim()).filter(Boolean),
 };
 // A dead worker's jobs are handed on soon after their lock lapses.

@@ -40,7 +40,9 @@ const RULER = { spec: { suite: 'ruler', tasks: ['niah_single_1'], lengths: [2048
  */
 describe('recipe runs: progressive extension with gates, on the lab model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctxlab-reciperun-'));
-  const workerEnv = { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts'), GPU_JOB_CONCURRENCY: '2' };
+  // Gates ask the lab model server for 2,048-token prompts while the next stage trains on the same
+  // two cores: a request may queue for seconds, so requests get the time a real server would.
+  const workerEnv = { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts'), GPU_JOB_CONCURRENCY: '2', REQUEST_TIMEOUT_MS: '60000' };
   let worker = startWorker(prefix, workerEnv);
   let baseId: string;
 

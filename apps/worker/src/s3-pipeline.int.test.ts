@@ -42,7 +42,7 @@ describe('s3:// artifacts end to end: extract → merge → serve → NIAH on th
     env = { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, CTXLAB_ARTIFACT_BUCKET: `s3://${BUCKET}/runs` };
     store = new S3ArtifactStore(s3ConfigFromEnv({ ...s3.env, CTXLAB_ARTIFACT_BUCKET: `s3://${BUCKET}` }));
     for (const name of ['lab-stage1', 'lab-stage2']) await store.uploadFile(join(root, `libs/inference/models/${name}.onnx`), `s3://${BUCKET}/models/${name}.onnx`);
-    worker = startWorker(prefix, { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts'), ...env });
+    worker = startWorker(prefix, { JOBS_DIR: join(dir, 'jobs'), ARTIFACTS_DIR: join(dir, 'artifacts'), REQUEST_TIMEOUT_MS: '60000', ...env });
     baseId = (await api().models.create({ name: 'lab-stage1', sourceUri: `s3://${BUCKET}/models/lab-stage1.onnx`, config: { ...LAB, ropeTheta: 10_000, maxPositionEmbeddings: 512 } })).id;
     siblingId = (await api().models.create({ name: 'lab-stage2', origin: 'derived', sourceUri: `s3://${BUCKET}/models/lab-stage2.onnx`, config: { ...LAB, ropeTheta: 154_243, maxPositionEmbeddings: 2048 } })).id;
   }, 60_000);

@@ -242,6 +242,27 @@ export class S3ArtifactStore implements ArtifactStore {
     return info;
   }
 
+  /**
+   * A folder other tools wrote (`aws s3 cp --recursive`, a data pipeline: no ctxlab manifest), as
+   * it is now: every object under `<key>/` downloaded into `localDir`, each checked against a
+   * recorded SHA-256 when it has one. Returns the digest of what was downloaded. ctxlab's own
+   * directory artifacts are read with downloadDirectory, whose manifest proves the upload complete.
+   */
+  async downloadPrefix(uri: string, localDir: string): Promise<ArtifactInfo> {
+    const key = this.keyOf(uri);
+    const objects = (await this.list(uri, `${key}/`)).filter((o) => !o.key.endsWith('/') && o.key !== `${key}/${MANIFEST_NAME}`);
+    if (objects.length === 0) throw new DispatchError('ARTIFACT_NOT_FOUND', `${uri} holds no objects`);
+    const files: ArtifactFile[] = [];
+    await eachLimit(objects, FILE_CONCURRENCY, async (o) => {
+      const path = o.key.slice(key.length + 1);
+      if (!safeManifestPath(path)) throw new DispatchError('STORE_ERROR', `${uri}: object "${o.key}" is not under a plain relative path; refusing to download it`);
+      const got = await this.downloadFile(s3Uri(this.bucket, o.key), join(localDir, ...path.split('/')));
+      files.push({ path, size: got.size, sha256: got.sha256 });
+    });
+    files.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+    return { uri, kind: 'directory', size: files.reduce((a, f) => a + f.size, 0), sha256: sha256Hex(directoryManifest(files)), files };
+  }
+
   /** True for an object, or for a directory whose manifest exists (a complete upload). */
   async exists(uri: string): Promise<boolean> {
     const key = this.keyOf(uri);

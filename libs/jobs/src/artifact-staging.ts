@@ -4,7 +4,8 @@
  * after it (the directory's manifest last, so a failed upload leaves nothing that counts as stored).
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { type ArtifactInfo, Artifacts, DispatchError, parseUri, S3ArtifactStore, s3ConfigFromEnv } from '@ctxlab/dispatch';
 
 /**
@@ -43,14 +44,22 @@ export function stagedPath(root: string, uri: string): string {
 /**
  * The local path of an input artifact: a file:// URI's own path; an s3:// URI's file or directory
  * downloaded to its staged path under `root` (files already there with the right digest are kept).
+ * With `foreign`, an s3:// folder that other tools wrote (no ctxlab manifest: training data a
+ * person uploaded) is read as it is; otherwise only complete ctxlab artifacts are.
  */
-export async function stageIn(artifacts: Artifacts, uri: string, root: string): Promise<{ path: string; info: ArtifactInfo | null }> {
+export async function stageIn(artifacts: Artifacts, uri: string, root: string, opts: { foreign?: boolean } = {}): Promise<{ path: string; info: ArtifactInfo | null }> {
   const p = parseUri(uri);
   if (p.scheme === 'file') return { path: p.path, info: null };
   const store = s3StoreFor(artifacts, uri);
   const path = stagedPath(root, uri);
-  const info = await store.digest(uri);
   await mkdir(dirname(path), { recursive: true });
+  let info: ArtifactInfo;
+  try {
+    info = await store.digest(uri);
+  } catch (e) {
+    if (opts.foreign && e instanceof DispatchError && e.code === 'ARTIFACT_NOT_FOUND') return { path, info: await store.downloadPrefix(uri, path) };
+    throw e;
+  }
   if (info.kind === 'directory') await store.downloadDirectory(uri, path);
   else await store.downloadFile(uri, path);
   return { path, info };
@@ -84,4 +93,30 @@ export async function unpublish(artifacts: Artifacts, uri: string): Promise<void
 /** Removes a job's staging directory. */
 export async function clearStaging(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** Where an imported tokenizer folder (ARTIFACTS_DIR/tokenizers/<id>) is kept in the bucket. */
+const tokenizerUri = (artifacts: Artifacts, dir: string) => artifacts.uriFor('tokenizers', basename(dir));
+
+/** Stores an imported tokenizer folder in the bucket too, when there is one (once per folder). */
+export async function publishTokenizer(artifacts: Artifacts, dir: string): Promise<void> {
+  const store = artifacts.s3;
+  if (!(store instanceof S3ArtifactStore)) return;
+  const uri = tokenizerUri(artifacts, dir);
+  if (!(await store.exists(uri))) await store.uploadDirectory(dir, uri);
+}
+
+/**
+ * Makes an `hf:<dir>` tokenizer loadable on this machine: a folder the portal imported elsewhere
+ * is fetched from the bucket into the same path (portal and workers run one image, so one layout).
+ * Built-in names and folders already here are left alone.
+ */
+export async function ensureTokenizer(artifacts: Artifacts | undefined, name: string): Promise<void> {
+  if (!name.startsWith('hf:')) return;
+  const dir = name.slice('hf:'.length);
+  if (existsSync(join(dir, 'tokenizer.json'))) return;
+  const store = artifacts?.s3;
+  if (!artifacts || !(store instanceof S3ArtifactStore)) return;
+  const uri = tokenizerUri(artifacts, dir);
+  if (await store.exists(uri)) await store.downloadDirectory(uri, dir);
 }

@@ -3,6 +3,8 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adapterCreateInput, badRequest, modelCreateInput, type HubImportInput } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
+import type { Artifacts } from '@ctxlab/dispatch';
+import { publishTokenizer } from '@ctxlab/jobs';
 import { cardMetadata, importHubModel, uploadedFiles, type HubImport } from '@ctxlab/hub';
 import { sha256Hex } from '@ctxlab/niah';
 import { builtinTokenizerFor, getTokenizer } from '@ctxlab/tokenizers';
@@ -16,9 +18,9 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'config.json
  * worker and the portal load the same files by the name `hf:<dir>`. The folder appears whole or
  * not at all (written aside, then renamed), and the same files imported twice share one folder.
  */
-async function storeTokenizer(artifactsDir: string, files: Record<string, string>): Promise<string> {
+async function storeTokenizer(artifacts: Artifacts, files: Record<string, string>): Promise<string> {
   const digest = sha256Hex(TOKENIZER_FILES.map((f) => `${f}\u0000${files[f] ?? ''}`).join('\u0000'));
-  const dir = join(artifactsDir, 'tokenizers', digest.slice(0, 24));
+  const dir = join(artifacts.local.root, 'tokenizers', digest.slice(0, 24));
   const done = await stat(join(dir, 'tokenizer.json')).then(
     () => true,
     () => false,
@@ -36,6 +38,8 @@ async function storeTokenizer(artifactsDir: string, files: Record<string, string
       await rm(tmp, { recursive: true, force: true });
     }
   }
+  // With a bucket, the folder is also stored there: workers on other machines fetch it by name.
+  await publishTokenizer(artifacts, dir);
   return `hf:${dir}`;
 }
 
@@ -68,7 +72,7 @@ function readmeMetadata(files: HubImportInput['files']) {
   }
 }
 
-async function resolveTokenizer(artifactsDir: string, texts: Record<string, string>, given: string | undefined, dryRun: boolean) {
+async function resolveTokenizer(artifacts: Artifacts, texts: Record<string, string>, given: string | undefined, dryRun: boolean) {
   const json = texts['tokenizer.json'];
   if (json === undefined) {
     if (!given) {
@@ -90,7 +94,7 @@ async function resolveTokenizer(artifactsDir: string, texts: Record<string, stri
   const builtin = builtinTokenizerFor(parsed);
   if (builtin) return builtin;
   if (dryRun) return 'hf:(stored on import)';
-  const name = await storeTokenizer(artifactsDir, texts);
+  const name = await storeTokenizer(artifacts, texts);
   try {
     getTokenizer(name);
   } catch (e) {
@@ -104,7 +108,7 @@ async function resolveTokenizer(artifactsDir: string, texts: Record<string, stri
  * tokenizer and generation configs, adapter_config.json, README.md). Errors name the file and field
  * and write nothing; `dryRun` reports what would be registered.
  */
-export async function importFromHub(deps: { repos: Repositories; artifactsDir: string }, input: HubImportInput) {
+export async function importFromHub(deps: { repos: Repositories; artifacts: Artifacts }, input: HubImportInput) {
   const texts: Record<string, string> = Object.fromEntries(input.files.map((f) => [f.name, f.text]));
   const heads = Object.fromEntries(input.safetensors.map((f) => [f.name, { size: f.size, head: new Uint8Array(Buffer.from(f.head, 'base64')) }]));
   const imp = await importHubModel(uploadedFiles(texts, heads));
@@ -145,7 +149,7 @@ export async function importFromHub(deps: { repos: Repositories; artifactsDir: s
     return { kind: 'adapter' as const, created: { id: created.id, name: created.name }, adapter: parsed.data, base: { id: base.id, name: base.name }, hub };
   }
 
-  const tokenizer = await resolveTokenizer(deps.artifactsDir, texts, input.tokenizer, input.dryRun);
+  const tokenizer = await resolveTokenizer(deps.artifacts, texts, input.tokenizer, input.dryRun);
   const parsed = modelCreateInput.safeParse({
     name,
     description: input.description,

@@ -11,6 +11,8 @@ import { LLAMA3_8B, QWEN2_7B } from '@ctxlab/longctx';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { resetDb, testRepos, testSettings } from '@ctxlab/testing/db';
 import { seed } from '@ctxlab/testing/seed';
+import { startS3Server } from '@ctxlab/testing/object-store';
+import { artifactsFromEnv, ensureTokenizer } from '@ctxlab/jobs';
 import { apiDeps } from '../deps';
 import { createCaller } from '../index';
 import { insertFinishedRun } from './testing/suite-runs';
@@ -112,6 +114,32 @@ describe('Hugging Face import and model cards', () => {
     const again = await api().models.import({ ...(await readHubDirectory(qwen)), name: 'Qwen2-7B-Instruct-again' });
     if (again.kind !== 'model') throw new Error('expected a model');
     expect(again.model.config.tokenizer).toBe(m.tokenizer);
+  });
+
+  it('with a bucket, an imported tokenizer is stored there too, and a worker on another machine fetches it by name', async () => {
+    const s3 = await startS3Server({ buckets: ['tok-bucket'] });
+    try {
+      const env = { ...s3.env, CTXLAB_ARTIFACT_BUCKET: 's3://tok-bucket/ctxlab' };
+      const portalDir = join(dir, 'portal-artifacts');
+      const withBucket = createCaller({ ...apiDeps({ ...testSettings(), artifactsDir: portalDir, artifactEnv: env }), actor: null, source: 'internal' });
+      const r = await withBucket.models.import({ ...(await readHubDirectory(join(dir, 'Qwen2-7B-Instruct'))), name: 'Qwen2-7B-Instruct-s3' });
+      if (r.kind !== 'model') throw new Error('expected a model');
+      const name = r.model.config.tokenizer;
+      const folder = name.slice('hf:'.length);
+      expect(folder.startsWith(portalDir)).toBe(true);
+      const worker = artifactsFromEnv(join(dir, 'worker-artifacts'), env);
+      expect(await worker.exists(`s3://tok-bucket/ctxlab/tokenizers/${folder.split('/').at(-1)}`)).toBe(true);
+      // The worker's machine does not have the folder: it comes from the bucket, identical.
+      const stored = await readFile(join(folder, 'tokenizer.json'), 'utf8');
+      await rm(folder, { recursive: true });
+      await ensureTokenizer(worker, name);
+      expect(await readFile(join(folder, 'tokenizer.json'), 'utf8')).toBe(stored);
+      // A built-in or a folder already here is left alone, and without a bucket nothing is fetched.
+      await ensureTokenizer(worker, 'qwen2.5');
+      await ensureTokenizer(artifactsFromEnv(join(dir, 'w2'), {}), 'hf:/nowhere/tokenizers/0123456789abcdef01234567');
+    } finally {
+      await s3.close();
+    }
   });
 
   it('a PEFT adapter_config imports as an adapter of the model its base_model_name_or_path names', async () => {

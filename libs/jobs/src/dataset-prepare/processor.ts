@@ -12,7 +12,7 @@ import type { Artifacts } from '@ctxlab/dispatch';
 import type { PreparePlanInput } from '@ctxlab/dataprep';
 import { prepareDataset, type PrepareResult } from '@ctxlab/dataprep/node';
 import { getTokenizer } from '@ctxlab/tokenizers';
-import { clearStaging, stageIn, stageOut, unpublish } from '../artifact-staging';
+import { clearStaging, ensureTokenizer, stageIn, stageOut, unpublish } from '../artifact-staging';
 import { leased, type JobLease } from '../lease';
 import { canStart, canTransition } from '../statuses';
 import type { DatasetPreparePayload, PrepareJobSource, PrepareJobSpec } from './payload';
@@ -72,7 +72,8 @@ async function runPrepare(deps: DatasetPrepareDeps, jobId: string, lease: JobLea
         path = join(work, 'sources', planName(s, i));
         await corpusFiles(repos, s.datasetId, path);
       } else {
-        path = (await stageIn(artifacts, s.uri, join(work, 'sources'))).path;
+        // Sources are people's data: an S3 folder uploaded by any tool is read as it is.
+        path = (await stageIn(artifacts, s.uri, join(work, 'sources'), { foreign: true })).path;
       }
       sources.push({
         kind: s.kind, name: planName(s, i), path,
@@ -82,6 +83,7 @@ async function runPrepare(deps: DatasetPrepareDeps, jobId: string, lease: JobLea
     const d = spec.data;
     const common = { seqLength: spec.seqLength, sources, seed: d.seed, ...(d.maxTokens ? { maxTokens: d.maxTokens } : {}), ...(spec.maxShardBytes ? { maxShardBytes: spec.maxShardBytes } : {}) };
     const plan = (d.format === 'easycontext' ? { format: 'easycontext', ...common, packing: d.packing, lossMask: d.lossMask } : { format: 'longllm-qlora', ...common }) as PreparePlanInput;
+    await ensureTokenizer(artifacts, spec.tokenizer);
     const tokenizer = getTokenizer(spec.tokenizer);
     await repos.jobs.note(jobId, 'staged', `sources ready: ${sources.map((s) => `${s.name} (${s.kind})`).join(', ')}; tokenizer ${spec.tokenizer}`);
     const outDir = join(work, 'out');

@@ -6,8 +6,10 @@
  * recorded, never scored, and named in the job's final message.
  */
 import { LeaseLostError, type Repositories } from '@ctxlab/db';
+import type { Artifacts } from '@ctxlab/dispatch';
 import { failedCellsMessage, OpenAIClient, runSweep, type SweepTally } from '@ctxlab/niah';
 import { decryptSecret, sharedGuardedFetch } from '@ctxlab/security';
+import { ensureTokenizer } from '../artifact-staging';
 import type { JobContext } from '../context';
 import { type JobLease, leased } from '../lease';
 import { canStart, canTransition } from '../statuses';
@@ -29,6 +31,8 @@ export interface SweepDeps {
   outboundAllow?: string[];
   /** How long a job's lease lives without renewal (JOB_LEASE_MS): how soon a dead worker's job is taken over. */
   leaseMs?: number;
+  /** The artifact stores: imported tokenizers are fetched from the bucket when not on this machine. */
+  artifacts?: Artifacts;
 }
 
 type RunWithEndpoint = NonNullable<Awaited<ReturnType<Repositories['evals']['withEndpoint']>>>;
@@ -268,6 +272,9 @@ export function endpointRunProcessor<P extends { jobId: string; evalRunId: strin
   return evalRunProcessor<P, unknown>(deps, async ({ evalRunId }, ctx, job, lease) => {
     const run = await runWithEndpoint(deps, job.id, evalRunId, lease);
     if (!run) return { failed: 'missing run or endpoint' };
+    // An imported tokenizer the portal stored on another machine comes from the bucket first.
+    const tokenizer = (run.config as { spec?: { tokenizer?: unknown } }).spec?.tokenizer;
+    if (typeof tokenizer === 'string') await ensureTokenizer(deps.artifacts, tokenizer);
     return sweep(run, ctx, job, lease);
   });
 }
