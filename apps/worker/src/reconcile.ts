@@ -27,25 +27,22 @@ export async function reconcile(repos: Repositories, connection: Redis, prefix?:
     await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says it is unfinished and the queue had lost it');
     requeued.push(job.id);
   }
-  // Recipe runs the same way: a run's job that PostgreSQL says is unfinished and the queue lost.
-  for (const job of await repos.jobs.unfinished(['recipe-run'])) {
-    const entry = await queueOf(connection, recipeRunJob, prefix).getJob(attemptJobId(job.id, job.attempts));
-    const state = entry ? await entry.getState() : 'unknown';
-    if (!['unknown', 'completed', 'failed'].includes(state)) continue;
-    await entry?.remove().catch(() => undefined);
-    await enqueueRecipeRun(connection, { jobId: job.id }, { attempt: job.attempts, prefix });
-    await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says the recipe run is unfinished and the queue had lost it');
-    requeued.push(job.id);
-  }
-  // Dataset preparations likewise: they start over from their stored spec (nothing is registered until the end).
-  for (const job of await repos.jobs.unfinished(['dataset-prepare'])) {
-    const entry = await queueOf(connection, datasetPrepareJob, prefix).getJob(attemptJobId(job.id, job.attempts));
-    const state = entry ? await entry.getState() : 'unknown';
-    if (!['unknown', 'completed', 'failed'].includes(state)) continue;
-    await entry?.remove().catch(() => undefined);
-    await enqueueDatasetPrepare(connection, { jobId: job.id }, { attempt: job.attempts, prefix });
-    await repos.jobs.note(job.id, 'requeued', 'put back on the queue: PostgreSQL says the preparation is unfinished and the queue had lost it');
-    requeued.push(job.id);
+  // Jobs without an eval run the same way: a recipe run's driving job, a dataset preparation (it
+  // starts over from its stored spec; nothing is registered until the end).
+  const jobOnly = [
+    { kind: 'recipe-run', job: recipeRunJob, enqueue: enqueueRecipeRun, what: 'the recipe run' },
+    { kind: 'dataset-prepare', job: datasetPrepareJob, enqueue: enqueueDatasetPrepare, what: 'the preparation' },
+  ] as const;
+  for (const k of jobOnly) {
+    for (const job of await repos.jobs.unfinished([k.kind])) {
+      const entry = await queueOf(connection, k.job, prefix).getJob(attemptJobId(job.id, job.attempts));
+      const state = entry ? await entry.getState() : 'unknown';
+      if (!['unknown', 'completed', 'failed'].includes(state)) continue;
+      await entry?.remove().catch(() => undefined);
+      await k.enqueue(connection, { jobId: job.id }, { attempt: job.attempts, prefix });
+      await repos.jobs.note(job.id, 'requeued', `put back on the queue: PostgreSQL says ${k.what} is unfinished and the queue had lost it`);
+      requeued.push(job.id);
+    }
   }
   return requeued;
 }

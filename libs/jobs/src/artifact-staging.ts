@@ -6,7 +6,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type ArtifactInfo, Artifacts, DispatchError, parseUri, S3ArtifactStore, s3ConfigFromEnv } from '@ctxlab/dispatch';
+import { type ArtifactInfo, Artifacts, defaultUriResolver, DispatchError, parseUri, S3ArtifactStore, s3ConfigFromEnv, type UriResolver } from '@ctxlab/dispatch';
 
 /**
  * The artifact stores of a process (API or worker): file:// under `root`, and with
@@ -39,6 +39,11 @@ export function stagedPath(root: string, uri: string): string {
   if (p.scheme === 'file') return p.path;
   if (p.scheme !== 's3') throw new DispatchError('UNRESOLVED_URI', `${uri} is not a stored artifact (file:// or s3://)`);
   return join(root, p.bucket, ...p.key.replace(/\/+$/, '').split('/'));
+}
+
+/** Renders s3:// URIs as their staged paths under `root` (file:// and hf:// as usual). */
+export function stagingResolver(root: string): UriResolver {
+  return (uri, field) => (uri.startsWith('s3://') ? stagedPath(root, uri) : defaultUriResolver(uri, field));
 }
 
 /**

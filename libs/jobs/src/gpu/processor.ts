@@ -7,8 +7,8 @@ import { gpuOutputSchema, type GpuOutput, type JobProgress } from '@ctxlab/contr
 import type { Repositories } from '@ctxlab/db';
 import { modelConfigOf } from '@ctxlab/db';
 import { join } from 'node:path';
-import { Artifacts, defaultUriResolver, type Executor, parseJobSpec, renderJob, STAGE_DIR, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
-import { clearStaging, s3UrisOf, stagedPath, stageIn, stageOut } from '../artifact-staging';
+import { Artifacts, type Executor, parseJobSpec, renderJob, STAGE_DIR, type JobHandle, type RenderOptions } from '@ctxlab/dispatch';
+import { clearStaging, s3UrisOf, stagedPath, stageIn, stageOut, stagingResolver } from '../artifact-staging';
 import { leased } from '../lease';
 import { canStart, canTransition } from '../statuses';
 import type { GpuPayload } from './payload';
@@ -216,7 +216,7 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
     if (spec.kind === 'train') trainedOn = spec.datasets;
     s3Uris = s3UrisOf(spec);
     const options = deps.renderOptions?.[stored.executor];
-    rendered = renderJob(spec, s3Uris.length ? { ...options, resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath(stageRoot, u) : defaultUriResolver(u, field)) } : options);
+    rendered = renderJob(spec, s3Uris.length ? { ...options, resolveUri: stagingResolver(stageRoot) } : options);
     if (!staging && s3Uris.length) {
       const moved = new Set([...rendered.outputs, ...(rendered.scratch ?? [])]);
       const at = (uri: string) => ({ uri, path: stagedPath(stageRoot, uri) });

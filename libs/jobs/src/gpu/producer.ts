@@ -1,7 +1,7 @@
 import { badRequest, isLabModel, type GpuExtractAdapterInput, type GpuJobStartInput, type GpuMergeAdapterInput, type GpuServeModelInput } from '@ctxlab/contracts';
 import { modelConfigOf, type ModelRecord } from '@ctxlab/db';
-import { defaultUriResolver, parseJobSpec, renderJob } from '@ctxlab/dispatch';
-import { s3UrisOf, stagedPath } from '../artifact-staging';
+import { parseJobSpec, renderJob } from '@ctxlab/dispatch';
+import { s3UrisOf, stagingResolver } from '../artifact-staging';
 import { attemptJobId, enqueue } from '@ctxlab/queue';
 import type { Redis } from 'ioredis';
 import type { JobsDeps } from '../deps';
@@ -22,7 +22,7 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
   const spec = parseJobSpec(input.spec);
   const s3 = s3UrisOf(spec);
   // Executors stage s3:// artifacts (the local one on its disk, a pod through its stager; see ./processor): any staged path renders here.
-  const rendered = renderJob(spec, s3.length ? { resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath('/staged', u) : defaultUriResolver(u, field)) } : {});
+  const rendered = renderJob(spec, s3.length ? { resolveUri: stagingResolver('/staged') } : {});
   for (const id of [input.output.kind === 'model' ? input.output.parentModelId : null, input.output.kind === 'adapter' ? input.output.baseModelId : null]) {
     if (id && !(await deps.repos.models.exists(id))) throw badRequest(`output: model ${id} does not exist`, 'output');
   }

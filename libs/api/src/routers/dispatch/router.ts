@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { badRequest } from '@ctxlab/contracts';
-import { defaultUriResolver, parseJobSpec, renderJob, trainSpecFromRecipe } from '@ctxlab/dispatch';
-import { stagedPath, stageDatasets } from '@ctxlab/jobs';
+import { parseJobSpec, renderJob, trainSpecFromRecipe } from '@ctxlab/dispatch';
+import { stageDatasets, stagingResolver } from '@ctxlab/jobs';
 import { router, viewerProcedure } from '../../trpc';
 import { renderInput, renderStageInput } from './schema';
 
@@ -19,6 +19,6 @@ export const dispatchRouter = router({
     if (datasets.length === 0) throw badRequest(`datasets: stage ${stage + 1} of recipe ${recipe.name} has no data recipe and the recipe names no registered dataset: give the dataset URIs`, 'datasets');
     // As the local executor runs it: s3:// artifacts at their staged paths under the artifact root.
     const staging = join(ctx.artifactsDir, '.staging', 'job');
-    return renderJob(trainSpecFromRecipe(recipe.spec, stage, { ...io, datasets }), { resolveUri: (u, field) => (u.startsWith('s3://') ? stagedPath(staging, u) : defaultUriResolver(u, field)) });
+    return renderJob(trainSpecFromRecipe(recipe.spec, stage, { ...io, datasets }), { resolveUri: stagingResolver(staging) });
   }),
 });
