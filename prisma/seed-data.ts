@@ -238,3 +238,14 @@ export const seedRecipes: { name: string; description: string; tags: string[]; s
     },
   },
 ];
+
+/**
+ * The price of the lab's device. Lab jobs hold no GPU and are charged as one "cpu" device-hour per
+ * hour. Its peak is what `npm run bench -- inference` measured as onnxruntime's fp32 1024³ matrix
+ * multiply on one thread of a 2-core machine (86.6 GFLOP/s) — the lab trainer runs on one thread —
+ * so the planner can estimate lab training beside what it really took. GPU prices are left to
+ * admins: what a GPU-hour costs depends on the contract.
+ */
+export const seedPrices = [
+  { gpuType: 'cpu', pricePerHour: 0.05, currency: 'USD', peakFlops: 86.6e9, note: 'example rate for the lab device; peak measured by the inference bench (1-thread fp32 matmul)' },
+];

@@ -7,7 +7,7 @@ import { adapterCreateInput, modelCreateInput, recipeSpecSchema } from '@ctxlab/
 import { seedingRepo, type Db } from '@ctxlab/db';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { seedAdapters, seedLineage, seedModels, seedRecipes } from './seed-data';
+import { seedAdapters, seedLineage, seedModels, seedRecipes, seedPrices } from './seed-data';
 
 const root = resolve(import.meta.dirname, '..');
 /** Seed files shipped in the repository (`file://libs/…`) are registered by their absolute URI in this checkout. */
@@ -42,5 +42,6 @@ export async function seed(db: Db) {
     const data = { name: r.name, version: 1, description: r.description, tags: r.tags, method: spec.method, spec: spec as object };
     await repo.upsertRecipe(data);
   }
+  for (const p of seedPrices) await repo.priceIfMissing(p);
   return { models: seedModels.length, lineage: seedLineage.length, adapters: seedAdapters.length, recipes: seedRecipes.length };
 }

@@ -517,8 +517,8 @@ describe('(b) the chart', () => {
 const samplePayload: CapacityPayload = {
   generatedAt: '2026-11-20T10:00:00.000Z',
   pools: [
-    { gpuType: 'h100-sxm-80gb', gpuMemoryGiB: 80, gpusNeeded: 16, nodesNeeded: 2, gpusPerNode: 8, sources: { serveEndpoints: 1, queuedJobs: 0, runningJobs: 1 } },
-    { gpuType: 'a100-80gb', gpuMemoryGiB: 80, gpusNeeded: 3, nodesNeeded: 1, gpusPerNode: 8, sources: { serveEndpoints: 0, queuedJobs: 2, runningJobs: 1 } },
+    { gpuType: 'h100-sxm-80gb', gpuMemoryGiB: 80, gpusNeeded: 16, nodesNeeded: 2, gpusPerNode: 8, sources: { serveEndpoints: 1, queuedJobs: 0, runningJobs: 1, queuedGpus: 0 } },
+    { gpuType: 'a100-80gb', gpuMemoryGiB: 80, gpusNeeded: 3, nodesNeeded: 1, gpusPerNode: 8, sources: { serveEndpoints: 0, queuedJobs: 2, runningJobs: 1, queuedGpus: 2 } },
   ],
 };
 
@@ -608,7 +608,7 @@ describe('(c) the capacity API contract', () => {
   it('accepts the documented example payload', () => {
     const example = {
       generatedAt: '2026-11-20T10:00:00Z',
-      pools: [{ gpuType: 'h100-sxm-80gb', gpuMemoryGiB: 80, gpusNeeded: 16, nodesNeeded: 2, gpusPerNode: 8, sources: { serveEndpoints: 1, queuedJobs: 0, runningJobs: 1 } }],
+      pools: [{ gpuType: 'h100-sxm-80gb', gpuMemoryGiB: 80, gpusNeeded: 16, nodesNeeded: 2, gpusPerNode: 8, sources: { serveEndpoints: 1, queuedJobs: 0, runningJobs: 1, queuedGpus: 0 } }],
     };
     expect(capacityPayloadSchema.parse(example)).toEqual(example);
     expect(capacityPayloadSchema.parse({ generatedAt: '2026-11-20T10:00:00+01:00', pools: [] }).pools).toEqual([]);

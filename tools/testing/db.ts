@@ -26,7 +26,7 @@ export function testRepos() {
 export async function resetDb() {
   const db = createDb(testSettings().databaseUrl);
   await db.$executeRawUnsafe(
-    'TRUNCATE "JobEvent", "EvalCell", "EvalRun", "LineageEdge", "Adapter", "Endpoint", "Dataset", "Recipe", "Job", "Model", "AuditEvent", "AllowedHost" RESTART IDENTITY CASCADE',
+    'TRUNCATE "JobEvent", "EvalCell", "EvalRun", "LineageEdge", "Adapter", "Endpoint", "Dataset", "Recipe", "Job", "Model", "AuditEvent", "AllowedHost", "GpuQuota", "TeamMember", "Team", "GpuPool", "GpuPrice" RESTART IDENTITY CASCADE',
   );
 }
 

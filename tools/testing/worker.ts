@@ -30,6 +30,8 @@ export function startWorker(prefix: string, env: Record<string, string> = {}): C
       REQUEST_TIMEOUT_MS: '3000',
       REQUEST_ATTEMPTS: '2',
       RECONCILE_MS: '1000',
+      SCHEDULER_EVERY_MS: '300',
+      POOL_REPORT_EVERY_MS: '1000',
       SHUTDOWN_GRACE_MS: '2000',
       ...env,
     },

@@ -23,8 +23,18 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** GPU jobs this worker runs at once on the local executor. */
   GPU_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
-  /** GPU jobs waiting this long for a place to run (no free GPU of the type) fail, saying why. */
+  /** A GPU job's pod waiting this long for a place to run gets a note in its log (it goes on waiting). */
   GPU_PENDING_TIMEOUT_MS: z.coerce.number().int().min(100).default(30 * 60_000),
+  /**
+   * The GPUs the local executor offers, by type ("a100-80gb=2,l40s-48gb=1"). With it, local GPU jobs
+   * wait their turn for these GPUs (priority, fair share, quotas); without it, the local executor
+   * runs whatever it is given, as many at once as GPU_JOB_CONCURRENCY allows.
+   */
+  CTXLAB_LOCAL_GPUS: z.string().default(''),
+  /** How often this worker runs a scheduling pass (one also runs when a GPU job ends). */
+  SCHEDULER_EVERY_MS: z.coerce.number().int().min(50).default(2000),
+  /** How often this worker's executors report their GPU pools. */
+  POOL_REPORT_EVERY_MS: z.coerce.number().int().min(100).default(15_000),
   /** GPU jobs whose container image cannot be pulled for this long fail. */
   GPU_IMAGE_PULL_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
   /** How often a waiting GPU job's status is read. */

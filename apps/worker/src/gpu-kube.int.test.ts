@@ -34,6 +34,8 @@ describe('GPU jobs on the kubernetes executor', () => {
   beforeAll(async () => {
     await resetDb();
     fake = await startFakeKubeApiServer({ namespaces: [NS], probes: { host: '127.0.0.1', intervalMs: 50 } });
+    // The cluster's GPU nodes, labelled as the worker is told (CTXLAB_GPU_TYPE_LABEL): the scheduler admits jobs against them.
+    fake.setNode({ name: 'h100-a', labels: { 'example.com/gpu': 'h100-sxm-80gb' }, allocatableGpus: 8, taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] });
     const kubeconfig = join(dir, 'kubeconfig.json');
     writeFileSync(kubeconfig, fake.kubeConfig(NS).exportConfig());
     health = createServer((req, res) => {
@@ -53,7 +55,8 @@ describe('GPU jobs on the kubernetes executor', () => {
       CTXLAB_JOB_VOLUME_MOUNTS: JSON.stringify([{ name: 'artifacts', mountPath: '/artifacts' }]),
       CTXLAB_KUBE_POLL_MS: '50',
       GPU_STATUS_EVERY_MS: '100',
-      GPU_PENDING_TIMEOUT_MS: '5000',
+      GPU_PENDING_TIMEOUT_MS: '2000',
+      POOL_REPORT_EVERY_MS: '300',
       GPU_IMAGE_PULL_GRACE_MS: '1000',
       JOBS_DIR: join(dir, 'jobs'),
       ARTIFACTS_DIR: join(dir, 'artifacts'),
@@ -65,6 +68,7 @@ describe('GPU jobs on the kubernetes executor', () => {
   }, 90_000);
   afterAll(async () => {
     await stopWorker(worker);
+    await repos.scheduling.forgetPools('kubernetes');
     await fake.close();
     await new Promise((ok) => health.close(ok));
   });
@@ -134,19 +138,32 @@ describe('GPU jobs on the kubernetes executor', () => {
     await waitFor('the Job to be deleted', async () => fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`).length === 0, 30_000);
   }, 90_000);
 
-  it('a pod that no GPU node can take: the reason goes into the event log, and the job fails after the pending timeout', async () => {
+  it('a job for GPUs the cluster lacks waits (never failing) until a node pool has them, then runs', async () => {
     const r = await api().gpu.start({
       executor: 'kubernetes',
       spec: { kind: 'lora-extract', finetuned: 'hf://a/ft', base: 'hf://a/base', output: 'file:///artifacts/adapters/k-pending', maxRank: 8, gpuType: 'b200-180gb' },
     });
-    const pod = await podOf(r.job.id);
-    fake.setPodUnschedulable(NS, pod, '0/12 nodes are available: 12 Insufficient nvidia.com/gpu.');
+    // No node carries b200-180gb: the job waits in ctxlab's queue, with the reason, and no pod is made.
     await waitFor('the waiting reason', async () => (await repos.jobs.events(r.job.id)).find((e) => e.type === 'waiting'), 10_000);
-    expect((await repos.jobs.events(r.job.id)).find((e) => e.type === 'waiting')?.message).toBe('waiting to run: Unschedulable: 0/12 nodes are available: 12 Insufficient nvidia.com/gpu.');
+    expect((await repos.jobs.events(r.job.id)).find((e) => e.type === 'waiting')?.message).toBe('no executor reports b200-180gb GPUs: waiting for a worker or node pool that has them');
+    await new Promise((ok) => setTimeout(ok, 3000));
+    expect((await repos.jobs.get(r.job.id)).status).toBe('queued');
+    expect(fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`)).toHaveLength(0);
+    // The node pool grows (Terraform read the demand from the capacity API): the worker reports it, the scheduler admits the job.
+    fake.setNode({ name: 'b200-a', labels: { 'example.com/gpu': 'b200-180gb' }, allocatableGpus: 8 });
+    const pod = await podOf(r.job.id);
+    // Admitted on a report that is already stale (another tenant took the GPUs): the pod waits past the pending timeout, and the job with it.
+    fake.setPodUnschedulable(NS, pod, '0/13 nodes are available: 13 Insufficient nvidia.com/gpu.');
+    await waitFor('the long-wait note', async () => (await repos.jobs.events(r.job.id)).some((e) => e.message.startsWith('still waiting for a place to run after 2 s (not enough free GPUs of the requested type); it goes on waiting')), 15_000);
+    expect((await repos.jobs.get(r.job.id)).status).toBe('running');
+    expect((await repos.jobs.get(r.job.id)).gpuStartedAt).toBeNull();
+    fake.setPodPhase(NS, pod, 'Running');
+    await waitFor('the GPU clock to start', async () => (await repos.jobs.get(r.job.id)).gpuStartedAt !== null, 10_000);
+    fake.setPodPhase(NS, pod, 'Succeeded', { exitCode: 0 });
     const job = await finished(r.job.id);
-    expect(job.status).toBe('failed');
-    expect(job.error).toMatch(/^mergekit did not start: no place to run after 5 s \(not enough free GPUs of the requested type\): Unschedulable: 0\/12 nodes/);
-    await waitFor('the Job to be deleted', async () => fake.list('jobs', NS, `ctxlab.dev/job-id=${r.job.id}`).length === 0, 30_000);
+    expect(job.status, job.error ?? '').toBe('succeeded');
+    expect(job.gpuEndedAt!.getTime()).toBeGreaterThanOrEqual(job.gpuStartedAt!.getTime());
+    expect((await repos.scheduling.pools()).filter((p) => p.executor === 'kubernetes').map((p) => [p.gpuType, p.gpus])).toEqual([['b200-180gb', 8], ['h100-sxm-80gb', 8]]);
   }, 90_000);
 
   it('an image that cannot be pulled fails the job after the grace period', async () => {

@@ -17,12 +17,13 @@ import {
   niahEvalProcessor,
   recipeRunJob,
   recipeRunProcessor,
+  scheduleLoop,
   suiteEvalJob,
   suiteEvalProcessor,
   withStrandedLocalChecks,
 } from '@ctxlab/jobs';
 import { cancelChannel, redisConnection } from '@ctxlab/queue';
-import { LocalExecutor } from '@ctxlab/dispatch';
+import { LocalExecutor, parseGpuInventory } from '@ctxlab/dispatch';
 import { engineRoundTrip, sequencePerplexity, servedModelFromPath, session, thetaFor, tokenizerRoundTrip } from '@ctxlab/inference';
 import { Worker } from 'bullmq';
 import { parseSecretKey } from '@ctxlab/security';
@@ -37,7 +38,7 @@ const env = loadEnv();
 // being opened still shuts down cleanly (no job is picked up after it).
 let closing = false;
 let workers: Worker[] = [];
-const timers: { reconcile?: NodeJS.Timeout } = {};
+const timers: { reconcile?: NodeJS.Timeout; pools?: NodeJS.Timeout } = {};
 // Before any queue is consumed there is nothing to finish: stop at once.
 const onSignal = (signal: string) => (workers.length === 0 ? process.exit(0) : void shutdown(signal));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
@@ -61,7 +62,8 @@ const onCancel = (jobId: string, fn: () => void) => {
 };
 
 // GPU work on this host: each job in its own directory and process group.
-const local = new LocalExecutor({ workRoot: env.JOBS_DIR, baseEnv: { PATH: env.PATH, HOME: env.HOME } });
+const localGpus = parseGpuInventory(env.CTXLAB_LOCAL_GPUS);
+const local = new LocalExecutor({ workRoot: env.JOBS_DIR, baseEnv: { PATH: env.PATH, HOME: env.HOME }, gpus: localGpus });
 // file:// artifacts under ARTIFACTS_DIR; with CTXLAB_ARTIFACT_BUCKET, that S3 bucket too (new artifacts go there).
 const artifacts = artifactsFromEnv(env.ARTIFACTS_DIR);
 // GPU work on a cluster, when CTXLAB_KUBE_EXECUTOR says where its API server is.
@@ -74,6 +76,28 @@ const renderOptions = {
     python: env.LAB_PYTHON,
     labServer: [process.execPath, '--import', import.meta.resolve('tsx'), fileURLToPath(import.meta.resolve('@ctxlab/model-server/main'))],
   },
+};
+
+// GPU scheduling: passes on a timer and whenever a GPU job gives its GPUs back; executors report their pools.
+const jobsDeps = { repos, producer: () => producer, queuePrefix: env.QUEUE_PREFIX };
+const scheduler = scheduleLoop(jobsDeps, env.SCHEDULER_EVERY_MS);
+let forgotLocal = false;
+const reportPools = async () => {
+  for (const [name, ex] of Object.entries(executors)) {
+    // A local executor with no GPUs configured does not manage them: its jobs are not held back.
+    if (name === 'local' && Object.keys(localGpus).length === 0) {
+      if (!forgotLocal) await repos.scheduling.forgetPools('local').catch(() => undefined);
+      forgotLocal = true;
+      continue;
+    }
+    if (!ex.capacity) continue;
+    try {
+      await repos.scheduling.reportPools(name, await ex.capacity(), env.WORKER_NAME);
+    } catch (e) {
+      console.error(`[worker] ${name} executor's GPU pools could not be read: ${(e as Error).message}`);
+    }
+  }
+  void scheduler.kick();
 };
 
 const sweepDeps = {
@@ -97,10 +121,11 @@ workers = [
   new Worker(gpuJob.queue, adapter(gpuJob, gpuProcessor({
       repos, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS, executors, artifacts, onCancel, renderOptions,
       pendingTimeoutMs: env.GPU_PENDING_TIMEOUT_MS, imagePullGraceMs: env.GPU_IMAGE_PULL_GRACE_MS, statusEveryMs: env.GPU_STATUS_EVERY_MS,
+      reschedule: scheduler.kick,
     })), { ...lockOptions, concurrency: env.GPU_JOB_CONCURRENCY }),
   // Recipe runs: each drives its stages' jobs through the queues above, so it mostly waits.
   new Worker(recipeRunJob.queue, adapter(recipeRunJob, recipeRunProcessor({
-      repos, jobs: { repos, producer: () => producer, queuePrefix: env.QUEUE_PREFIX }, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS,
+      repos, jobs: jobsDeps, workerName: env.WORKER_NAME, leaseMs: env.JOB_LEASE_MS,
       artifactsRoot: artifacts.local.root, onCancel,
     })), { ...lockOptions, concurrency: 8 }),
   // Training data preparation: CPU work on this worker, one at a time (it holds a core).
@@ -122,12 +147,19 @@ const runReconcile = () =>
     .catch((e: Error) => console.error(`[worker] reconcile: ${e.message}`));
 void runReconcile();
 timers.reconcile = setInterval(runReconcile, env.RECONCILE_MS);
-if (closing) clearInterval(timers.reconcile);
+void reportPools();
+timers.pools = setInterval(() => void reportPools(), env.POOL_REPORT_EVERY_MS);
+if (closing) {
+  clearInterval(timers.reconcile);
+  clearInterval(timers.pools);
+}
 
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   clearInterval(timers.reconcile);
+  clearInterval(timers.pools);
+  await scheduler.stop();
   console.log(`[worker] ${signal}: finishing in-flight jobs (up to ${env.SHUTDOWN_GRACE_MS / 1000} s)`);
   // A long sweep does not hold shutdown hostage: its finished cells are already in PostgreSQL,
   // and its job is re-delivered to the next worker once its lock lapses, which resumes it.

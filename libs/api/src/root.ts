@@ -12,6 +12,9 @@ import { infraRouter } from './routers/infra/router';
 import { plannerRouter } from './routers/planner/router';
 import { portalRouter } from './routers/portal/router';
 import { recipesRouter } from './routers/recipes/router';
+import { teamsRouter } from './routers/teams/router';
+import { schedulerRouter } from './routers/scheduler/router';
+import { costsRouter } from './routers/costs/router';
 
 export const appRouter = router({
   /** Liveness: the API answers and reaches PostgreSQL. No credentials needed (load balancers, `ctxlab health`). */
@@ -32,6 +35,9 @@ export const appRouter = router({
   infra: infraRouter,
   dispatch: dispatchRouter,
   gpu: gpuRouter,
+  teams: teamsRouter,
+  scheduler: schedulerRouter,
+  costs: costsRouter,
   portal: portalRouter,
   auth: authRouter,
   users: usersRouter,

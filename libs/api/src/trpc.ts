@@ -18,6 +18,9 @@ export interface Actor {
   via?: 'session' | 'token' | 'internal' | 'infra';
 }
 
+/** The actor as job services see a requester: a person's id only when a person (session or token) asks, so their team memberships are checked. */
+export const requesterOf = (a: Actor) => ({ name: a.name, role: a.role, ...(a.via === 'session' || a.via === 'token' ? { id: a.id } : {}) });
+
 export interface Context extends ApiDeps {
   /** Who is calling; resolved from the request by the adapter that serves the API. */
   actor: Actor | null;

@@ -35,6 +35,8 @@ export const capacitySourcesSchema = z.strictObject({
   queuedJobs: count,
   /** Jobs running on GPUs of this type. */
   runningJobs: count,
+  /** GPUs that queued jobs wait for (the scheduler has not admitted them): the demand the pool should grow by. */
+  queuedGpus: count.default(0),
 });
 
 /** The need for one GPU type. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schedulingFields } from './scheduling';
 import { contextLength, dtypeSchema, idSchema, jsonObject, listInput, nameSchema, nonNegativeInt, positiveInt, tagSchema, tagsSchema, text } from './common';
 
 /** Fields several entities have: free text, where the artifact lives, its digest and its size. */
@@ -228,7 +229,7 @@ export type BenchmarkImportInput = z.infer<typeof benchmarkImportInput>;
 
 /** What a finished GPU job adds to the registry. */
 export const gpuOutputSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: contextLength.optional(), note: text().max(500).optional(), tags: z.array(tagSchema).max(8).optional() }),
+  z.object({ kind: z.literal('model'), name: nameSchema, parentModelId: idSchema, lineage: z.enum(['finetune', 'context-extension', 'lora-merge']), otherParentModelId: idSchema.optional(), adapterId: idSchema.optional(), ropeTheta: z.number().positive().optional(), maxPositionEmbeddings: contextLength.optional(), note: text().max(500).optional(), tags: z.array(tagSchema).max(8).optional() }),
   z.object({ kind: z.literal('adapter'), name: nameSchema, baseModelId: idSchema, sourceModelId: idSchema.optional(), rank: positiveInt, alpha: z.number().positive().optional(), targetModules: z.array(text().min(1).max(200)).min(1).max(64) }),
   z.object({ kind: z.literal('endpoint'), name: nameSchema, modelId: idSchema.optional() }),
   z.object({ kind: z.literal('none') }),
@@ -247,6 +248,7 @@ export const gpuJobStartInput = z.object({
   executor: executorSchema,
   output: gpuOutputSchema.default({ kind: 'none' }),
   requestKey: requestKeySchema,
+  ...schedulingFields,
 });
 export type GpuJobStartInput = z.infer<typeof gpuJobStartInput>;
 
@@ -269,6 +271,7 @@ export const gpuServeModelInput = z.object({
   kvCacheDtype: z.enum(['auto', 'bf16', 'fp8']).optional(),
   port: z.number().int().min(1024).max(65535).optional(),
   requestKey: requestKeySchema,
+  ...schedulingFields,
 });
 export type GpuServeModelInput = z.infer<typeof gpuServeModelInput>;
 
@@ -281,6 +284,7 @@ const loraJobFields = {
   executor: executorSchema,
   gpuType: gpuTypeSchema,
   requestKey: requestKeySchema,
+  ...schedulingFields,
 };
 
 /** Extract what a fine-tune changed relative to its base as a LoRA adapter, and register it. */

@@ -13,3 +13,4 @@ export * from './heatmap';
 export * from './hub';
 export * from './dataprep';
 export * from './artifacts';
+export * from './scheduling';

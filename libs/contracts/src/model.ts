@@ -185,6 +185,8 @@ export const modelListInput = listInput(['name', 'createdAt', 'maxPositionEmbedd
   tag: text().max(64).optional(),
   family: text().max(100).optional(),
   minContext: contextLength.optional(),
+  /** Models the jobs of this team (its id) produced. */
+  teamId: idSchema.optional(),
 });
 
 export const lineageKindSchema = z.enum(['finetune', 'context-extension', 'lora-extract', 'lora-merge', 'quantize']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schedulingFields } from './scheduling';
 import { idSchema, nameSchema, text } from './common';
 
 /**
@@ -66,6 +67,8 @@ export const recipeRunStartInput = z.object({
   device: z.enum(['cpu', 'cuda']).default('cpu'),
   /** Where stage models are written (file:///… or s3://…); default: recipe-runs/<run> under the artifact root. */
   outputRoot: text().trim().min(1).max(2000).optional(),
+  /** The team its GPU jobs are charged to, and their priority. */
+  ...schedulingFields,
 });
 export type RecipeRunStartInput = z.infer<typeof recipeRunStartInput>;
 

@@ -12,6 +12,8 @@ export type { ListArgs } from './repos/paging';
 export { accountsRepo } from './repos/accounts';
 export { readsRepo } from './repos/reads';
 export { seedingRepo } from './repos/seeding';
+export { teamsRepo } from './repos/teams';
+export { schedulingRepo, GPU_KINDS, periodStart, type PassState, type QueuedRow, type HeldRow, type UsageRow } from './repos/scheduling';
 
 import type { Db } from './client';
 import { accountsRepo } from './repos/accounts';
@@ -23,6 +25,8 @@ import { jobsRepo } from './repos/jobs';
 import { modelsRepo } from './repos/models';
 import { readsRepo } from './repos/reads';
 import { seedingRepo } from './repos/seeding';
+import { teamsRepo } from './repos/teams';
+import { schedulingRepo } from './repos/scheduling';
 import { recipesRepo } from './repos/recipes';
 import { recipeRunsRepo } from './repos/recipe-runs';
 
@@ -43,6 +47,8 @@ export function repositories(db: Db) {
     jobs: jobsRepo(db),
     accounts: accountsRepo(db),
     reads: readsRepo(db),
+    teams: teamsRepo(db),
+    scheduling: schedulingRepo(db),
     /** Writes by natural key for the seed, and bulk loads for benchmarks. */
     seeding: seedingRepo(db),
   };

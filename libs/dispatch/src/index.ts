@@ -129,9 +129,10 @@ export {
   type JobResult,
   type JobStatus,
   type LogLine,
+  type PoolCapacity,
   type StartOptions,
 } from './executors/types';
-export { LocalExecutor, BASE_ENV, processGroupAlive, type LocalExecutorOptions } from './executors/local';
+export { LocalExecutor, BASE_ENV, processGroupAlive, parseGpuInventory, type LocalExecutorOptions } from './executors/local';
 export { KubernetesExecutor, kubeError, type KubernetesExecutorOptions } from './executors/kubernetes/executor';
 export {
   renderKubeObjects,

@@ -14,3 +14,4 @@ export * from './gpu';
 export * from './recipe-run';
 export * from './dataset-prepare';
 export * from './artifact-staging';
+export * from './scheduling';

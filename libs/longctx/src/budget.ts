@@ -158,6 +158,15 @@ export interface ComputeEstimate {
 }
 
 /**
+ * Model-FLOPs utilisation a plan assumes when none is given: an assumption for multi-GPU
+ * long-context training (ring attention and ZeRO-3 communicate every step), not a measurement.
+ * For scale: one H200 training a 4-layer Llama-3-8B-shaped model alone (batch 1, bf16, gradient
+ * checkpointing, no communication) reached 0.58–0.67 at 8K–64K by the planner's FLOPs formula,
+ * 0.44–0.58 with the embedding left out of N.
+ */
+export const DEFAULT_MFU = 0.4;
+
+/**
  * Wall-clock and GPU-hours for `tokens` at a model-FLOPs utilisation `mfu` (0 < mfu ≤ 1).
  * Note: the field notes write "GPU-hours = tokens × FLOPs/token ÷ (GPUs × peak × MFU × 3600)";
  * dividing by the GPU count gives wall-clock hours, so that expression is `wallHours` here and

@@ -48,6 +48,7 @@ export {
   recipeTokens,
   flopsPerToken,
   trainingCompute,
+  DEFAULT_MFU,
   impliedThroughput,
   type GpuSpec,
   type AttentionFlops,

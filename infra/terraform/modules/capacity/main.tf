@@ -1,6 +1,8 @@
 # Capacity-driven sizing. ctxlab knows what GPUs its serve endpoints, queued and running jobs
 # need; it publishes that as the tRPC query infra.capacity. This module reads it and turns it
-# into node-group sizes, one per pool (a pool serves exactly one GPU type):
+# into node-group sizes, one per pool (a pool serves exactly one GPU type). gpusNeeded counts the
+# jobs still waiting in ctxlab's GPU scheduler too (sources.queuedGpus), so a pool grows with its
+# queue, and the waiting jobs start as the nodes join:
 #
 #   nodes   = nodesNeeded, or ceil(gpusNeeded / pool.gpus_per_node) when the API assumed
 #             another node shape than this pool's instance type has

@@ -26,6 +26,11 @@ const MATRIX: Record<string, 'public' | 'viewer' | 'member' | 'admin' | 'infra'>
   'planner.gpus': 'viewer', 'planner.theta': 'viewer', 'planner.memory': 'viewer', 'planner.serving': 'viewer', 'planner.adapter': 'viewer', 'planner.recipe': 'viewer',
   'dispatch.render': 'viewer', 'dispatch.renderStage': 'viewer',
   'gpu.start': 'member', 'gpu.serveModel': 'member', 'gpu.extractAdapter': 'member', 'gpu.mergeAdapter': 'member',
+  // Membership changes are open to a team's own admins too: the procedure checks the team role.
+  'teams.list': 'viewer', 'teams.get': 'viewer', 'teams.mine': 'viewer', 'teams.create': 'admin', 'teams.update': 'admin', 'teams.setMember': 'viewer', 'teams.removeMember': 'viewer',
+  'scheduler.queue': 'viewer', 'scheduler.setPriority': 'member', 'scheduler.overrideQuota': 'admin', 'scheduler.setQuota': 'admin', 'scheduler.removeQuota': 'admin',
+  'scheduler.prices': 'viewer', 'scheduler.setPrice': 'admin', 'scheduler.removePrice': 'admin',
+  'costs.report': 'viewer', 'costs.model': 'viewer',
   'portal.dashboard': 'viewer', 'portal.modelFacets': 'viewer', 'portal.evalRuns': 'viewer', 'portal.evalEstimate': 'viewer', 'portal.evalResult': 'viewer', 'portal.evalCell': 'viewer',
   'portal.compare': 'viewer', 'portal.jobsBoard': 'viewer', 'portal.job': 'viewer', 'portal.endpointHealth': 'member',
   'auth.changePassword': 'viewer', 'tokens.list': 'viewer', 'tokens.create': 'viewer', 'tokens.revoke': 'viewer',

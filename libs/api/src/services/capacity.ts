@@ -1,24 +1,22 @@
 import { capacityPayloadSchema, type CapacityPayload } from '@ctxlab/contracts';
-import type { Repositories } from '@ctxlab/db';
+import { GPU_KINDS, type Repositories } from '@ctxlab/db';
 import { findGpu } from '@ctxlab/longctx';
-
-/** Job kinds that hold GPUs while queued or running. */
-export const GPU_JOB_KINDS = ['train', 'lora-extract', 'lora-merge', 'serve'] as const;
 
 /**
  * What the registry says the GPU pools must hold now: every serving endpoint's GPUs, plus every
- * queued or running GPU job's, grouped by GPU type; nodes are whole nodes of `gpusPerNode` GPUs.
- * Terraform sizes the node pools from this (infra/terraform/modules/capacity).
+ * queued or running GPU job's — those still waiting for the scheduler included, so the pools grow
+ * with the queue — grouped by GPU type; nodes are whole nodes of `gpusPerNode` GPUs. Terraform
+ * sizes the node pools from this (infra/terraform/modules/capacity).
  */
 export async function capacity(repos: Repositories, gpusPerNode: number): Promise<CapacityPayload> {
   const [endpoints, jobs] = await Promise.all([
     repos.reads.gpuEndpoints(),
-    repos.reads.activeJobsOfKinds(GPU_JOB_KINDS),
+    repos.reads.activeJobsOfKinds(GPU_KINDS),
   ]);
-  const pools = new Map<string, { gpus: number; serveEndpoints: number; queuedJobs: number; runningJobs: number }>();
+  const pools = new Map<string, { gpus: number; serveEndpoints: number; queuedJobs: number; runningJobs: number; queuedGpus: number }>();
   const pool = (type: string) => {
     let p = pools.get(type);
-    if (!p) pools.set(type, (p = { gpus: 0, serveEndpoints: 0, queuedJobs: 0, runningJobs: 0 }));
+    if (!p) pools.set(type, (p = { gpus: 0, serveEndpoints: 0, queuedJobs: 0, runningJobs: 0, queuedGpus: 0 }));
     return p;
   };
   for (const e of endpoints) {
@@ -27,12 +25,12 @@ export async function capacity(repos: Repositories, gpusPerNode: number): Promis
     p.serveEndpoints++;
   }
   for (const j of jobs) {
-    const spec = j.spec as { gpuType?: unknown; gpus?: unknown };
-    if (typeof spec.gpuType !== 'string' || typeof spec.gpus !== 'number' || spec.gpus <= 0) continue;
-    const p = pool(findGpu(spec.gpuType)?.id ?? spec.gpuType);
-    p.gpus += spec.gpus;
+    if (!j.gpuType || j.gpus <= 0) continue;
+    const p = pool(findGpu(j.gpuType)?.id ?? j.gpuType);
+    p.gpus += j.gpus;
     if (j.status === 'running') p.runningJobs++;
     else p.queuedJobs++;
+    if (j.status === 'queued' && !j.admittedAt) p.queuedGpus += j.gpus;
   }
   const payload: CapacityPayload = {
     generatedAt: new Date().toISOString(),
@@ -45,7 +43,7 @@ export async function capacity(repos: Repositories, gpusPerNode: number): Promis
         gpusNeeded: p.gpus,
         nodesNeeded: Math.ceil(p.gpus / gpusPerNode),
         gpusPerNode,
-        sources: { serveEndpoints: p.serveEndpoints, queuedJobs: p.queuedJobs, runningJobs: p.runningJobs },
+        sources: { serveEndpoints: p.serveEndpoints, queuedJobs: p.queuedJobs, runningJobs: p.runningJobs, queuedGpus: p.queuedGpus },
       })),
   };
   return capacityPayloadSchema.parse(payload);

@@ -5,6 +5,7 @@
 import { badRequest, type ModelConfig, type ModelRef, type RecipeSpec } from '@ctxlab/contracts';
 import { modelConfigOf, type Repositories } from '@ctxlab/db';
 import {
+  DEFAULT_MFU,
   criticalDimSupportedLength,
   kvBytesPerToken,
   paramCount,
@@ -13,14 +14,8 @@ import {
   type RecipePlan,
 } from '@ctxlab/longctx';
 
-/**
- * Model-FLOPs utilisation a plan assumes when none is given: an assumption for multi-GPU
- * long-context training (ring attention and ZeRO-3 communicate every step), not a measurement.
- * For scale: one H200 training a 4-layer Llama-3-8B-shaped model alone (batch 1, bf16, gradient
- * checkpointing, no communication) reached 0.58–0.67 at 8K–64K by the planner's FLOPs formula,
- * 0.44–0.58 with the embedding left out of N.
- */
-export const DEFAULT_MFU = 0.4;
+/** Re-exported where plans are made: see longctx's budget. */
+export { DEFAULT_MFU };
 
 export async function resolveModel(repos: Repositories, ref: ModelRef): Promise<{ name: string; config: ModelConfig }> {
   if ('config' in ref) return { name: 'custom', config: ref.config };

@@ -27,7 +27,8 @@ export function adaptersRepo(db: Db) {
         },
       ),
     ...byIdOrName('adapter', (where) => db.adapter.findUnique({ where }), toRecord),
-    async create(input: AdapterCreate) {
+    /** `jobId`, `teamId`: the job that extracted it and its team (set by the GPU processor, never by API input). */
+    async create(input: AdapterCreate & { jobId?: string; teamId?: string | null }) {
       await modelExists(input.baseModelId, 'baseModelId');
       if (input.sourceModelId) await modelExists(input.sourceModelId, 'sourceModelId');
       const { sizeBytes, ...rest } = input;

@@ -116,6 +116,15 @@ export function jobsRepo(db: Db) {
     async note(jobId: string, type: string, message: string, data?: unknown) {
       await db.jobEvent.create({ data: { jobId, type, message, ...(data === undefined ? {} : { data: data as Prisma.InputJsonValue }) } });
     },
+    /**
+     * The executor's own clock of a GPU job: `start` when it reported the work running (a process
+     * started, a pod scheduled), `end` when the work ended. Each is written once; what a job is
+     * charged for is the time between them × its GPUs.
+     */
+    async markGpuTime(jobId: string, which: 'start' | 'end', at = new Date()) {
+      if (which === 'start') await db.job.updateMany({ where: { id: jobId, gpuStartedAt: null }, data: { gpuStartedAt: at } });
+      else await db.job.updateMany({ where: { id: jobId, gpuStartedAt: { not: null }, gpuEndedAt: null }, data: { gpuEndedAt: at } });
+    },
     async setProgress(jobId: string, progress: unknown) {
       await db.job.update({ where: { id: jobId }, data: { progress: progress as Prisma.InputJsonValue } });
     },
@@ -228,7 +237,11 @@ export function jobsRepo(db: Db) {
     },
     /** Creates the job and its first event together; an existing job with the same key is returned instead. */
     async create(
-      input: { kind: JobKind; spec: unknown; idempotencyKey?: string; maxAttempts?: number; executor?: string },
+      input: {
+        kind: JobKind; spec: unknown; idempotencyKey?: string; maxAttempts?: number; executor?: string;
+        /** GPU work: the team it is charged to, its priority, the pool and GPUs it needs, the planner's estimate; `admitted` when it needs no scheduling (no GPU). */
+        gpu?: { teamId: string | null; priority: 'high' | 'normal' | 'low'; gpuType: string; gpus: number; admitted: boolean; estimate?: unknown };
+      },
       outer?: Pick<Db, 'job' | 'jobEvent'>,
     ) {
       // Inside the caller's transaction when given one, else in a transaction of its own.
@@ -247,6 +260,13 @@ export function jobsRepo(db: Db) {
               idempotencyKey: input.idempotencyKey ?? null,
               maxAttempts: input.maxAttempts ?? 3,
               executor: input.executor ?? 'local',
+              ...(input.gpu
+                ? {
+                    teamId: input.gpu.teamId, priority: input.gpu.priority, gpuType: input.gpu.gpuType, gpus: input.gpu.gpus,
+                    admittedAt: input.gpu.admitted ? new Date() : null,
+                    ...(input.gpu.estimate === undefined ? {} : { estimate: input.gpu.estimate as Prisma.InputJsonValue }),
+                  }
+                : {}),
             },
           });
           await tx.jobEvent.create({ data: { jobId: j.id, toStatus: 'queued', type: 'status', message: 'job created' } });

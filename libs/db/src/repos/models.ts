@@ -46,6 +46,8 @@ export interface ModelListArgs extends ListArgs {
   tag?: string | undefined;
   family?: string | undefined;
   minContext?: number | undefined;
+  /** The team whose jobs produced them (a team id). */
+  teamId?: string | undefined;
 }
 
 export function modelsRepo(db: Db) {
@@ -57,6 +59,7 @@ export function modelsRepo(db: Db) {
         ...(a.tag ? { tags: { has: a.tag } } : {}),
         ...(a.family ? { family: a.family } : {}),
         ...(a.minContext ? { maxPositionEmbeddings: { gte: a.minContext } } : {}),
+        ...(a.teamId ? { teamId: a.teamId } : {}),
       };
       return paginate(db.model, a, where, toRecord, { defaultSort: { name: 'asc' } });
     },
@@ -85,8 +88,8 @@ export function modelsRepo(db: Db) {
       if (byHub) return toRecord(byHub);
       return this.getByName(hubName.split('/').pop()!);
     },
-    /** `hub`: what an import from Hugging Face files read (imports only). */
-    async create(input: ModelCreateInput, hub?: object) {
+    /** `hub`: what an import from Hugging Face files read (imports only). `teamId`: the team whose job produced it (GPU jobs only). */
+    async create(input: ModelCreateInput, hub?: object, teamId?: string | null) {
       const { config, serving, ...rest } = input;
       return guard('model', async () =>
         toRecord(
@@ -97,6 +100,7 @@ export function modelsRepo(db: Db) {
               ropeScaling: (config.ropeScaling ?? undefined) as Prisma.InputJsonValue | undefined,
               serving: (serving ?? undefined) as Prisma.InputJsonValue | undefined,
               hub: (hub ?? undefined) as Prisma.InputJsonValue | undefined,
+              teamId: teamId ?? null,
             },
           }),
         ),

@@ -138,7 +138,7 @@ export function readsRepo(db: Db) {
     /** GPU type and count of every unarchived endpoint that holds GPUs. */
     gpuEndpoints: () => db.endpoint.findMany({ where: { archivedAt: null, gpuType: { not: null }, gpuCount: { gt: 0 } }, select: { gpuType: true, gpuCount: true } }),
     /** Status and spec of every queued, running or retrying job of these kinds. */
-    activeJobsOfKinds: (kinds: readonly string[]) => db.job.findMany({ where: { kind: { in: [...kinds] }, status: { in: [...ACTIVE_JOB_STATUSES] } }, select: { status: true, spec: true } }),
+    activeJobsOfKinds: (kinds: readonly string[]) => db.job.findMany({ where: { kind: { in: [...kinds] }, status: { in: [...ACTIVE_JOB_STATUSES] } }, select: { status: true, spec: true, gpuType: true, gpus: true, admittedAt: true } }),
   };
 }
 

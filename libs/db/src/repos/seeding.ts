@@ -29,6 +29,10 @@ export function seedingRepo(db: Db) {
     async upsertRecipe(data: Prisma.RecipeUncheckedCreateInput & { version: number }) {
       await db.recipe.upsert({ where: { name_version: { name: data.name, version: data.version } }, create: data, update: data });
     },
+    /** A device's price, unless one is set (an admin's edit is never overwritten by a re-seed). */
+    async priceIfMissing(data: { gpuType: string; pricePerHour: number; currency: string; peakFlops: number | null; note: string }) {
+      await db.gpuPrice.upsert({ where: { gpuType: data.gpuType }, create: { ...data, updatedBy: 'seed' }, update: {} });
+    },
     /** Eval runs in bulk, as given (benchmarks fill a registry of thousands this way); returns how many. */
     async insertEvalRuns(rows: Prisma.EvalRunCreateManyInput[]): Promise<number> {
       return (await db.evalRun.createMany({ data: rows })).count;

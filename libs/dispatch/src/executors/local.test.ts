@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RenderedJob } from '../render/types';
 import { LineSplitter } from './lines';
-import { LocalExecutor, processGroupAlive } from './local';
+import { LocalExecutor, parseGpuInventory, processGroupAlive } from './local';
 import type { JobHandle, LogLine } from './types';
-import { rejection } from '../testing/thrown';
+import { rejection, thrown } from '../testing/thrown';
 
 const root = mkdtempSync(join(tmpdir(), 'ctxlab-local-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -240,5 +240,59 @@ describe('a job run again after its worker died', () => {
     expect(text).toEqual([`[ctxlab] stopped process group ${pgid}, left running by an earlier run of this job (its worker stopped without ending it)`, 'second']);
     expect(await bystander.status()).toMatchObject({ phase: 'running' });
     await bystander.cancel();
+  });
+});
+
+describe('local GPU capacity', () => {
+  const withGpus = (gpus: Record<string, number>) => new LocalExecutor({ workRoot: root, baseEnv: {}, gpus });
+
+  it('reports one single-machine pool per configured type with GPUs, sorted by type, none used by others', async () => {
+    const e = withGpus({ 'l40s-48gb': 1, 'a100-80gb': 2, 'h100-sxm-80gb': 0 });
+    expect(await e.capacity()).toEqual([
+      { gpuType: 'a100-80gb', gpus: 2, nodes: 1, foreignUsed: 0 },
+      { gpuType: 'l40s-48gb', gpus: 1, nodes: 1, foreignUsed: 0 },
+    ]);
+    expect(await executor.capacity()).toEqual([]);
+  });
+
+  it('refuses a count that is not a whole number of GPUs, or a type without a usable name', () => {
+    for (const [gpus, named] of [
+      [{ 'a100-80gb': -1 }, '"a100-80gb": -1'],
+      [{ 'a100-80gb': 1.5 }, '"a100-80gb": 1.5'],
+      [{ 'a100-80gb': Number.NaN }, '"a100-80gb": null'],
+      [{ '': 2 }, '"": 2'],
+      [{ 'a100 80gb': 2 }, '"a100 80gb": 2'],
+    ] as const) {
+      const e = thrown(() => withGpus(gpus));
+      expect(e.code).toBe('INVALID_SPEC');
+      expect(e.field).toBe('gpus');
+      expect(e.message).toContain(`GPU inventory entry ${named}`);
+    }
+  });
+
+  it('parses the worker inventory format, spaces and a trailing comma allowed', () => {
+    expect(parseGpuInventory('a100-80gb=2,l40s-48gb=1')).toEqual({ 'a100-80gb': 2, 'l40s-48gb': 1 });
+    expect(parseGpuInventory(' a100-80gb = 2 , l40s-48gb=0, ')).toEqual({ 'a100-80gb': 2, 'l40s-48gb': 0 });
+    expect(parseGpuInventory('')).toEqual({});
+    expect(parseGpuInventory('  ')).toEqual({});
+    expect(Object.getPrototypeOf(parseGpuInventory('__proto__=1'))).toBe(Object.prototype);
+  });
+
+  it('names the inventory entry that is wrong', () => {
+    const cases: [string, string][] = [
+      ['a100-80gb=2,a100-80gb=1', 'GPU inventory entry "a100-80gb=1": GPU type "a100-80gb" is listed twice'],
+      ['a100-80gb=two', 'GPU inventory entry "a100-80gb=two": the count must be a whole number, 0 or more'],
+      ['a100-80gb=-1', 'GPU inventory entry "a100-80gb=-1": the count must be a whole number, 0 or more'],
+      ['a100-80gb=1.5', 'GPU inventory entry "a100-80gb=1.5": the count must be a whole number, 0 or more'],
+      ['a100-80gb=', 'GPU inventory entry "a100-80gb=": the count must be a whole number, 0 or more'],
+      ['l40s-48gb=1,a100-80gb', 'GPU inventory entry "a100-80gb" is not type=count (e.g. "a100-80gb=2")'],
+      ['=2', 'GPU inventory entry "=2": the GPU type must be a non-empty name without spaces, "=" or ","'],
+      ['a100 80gb=2', 'GPU inventory entry "a100 80gb=2": the GPU type must be a non-empty name without spaces, "=" or ","'],
+    ];
+    for (const [text, message] of cases) {
+      const e = thrown(() => parseGpuInventory(text));
+      expect(e.code).toBe('INVALID_SPEC');
+      expect(e.message).toBe(message);
+    }
   });
 });

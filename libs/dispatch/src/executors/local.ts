@@ -8,7 +8,7 @@ import { checkLocalWrites, checkRenderedJob, isInside, jobFilePath } from '../po
 import type { RenderedJob } from '../render/types';
 import type { JobKind } from '../specs';
 import { LineSplitter, LogBuffer } from './lines';
-import type { Executor, JobHandle, JobPhase, JobResult, JobStatus, LogLine, StartOptions } from './types';
+import type { Executor, JobHandle, JobPhase, JobResult, JobStatus, LogLine, PoolCapacity, StartOptions } from './types';
 
 export interface LocalExecutorOptions {
   /** Each job runs in <workRoot>/<jobId>, where its rendered files are written. */
@@ -25,12 +25,51 @@ export interface LocalExecutorOptions {
   maxLogLines?: number;
   /** Host serve jobs' health checks go to. Default 127.0.0.1. */
   healthHost?: string;
+  /**
+   * GPUs on this machine by type (e.g. `{ 'a100-80gb': 2 }`), as capacity() reports them. Jobs are
+   * not bound to them — a local job sees every GPU of the machine — so the counts only tell a
+   * scheduler how much work to start here at once. Default: none.
+   */
+  gpus?: Record<string, number>;
 }
 
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** What a local job inherits from its worker: where programs are, a home, the locale and time zone. */
 export const BASE_ENV: readonly string[] = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'];
+
+/** A GPU type name: what a scheduler matches jobs' GPU types against; "=", "," and spaces would break the inventory format. */
+const GPU_TYPE_NAME = /^[^\s=,]+$/;
+
+function checkGpuEntry(gpuType: string, count: unknown, entry: string): void {
+  if (!GPU_TYPE_NAME.test(gpuType)) {
+    throw new DispatchError('INVALID_SPEC', `GPU inventory entry ${entry}: the GPU type must be a non-empty name without spaces, "=" or ","`, 'gpus');
+  }
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+    throw new DispatchError('INVALID_SPEC', `GPU inventory entry ${entry}: the count must be a whole number, 0 or more`, 'gpus');
+  }
+}
+
+/**
+ * Reads a worker's GPU inventory, written `type=count[,type=count…]` (e.g. "a100-80gb=2,l40s-48gb=1"),
+ * into LocalExecutorOptions.gpus. Spaces around entries, names and counts are allowed, and so is an
+ * empty entry (a trailing comma); a blank text is no GPUs.
+ */
+export function parseGpuInventory(text: string): Record<string, number> {
+  const gpus = new Map<string, number>();
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const eq = entry.indexOf('=');
+    if (eq < 0) throw new DispatchError('INVALID_SPEC', `GPU inventory entry "${entry}" is not type=count (e.g. "a100-80gb=2")`, 'gpus');
+    const gpuType = entry.slice(0, eq).trim();
+    const countText = entry.slice(eq + 1).trim();
+    checkGpuEntry(gpuType, /^\d+$/.test(countText) ? Number(countText) : NaN, `"${entry}"`);
+    if (gpus.has(gpuType)) throw new DispatchError('INVALID_SPEC', `GPU inventory entry "${entry}": GPU type "${gpuType}" is listed twice`, 'gpus');
+    gpus.set(gpuType, Number(countText));
+  }
+  return Object.fromEntries(gpus);
+}
 
 /** Validates a job id as a directory name / label ingredient. */
 export function checkJobId(jobId: string): void {
@@ -297,6 +336,8 @@ export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
   private readonly handles = new Map<string, LocalJobHandle>();
   private readonly opts: Required<Pick<LocalExecutorOptions, 'killGraceMs' | 'maxLogLines' | 'healthHost'>>;
+  /** A copy, checked once: the caller's object may change later. */
+  private readonly gpus: [string, number][];
 
   constructor(private readonly options: LocalExecutorOptions) {
     if (!isAbsolute(options.workRoot)) throw new DispatchError('INVALID_SPEC', `workRoot "${options.workRoot}" must be an absolute path`, 'workRoot');
@@ -304,7 +345,18 @@ export class LocalExecutor implements Executor {
     if (extra.length) {
       throw new DispatchError('INVALID_SPEC', `baseEnv may hold only ${BASE_ENV.join(', ')}; ${extra.join(', ')} would reach every job (a job's own variables come from its spec)`, 'baseEnv');
     }
+    this.gpus = Object.entries(options.gpus ?? {});
+    for (const [gpuType, count] of this.gpus) checkGpuEntry(gpuType, count, `${JSON.stringify(gpuType)}: ${JSON.stringify(count)}`);
     this.opts = { killGraceMs: options.killGraceMs ?? 10_000, maxLogLines: options.maxLogLines ?? 100_000, healthHost: options.healthHost ?? '127.0.0.1' };
+  }
+
+  /** The configured GPUs (LocalExecutorOptions.gpus) as this machine's pools; other work on the machine is not seen, so foreignUsed is 0. */
+  capacity(): Promise<PoolCapacity[]> {
+    const pools = this.gpus
+      .filter(([, gpus]) => gpus > 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([gpuType, gpus]) => ({ gpuType, gpus, nodes: 1, foreignUsed: 0 }));
+    return Promise.resolve(pools);
   }
 
   /** The job's working directory. */

@@ -61,6 +61,18 @@ export interface JobHandle {
   ready(options?: { timeoutMs?: number }): Promise<{ url: string }>;
 }
 
+/** One GPU pool as an executor sees it: how many GPUs of one type it could give ctxlab's jobs. */
+export interface PoolCapacity {
+  /** GPU type as the executor names it: the local worker's configured name, or the Kubernetes node label value (e.g. "h100-sxm-80gb"). */
+  gpuType: string;
+  /** GPUs in the pool that can take work (Kubernetes: allocatable nvidia.com/gpu on Ready, schedulable nodes). */
+  gpus: number;
+  /** Machines in the pool. */
+  nodes: number;
+  /** GPUs held by work that is not ctxlab's (Kubernetes: other pods' nvidia.com/gpu requests on the pool's nodes); 0 locally. */
+  foreignUsed: number;
+}
+
 /** Runs rendered jobs somewhere: a local process group, or a Kubernetes Job / Deployment. */
 export interface Executor {
   readonly name: 'local' | 'kubernetes';
@@ -69,4 +81,11 @@ export interface Executor {
    * idempotency keys, so a worker that retries a start never runs the work twice.
    */
   start(jobId: string, job: RenderedJob, options?: StartOptions): Promise<JobHandle>;
+  /**
+   * The GPU pools jobs can run on, one entry per GPU type, sorted by type: what a scheduler needs
+   * to decide when a queued GPU job may start. GPUs held by ctxlab's own jobs are not subtracted
+   * (the scheduler knows which of its jobs run); only other work's are, as `foreignUsed`. Each call
+   * asks afresh (Kubernetes: lists nodes and pods), so a scheduler polls it.
+   */
+  capacity?(): Promise<PoolCapacity[]>;
 }

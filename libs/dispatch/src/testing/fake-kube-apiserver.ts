@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
-import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Node, Pod, Service } from 'kubernetes-models/v1';
 
 /**
  * A Kubernetes API server double on a real socket (127.0.0.1, HTTP, bearer token), speaking the part
@@ -14,7 +14,14 @@ import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
  *   apps/v1 deployments    create, get, list, delete, patch (merge / strategic-as-merge / JSON patch),
  *                          scale subresource (get, patch, put)
  *   v1 services, configmaps create, get, list, delete, patch
- *   v1 pods                get, list (labelSelector), delete, log (follow, timestamps, sinceTime, tailLines)
+ *   v1 pods                create, get, list, delete, log (follow, timestamps, sinceTime, tailLines)
+ *   v1 nodes               get, list (cluster-scoped; tests add them with setNode)
+ *
+ * Lists, in a namespace or across all of them (/api/v1/pods, /apis/batch/v1/jobs, …), take
+ * labelSelector (equality and existence terms), fieldSelector (=, ==, != on the fields the real
+ * server supports for the kind; others are a 400 "field label not supported") and limit/continue
+ * paging. A pod created through the API starts Pending, as the API server resets a new pod's status;
+ * bindPod plays the scheduler.
  *
  * Errors are Status objects with the codes, reasons and messages the real server uses: 401, 404
  * NotFound, 409 AlreadyExists, 422 Invalid (with details.causes[].field), 400 BadRequest (e.g. logs of
@@ -30,26 +37,50 @@ import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
  * Tests play the kubelet: they move pods through phases and append log lines; with `probes`, the
  * fake kubelet runs readiness probes (httpGet) against a real address.
  *
- * Not implemented: watch (answered 400), field selectors, set-based label selectors, ReplicaSets,
- * resourceVersion conflicts on update.
+ * Not implemented: watch (answered 400), set-based label selectors, ReplicaSets, resourceVersion
+ * conflicts on update, writes to nodes, and the controllers that act on nodes (setNode adds the
+ * taints the node lifecycle controller would; pods are neither evicted nor scheduled).
  */
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface ResourceType {
-  plural: 'jobs' | 'deployments' | 'services' | 'configmaps' | 'pods';
+  plural: 'jobs' | 'deployments' | 'services' | 'configmaps' | 'pods' | 'nodes';
   group: string;
   apiVersion: string;
   kind: string;
   model?: new (data: Obj) => { validate(): void };
+  /** Cluster-scoped kinds are stored under namespace "". */
+  clusterScoped?: true;
+  /** Fields a fieldSelector may name besides metadata.name (and metadata.namespace, for namespaced kinds), as the object shows them. */
+  fields?: Record<string, (o: Obj) => string>;
 }
+
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 const RESOURCES: Record<ResourceType['plural'], ResourceType> = {
   jobs: { plural: 'jobs', group: 'batch', apiVersion: 'batch/v1', kind: 'Job', model: Job as never },
   deployments: { plural: 'deployments', group: 'apps', apiVersion: 'apps/v1', kind: 'Deployment', model: Deployment as never },
   services: { plural: 'services', group: '', apiVersion: 'v1', kind: 'Service', model: Service as never },
   configmaps: { plural: 'configmaps', group: '', apiVersion: 'v1', kind: 'ConfigMap', model: ConfigMap as never },
-  pods: { plural: 'pods', group: '', apiVersion: 'v1', kind: 'Pod', model: Pod as never },
+  pods: {
+    plural: 'pods',
+    group: '',
+    apiVersion: 'v1',
+    kind: 'Pod',
+    model: Pod as never,
+    fields: {
+      'spec.nodeName': (p) => str(p.spec?.nodeName),
+      'spec.restartPolicy': (p) => str(p.spec?.restartPolicy),
+      'spec.schedulerName': (p) => str(p.spec?.schedulerName),
+      'spec.serviceAccountName': (p) => str(p.spec?.serviceAccountName),
+      'spec.hostNetwork': (p) => String(p.spec?.hostNetwork === true),
+      'status.phase': (p) => str(p.status?.phase),
+      'status.podIP': (p) => str(p.status?.podIP),
+      'status.nominatedNodeName': (p) => str(p.status?.nominatedNodeName),
+    },
+  },
+  nodes: { plural: 'nodes', group: '', apiVersion: 'v1', kind: 'Node', model: Node as never, clusterScoped: true, fields: { 'spec.unschedulable': (n) => String(n.spec?.unschedulable === true) } },
 };
 
 export interface FakeKubeOptions {
@@ -69,6 +100,21 @@ export interface FakeRequest {
   body: unknown;
 }
 
+/** A node as a test describes it; setNode makes the Node object the kubelet and node controllers would. */
+export interface FakeNode {
+  name: string;
+  /** Labels besides the kubelet's own (kubernetes.io/hostname, kubernetes.io/os, kubernetes.io/arch). */
+  labels?: Record<string, string>;
+  /** nvidia.com/gpu in status.capacity and status.allocatable; 0 or absent: the node has no GPU resource. */
+  allocatableGpus?: number;
+  /** The Ready condition. Default true; false adds the node.kubernetes.io/not-ready taints. */
+  ready?: boolean;
+  /** Cordoned (spec.unschedulable); adds the node.kubernetes.io/unschedulable taint. */
+  unschedulable?: boolean;
+  /** Taints besides the ones the node controller adds, e.g. { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }. */
+  taints?: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+}
+
 export interface PodTermination {
   exitCode?: number;
   reason?: string;
@@ -82,8 +128,14 @@ export interface FakeKubeApiServer {
   kubeConfig(namespace?: string): KubeConfig;
   /** Every request received, in order. */
   readonly requests: FakeRequest[];
+  /** Cluster-scoped objects (nodes) are in namespace "". */
   get(plural: ResourceType['plural'], namespace: string, name: string): Obj | undefined;
   list(plural: ResourceType['plural'], namespace: string, labelSelector?: string): Obj[];
+  /** Adds a node, or replaces the one with that name (a new resourceVersion; uid and creation time kept). Returns the Node object. */
+  setNode(node: FakeNode): Obj;
+  removeNode(name: string): void;
+  /** Plays the scheduler: binds a pending pod to a node (spec.nodeName, PodScheduled=True). */
+  bindPod(namespace: string, name: string, nodeName: string): void;
   /** Resolves with the pods matching the selector once there are at least `count`. */
   waitForPods(namespace: string, labelSelector: string, count?: number, timeoutMs?: number): Promise<Obj[]>;
   /** Plays the kubelet: Running (container started), Succeeded or Failed (container terminated). */
@@ -276,6 +328,56 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: s
     });
 }
 
+/**
+ * A fieldSelector (comma-joined `field=value`, `field==value`, `field!=value` terms) as a filter for
+ * objects of `rt`; a string when the real server would refuse it, saying why in its words.
+ */
+function fieldFilter(rt: ResourceType, selector: string | undefined): ((o: Obj) => boolean) | string {
+  const terms: { read: (o: Obj) => string; equal: boolean; value: string }[] = [];
+  for (const raw of (selector ?? '').split(',')) {
+    const term = raw.trim();
+    if (!term) continue;
+    const m = term.match(/^([^!=]+?)\s*(==|=|!=)\s*(.*)$/);
+    if (!m) return `invalid selector: '${selector}'; can't understand '${term}'`;
+    const [, field, op, value] = m as unknown as [string, string, string, string];
+    const read =
+      field === 'metadata.name' ? (o: Obj) => str(o.metadata.name) : field === 'metadata.namespace' && !rt.clusterScoped ? (o: Obj) => str(o.metadata.namespace) : rt.fields?.[field];
+    if (!read) return `field label not supported: ${field}`;
+    terms.push({ read, equal: op !== '!=', value });
+  }
+  return (o) => terms.every((t) => (t.read(o) === t.value) === t.equal);
+}
+
+/** The QoS class the API server gives a new pod, from its containers' CPU and memory requests and limits. */
+function qosClass(spec: Obj): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  let any = false;
+  let guaranteed = true;
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])] as Obj[]) {
+    for (const r of ['cpu', 'memory']) {
+      const limit = c.resources?.limits?.[r];
+      const request = c.resources?.requests?.[r] ?? limit;
+      if (request !== undefined) any = true;
+      if (limit === undefined || String(request) !== String(limit)) guaranteed = false;
+    }
+  }
+  return !any ? 'BestEffort' : guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** Reasons of the Status objects the real server answers each code with. */
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  410: 'Expired',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out: Obj = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Obj) } : {};
@@ -414,7 +516,7 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
         ownerReferences: [{ apiVersion: ownerType.apiVersion, kind: ownerType.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }],
       },
       spec,
-      status: { phase: 'Pending', qosClass: 'BestEffort' },
+      status: { phase: 'Pending', qosClass: qosClass(spec) },
     };
     bump(pod);
     store.set(key('pods', pod.metadata.namespace, name), pod);
@@ -584,6 +686,41 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
   }
 
   const qualified = (rt: ResourceType) => (rt.group ? `${rt.plural}.${rt.group}` : rt.plural);
+
+  /**
+   * A list answer: the items that match the label and field selectors; with `limit`, one page, in
+   * the real server's order (namespace, then name), and a continue token when more follow. Without
+   * it the fake keeps creation order, which tests of the executor have always seen.
+   */
+  function sendList(res: ServerResponse, rt: ResourceType, items: Obj[], q: Record<string, string>): void {
+    const fields = fieldFilter(rt, q.fieldSelector);
+    if (typeof fields === 'string') {
+      const resource = `${rt.group}/${rt.apiVersion.split('/').pop()}, Resource=${rt.plural}`;
+      return status(res, 400, 'BadRequest', `Unable to find "${resource}" that match label selector "${q.labelSelector ?? ''}", field selector "${q.fieldSelector}": ${fields}`);
+    }
+    let page = items.filter((o) => matchesSelector(o.metadata.labels, q.labelSelector) && fields(o));
+    const metadata: Obj = { resourceVersion: String(rv) };
+    const limit = Number(q.limit ?? 0);
+    if (q.continue || (Number.isInteger(limit) && limit > 0)) {
+      const order = (o: Obj) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      page.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+      if (q.continue) {
+        let start: unknown;
+        try {
+          start = (JSON.parse(Buffer.from(q.continue, 'base64url').toString('utf8')) as Obj).start;
+        } catch {
+          start = undefined;
+        }
+        if (typeof start !== 'string') return status(res, 400, 'BadRequest', `continue key is not valid: ${q.continue}`);
+        page = page.filter((o) => order(o) >= start);
+      }
+      if (limit > 0 && page.length > limit) {
+        metadata.continue = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: order(page[limit]!) })).toString('base64url');
+        page = page.slice(0, limit);
+      }
+    }
+    send(res, 200, { apiVersion: rt.apiVersion, kind: `${rt.kind}List`, metadata, items: page });
+  }
   const notFound = (res: ServerResponse, rt: ResourceType, name: string) =>
     status(res, 404, 'NotFound', `${qualified(rt)} "${name}" not found`, { name, ...(rt.group ? { group: rt.group } : {}), kind: rt.plural });
 
@@ -654,9 +791,31 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
     const fault = faults.find((f) => f.path.test(url.pathname) && (!f.method || f.method === method) && f.times > 0);
     if (fault) {
       fault.times--;
-      return status(res, fault.status, fault.status === 503 ? 'ServiceUnavailable' : fault.status === 429 ? 'TooManyRequests' : 'InternalError', fault.message ?? 'injected fault');
+      return status(res, fault.status, REASONS[fault.status] ?? 'InternalError', fault.message ?? 'injected fault');
     }
     if (url.pathname === '/version') return send(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-ctxlab-fake' });
+    const watching = q.watch === 'true' || q.watch === '1';
+    const noWatch = () => status(res, 400, 'BadRequest', 'watch is not implemented by the fake API server; poll instead');
+    const notAllowed = () => status(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+
+    const nodePath = url.pathname.match(/^\/api\/v1\/nodes(?:\/([^/]+))?$/);
+    if (nodePath) {
+      if (watching) return noWatch();
+      if (method !== 'GET') return notAllowed();
+      const nodeName = nodePath[1];
+      if (!nodeName) return sendList(res, RESOURCES.nodes, all('nodes', ''), q);
+      const node = store.get(key('nodes', '', nodeName));
+      return node ? send(res, 200, node) : notFound(res, RESOURCES.nodes, nodeName);
+    }
+    // Lists across namespaces: /api/v1/pods, /apis/batch/v1/jobs, …
+    const everywhere = url.pathname.match(/^\/(?:api\/v1|apis\/(?:batch|apps)\/v1)\/(pods|services|configmaps|jobs|deployments)$/);
+    if (everywhere) {
+      const rt = RESOURCES[everywhere[1] as ResourceType['plural']];
+      if (url.pathname !== `${rt.group ? `/apis/${rt.apiVersion}` : '/api/v1'}/${rt.plural}`) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+      if (watching) return noWatch();
+      if (method !== 'GET') return notAllowed();
+      return sendList(res, rt, [...store.entries()].filter(([k]) => k.startsWith(`${rt.plural}/`)).map(([, o]) => o), q);
+    }
 
     const m =
       url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|configmaps)(?:\/([^/]+))?(?:\/(log|status))?$/) ??
@@ -668,17 +827,10 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
       return status(res, 404, 'NotFound', 'the server could not find the requested resource');
     }
     if (!namespaces.has(ns)) return status(res, 404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
-    if (q.watch === 'true' || q.watch === '1') return status(res, 400, 'BadRequest', 'watch is not implemented by the fake API server; poll instead');
+    if (watching) return noWatch();
 
     if (!name) {
-      if (method === 'GET') {
-        return send(res, 200, {
-          apiVersion: rt.apiVersion,
-          kind: `${rt.kind}List`,
-          metadata: { resourceVersion: String(rv) },
-          items: all(plural, ns).filter((o) => matchesSelector(o.metadata.labels, q.labelSelector)),
-        });
-      }
+      if (method === 'GET') return sendList(res, rt, all(plural, ns), q);
       if (method !== 'POST') return status(res, 405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       const obj = structuredClone(body) as Obj;
       if (!obj || typeof obj !== 'object') return status(res, 400, 'BadRequest', 'the request body must be an object');
@@ -705,9 +857,15 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
         return status(res, 409, 'AlreadyExists', `${qualified(rt)} "${objName}" already exists`, { name: objName, ...(rt.group ? { group: rt.group } : {}), kind: rt.plural });
       }
       obj.metadata = { ...obj.metadata, namespace: ns, uid: randomUUID(), creationTimestamp: nowSec(), generation: 1 };
+      if (plural === 'pods') {
+        // The API server ignores a new pod's status and gives it its own, with the defaults a pod spec gets.
+        obj.spec = { restartPolicy: 'Always', schedulerName: 'default-scheduler', serviceAccountName: 'default', ...obj.spec };
+        obj.status = { phase: 'Pending', qosClass: qosClass(obj.spec) };
+      }
       bump(obj);
       if (q.dryRun === 'All') return send(res, 201, obj);
       store.set(key(plural, ns, objName), obj);
+      if (plural === 'pods') logs.set(`${ns}/${objName}`, []);
       if (plural === 'jobs') {
         const uid = obj.metadata.uid;
         obj.spec.selector ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
@@ -847,6 +1005,69 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
     : undefined;
   prober?.unref();
 
+  /** The Node object a kubelet would register for `n`, with the taints the node lifecycle controller adds. */
+  function nodeObject(n: FakeNode, prev: Obj | undefined): Obj {
+    const at = nowSec();
+    const ready = n.ready ?? true;
+    const gpu = n.allocatableGpus ? { 'nvidia.com/gpu': String(n.allocatableGpus) } : {};
+    const taints = [
+      ...(n.taints ?? []),
+      ...(ready ? [] : (['NoSchedule', 'NoExecute'] as const).map((effect) => ({ key: 'node.kubernetes.io/not-ready', effect, timeAdded: at }))),
+      ...(n.unschedulable ? [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: at }] : []),
+    ];
+    const index = prev?.spec.podCIDR ? Number(prev.spec.podCIDR.split('.')[2]) : all('nodes', '').length;
+    const condition = (type: string, status: string, reason: string, message: string) => {
+      const before = ((prev?.status.conditions ?? []) as Obj[]).find((c) => c.type === type);
+      return { type, status, reason, message, lastHeartbeatTime: at, lastTransitionTime: before?.status === status ? before.lastTransitionTime : at };
+    };
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: n.name,
+        uid: prev?.metadata.uid ?? randomUUID(),
+        creationTimestamp: prev?.metadata.creationTimestamp ?? at,
+        labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...n.labels },
+        annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      },
+      spec: {
+        podCIDR: `10.244.${index}.0/24`,
+        podCIDRs: [`10.244.${index}.0/24`],
+        ...(n.unschedulable ? { unschedulable: true } : {}),
+        ...(taints.length ? { taints } : {}),
+      },
+      status: {
+        capacity: { cpu: '96', 'ephemeral-storage': '1966788624Ki', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '2113442300Ki', pods: '110', ...gpu },
+        allocatable: { cpu: '95690m', 'ephemeral-storage': '1812586764474', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '2102034428Ki', pods: '110', ...gpu },
+        conditions: [
+          condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+          condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+          condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+          ready
+            ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+            : condition('Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized'),
+        ],
+        addresses: [
+          { type: 'InternalIP', address: `10.0.${Math.floor(index / 250)}.${(index % 250) + 1}` },
+          { type: 'Hostname', address: n.name },
+        ],
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        nodeInfo: {
+          architecture: 'amd64',
+          bootID: prev?.status.nodeInfo.bootID ?? randomUUID(),
+          containerRuntimeVersion: 'containerd://1.7.22',
+          kernelVersion: '5.15.0-1071-aws',
+          kubeProxyVersion: 'v1.31.0',
+          kubeletVersion: 'v1.31.0',
+          machineID: prev?.status.nodeInfo.machineID ?? randomBytes(16).toString('hex'),
+          operatingSystem: 'linux',
+          osImage: 'Ubuntu 22.04.5 LTS',
+          systemUUID: prev?.status.nodeInfo.systemUUID ?? randomUUID(),
+        },
+      },
+    };
+  }
+
   function mustPod(ns: string, name: string): Obj {
     const p = store.get(key('pods', ns, name));
     if (!p) throw new Error(`fake kube: no pod ${ns}/${name}`);
@@ -869,6 +1090,26 @@ export async function startFakeKubeApiServer(options: FakeKubeOptions = {}): Pro
     },
     get: (plural, ns, name) => store.get(key(plural, ns, name)),
     list: (plural, ns, selector) => all(plural, ns).filter((o) => matchesSelector(o.metadata.labels, selector)),
+    setNode(n) {
+      const prev = store.get(key('nodes', '', n.name));
+      const node = nodeObject(n, prev);
+      const causes = validate(RESOURCES.nodes, node);
+      if (causes.length) throw new Error(`fake kube: node ${n.name} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`);
+      bump(node);
+      store.set(key('nodes', '', n.name), node);
+      return node;
+    },
+    removeNode(name) {
+      if (!store.delete(key('nodes', '', name))) throw new Error(`fake kube: no node ${name}`);
+    },
+    bindPod(ns, name, nodeName) {
+      const p = mustPod(ns, name);
+      if (!store.has(key('nodes', '', nodeName))) throw new Error(`fake kube: no node ${nodeName}`);
+      if (p.spec.nodeName) throw new Error(`fake kube: pod ${ns}/${name} is already bound to ${p.spec.nodeName}`);
+      p.spec.nodeName = nodeName;
+      const conditions = ((p.status.conditions ?? []) as Obj[]).filter((c) => c.type !== 'PodScheduled');
+      setPodStatus(p, { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: nowSec() }, ...conditions] });
+    },
     async waitForPods(ns, selector, count = 1, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

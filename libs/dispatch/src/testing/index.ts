@@ -4,6 +4,7 @@ export {
   startFakeKubeApiServer,
   type FakeKubeApiServer,
   type FakeKubeOptions,
+  type FakeNode,
   type FakeRequest,
   type PodTermination,
 } from './fake-kube-apiserver';

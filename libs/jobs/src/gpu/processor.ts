@@ -25,8 +25,14 @@ export interface GpuProcessorDeps {
   onCancel: (jobId: string, fn: () => void) => () => void;
   /** How often a job's status is read while it waits to run. Default 5 s. */
   statusEveryMs?: number;
-  /** A job whose pods wait this long for a place to run (no GPU free, …) fails. Default 30 min. */
+  /**
+   * After this long waiting for a place to run (the cluster has no free GPU of the type although the
+   * scheduler admitted the job: its report was stale, another tenant took the GPUs), the job's log
+   * says so, once; it goes on waiting. Default 30 min.
+   */
   pendingTimeoutMs?: number;
+  /** Called when a job gives its GPUs back, so waiting jobs need not wait for the next scheduling pass. */
+  reschedule?: () => Promise<unknown>;
   /** A job whose image cannot be pulled for this long fails. Default 2 min. */
   imagePullGraceMs?: number;
 }
@@ -36,8 +42,9 @@ const IMAGE_ERRORS = /^(ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageN
 /**
  * Watches a job while it is not running: each new reason it waits (the scheduler's "0/12 nodes are
  * available: 12 Insufficient nvidia.com/gpu", an image pull back-off) goes into the event log, and
- * waits that will not end on their own become failures: an image that cannot be pulled after a
- * grace period, or no place to run after the pending timeout.
+ * the moment it first runs is the start of its GPU time. An image that cannot be pulled after a
+ * grace period fails the job (that wait will not end on its own); waiting for a place to run never
+ * does — past the pending timeout the log says how long it has waited, and it waits on.
  */
 function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, fail: (reason: string) => void) {
   const everyMs = deps.statusEveryMs ?? 5000;
@@ -47,6 +54,7 @@ function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, 
   let lastReason: string | undefined;
   let pendingSince: number | null = null;
   let imageSince: number | null = null;
+  let longWaitNoted = false;
   const loop = (async () => {
     while (!stopped) {
       await new Promise((r) => setTimeout(r, everyMs));
@@ -54,6 +62,7 @@ function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, 
       const st = await handle.status().catch(() => null);
       if (!st) continue;
       if (st.phase !== 'pending') {
+        if (st.phase === 'running' || st.phase === 'ready') await deps.repos.jobs.markGpuTime(jobId, 'start').catch(() => undefined);
         pendingSince = imageSince = null;
         lastReason = undefined;
         if (st.phase !== 'running' && st.phase !== 'ready') return;
@@ -69,10 +78,10 @@ function pendingWatch(deps: GpuProcessorDeps, jobId: string, handle: JobHandle, 
         imageSince ??= now;
         if (now - imageSince >= imagePullGraceMs) return fail(`the container image cannot be pulled: ${st.message}`);
       } else imageSince = null;
-      if (now - pendingSince >= pendingTimeoutMs) {
-        const why = st.message ? `: ${st.message}` : '';
+      if (now - pendingSince >= pendingTimeoutMs && !longWaitNoted) {
+        longWaitNoted = true;
         const gpus = /Insufficient [\w./-]*gpu/i.test(st.message ?? '') ? ' (not enough free GPUs of the requested type)' : '';
-        return fail(`no place to run after ${Math.round(pendingTimeoutMs / 1000)} s${gpus}${why}`);
+        await deps.repos.jobs.note(jobId, 'waiting', `still waiting for a place to run after ${Math.round(pendingTimeoutMs / 1000)} s${gpus}; it goes on waiting${st.message ? `: ${st.message}` : ''}`).catch(() => undefined);
       }
     }
   })();
@@ -159,13 +168,13 @@ function logPump(repos: Repositories, jobId: string, handle: JobHandle) {
   };
 }
 
-async function register(repos: Repositories, jobId: string, output: GpuOutput, outputs: string[], digest: string | null, trainedOn: readonly string[]) {
+async function register(repos: Repositories, jobId: string, teamId: string | null, output: GpuOutput, outputs: string[], digest: string | null, trainedOn: readonly string[]) {
   const uri = outputs[0] ?? null;
   switch (output.kind) {
     case 'model': {
       const parent = await repos.models.get(output.parentModelId);
       const config = { ...modelConfigOf(parent), ...(output.ropeTheta ? { ropeTheta: output.ropeTheta } : {}), ...(output.maxPositionEmbeddings ? { maxPositionEmbeddings: output.maxPositionEmbeddings } : {}) };
-      const model = await repos.models.create({ name: output.name, origin: 'derived', family: parent.family ?? undefined, sourceUri: uri ?? undefined, tags: ['produced-by-job', ...(output.tags ?? [])], config, description: `Produced by job ${jobId}${digest ? ` (${digest})` : ''}${output.note ? `: ${output.note}` : ''}` });
+      const model = await repos.models.create({ name: output.name, origin: 'derived', family: parent.family ?? undefined, sourceUri: uri ?? undefined, tags: ['produced-by-job', ...(output.tags ?? [])], config, description: `Produced by job ${jobId}${digest ? ` (${digest})` : ''}${output.note ? `: ${output.note}` : ''}` }, undefined, teamId);
       await repos.models.addLineage({ parentId: parent.id, childId: model.id, kind: output.lineage, jobId, note: output.note });
       if (output.otherParentModelId) await repos.models.addLineage({ parentId: output.otherParentModelId, childId: model.id, kind: output.lineage, jobId });
       // model ← dataset: the registered datasets the training read, by their URIs.
@@ -178,7 +187,7 @@ async function register(repos: Repositories, jobId: string, output: GpuOutput, o
     case 'adapter': {
       const a = await repos.adapters.create({
         name: output.name, baseModelId: output.baseModelId, sourceModelId: output.sourceModelId, rank: output.rank, alpha: output.alpha ?? output.rank,
-        targetModules: output.targetModules, dtype: 'bf16', uri: uri ?? undefined, digest: digest ?? undefined, tags: ['produced-by-job'],
+        targetModules: output.targetModules, dtype: 'bf16', uri: uri ?? undefined, digest: digest ?? undefined, tags: ['produced-by-job'], jobId, teamId,
       });
       return { adapterId: a.id };
     }
@@ -250,6 +259,8 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
     await repos.jobs.transition(jobId, 'failed', (e as Error).message, canTransition, { error: (e as Error).message });
     throw e;
   });
+  // The executor's clock: a process runs from its start; a pod from when it leaves Pending (see pendingWatch).
+  if ((await handle.status().catch(() => null))?.phase !== 'pending') await repos.jobs.markGpuTime(jobId, 'start');
   let cancelled = false;
   const unsubscribe = deps.onCancel(jobId, () => {
     cancelled = true;
@@ -265,12 +276,13 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
     if (rendered.kind === 'serve') {
       const { url } = await handle.ready({ timeoutMs: 30 * 60_000 });
       if (output.kind === 'endpoint') {
-        const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null, lastStatus: `serving (job ${jobId})`, lastCheckedAt: new Date() };
+        const data = { url: `${url}/v1`, servedModelName: rendered.service!.servedName, kind: 'vllm', gpuType: rendered.resources.gpuType, gpuCount: rendered.resources.gpus, modelId: output.modelId ?? null, lastStatus: `serving (job ${jobId})`, lastCheckedAt: new Date(), teamId: job.teamId };
         await repos.endpoints.upsertServed(output.name, data);
       }
       await repos.jobs.note(jobId, 'ready', `serving at ${url}/v1`);
     }
     const result = await handle.wait();
+    await repos.jobs.markGpuTime(jobId, 'end');
     await watch.stop();
     await pump.stop();
     if (failure) {
@@ -296,11 +308,12 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
       await repos.jobs.note(jobId, 'uploaded', `uploaded ${uri} (${info.kind}, ${info.size} bytes, sha256 ${info.sha256.slice(0, 12)}…)`);
     }
     const digests = await Promise.all(rendered.outputs.map((u) => uploaded.get(u) ?? deps.artifacts.digest(u).then((d) => `sha256:${d.sha256}`).catch(() => null)));
-    const registered = await register(repos, jobId, output, rendered.outputs, digests[0] ?? null, trainedOn);
+    const registered = await register(repos, jobId, job.teamId, output, rendered.outputs, digests[0] ?? null, trainedOn);
     const summary = { outputs: rendered.outputs, digests, ...registered };
     await repos.jobs.transition(jobId, 'succeeded', `done: ${rendered.outputs.join(', ') || 'no outputs'}`, canTransition, { result: summary });
     return summary;
   } catch (e) {
+    await repos.jobs.markGpuTime(jobId, 'end').catch(() => undefined);
     await watch.stop();
     await pump.stop();
     const tail = pump.tail().slice(-3).join(' | ');
@@ -311,6 +324,7 @@ async function runGpuJob(deps: GpuProcessorDeps, jobId: string) {
   } finally {
     unsubscribe();
     if (staging && s3Uris.length) await clearStaging(staging);
+    void deps.reschedule?.().catch(() => undefined);
   }
 }
 

@@ -7,6 +7,8 @@ import type { Redis } from 'ioredis';
 import type { JobsDeps } from '../deps';
 import { fingerprint, queueError } from '../eval-runs';
 import { gpuJob, type GpuPayload } from './payload';
+import { estimateTraining, poolOf, resolveTeam, type Requester } from '../scheduling/requests';
+import { schedulePass } from '../scheduling/scheduler';
 
 /** Puts GPU work on its queue (idempotent by job and attempt; fails fast when Redis is down). */
 export function enqueueGpuJob(connection: Redis, payload: GpuPayload, opts: { attempt?: number; prefix?: string } = {}) {
@@ -16,9 +18,13 @@ export function enqueueGpuJob(connection: Redis, payload: GpuPayload, opts: { at
 /**
  * Queues GPU work (train, lora-extract, lora-merge, serve). The spec is rendered first, so a job
  * that could never run — a serve whose max-model-len cannot fit, a stage that does not exist — is
- * refused before anything starts. The job records the GPUs it holds, which the capacity API sums.
+ * refused before anything starts. The job records its team, priority, the pool and GPUs it needs
+ * (which the capacity API sums) and, for training, the planner's estimate. Work that holds no GPU
+ * goes straight to the queue; GPU work waits for the scheduler to admit it (a pass runs at once).
  */
-export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, requestedBy: string) {
+export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, requester: Requester | string) {
+  const who: Requester = typeof requester === 'string' ? { name: requester } : requester;
+  const requestedBy = who.name;
   const spec = parseJobSpec(input.spec);
   const s3 = s3UrisOf(spec);
   // Executors stage s3:// artifacts (the local one on its disk, a pod through its stager; see ./processor): any staged path renders here.
@@ -33,6 +39,9 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
   if (input.output.kind === 'adapter' && (await deps.repos.adapters.getByName(input.output.name))) {
     throw badRequest(`output.name: an adapter named ${input.output.name} already exists; pick another name for what this job produces`, 'output.name');
   }
+  const pool = poolOf(rendered);
+  const teamId = await resolveTeam(deps.repos, input.team, who);
+  const estimate = await estimateTraining(deps.repos, spec, pool, input.output.kind === 'model' ? input.output.parentModelId : undefined);
   const what = { spec, executor: input.executor, output: input.output };
   const { job, created } = await deps.repos.jobs.create({
     kind: spec.kind,
@@ -40,15 +49,21 @@ export async function startGpuJob(deps: JobsDeps, input: GpuJobStartInput, reque
     idempotencyKey: `gpu:${fingerprint(what)}:${input.requestKey ?? 'auto'}`,
     maxAttempts: 1,
     spec: { ...what, requestedBy, gpuType: rendered.resources.gpuType, gpus: rendered.resources.gpus, nodes: rendered.resources.nodes },
+    gpu: { teamId, priority: input.priority ?? 'normal', gpuType: pool.gpuType, gpus: pool.gpus, admitted: pool.gpus === 0, ...(estimate ? { estimate } : {}) },
   });
   if (!created) return { job, created };
-  try {
-    await enqueueGpuJob(deps.producer(), { jobId: job.id }, { prefix: deps.queuePrefix });
-  } catch (e) {
-    await deps.repos.jobs.discard(job.id);
-    queueError(e);
+  if (pool.gpus === 0) {
+    try {
+      await enqueueGpuJob(deps.producer(), { jobId: job.id }, { prefix: deps.queuePrefix });
+    } catch (e) {
+      await deps.repos.jobs.discard(job.id);
+      queueError(e);
+    }
+    return { job, created };
   }
-  return { job, created };
+  // Admitted now if its GPUs are free; otherwise it waits, and the workers' passes take it from here.
+  await schedulePass(deps).catch(() => undefined);
+  return { job: await deps.repos.jobs.get(job.id), created };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,7 +92,7 @@ function labPort(modelId: string): number {
   return 18_000 + (h % 1000);
 }
 
-export async function serveModel(deps: JobsDeps, input: GpuServeModelInput, requestedBy: string) {
+export async function serveModel(deps: JobsDeps, input: GpuServeModelInput, requestedBy: Requester | string) {
   const m = await deps.repos.models.get(input.modelId);
   const model = weightsOf(m, 'modelId');
   const engine = input.engine ?? (isLabModel(m) ? 'lab' : 'vllm');
@@ -99,10 +114,10 @@ export async function serveModel(deps: JobsDeps, input: GpuServeModelInput, requ
       ...(input.port ? { port: input.port } : {}),
     };
   }
-  return startGpuJob(deps, { spec, executor: input.executor, output: { kind: 'endpoint', name: input.endpointName ?? `${m.name}-serve`, modelId: m.id }, requestKey: input.requestKey }, requestedBy);
+  return startGpuJob(deps, { spec, executor: input.executor, output: { kind: 'endpoint', name: input.endpointName ?? `${m.name}-serve`, modelId: m.id }, requestKey: input.requestKey, team: input.team, priority: input.priority }, requestedBy);
 }
 
-export async function extractAdapter(deps: JobsDeps, input: GpuExtractAdapterInput, requestedBy: string) {
+export async function extractAdapter(deps: JobsDeps, input: GpuExtractAdapterInput, requestedBy: Requester | string) {
   const [ft, base] = await Promise.all([deps.repos.models.get(input.finetunedModelId), deps.repos.models.get(input.baseModelId)]);
   if (ft.id === base.id) throw badRequest('the fine-tuned model and the base are the same model: there is no delta to extract', 'baseModelId');
   sameArchitecture(ft, base, 'baseModelId');
@@ -113,12 +128,12 @@ export async function extractAdapter(deps: JobsDeps, input: GpuExtractAdapterInp
   };
   return startGpuJob(
     deps,
-    { spec, executor: input.executor, output: { kind: 'adapter', name: input.name, baseModelId: base.id, sourceModelId: ft.id, rank: input.maxRank, targetModules: PROJECTIONS }, requestKey: input.requestKey },
+    { spec, executor: input.executor, output: { kind: 'adapter', name: input.name, baseModelId: base.id, sourceModelId: ft.id, rank: input.maxRank, targetModules: PROJECTIONS }, requestKey: input.requestKey, team: input.team, priority: input.priority },
     requestedBy,
   );
 }
 
-export async function mergeAdapter(deps: JobsDeps, input: GpuMergeAdapterInput, requestedBy: string) {
+export async function mergeAdapter(deps: JobsDeps, input: GpuMergeAdapterInput, requestedBy: Requester | string) {
   const adapter = await deps.repos.adapters.get(input.adapterId);
   if (!adapter.uri) throw badRequest(`adapter ${adapter.name} has no uri: register where its weights are first`, 'adapterId');
   if (!adapter.sourceModelId) throw badRequest(`adapter ${adapter.name} has no source model: its RoPE fields (rope_theta, max_position_embeddings) cannot be known`, 'adapterId');
@@ -130,6 +145,6 @@ export async function mergeAdapter(deps: JobsDeps, input: GpuMergeAdapterInput, 
     ropeTheta: source.ropeTheta, maxPositionEmbeddings: source.maxPositionEmbeddings, ropeScaling: source.ropeScaling ?? null,
     cuda: tool === 'mergekit', ...(input.gpuType ? { gpuType: input.gpuType } : {}),
   };
-  const output = { kind: 'model' as const, name: input.name, parentModelId: target.id, otherParentModelId: source.id, lineage: 'lora-merge' as const, ropeTheta: source.ropeTheta, maxPositionEmbeddings: source.maxPositionEmbeddings };
-  return startGpuJob(deps, { spec, executor: input.executor, output, requestKey: input.requestKey }, requestedBy);
+  const output = { kind: 'model' as const, name: input.name, parentModelId: target.id, otherParentModelId: source.id, adapterId: adapter.id, lineage: 'lora-merge' as const, ropeTheta: source.ropeTheta, maxPositionEmbeddings: source.maxPositionEmbeddings };
+  return startGpuJob(deps, { spec, executor: input.executor, output, requestKey: input.requestKey, team: input.team, priority: input.priority }, requestedBy);
 }

@@ -5,7 +5,7 @@
  * the run, the stage and the attempt — so a worker that takes a dead worker's run over re-attaches
  * to the jobs already started instead of starting them twice.
  */
-import { readEvalRunSummary, recipeSpecSchema, type GateResult, type RecipeSpec } from '@ctxlab/contracts';
+import { readEvalRunSummary, recipeSpecSchema, type GateResult, type JobPriority, type RecipeSpec } from '@ctxlab/contracts';
 import type { RecipeRunRecord, Repositories } from '@ctxlab/db';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -147,6 +147,7 @@ async function driveStage(ctx: StageCtx, run: RecipeRunRecord, spec: RecipeSpec,
             note: `recipe ${run.recipe.name} v${run.recipe.version}, ${label}, run ${run.name}${datasets.length ? `, data ${datasets.join(', ')}` : ''}`, tags: ['recipe-run'],
           },
           requestKey: `recipe-run:${run.id}:stage:${k}:attempt:${stage.attempt}`,
+          ...(await runScheduling(repos, run.jobId)),
         }, run.requestedBy);
       } catch (e) {
         return { kind: 'stopped', reason: `${label}: the training job could not start: ${(e as Error).message}` };
@@ -187,7 +188,7 @@ async function driveStage(ctx: StageCtx, run: RecipeRunRecord, spec: RecipeSpec,
   if (plans.some((p) => p.kind !== 'local-check')) {
     const endpointName = `${pathSlug(model.name)}-gate`;
     if (!serveJobId) {
-      const served = await serveModel(ctx.deps.jobs, { modelId, executor: run.executor === 'kubernetes' ? 'kubernetes' : 'local', endpointName, requestKey: key('serve') }, run.requestedBy);
+      const served = await serveModel(ctx.deps.jobs, { modelId, executor: run.executor === 'kubernetes' ? 'kubernetes' : 'local', endpointName, requestKey: key('serve'), ...(await runScheduling(repos, run.jobId)) }, run.requestedBy);
       serveJobId = served.job.id;
       await repos.recipeRuns.updateStage(run.id, k, { serveJobId });
       await repos.recipeRuns.note(run.id, 'gate', `${label}: serving ${model.name} for its gates (job ${serveJobId})`, k);
@@ -258,4 +259,10 @@ async function waitServed(ctx: StageCtx, serveJobId: string, endpointName: strin
 /** Stops the gates' server once every gate has its value (its endpoint stays registered, marked stopped). */
 async function stopServer(deps: RecipeRunProcessorDeps, serveJobId: string) {
   await cancelJob(deps.jobs, serveJobId, 'its recipe run (gates done)').catch(() => undefined);
+}
+
+/** The team (checked when the run started) and priority a run's GPU jobs carry. */
+async function runScheduling(repos: Repositories, runJobId: string): Promise<{ team?: string; priority: JobPriority }> {
+  const spec = (await repos.jobs.get(runJobId)).spec as { teamId?: string | null; priority?: JobPriority };
+  return { ...(spec.teamId ? { team: spec.teamId } : {}), priority: spec.priority ?? 'normal' };
 }

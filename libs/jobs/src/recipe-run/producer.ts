@@ -7,6 +7,7 @@ import { cancelJob, queueError } from '../eval-runs';
 import { checkSuiteSpec, type SuiteLimits } from '../suites';
 import { recipeRunJob, type RecipeRunPayload } from './payload';
 import { stageDatasets, stageGates, stageLabel, stageModelName, stageOutput, stageTrainSpec } from './plan';
+import { resolveTeam, type Requester } from '../scheduling/requests';
 
 /** Puts a run's orchestrating job on its queue (idempotent by job and attempt). */
 export function enqueueRecipeRun(connection: Redis, payload: RecipeRunPayload, opts: { attempt?: number; prefix?: string | undefined } = {}) {
@@ -22,8 +23,10 @@ const stamp = (d: Date) => d.toISOString().slice(0, 19).replace(/[-:]/g, '').rep
  * register must be free. Then the run, its stages and its job are written together and queued;
  * if Redis refuses the job, all of it is taken back.
  */
-export async function startRecipeRun(deps: JobsDeps, input: RecipeRunStartInput & { requestedBy: string; limits: SuiteLimits }) {
+export async function startRecipeRun(deps: JobsDeps, input: RecipeRunStartInput & { requestedBy: string; requester?: Requester; limits: SuiteLimits }) {
   const { repos } = deps;
+  // The team is checked once, here: the run's jobs are charged to it without asking again.
+  const teamId = await resolveTeam(repos, input.team, input.requester ?? { name: input.requestedBy });
   const recipe = await repos.recipes.get(input.recipeId).catch(() => null);
   if (!recipe) throw badRequest(`recipeId: recipe ${input.recipeId} does not exist`, 'recipeId');
   const base = await repos.models.get(input.baseModelId).catch(() => null);
@@ -54,7 +57,7 @@ export async function startRecipeRun(deps: JobsDeps, input: RecipeRunStartInput 
   const { run, job } = await repos.recipeRuns.create({
     run: { name, recipeId: recipe.id, baseModelId: base.id, executor: input.executor, device: input.device, outputRoot: input.outputRoot ?? null, requestedBy: input.requestedBy },
     stages: spec.stages.map((s) => ({ name: s.name })),
-    job: { spec: { recipe: `${recipe.name} v${recipe.version}`, baseModel: base.name, requestedBy: input.requestedBy, limits: input.limits }, idempotencyKey: `recipe-run:${name}` },
+    job: { spec: { recipe: `${recipe.name} v${recipe.version}`, baseModel: base.name, requestedBy: input.requestedBy, limits: input.limits, teamId, priority: input.priority ?? 'normal' }, idempotencyKey: `recipe-run:${name}` },
   });
   try {
     await enqueueRecipeRun(deps.producer(), { jobId: job.id }, { prefix: deps.queuePrefix });

@@ -17,10 +17,12 @@ describe('infra.capacity: what Terraform reads to size GPU pools', () => {
     await a.endpoints.create({ name: 'serve-8b', url: 'http://vllm-8b:8000/v1', servedModelName: 'z', gpuType: 'h100-sxm-80gb', gpuCount: 4 });
     await a.endpoints.create({ name: 'cpu-only', url: 'http://cpu:8000/v1', servedModelName: 'c' });
     const repos = testRepos();
-    await repos.jobs.create({ kind: 'train', spec: { gpuType: 'a100-80gb', gpus: 16 } });
-    const running = await repos.jobs.create({ kind: 'lora-extract', spec: { gpuType: 'a100-80gb', gpus: 1 } });
+    const gpu = (gpus: number, admitted: boolean) => ({ teamId: null, priority: 'normal' as const, gpuType: 'a100-80gb', gpus, admitted });
+    // Still waiting for the scheduler: its GPUs are the demand the pool should grow by.
+    await repos.jobs.create({ kind: 'train', spec: {}, gpu: gpu(16, false) });
+    const running = await repos.jobs.create({ kind: 'lora-extract', spec: {}, gpu: gpu(1, true) });
     await repos.db.job.update({ where: { id: running.job.id }, data: { status: 'running' } });
-    const done = await repos.jobs.create({ kind: 'train', spec: { gpuType: 'a100-80gb', gpus: 64 } });
+    const done = await repos.jobs.create({ kind: 'train', spec: {}, gpu: gpu(64, true) });
     await repos.db.job.update({ where: { id: done.job.id }, data: { status: 'succeeded' } });
     const archived = await a.endpoints.create({ name: 'gone', url: 'http://gone:8000/v1', servedModelName: 'x', gpuType: 'l40s-48gb', gpuCount: 2 });
     await a.endpoints.archive({ id: archived.id });
@@ -31,8 +33,8 @@ describe('infra.capacity: what Terraform reads to size GPU pools', () => {
     expect(res.status).toBe(200);
     const body = capacityResponseSchema.parse(await res.json());
     expect(body.result.data.json.pools).toEqual([
-      { gpuType: 'a100-80gb', gpuMemoryGiB: 80, gpusNeeded: 17, nodesNeeded: 3, gpusPerNode: 8, sources: { serveEndpoints: 0, queuedJobs: 1, runningJobs: 1 } },
-      { gpuType: 'h100-sxm-80gb', gpuMemoryGiB: expect.closeTo(79.65, 2), gpusNeeded: 12, nodesNeeded: 2, gpusPerNode: 8, sources: { serveEndpoints: 2, queuedJobs: 0, runningJobs: 0 } },
+      { gpuType: 'a100-80gb', gpuMemoryGiB: 80, gpusNeeded: 17, nodesNeeded: 3, gpusPerNode: 8, sources: { serveEndpoints: 0, queuedJobs: 1, runningJobs: 1, queuedGpus: 16 } },
+      { gpuType: 'h100-sxm-80gb', gpuMemoryGiB: expect.closeTo(79.65, 2), gpusNeeded: 12, nodesNeeded: 2, gpusPerNode: 8, sources: { serveEndpoints: 2, queuedJobs: 0, runningJobs: 0, queuedGpus: 0 } },
     ]);
   });
 

@@ -3,7 +3,7 @@ import { cancelRecipeRun, resumeRecipeRun, startRecipeRun } from '@ctxlab/jobs';
 import { z } from 'zod';
 import { recipePlanFor } from '../../services/planner';
 import { recipeRunView } from '../../services/recipe-runs';
-import { memberProcedure, router, viewerProcedure } from '../../trpc';
+import { memberProcedure, router, viewerProcedure, requesterOf } from '../../trpc';
 import { registryRoutes } from '../registry';
 
 export const recipesRouter = router({
@@ -16,7 +16,7 @@ export const recipesRouter = router({
   versions: viewerProcedure.input(z.object({ name: nameSchema })).query(({ ctx, input }) => ctx.repos.recipes.versions(input.name)),
   /** Runs the recipe from a base model, stage by stage with its gates; refused up front when a stage could never start. */
   run: memberProcedure.input(recipeRunStartInput).mutation(async ({ ctx, input }) =>
-    recipeRunView(ctx.repos, await startRecipeRun(ctx.jobs, { ...input, requestedBy: ctx.actor.name, limits: ctx.gridLimits })),
+    recipeRunView(ctx.repos, await startRecipeRun(ctx.jobs, { ...input, requestedBy: ctx.actor.name, requester: requesterOf(ctx.actor), limits: ctx.gridLimits })),
   ),
   /** Recipe runs, newest first (of one recipe, or in one status). */
   runs: viewerProcedure.input(recipeRunListInput).query(async ({ ctx, input }) => Promise.all((await ctx.repos.recipeRuns.list(input)).map((r) => recipeRunView(ctx.repos, r)))),

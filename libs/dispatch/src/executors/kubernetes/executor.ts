@@ -5,9 +5,11 @@ import {
   BatchV1Api,
   CoreV1Api,
   Log,
+  Observable,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
+  type ObservableMiddleware,
   type V1ContainerStatus,
   type V1Deployment,
   type V1Job,
@@ -20,11 +22,13 @@ import type { RenderedJob } from '../../render/types';
 import type { JobKind } from '../../specs';
 import { checkJobId } from '../local';
 import { LineSplitter } from '../lines';
-import type { Executor, JobHandle, JobResult, JobStatus, LogLine, StartOptions } from '../types';
+import type { Executor, JobHandle, JobResult, JobStatus, LogLine, PoolCapacity, StartOptions } from '../types';
+import { poolCapacity } from './capacity';
 import {
   ANNOTATION_JOB_ID,
   COMPLETION_INDEX_LABEL,
   CONTAINER_NAME,
+  gpuTolerations,
   jobIdLabel,
   kubeName,
   LABEL_JOB_ID,
@@ -43,6 +47,8 @@ export interface KubernetesExecutorOptions extends KubeManifestOptions {
   maxConsecutiveErrors?: number;
   /** A serve pod restarted this often in CrashLoopBackOff fails the serve job (which is then scaled to zero). Default 3. */
   crashLoopRestarts?: number;
+  /** Time capacity() waits for the API server, all its requests together, before it fails with KUBE_UNAVAILABLE. Default 30 s. */
+  capacityTimeoutMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,6 +715,55 @@ export class KubernetesExecutor implements Executor {
     } catch (e) {
       throw kubeError(e, `looking for job ${jobId}`);
     }
+  }
+
+  /**
+   * The cluster's GPU pools, grouped by the GPU-type node label (see poolCapacity): lists the
+   * labelled nodes and the pods of every namespace that have not ended, so the worker's service
+   * account needs a ClusterRole that may list nodes and pods. ctxlab's own job pods — the ones with
+   * the job-id label in this executor's namespace — are left out of foreignUsed; those of another
+   * ctxlab installation sharing the nodes are foreign here.
+   */
+  async capacity(): Promise<PoolCapacity[]> {
+    const timeoutMs = this.options.capacityTimeoutMs ?? 30_000;
+    const signal = AbortSignal.timeout(timeoutMs);
+    // The generated client takes per-call middleware; this one is the only way to give its fetch a signal.
+    const abortable: ObservableMiddleware = {
+      pre: (request) => {
+        request.setSignal(signal);
+        return new Observable(Promise.resolve(request));
+      },
+      post: (response) => new Observable(Promise.resolve(response)),
+    };
+    const withTimeout = { middleware: [abortable], middlewareMergeStrategy: 'append' as const };
+    const call = async <T>(doing: string, request: () => Promise<T>): Promise<T> => {
+      try {
+        return await request();
+      } catch (e) {
+        if (signal.aborted) throw new DispatchError('KUBE_UNAVAILABLE', `${doing}: the API server did not answer within ${timeoutMs} ms`, undefined, { cause: e });
+        throw kubeError(e, doing);
+      }
+    };
+    const gpuTypeLabel = this.options.gpuTypeLabel ?? 'ctxlab.dev/gpu-type';
+    const gpuResource = this.options.gpuResource ?? 'nvidia.com/gpu';
+    const nodes = await call('listing nodes for GPU capacity', () => this.ctx.core.listNode({ labelSelector: gpuTypeLabel }, withTimeout));
+    const pods: V1Pod[] = [];
+    if (nodes.items.length > 0) {
+      let next: string | undefined;
+      do {
+        const page = await call('listing pods for GPU capacity', () =>
+          this.ctx.core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed', limit: 500, ...(next ? { _continue: next } : {}) }, withTimeout),
+        );
+        pods.push(...page.items);
+        next = page.metadata?._continue || undefined;
+      } while (next);
+    }
+    return poolCapacity(nodes.items, pods, {
+      gpuTypeLabel,
+      gpuResource,
+      tolerations: gpuTolerations(gpuResource),
+      isOwnJob: (p) => p.metadata?.namespace === this.ctx.ns && p.metadata?.labels?.[LABEL_JOB_ID] !== undefined,
+    });
   }
 
   /** Deletes everything a job created (Job, or Deployment + Service; ConfigMaps go with their owner). */

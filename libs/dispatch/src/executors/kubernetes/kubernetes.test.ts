@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BatchV1Api } from '@kubernetes/client-node';
+import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderJob } from '../../render/index';
 import { GRADIENT_1048K_EXTRACT, GRADIENT_1048K_MERGE, GRADIENT_TRAIN_SPECS, ZHINAO_360K_SERVE } from '../../testing/seeds';
@@ -371,5 +371,144 @@ describe('kubernetes executor: serve', () => {
     expect(r.message).toMatch(/^CrashLoopBackOff after 3 restarts: back-off 40s restarting failed container; scaled to zero$/);
     expect(fake.get('deployments', NS, kubeName(jobId))!.spec.replicas).toBe(0);
     expect((await rejection(h.ready())).code).toBe('NOT_READY');
+  });
+});
+
+describe('kubernetes executor: GPU capacity', () => {
+  let cluster: FakeKubeApiServer;
+  let kube: KubernetesExecutor;
+  const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' } as const;
+  const pool = (gpuType: string) => ({ 'ctxlab.dev/gpu-type': gpuType, 'node.kubernetes.io/instance-type': 'p5.48xlarge' });
+
+  /** A pod of someone else's, created through the API and bound to `node` by the scheduler. */
+  async function foreignPod(ns: string, name: string, node: string | null, resources: Record<string, unknown>, extra: { labels?: Record<string, string>; initContainers?: unknown[] } = {}) {
+    const res = await fetch(`${cluster.url}/api/v1/namespaces/${ns}/pods`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, labels: { app: name, ...extra.labels } },
+        spec: {
+          containers: [{ name: 'main', image: 'nvcr.io/nvidia/pytorch:24.08-py3', resources }],
+          ...(extra.initContainers ? { initContainers: extra.initContainers } : {}),
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        },
+      }),
+    });
+    expect(res.status).toBe(201);
+    if (node) cluster.bindPod(ns, name, node);
+    cluster.setPodPhase(ns, name, 'Running');
+  }
+
+  beforeAll(async () => {
+    cluster = await startFakeKubeApiServer();
+    kube = new KubernetesExecutor({ ...options, kubeConfig: cluster.kubeConfig() });
+    cluster.setNode({ name: 'h100-a', labels: pool('h100-sxm-80gb'), allocatableGpus: 8, taints: [GPU_TAINT] });
+    cluster.setNode({ name: 'h100-b', labels: pool('h100-sxm-80gb'), allocatableGpus: 8, taints: [GPU_TAINT] });
+    cluster.setNode({ name: 'h100-notready', labels: pool('h100-sxm-80gb'), allocatableGpus: 8, taints: [GPU_TAINT], ready: false });
+    cluster.setNode({ name: 'h100-cordoned', labels: pool('h100-sxm-80gb'), allocatableGpus: 8, taints: [GPU_TAINT], unschedulable: true });
+    // A soft preference does not keep jobs off; a taint ctxlab's pods do not tolerate does.
+    cluster.setNode({ name: 'l40s-a', labels: pool('l40s-48gb'), allocatableGpus: 4, taints: [GPU_TAINT, { key: 'spot', value: 'true', effect: 'PreferNoSchedule' }] });
+    cluster.setNode({ name: 'l40s-dedicated', labels: pool('l40s-48gb'), allocatableGpus: 4, taints: [GPU_TAINT, { key: 'dedicated', value: 'inference', effect: 'NoSchedule' }] });
+    // ctxlab's pods tolerate the GPU taint with effect NoSchedule only.
+    cluster.setNode({ name: 'l40s-draining', labels: pool('l40s-48gb'), allocatableGpus: 4, taints: [{ ...GPU_TAINT, effect: 'NoExecute' }] });
+    cluster.setNode({ name: 'a100-down', labels: pool('a100-80gb'), allocatableGpus: 8, ready: false });
+    cluster.setNode({ name: 'gpu-unlabelled', allocatableGpus: 8, taints: [GPU_TAINT] });
+    cluster.setNode({ name: 'cpu-a' });
+
+    await foreignPod('default', 'notebook', 'h100-a', { limits: { 'nvidia.com/gpu': '2' } });
+    // An init container holds more than the containers: the pod holds what its init phase needs.
+    await foreignPod('default', 'eval-harness', 'h100-b', { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } }, {
+      initContainers: [{ name: 'warmup', image: 'busybox', resources: { limits: { 'nvidia.com/gpu': '3' } } }],
+    });
+    // Another ctxlab installation's job on the same nodes is not this executor's work.
+    await foreignPod('default', 'other-ctxlab-job', 'h100-b', { limits: { 'nvidia.com/gpu': '1' } }, { labels: { 'ctxlab.dev/job-id': 'theirs-1' } });
+    await foreignPod('default', 'on-notready', 'h100-notready', { limits: { 'nvidia.com/gpu': '4' } });
+    await foreignPod('default', 'on-unlabelled', 'gpu-unlabelled', { limits: { 'nvidia.com/gpu': '8' } });
+    await foreignPod('default', 'unscheduled', null, { limits: { 'nvidia.com/gpu': '8' } });
+    await foreignPod('default', 'finished', 'l40s-a', { limits: { 'nvidia.com/gpu': '4' } });
+    cluster.setPodPhase('default', 'finished', 'Succeeded');
+    await foreignPod('default', 'web', 'l40s-a', { requests: { cpu: '500m', memory: '1Gi' } });
+
+    // ctxlab's own job, running on h100-b: the scheduler counts it from its own records.
+    await kube.start('capacity-own-job', renderJob(GRADIENT_1048K_EXTRACT));
+    const [own] = await cluster.waitForPods(NS, 'ctxlab.dev/job-id=capacity-own-job');
+    cluster.bindPod(NS, podName(own!), 'h100-b');
+    cluster.setPodPhase(NS, podName(own!), 'Running');
+  });
+  afterAll(() => cluster.close());
+
+  it('sums allocatable GPUs of the nodes that take jobs per GPU-type label, and the GPUs other pods hold there', async () => {
+    expect(await kube.capacity()).toEqual([
+      { gpuType: 'a100-80gb', gpus: 0, nodes: 0, foreignUsed: 0 },
+      { gpuType: 'h100-sxm-80gb', gpus: 16, nodes: 2, foreignUsed: 2 + 3 + 1 },
+      { gpuType: 'l40s-48gb', gpus: 4, nodes: 1, foreignUsed: 0 },
+    ]);
+    const nodes = cluster.requests.findLast((r) => r.path === '/api/v1/nodes')!;
+    expect(nodes.query.labelSelector).toBe('ctxlab.dev/gpu-type');
+    const pods = cluster.requests.findLast((r) => r.path === '/api/v1/pods')!;
+    expect(pods.query.fieldSelector).toBe('status.phase!=Succeeded,status.phase!=Failed');
+  });
+
+  it('reads the GPU type from the configured node label', async () => {
+    cluster.setNode({ name: 'pool-x-1', labels: { 'example.com/accelerator': 'mi300x' }, allocatableGpus: 8 });
+    const custom = new KubernetesExecutor({ ...options, kubeConfig: cluster.kubeConfig(), gpuTypeLabel: 'example.com/accelerator' });
+    try {
+      expect(await custom.capacity()).toEqual([{ gpuType: 'mi300x', gpus: 8, nodes: 1, foreignUsed: 0 }]);
+    } finally {
+      cluster.removeNode('pool-x-1');
+    }
+  });
+
+  it('pages through the pods of a cluster larger than one list answer', async () => {
+    const before = cluster.requests.length;
+    // 520 pods: the last in key order holds a GPU on l40s-a, so it is on the second page.
+    for (let i = 0; i < 520; i++) {
+      const name = `batch-${String(i).padStart(3, '0')}`;
+      await foreignPod('default', name, i === 519 ? 'l40s-a' : 'cpu-a', i === 519 ? { limits: { 'nvidia.com/gpu': '1' } } : {});
+    }
+    const l40s = (await kube.capacity()).find((p) => p.gpuType === 'l40s-48gb');
+    expect(l40s).toEqual({ gpuType: 'l40s-48gb', gpus: 4, nodes: 1, foreignUsed: 1 });
+    const pages = cluster.requests.slice(before).filter((r) => r.path === '/api/v1/pods');
+    expect(pages.map((r) => [r.query.limit, Boolean(r.query.continue)])).toEqual([
+      ['500', false],
+      ['500', true],
+    ]);
+  });
+
+  it('an API server that refuses the listing fails with what was being listed and why', async () => {
+    const forbidden = 'nodes is forbidden: User "system:serviceaccount:ctxlab:ctxlab-worker" cannot list resource "nodes" in API group "" at the cluster scope';
+    cluster.injectFault({ method: 'GET', path: /^\/api\/v1\/nodes$/, status: 403, message: forbidden });
+    const refused = await rejection(kube.capacity());
+    expect(refused.code).toBe('KUBE_FORBIDDEN');
+    expect(refused.message).toBe(`listing nodes for GPU capacity: the API server refused the credentials (403): ${forbidden}`);
+
+    cluster.injectFault({ method: 'GET', path: /^\/api\/v1\/pods$/, status: 500, message: 'etcdserver: request timed out' });
+    const failed = await rejection(kube.capacity());
+    expect(failed.code).toBe('KUBE_UNAVAILABLE');
+    expect(failed.message).toBe('listing pods for GPU capacity: HTTP 500: etcdserver: request timed out');
+  });
+
+  it('gives up on an API server that does not answer', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'silent', server: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'ctxlab-worker', token: 't' }],
+      contexts: [{ name: 'silent', cluster: 'silent', user: 'ctxlab-worker', namespace: NS }],
+      currentContext: 'silent',
+    });
+    try {
+      const started = Date.now();
+      const e = await rejection(new KubernetesExecutor({ ...options, kubeConfig: kc, capacityTimeoutMs: 200 }).capacity());
+      expect(e.code).toBe('KUBE_UNAVAILABLE');
+      expect(e.message).toBe('listing nodes for GPU capacity: the API server did not answer within 200 ms');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((ok) => silent.close(ok));
+    }
   });
 });

@@ -103,6 +103,15 @@ export function gpuTypeLabelValue(gpuType: string): string {
   return v;
 }
 
+/**
+ * What GPU pods tolerate: the taint GPU node groups carry to keep other pods off
+ * (`nvidia.com/gpu=present:NoSchedule`), whatever its value. Capacity counts a node only when these
+ * tolerate all its NoSchedule and NoExecute taints.
+ */
+export function gpuTolerations(gpuResource = 'nvidia.com/gpu'): V1Toleration[] {
+  return [{ key: gpuResource, operator: 'Exists', effect: 'NoSchedule' }];
+}
+
 /** The objects one job becomes. Owners (Job, Deployment) are created first; `ownedBy` links the rest. */
 export interface KubeObjects {
   name: string;
@@ -250,7 +259,7 @@ export function renderKubeObjects(jobId: string, job: RenderedJob, o: KubeManife
     ...(gpus > 0 ? { resources: { limits: { [gpuResource]: String(gpus) } } } : {}),
   };
 
-  const tolerations: V1Toleration[] = gpus > 0 ? [{ key: gpuResource, operator: 'Exists', effect: 'NoSchedule' }] : [];
+  const tolerations: V1Toleration[] = gpus > 0 ? gpuTolerations(gpuResource) : [];
   const podSpec = (restartPolicy: 'Never' | 'Always'): V1PodSpec => ({
     serviceAccountName: o.serviceAccountName ?? 'ctxlab-jobs',
     restartPolicy,
