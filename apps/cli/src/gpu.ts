@@ -5,6 +5,7 @@
 import type { createClient } from '@ctxlab/api/client';
 import { ended, startedOrWatched } from './evals';
 import { findModel, modelByName } from './lookup';
+import { schedulingOf } from './queue';
 import { table } from './table';
 
 type Api = ReturnType<typeof createClient>;
@@ -48,6 +49,7 @@ export async function serveCommand(api: Api, sub: string | undefined, arg: strin
       ...(o.kv ? { kvCacheDtype: o.kv as 'auto' | 'bf16' | 'fp8' } : {}),
       ...(o.port ? { port: num(o, 'port') } : {}),
       ...(o.name ? { endpointName: o.name as string } : {}),
+      ...schedulingOf(o),
     });
     const head = `${r.created ? 'queued' : 'already queued'}: serving ${m.name} (job ${r.job.id})`;
     if (!o.wait) return { data: r, text: head };
@@ -76,7 +78,7 @@ export async function serveCommand(api: Api, sub: string | undefined, arg: strin
     const jobs = (await api.jobs.list.query({ kind: 'serve', limit: 200 })).items;
     return { data: jobs, text: table(['job', 'status', 'endpoint', 'since'], jobs.map((j) => [j.id, j.status, (j.spec as { output?: { name?: string } }).output?.name ?? '—', j.createdAt.toString()])) };
   }
-  throw new Error('usage: ctxlab serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--wait] | serve stop MODEL|JOB | serve list');
+  throw new Error('usage: ctxlab serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--team T] [--priority P] [--wait] | serve stop MODEL|JOB | serve list');
 }
 
 export async function adaptersCommand(api: Api, sub: string | undefined, arg: string | undefined, o: Opts): Promise<Result> {
@@ -85,24 +87,24 @@ export async function adaptersCommand(api: Api, sub: string | undefined, arg: st
     return { data: page, text: table(['name', 'rank', 'targets', 'uri'], page.items.map((a) => [a.name, a.rank, a.targetModules.length, a.uri ?? '—'])) };
   }
   if (sub === 'extract') {
-    if (!o.model || !o.base || !o.rank || !o.name || !o.output) throw new Error('usage: ctxlab adapters extract --model FINETUNED --base BASE --rank R --name NAME --output URI [--tool lab|mergekit] [--gpu TYPE] [--executor …] [--wait]');
+    if (!o.model || !o.base || !o.rank || !o.name || !o.output) throw new Error('usage: ctxlab adapters extract --model FINETUNED --base BASE --rank R --name NAME --output URI [--tool lab|mergekit] [--gpu TYPE] [--executor …] [--team T] [--priority P] [--wait]');
     const [ft, base] = await Promise.all([modelByName(api, o.model as string), modelByName(api, o.base as string)]);
     const tool = toolOf(o);
     const r = await api.gpu.extractAdapter.mutate({
       finetunedModelId: ft.id, baseModelId: base.id, maxRank: num(o, 'rank')!, name: o.name as string, output: o.output as string, executor: executorOf(o),
-      ...(tool ? { tool } : {}), ...(o.gpu ? { gpuType: o.gpu as string } : {}),
+      ...(tool ? { tool } : {}), ...(o.gpu ? { gpuType: o.gpu as string } : {}), ...schedulingOf(o),
     });
     return queued(api, o, r, `extract ${o.name as string} (rank ≤ ${o.rank as string}) from ${ft.name} − ${base.name}`);
   }
   if (sub === 'merge' && arg) {
-    if (!o.into || !o.name || !o.output) throw new Error('usage: ctxlab adapters merge ADAPTER --into TARGET --name NAME --output URI [--tool lab|mergekit] [--gpu TYPE] [--executor …] [--wait]');
+    if (!o.into || !o.name || !o.output) throw new Error('usage: ctxlab adapters merge ADAPTER --into TARGET --name NAME --output URI [--tool lab|mergekit] [--gpu TYPE] [--executor …] [--team T] [--priority P] [--wait]');
     const adapter = (await api.adapters.list.query({ search: arg, limit: 50 })).items.find((a) => a.name === arg);
     if (!adapter) throw new Error(`no adapter named ${arg} (ctxlab adapters list)`);
     const target = await modelByName(api, o.into as string);
     const tool = toolOf(o);
     const r = await api.gpu.mergeAdapter.mutate({
       adapterId: adapter.id, targetModelId: target.id, name: o.name as string, output: o.output as string, executor: executorOf(o),
-      ...(tool ? { tool } : {}), ...(o.gpu ? { gpuType: o.gpu as string } : {}),
+      ...(tool ? { tool } : {}), ...(o.gpu ? { gpuType: o.gpu as string } : {}), ...schedulingOf(o),
     });
     return queued(api, o, r, `merge ${adapter.name} into ${target.name} as ${o.name as string}`);
   }

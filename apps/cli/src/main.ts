@@ -15,12 +15,15 @@ import { importBenchmarkFiles } from './benchmarks';
 import { evalsCommand, jobsCommand, startedOrWatched } from './evals';
 import { adaptersCommand, serveCommand } from './gpu';
 import { datasetsCommand, datasetsUsage } from './datasets';
+import { costsCommand, costsUsage, pricesCommand, pricesUsage } from './costs';
 import { adaptersCard, hubUsage, modelsCard, modelsImport } from './hub';
 import { labRun } from './lab';
 import { niahPlan, niahRun, niahUsage } from './niah';
 import { plan, planUsage } from './plan';
+import { queueCommand, queueUsage, schedulingOf } from './queue';
 import { recipesCommand, recipesUsage } from './recipes';
 import { table } from './table';
+import { quotasCommand, quotasUsage, teamsCommand, teamsUsage } from './teams';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -46,6 +49,10 @@ const { positionals, values } = parseArgs({
     license: { type: 'string' }, source: { type: 'string' }, sources: { type: 'string' }, 'dry-run': { type: 'boolean' },
     uri: { type: 'string' }, 'seq-length': { type: 'string' }, packing: { type: 'string' }, 'loss-mask': { type: 'boolean' }, 'keep-short': { type: 'string' },
     'long-threshold': { type: 'string' }, 'max-tokens': { type: 'string' }, file: { type: 'string' },
+    team: { type: 'string' }, priority: { type: 'string' }, watch: { type: 'boolean' }, reason: { type: 'string' }, off: { type: 'boolean' },
+    weight: { type: 'string' }, description: { type: 'string' }, role: { type: 'string' },
+    'gpu-hours': { type: 'string' }, 'max-gpus': { type: 'string' }, period: { type: 'string' },
+    currency: { type: 'string' }, 'peak-flops': { type: 'string' }, note: { type: 'string' }, to: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -67,13 +74,20 @@ const usage = `usage: ctxlab <command> [--json]
   evals export EVAL_ID [--format csv|jsonl] [--output file:///…|s3://…]   the run's cells into the artifact store, with their sha256
   evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
   evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker
-  dispatch start FILE.json [--wait]   queue GPU work: {spec, executor, output}
+  dispatch start FILE.json [--team T] [--priority high|normal|low] [--wait]   queue GPU work: {spec, executor, output}
   dispatch stage --recipe NAME --stage N --model URI [--dataset URI] --output URI   the exact training command (dry run); without --dataset, the stage's prepared dataset
-  serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--wait]
+  serve start MODEL [--engine vllm|lab] [--gpu TYPE --tp N] [--max-model-len N] [--port P] [--name ENDPOINT] [--executor local|kubernetes] [--team T] [--priority P] [--wait]
   serve stop MODEL|JOB | serve list      stop serving (scale to zero) · what is served
-  adapters extract --model FINETUNED --base BASE --rank R --name NAME --output URI [--tool lab|mergekit] [--wait]
-  adapters merge ADAPTER --into TARGET --name NAME --output URI [--wait]   with the adapter's source RoPE fields
+  adapters extract --model FINETUNED --base BASE --rank R --name NAME --output URI [--tool lab|mergekit] [--team T] [--priority P] [--wait]
+  adapters merge ADAPTER --into TARGET --name NAME --output URI [--team T] [--priority P] [--wait]   with the adapter's source RoPE fields
   adapters list
+      GPU work (dispatch start, serve start, adapters extract|merge, recipes run) takes --team T (the team charged, name or id;
+      default: yours when you are in exactly one) and --priority high|normal|low (default normal)
+  ${queueUsage}
+  ${teamsUsage}
+  ${quotasUsage}
+  ${pricesUsage}
+  ${costsUsage}
   lab run [--model-url URL]   NIAH sweeps of both lab model stages (npm start's main job)
   jobs list | jobs cancel ID | jobs retry ID | jobs events ID
   datasets import DIR [--name NAME] [--language en|zh]   a folder of .txt files as a NIAH haystack
@@ -135,9 +149,18 @@ async function main() {
     // FILE.json: { "spec": {…dispatch job spec…}, "executor": "local", "output": {…what to register…} }
     // Checked by the API, which names any field that is wrong.
     const body: Parameters<typeof api.gpu.start.mutate>[0] = JSON.parse(readFileSync(arg, 'utf8'));
-    const r = await api.gpu.start.mutate(body);
+    const r = await api.gpu.start.mutate({ ...body, ...schedulingOf(values) });
     const res = await startedOrWatched(api, values.wait, r, `${r.created ? 'queued' : 'already queued'}: job ${r.job.id} (${r.job.kind})`);
     return out(res.data, () => res.text);
+  }
+  if (cmd === 'queue') {
+    const r = await queueCommand(api, sub, positionals.slice(2), values);
+    return r ? out(r.data, () => r.text) : undefined;
+  }
+  if (cmd === 'teams' || cmd === 'quotas' || cmd === 'prices' || cmd === 'costs') {
+    const command = { teams: teamsCommand, quotas: quotasCommand, prices: pricesCommand, costs: costsCommand }[cmd];
+    const r = await command(api, sub, positionals.slice(2), values);
+    return out(r.data, () => r.text);
   }
   if (cmd === 'serve') {
     const r = await serveCommand(api, sub, arg, values);

@@ -6,6 +6,7 @@
 import type { createClient } from '@ctxlab/api/client';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { modelByName } from './lookup';
+import { schedulingOf } from './queue';
 import { table } from './table';
 
 type Api = ReturnType<typeof createClient>;
@@ -71,7 +72,7 @@ async function watchRun(api: Api, id: string): Promise<View> {
 
 export async function recipesCommand(api: Api, sub: string | undefined, arg: string | undefined, o: Opts): Promise<Result | null> {
   if (sub === 'run' && arg) {
-    if (!o.from) throw new Error('usage: ctxlab recipes run NAME --from MODEL [--version N] [--name RUN] [--executor local|kubernetes] [--device cpu|cuda] [--output URI] [--wait]');
+    if (!o.from) throw new Error('usage: ctxlab recipes run NAME --from MODEL [--version N] [--name RUN] [--executor local|kubernetes] [--device cpu|cuda] [--output URI] [--team T] [--priority P] [--wait]');
     const recipe = await recipeByName(api, arg, o.version ? Number(o.version) : undefined);
     const base = await modelByName(api, o.from as string);
     const executor = (o.executor as string | undefined) ?? 'local';
@@ -80,7 +81,7 @@ export async function recipesCommand(api: Api, sub: string | undefined, arg: str
     if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device must be cpu or cuda; got ${device}`);
     const v = await api.recipes.run.mutate({
       recipeId: recipe.id, baseModelId: base.id, executor, device,
-      ...(o.name ? { name: o.name as string } : {}), ...(o.output ? { outputRoot: o.output as string } : {}),
+      ...(o.name ? { name: o.name as string } : {}), ...(o.output ? { outputRoot: o.output as string } : {}), ...schedulingOf(o),
     });
     const head = `started recipe run ${v.name}: ${recipe.name} v${recipe.version} from ${base.name}, ${v.stages.length} stage(s)`;
     if (!o.wait) return { data: v, text: head };
@@ -115,6 +116,6 @@ export async function recipesCommand(api: Api, sub: string | undefined, arg: str
   return null;
 }
 
-export const recipesUsage = `recipes run NAME --from MODEL [--version N] [--name RUN] [--executor local|kubernetes] [--device cpu|cuda] [--output URI] [--wait]
+export const recipesUsage = `recipes run NAME --from MODEL [--version N] [--name RUN] [--executor local|kubernetes] [--device cpu|cuda] [--output URI] [--team T] [--priority P] [--wait]
   recipes runs [RECIPE] | recipes watch RUN | recipes cancel RUN
   recipes resume RUN [--continue] [--version N] [--wait]   retry the stopped stage (under version N), or continue past its failed gate`;

@@ -188,4 +188,37 @@ describe('a scheduling pass that dies half way', () => {
     await queue.obliterate({ force: true });
     await repos.scheduling.forgetPools('local');
   }, 60_000);
+
+  it('admits what a reading of the whole queue would, though it reads only the head of each lane', async () => {
+    await resetDb();
+    const deps = { repos, producer: () => redisConnection(testSettings().redisUrl, 'producer'), queuePrefix: `${prefix}-lanes` };
+    const caller = createCaller({ ...apiDeps({ ...testSettings(), queuePrefix: deps.queuePrefix }), actor: null, source: 'internal' });
+    const config = { numLayers: 4, hiddenSize: 128, numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 259, ropeTheta: 10_000, maxPositionEmbeddings: 512, tokenizer: 'byte' };
+    const base = await caller.models.create({ name: 'lanes-base', config });
+    await caller.teams.create({ name: 'a' });
+    await caller.teams.create({ name: 'b' });
+    await caller.scheduler.setQuota({ team: 'a', gpuType: 'a100-80gb', maxGpus: 1 });
+    await repos.scheduling.reportPools('local', [], 'test');
+    // Team a, normal: four 2-GPU jobs its quota (1 GPU at once) holds, then a 1-GPU job it allows. Team b, low: three 1-GPU jobs.
+    const submit = async (name: string, team: string, priority: 'normal' | 'low', gpus: number) =>
+      (await caller.gpu.start({
+        spec: gpus === 1
+          ? { kind: 'lora-extract', finetuned: 'file:///m/ft', base: 'file:///m/base', output: `file:///m/${name}`, maxRank: 8, cuda: true, gpuType: 'a100-80gb' }
+          : { kind: 'train', trainer: 'easycontext', model: 'file:///m/base', datasets: ['file:///m/data'], output: `file:///m/${name}`, stage: { name: 's', seqLength: 1024, ropeTheta: 500_000, batchSize: 1, steps: 1, learningRate: 1e-5, gpus, gpuType: 'a100-80gb' }, gpusPerNode: gpus },
+        output: gpus === 1 ? { kind: 'adapter', name, baseModelId: base.id, rank: 8, targetModules: ['q_proj'] } : { kind: 'model', name, parentModelId: base.id, lineage: 'context-extension' },
+        team, priority,
+      })).job.id;
+    const ids: Record<string, string> = {};
+    for (let i = 1; i <= 4; i++) ids[`a${i}`] = await submit(`lanes-a${i}`, 'a', 'normal', 2);
+    ids.a5 = await submit('lanes-a5', 'a', 'normal', 1);
+    for (let i = 1; i <= 3; i++) ids[`b${i}`] = await submit(`lanes-b${i}`, 'b', 'low', 1);
+    // 3 GPUs free: a pass reads 4 jobs of a lane; a's first 4 all stand aside, so it reads a's lane whole and finds a5.
+    await repos.scheduling.reportPools('local', [{ gpuType: 'a100-80gb', gpus: 3, nodes: 1, foreignUsed: 0 }], 'test');
+    const pass = await schedulePass(deps);
+    const name = Object.fromEntries(Object.entries(ids).map(([k, v]) => [v, k]));
+    expect(pass.admitted.map((id) => name[id]).sort()).toEqual(['a5', 'b1', 'b2']);
+    expect(pass.waiting.map((w) => [name[w.jobId], w.kind]).sort()).toEqual([['a1', 'quota'], ['a2', 'quota'], ['a3', 'quota'], ['a4', 'quota'], ['b3', 'capacity']]);
+    await queueOf(deps.producer(), gpuJob, deps.queuePrefix).obliterate({ force: true });
+    await repos.scheduling.forgetPools('local');
+  }, 60_000);
 });

@@ -13,7 +13,7 @@ export { accountsRepo } from './repos/accounts';
 export { readsRepo } from './repos/reads';
 export { seedingRepo } from './repos/seeding';
 export { teamsRepo } from './repos/teams';
-export { schedulingRepo, GPU_KINDS, periodStart, type PassState, type QueuedRow, type HeldRow, type UsageRow } from './repos/scheduling';
+export { schedulingRepo, GPU_KINDS, periodStart, type PassBase, type PassReader, type QueuedRow, type HeldRow, type UsageRow } from './repos/scheduling';
 
 import type { Db } from './client';
 import { accountsRepo } from './repos/accounts';

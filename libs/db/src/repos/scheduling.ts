@@ -36,14 +36,23 @@ export interface UsageRow {
   gpuType: string;
   hours: number;
 }
-export interface PassState {
-  queued: QueuedRow[];
+export interface PassBase {
   held: HeldRow[];
   pools: { executor: string; gpuType: string; gpus: number; foreignUsed: number }[];
   /** Executors that report their pools; GPU jobs on any other executor need no admission. */
   reporting: Set<string>;
   teams: { id: string; name: string; weight: number }[];
   quotas: { teamId: string; gpuType: string; period: string; gpuHours: number | null; maxGpus: number | null }[];
+  usage: (UsageRow & { period: string })[];
+}
+
+/** What a pass reads with, inside its locked transaction. */
+export interface PassReader {
+  base: PassBase;
+  /** Queued jobs that need no admission decision: they hold no GPU, name no GPU type, or their executor reports no pools. */
+  unmanaged: () => Promise<QueuedRow[]>;
+  /** Queued GPU jobs (all, or `pools`' "executor/gpuType" only, the first `perLane` of each lane), with their lanes' sizes. */
+  queued: (opts: { pools?: string[]; perLane?: number }) => Promise<(QueuedRow & { laneSize: number })[]>;
 }
 
 /** The start of the quota period that contains `now` (UTC calendar: day, ISO week from Monday, month). */
@@ -59,35 +68,23 @@ const UNITS = Prisma.sql`(CASE WHEN "gpus" > 0 THEN "gpus" ELSE 1 END)`;
 export function schedulingRepo(db: Db) {
   return {
     /**
-     * One scheduling pass, alone (an advisory lock): reads what is queued and held, lets `decide`
-     * choose, and records the admissions it returns — each only if the job is still queued and not
-     * yet admitted — with an event, in one transaction. A pass that dies half way admits nothing.
+     * One scheduling pass, alone (an advisory lock): `decide` reads what it needs through the
+     * reader — the base state, then the queued jobs it may admit — and returns admissions, which are
+     * recorded — each only if the job is still queued and not yet admitted — with an event, in one
+     * transaction. A pass that dies half way admits nothing.
      */
-    async pass<D extends { admit: { jobId: string; reason: string }[] }>(now: Date, decide: (state: PassState & { usage: (UsageRow & { period: string })[] }) => D): Promise<D & { admitted: string[] }> {
+    async pass<D extends { admit: { jobId: string; reason: string }[] }>(now: Date, decide: (reader: PassReader) => Promise<D>): Promise<D & { admitted: string[] }> {
       return db.$transaction(
         async (tx) => {
           await tx.$executeRaw(PASS_LOCK);
-          const [queued, held, pools, teams, quotas] = await Promise.all([
-            tx.$queryRaw<QueuedRow[]>`
-              SELECT "id", "teamId", "priority"::text AS "priority", "executor", "gpuType", "gpus", "queuedAt", "quotaOverride",
-                     ("estimate"->>'gpuHours')::float8 AS "estimatedGpuHours"
-              FROM "Job" WHERE "status" = 'queued' AND "admittedAt" IS NULL AND "kind" IN (${GPU_KINDS_SQL})`,
-            tx.$queryRaw<HeldRow[]>`
-              SELECT "id", "kind", "teamId", "executor", "gpuType", "gpus", COALESCE("gpuStartedAt", "admittedAt") AS "since",
-                     ("estimate"->>'gpuHours')::float8 AS "estimatedGpuHours"
-              FROM "Job" WHERE "status" IN ('queued', 'running', 'retrying') AND "admittedAt" IS NOT NULL AND "gpus" > 0 AND "kind" IN (${GPU_KINDS_SQL})`,
-            tx.gpuPool.findMany({ select: { executor: true, gpuType: true, gpus: true, foreignUsed: true } }),
-            tx.team.findMany({ select: { id: true, name: true, weight: true } }),
-            tx.gpuQuota.findMany({ select: { teamId: true, gpuType: true, period: true, gpuHours: true, maxGpus: true } }),
-          ]);
-          const usage: (UsageRow & { period: string })[] = [];
-          for (const period of new Set(quotas.filter((q) => q.gpuHours !== null).map((q) => q.period))) {
-            usage.push(...(await usageSince(tx, periodStart(period, now), now)).map((u) => ({ ...u, period })));
-          }
-          const reporting = new Set(pools.map((p) => p.executor));
-          const decision = decide({
-            queued, held, pools: pools.filter((p) => p.gpuType !== REPORTED_MARK), reporting, teams, quotas,
-            usage,
+          const base = await readBase(tx, now);
+          const decision = await decide({
+            base,
+            unmanaged: () => tx.$queryRaw<QueuedRow[]>`
+              SELECT ${QUEUED_COLUMNS} FROM "Job"
+              WHERE "status" = 'queued' AND "admittedAt" IS NULL AND "kind" IN (${GPU_KINDS_SQL})
+                AND ("gpus" <= 0 OR "gpuType" = 'any' OR NOT ("executor" = ANY(${[...base.reporting]}::text[])))`,
+            queued: (opts) => readQueued(tx, opts),
           });
           const admitted: string[] = [];
           for (const a of decision.admit) {
@@ -101,6 +98,8 @@ export function schedulingRepo(db: Db) {
         { timeout: 60_000, maxWait: 60_000 },
       );
     },
+    /** Every queued GPU job waiting for admission, read outside a pass (to explain the queue). */
+    queuedAll: () => readQueued(db, {}),
     /** Whether any GPU job waits for admission or for a worker to start it (an idle pass can stop here). */
     async anyWaiting(): Promise<boolean> {
       const rows = await db.$queryRaw<{ any: boolean }[]>`
@@ -215,4 +214,47 @@ async function usageSince(db: Pick<Db, '$queryRaw'>, from: Date, to: Date): Prom
       AND "kind" IN (${GPU_KINDS_SQL})
     GROUP BY "teamId", "gpuType"`;
   return rows.map((r) => ({ teamId: r.teamId, gpuType: r.gpuType, hours: Number(r.hours) }));
+}
+
+const QUEUED_COLUMNS = Prisma.sql`"id", "teamId", "priority"::text AS "priority", "executor", "gpuType", "gpus", "queuedAt", "quotaOverride", ("estimate"->>'gpuHours')::float8 AS "estimatedGpuHours"`;
+
+/** Held GPUs, pools, teams, quotas and the quotas' use in their periods: all a pass needs but the queue. */
+async function readBase(tx: Prisma.TransactionClient, now: Date): Promise<PassBase> {
+  const held = await tx.$queryRaw<HeldRow[]>`
+    SELECT "id", "kind", "teamId", "executor", "gpuType", "gpus", COALESCE("gpuStartedAt", "admittedAt") AS "since",
+           ("estimate"->>'gpuHours')::float8 AS "estimatedGpuHours"
+    FROM "Job" WHERE "status" IN ('queued', 'running', 'retrying') AND "admittedAt" IS NOT NULL AND "gpus" > 0 AND "kind" IN (${GPU_KINDS_SQL})`;
+  const pools = await tx.gpuPool.findMany({ select: { executor: true, gpuType: true, gpus: true, foreignUsed: true } });
+  const teams = await tx.team.findMany({ select: { id: true, name: true, weight: true } });
+  const quotas = await tx.gpuQuota.findMany({ select: { teamId: true, gpuType: true, period: true, gpuHours: true, maxGpus: true } });
+  const usage: (UsageRow & { period: string })[] = [];
+  for (const period of new Set(quotas.filter((q) => q.gpuHours !== null).map((q) => q.period))) {
+    usage.push(...(await usageSince(tx, periodStart(period, now), now)).map((u) => ({ ...u, period })));
+  }
+  return { held, pools: pools.filter((p) => p.gpuType !== REPORTED_MARK), reporting: new Set(pools.map((p) => p.executor)), teams, quotas, usage };
+}
+
+/**
+ * Queued GPU jobs waiting for admission: all, or those of `pools` only, and with `perLane` only
+ * the first that many of each lane (pool, priority, team; oldest first) — with every row the
+ * lane's full size, so a caller knows when it has not seen a whole lane.
+ */
+async function readQueued(tx: Pick<Db, '$queryRaw'>, opts: { pools?: string[]; perLane?: number }): Promise<(QueuedRow & { laneSize: number })[]> {
+  // Lanes are ranked on the narrow columns alone (Job_queue_lanes_idx holds them in lane order);
+  // only the rows kept are read whole, so a pass that needs a few jobs of each lane reads a few.
+  const pools = opts.pools
+    ? Prisma.sql`AND ("executor", "gpuType") IN (${Prisma.join(opts.pools.map((p) => Prisma.sql`(${p.slice(0, p.indexOf('/'))}, ${p.slice(p.indexOf('/') + 1)})`))})`
+    : Prisma.empty;
+  const rows = await tx.$queryRaw<(QueuedRow & { laneSize: bigint })[]>`
+    WITH lanes AS (
+      SELECT "id",
+             row_number() OVER (PARTITION BY "executor", "gpuType", "priority", "teamId" ORDER BY "queuedAt", "id") AS "rank",
+             count(*) OVER (PARTITION BY "executor", "gpuType", "priority", "teamId") AS "laneSize"
+      FROM "Job"
+      WHERE "status" = 'queued' AND "admittedAt" IS NULL AND "gpus" > 0 AND "kind" IN (${GPU_KINDS_SQL}) ${pools}
+    )
+    SELECT ${QUEUED_COLUMNS}, lanes."laneSize"
+    FROM lanes JOIN "Job" USING ("id")
+    WHERE lanes."rank" <= ${opts.perLane ?? 2_147_483_647}`;
+  return rows.map(({ laneSize, ...r }) => ({ ...r, laneSize: Number(laneSize) }));
 }

@@ -108,7 +108,17 @@ interface Lane {
 
 const fmt = (x: number) => (Math.round(x * 100) / 100).toLocaleString('en-US');
 
-export function decide(state: SchedulerState): Decision {
+export interface DecideOptions {
+  /**
+   * false: only admit — each pool stops at its first job that does not fit, so the waiting list
+   * holds only the jobs met before it (quota, oversize) and that one. What a scheduling pass does
+   * under its lock; explaining every waiting job (places, reasons, estimated starts) comes after.
+   */
+  explain?: boolean;
+}
+
+export function decide(state: SchedulerState, opts: DecideOptions = {}): Decision {
+  const explain = opts.explain ?? true;
   const { now } = state;
   const name = (team: string) => (team === NO_TEAM ? 'jobs without a team' : `team ${state.teamNames?.get(team) ?? team}`);
   const weight = (team: string) => {
@@ -183,8 +193,9 @@ export function decide(state: SchedulerState): Decision {
     const timeline = (ends.get(pool) ?? []).slice().sort((a, b) => a.at - b.at);
     let simFree = free;
     let simNow = now;
-    for (const tier of tiers) {
+    tiers: for (const tier of tiers) {
       for (;;) {
+        if (blockedBy && !explain) break tiers;
         let best: Lane | null = null;
         let bestShare = Infinity;
         for (const lane of tier) {

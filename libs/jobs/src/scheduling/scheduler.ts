@@ -12,14 +12,20 @@ import { readSchedule, type ScheduledWait, writeSchedule } from '@ctxlab/queue';
 import type { JobsDeps } from '../deps';
 import { enqueueGpuJob } from '../gpu/producer';
 import { ANY_GPU } from './requests';
-import { decide, type HeldGpus, poolKey, type Priority, type QueuedGpuJob, type TeamQuota, type Waiting } from './policy';
+import type { PassBase, QueuedRow } from '@ctxlab/db';
+import { decide, type HeldGpus, poolKey, type Priority, type QueuedGpuJob, type SchedulerState, type TeamQuota, type Waiting } from './policy';
 
 export interface PassResult {
   admitted: string[];
   waiting: Waiting[];
   pools: { pool: string; gpus: number; held: number; free: number; waitingJobs: number; waitingGpus: number }[];
-  /** Time in the locked transaction (read, decide, write) and in the whole pass, ms. */
+  /** ms from the start of the pass: its admissions committed, and the admitted jobs on the GPU queue (the admission latency). */
+  committedMs: number;
+  queuedMs: number;
+  /** ms deciding under the lock (admissions only), and explaining every waiting job afterwards (places, reasons, estimates). */
   decideMs: number;
+  explainMs: number;
+  /** ms for the whole pass, the Redis snapshot and history notes included. */
   passMs: number;
 }
 
@@ -35,82 +41,148 @@ const NOTED: ReadonlySet<string> = new Set(['capacity', 'quota', 'oversize', 'no
 const lastKinds = new WeakMap<object, Map<string, string>>();
 /** Registries whose last pass found nothing queued: the next idle pass only checks that it still is so. */
 const idle = new WeakSet<object>();
-const EMPTY: PassResult = { admitted: [], waiting: [], pools: [], decideMs: 0, passMs: 0 };
+const EMPTY: PassResult = { admitted: [], waiting: [], pools: [], committedMs: 0, queuedMs: 0, decideMs: 0, explainMs: 0, passMs: 0 };
 
+const gpuTypeOf = (pool: string) => pool.slice(pool.indexOf('/') + 1);
+const executorOf = (pool: string) => pool.slice(0, pool.indexOf('/'));
+
+/** Why a job needs no admission decision. */
+function unmanagedReason(q: QueuedRow): string {
+  return q.gpus <= 0 ? 'admitted: it holds no GPU'
+    : q.gpuType === ANY_GPU ? 'admitted without waiting: it names no GPU type, so no pool can hold it back (give gpuType to have it scheduled and priced)'
+    : `admitted: the ${q.executor} executor does not report its GPUs, so it runs what it is given`;
+}
+
+const toQueued = (q: QueuedRow): QueuedGpuJob => ({
+  id: q.id, teamId: q.teamId, priority: q.priority as Priority, pool: poolKey(q.executor, q.gpuType), gpus: q.gpus, queuedAt: q.queuedAt.getTime(),
+  quotaOverride: q.quotaOverride, expectedMs: q.estimatedGpuHours !== null && q.gpus > 0 ? (q.estimatedGpuHours / q.gpus) * 3_600_000 : null,
+});
+const laneOf = (q: QueuedGpuJob) => `${q.pool}\u0000${q.priority}\u0000${q.teamId ?? ''}`;
+
+/** The policy's input from a pass's base reading, without the queue. */
+function policyBase(b: PassBase, t: number): Omit<SchedulerState, 'queued'> {
+  const held: HeldGpus[] = b.held.map((h) => ({
+    id: h.id, teamId: h.teamId, pool: poolKey(h.executor, h.gpuType), gpus: h.gpus,
+    expectedEndAt: h.kind !== 'serve' && h.estimatedGpuHours !== null ? h.since.getTime() + (h.estimatedGpuHours / h.gpus) * 3_600_000 : null,
+  }));
+  const used = new Map(b.usage.map((u) => [`${u.teamId}\u0000${u.gpuType}\u0000${u.period}`, u.hours]));
+  const quotas: TeamQuota[] = b.quotas.map((q) => ({ ...q, usedGpuHours: used.get(`${q.teamId}\u0000${q.gpuType}\u0000${q.period}`) ?? 0 }));
+  return {
+    now: t, held, quotas,
+    pools: b.pools.map((p) => ({ pool: poolKey(p.executor, p.gpuType), gpus: p.gpus - p.foreignUsed })),
+    weights: new Map(b.teams.map((x) => [x.id, x.weight])),
+    teamNames: new Map(b.teams.map((x) => [x.id, x.name])),
+  };
+}
+
+/**
+ * One pass. Under the lock it only admits: it reads the queue only of pools with free GPUs, and
+ * of each lane (pool, priority, team) only the first few jobs — as many as could start, plus one —
+ * then decides up to each pool's first job that does not fit; were a lane used up before that, it
+ * reads those pools whole and decides again. So a job whose GPUs came back is admitted and queued
+ * in a few reads, whatever the length of the queue. Then, outside the lock, it reads the whole
+ * queue and explains every waiting job — places, reasons, estimated starts — and publishes that.
+ */
 export async function schedulePass(deps: JobsDeps, opts: PassOptions = {}): Promise<PassResult> {
   const started = performance.now();
+  const since = () => performance.now() - started;
   // Most passes of a quiet lab find nothing queued: one indexed EXISTS, and the published decision (empty) stands.
-  if (idle.has(deps.repos) && !opts.afterCommit && !(await deps.repos.scheduling.anyWaiting())) return { ...EMPTY, passMs: performance.now() - started };
+  if (idle.has(deps.repos) && !opts.afterCommit && !(await deps.repos.scheduling.anyWaiting())) return { ...EMPTY, passMs: since() };
   const now = opts.now ?? new Date();
   const t = now.getTime();
   let decideMs = 0;
-  const decision = await deps.repos.scheduling.pass(now, (s) => {
-    const d0 = performance.now();
-    const unmanaged: { jobId: string; reason: string }[] = [];
-    const queued: QueuedGpuJob[] = [];
-    for (const q of s.queued) {
-      // An executor that does not report its pools (a local worker with no GPUs configured) runs what it is given, as it always did.
-      if (q.gpus <= 0 || q.gpuType === ANY_GPU || !s.reporting.has(q.executor)) {
-        const reason = q.gpus <= 0 ? 'admitted: it holds no GPU'
-          : q.gpuType === ANY_GPU ? 'admitted without waiting: it names no GPU type, so no pool can hold it back (give gpuType to have it scheduled and priced)'
-          : `admitted: the ${q.executor} executor does not report its GPUs, so it runs what it is given`;
-        unmanaged.push({ jobId: q.id, reason });
-        continue;
+  let base: Omit<SchedulerState, 'queued'> | null = null;
+  const considered = new Map<string, QueuedGpuJob>();
+  const committed = await deps.repos.scheduling.pass(now, async (r) => {
+    const b = policyBase(r.base, t);
+    base = b;
+    const unmanaged = (await r.unmanaged()).map((q) => ({ jobId: q.id, reason: unmanagedReason(q) }));
+    // Pools with a free GPU are the only ones where anything can start.
+    const heldIn = new Map<string, number>();
+    for (const h of b.held) heldIn.set(h.pool, (heldIn.get(h.pool) ?? 0) + h.gpus);
+    const open = b.pools.map((p) => ({ pool: p.pool, free: p.gpus - (heldIn.get(p.pool) ?? 0) })).filter((p) => p.free > 0);
+    const admit: { jobId: string; reason: string }[] = [...unmanaged];
+    if (open.length) {
+      const perLane = Math.max(...open.map((p) => p.free)) + 1;
+      const decideOn = async (rows: (QueuedRow & { laneSize: number })[]) => {
+        const d0 = performance.now();
+        const queued = rows.map(toQueued);
+        const out = decide({ ...b, queued }, { explain: false });
+        decideMs += performance.now() - d0;
+        return { rows, queued, out };
+      };
+      const pools = open.map((p) => p.pool);
+      let pick = await decideOn(await r.queued({ pools, perLane }));
+      // A lane whose every read job was admitted or stood aside, with more behind them unread: its next job might have come next.
+      const seen = new Map<string, number>();
+      for (const q of pick.queued) seen.set(laneOf(q), (seen.get(laneOf(q)) ?? 0) + 1);
+      const used = new Map<string, number>();
+      const byId = new Map(pick.queued.map((q) => [q.id, q]));
+      for (const id of [...pick.out.admit.map((a) => a.jobId), ...pick.out.waiting.map((w) => w.jobId)]) {
+        const q = byId.get(id);
+        if (q) used.set(laneOf(q), (used.get(laneOf(q)) ?? 0) + 1);
       }
-      queued.push({
-        id: q.id, teamId: q.teamId, priority: q.priority as Priority, pool: poolKey(q.executor, q.gpuType), gpus: q.gpus, queuedAt: q.queuedAt.getTime(),
-        quotaOverride: q.quotaOverride, expectedMs: q.estimatedGpuHours !== null && q.gpus > 0 ? (q.estimatedGpuHours / q.gpus) * 3_600_000 : null,
+      const short = pick.rows.some((row, i) => {
+        const lane = laneOf(pick.queued[i]!);
+        return row.laneSize > (seen.get(lane) ?? 0) && used.get(lane) === seen.get(lane);
       });
+      if (short) pick = await decideOn(await r.queued({ pools }));
+      for (const q of pick.queued) considered.set(q.id, q);
+      const freeAfter = new Map(pick.out.pools.map((p) => [p.pool, p]));
+      for (const a of pick.out.admit) {
+        const p = freeAfter.get(a.pool);
+        admit.push({ jobId: a.jobId, reason: `admitted: ${a.gpus} ${gpuTypeOf(a.pool)} GPU${a.gpus === 1 ? '' : 's'} on the ${executorOf(a.pool)} executor (${p ? `${p.free} of ${p.gpus} free after it` : 'pool'})` });
+      }
     }
-    const held: HeldGpus[] = s.held.map((h) => ({
-      id: h.id, teamId: h.teamId, pool: poolKey(h.executor, h.gpuType), gpus: h.gpus,
-      expectedEndAt: h.kind !== 'serve' && h.estimatedGpuHours !== null ? h.since.getTime() + (h.estimatedGpuHours / h.gpus) * 3_600_000 : null,
-    }));
-    const used = new Map(s.usage.map((u) => [`${u.teamId}\u0000${u.gpuType}\u0000${u.period}`, u.hours]));
-    const quotas: TeamQuota[] = s.quotas.map((q) => ({ ...q, usedGpuHours: used.get(`${q.teamId}\u0000${q.gpuType}\u0000${q.period}`) ?? 0 }));
-    const out = decide({
-      now: t, queued, held, quotas,
-      pools: s.pools.map((p) => ({ pool: poolKey(p.executor, p.gpuType), gpus: p.gpus - p.foreignUsed })),
-      weights: new Map(s.teams.map((x) => [x.id, x.weight])),
-      teamNames: new Map(s.teams.map((x) => [x.id, x.name])),
-    });
-    const poolOf = new Map(out.pools.map((p) => [p.pool, p]));
-    const admit = [
-      ...unmanaged,
-      ...out.admit.map((a) => {
-        const p = poolOf.get(a.pool);
-        return { jobId: a.jobId, reason: `admitted: ${a.gpus} ${a.pool.slice(a.pool.indexOf('/') + 1)} GPU${a.gpus === 1 ? '' : 's'} on the ${a.pool.slice(0, a.pool.indexOf('/'))} executor (${p ? `${p.free} of ${p.gpus} free after it` : 'pool'})` };
-      }),
-    ];
-    decideMs = performance.now() - d0;
-    return { admit, waiting: out.waiting, pools: out.pools };
+    return { admit };
   });
-  await opts.afterCommit?.(decision.admitted);
+  const committedMs = since();
+  await opts.afterCommit?.(committed.admitted);
 
   // Every admitted job that has not started is on the queue (again, harmlessly, if it already was).
   const producer = deps.producer();
   for (const j of await deps.repos.scheduling.admittedWaiting()) {
     await enqueueGpuJob(producer, { jobId: j.id }, { attempt: j.attempts, prefix: deps.queuePrefix });
   }
+  const queuedMs = since();
+
+  // Explain the whole queue, with this pass's admissions holding their GPUs.
+  const e0 = performance.now();
+  const b = base as Omit<SchedulerState, 'queued'> | null;
+  let explained: ReturnType<typeof decide> = { admit: [], waiting: [], pools: [] };
+  if (b) {
+    const admittedNow = new Set(committed.admitted);
+    const all = (await deps.repos.scheduling.queuedAll()).map(toQueued).filter((q) => !admittedNow.has(q.id));
+    const nowHeld = committed.admitted.flatMap((id) => {
+      const q = considered.get(id);
+      return q ? [{ id, teamId: q.teamId, pool: q.pool, gpus: q.gpus, expectedEndAt: q.expectedMs === null ? null : t + q.expectedMs }] : [];
+    });
+    explained = decide({ ...b, queued: all, held: [...b.held, ...nowHeld] });
+    // GPUs that came back after the locked read: those jobs start on the next pass, which is asked for now.
+    if (explained.admit.length) {
+      for (const a of explained.admit) explained.waiting.push({ jobId: a.jobId, pool: a.pool, position: 0, kind: 'capacity', reason: `${a.gpus} ${gpuTypeOf(a.pool)} GPU${a.gpus === 1 ? ' is' : 's are'} free: it starts on the next scheduling pass`, estimatedStartAt: t });
+      idle.delete(deps.repos);
+    }
+  }
+  const explainMs = performance.now() - e0;
 
   // Publish why the rest wait, and note in a job's history when the reason it waits changes kind.
-  const waits = new Map<string, ScheduledWait>(decision.waiting.map((w) => [w.jobId, { pool: w.pool, position: w.position, kind: w.kind, reason: w.reason, estimatedStartAt: w.estimatedStartAt }]));
+  const waits = new Map<string, ScheduledWait>(explained.waiting.map((w) => [w.jobId, { pool: w.pool, position: w.position, kind: w.kind, reason: w.reason, estimatedStartAt: w.estimatedStartAt }]));
   let seen = lastKinds.get(deps.repos);
   if (!seen) {
     const before = await readSchedule(producer, undefined, deps.queuePrefix).catch(() => null);
     seen = new Map([...(before?.waits ?? new Map<string, ScheduledWait>())].map(([id, w]) => [id, w.kind]));
     lastKinds.set(deps.repos, seen);
   }
-  const changed = decision.waiting.filter((w) => NOTED.has(w.kind) && seen.get(w.jobId) !== w.kind);
+  const changed = explained.waiting.filter((w) => NOTED.has(w.kind) && seen.get(w.jobId) !== w.kind);
   for (const w of changed) await deps.repos.jobs.note(w.jobId, 'waiting', w.reason).catch(() => undefined);
   seen.clear();
-  for (const w of decision.waiting) seen.set(w.jobId, w.kind);
-  const passMs = performance.now() - started;
-  await writeSchedule(producer, waits, { decidedAt: t, passMs, pools: decision.pools }, deps.queuePrefix);
-  const quiet = decision.waiting.length === 0 && decision.admitted.length === 0 && !(await deps.repos.scheduling.anyWaiting());
+  for (const w of explained.waiting) seen.set(w.jobId, w.kind);
+  await writeSchedule(producer, waits, { decidedAt: t, passMs: since(), pools: explained.pools }, deps.queuePrefix);
+  const quiet = explained.waiting.length === 0 && committed.admitted.length === 0 && !(await deps.repos.scheduling.anyWaiting());
   if (quiet) idle.add(deps.repos);
   else idle.delete(deps.repos);
-  return { admitted: decision.admitted, waiting: decision.waiting, pools: decision.pools, decideMs, passMs };
+  return { admitted: committed.admitted, waiting: explained.waiting, pools: explained.pools, committedMs, queuedMs, decideMs, explainMs, passMs: since() };
 }
 
 /**
