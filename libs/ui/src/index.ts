@@ -7,3 +7,4 @@ export { DataTable, type Column, type DataTableProps } from './DataTable';
 export { LineChart, type LineChartProps, type LineSeries } from './LineChart';
 export { Tags, KeyValues, StatusBadge, ProgressBar, ProgressLine, EmptyState, ErrorState, Spinner, type ProgressProps } from './bits';
 export { BarChart, niceCeil, type BarChartProps, type BarSeries } from './BarChart';
+export { HBarChart, type HBarChartProps, type HBarRow } from './HBarChart';

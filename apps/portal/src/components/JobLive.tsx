@@ -9,6 +9,7 @@ import { readPrepareResult, type PrepareResult } from '../lib/prepared';
 import type { Out } from '../lib/types';
 import { JobActions } from './JobActions';
 import { JobEvents } from './JobEvents';
+import { isScheduled, JobScheduling, type QueueEntry } from './JobScheduling';
 import { Panel } from './Panel';
 
 type Job = Out['portal']['job'];
@@ -43,8 +44,12 @@ export function PrepareNumbers({ progress: reported, result }: { progress: Job['
   );
 }
 
-/** A job's status, progress and event log, polled every second until it ends (and again after cancel/retry). */
-export function JobLive({ initial, initialEvents }: { initial: Job; initialEvents: Out['jobs']['events'] }) {
+/**
+ * A job's status, progress and event log, polled every second until it ends (and again after
+ * cancel/retry); for GPU work, its scheduling (`scheduling`: its team's name, its entry in the
+ * queue while it waits) and its GPU time.
+ */
+export function JobLive({ initial, initialEvents, scheduling }: { initial: Job; initialEvents: Out['jobs']['events']; scheduling?: { team: string | null; wait: QueueEntry | null; renderedAt: number } }) {
   const { job, error, live, setLive } = useLiveJob(initial.id, initial);
   const j = job ?? initial;
   const p = j.progress;
@@ -91,6 +96,7 @@ export function JobLive({ initial, initialEvents }: { initial: Job; initialEvent
         {j.error && <div className="callout error"><p>{j.error}</p></div>}
         {error ? <p className="panel-note status-bad">Live updates paused: {errorMessage(error)}</p> : null}
       </section>
+      {scheduling && isScheduled(j) && <JobScheduling job={j} team={scheduling.team} initialWait={scheduling.wait} renderedAt={scheduling.renderedAt} />}
       <div className="cols">
         <Panel id="jd-h" title="Details">
           <KeyValues

@@ -7,6 +7,7 @@ const groups = [
   ['Registry', [['/models', 'Models'], ['/adapters', 'Adapters'], ['/recipes', 'Recipes'], ['/datasets', 'Datasets'], ['/endpoints', 'Endpoints']]],
   ['Plan', [['/planner', 'Planner']]],
   ['Run', [['/evals', 'Evals'], ['/evals/new', 'Start an eval'], ['/jobs', 'Jobs']]],
+  ['Compute', [['/scheduler', 'GPU queue'], ['/costs', 'Costs'], ['/teams', 'Teams']]],
 ] as const;
 
 /** The section links; the current one is marked for screen readers (aria-current) and by style. */

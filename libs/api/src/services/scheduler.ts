@@ -18,6 +18,7 @@ export async function schedulerQueue(deps: JobsDeps, now = new Date()) {
   const row = (j: (typeof jobs)[number]) => ({
     id: j.id, kind: j.kind, executor: j.executor, gpuType: j.gpuType, gpus: j.gpus, priority: j.priority, team: j.team?.name ?? null,
     queuedAt: j.queuedAt, output: outputName(j.spec), quotaOverride: j.quotaOverride,
+    requestedBy: (j.spec as { requestedBy?: string } | null)?.requestedBy ?? null,
     estimateGpuHours: (j.estimate as { gpuHours?: number } | null)?.gpuHours ?? null,
   });
   const waiting = waitingJobs

@@ -4,6 +4,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { cache } from 'react';
+import { CostJobsTable, CostStats } from '../../../src/components/CostTables';
 import { PageHead } from '../../../src/components/EntityList';
 import { Panel } from '../../../src/components/Panel';
 import { EvalRunsTable } from '../../../src/components/EvalRunsTable';
@@ -29,7 +30,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
   const m = await loadModel(id);
   if (!m) notFound();
   const a = await api();
-  const [lineage, adapters, endpoints, runs, gpus, card, others] = await Promise.all([
+  const [lineage, adapters, endpoints, runs, gpus, card, others, cost] = await Promise.all([
     a.models.lineage({ modelId: id }),
     a.adapters.list({ modelId: id, limit: 50 }),
     a.endpoints.list({ modelId: id, limit: 20 }),
@@ -37,6 +38,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
     a.planner.gpus(),
     loadOr404(() => a.models.scorecard({ modelId: id, againstId })).then((c) => c ?? a.models.scorecard({ modelId: id })),
     a.models.list({ limit: 200, sort: { field: 'name', dir: 'asc' } }),
+    a.costs.model({ modelId: id }),
   ]);
   const names = new Map(lineage.nodes.map((n) => [n.id, n.name]));
   const d = m.derived;
@@ -83,6 +85,16 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
                 ]}
               />
             </details>
+          </>
+        )}
+      </Panel>
+      <Panel id="cost-h" title="Cost" testId="model-cost" head={<span className="progress-line">what the jobs that made it took: its training stages, and the extraction and merge behind it</span>}>
+        {cost.jobs.length === 0 ? (
+          <p className="empty" role="status">No job of ctxlab made this model, so it has no recorded cost (imported and seeded models were made elsewhere).</p>
+        ) : (
+          <>
+            <CostStats sum={cost.total} testId="model-cost-total" />
+            <CostJobsTable rows={cost.jobs} caption={`Jobs in ${m.name}'s lineage and what each took`} empty="" />
           </>
         )}
       </Panel>
