@@ -77,9 +77,9 @@ function policyBase(b: PassBase, t: number): Omit<SchedulerState, 'queued'> {
 
 /**
  * One pass. Under the lock it only admits: it reads the queue only of pools with free GPUs, and
- * of each lane (pool, priority, team) only the first few jobs — as many as could start, plus one —
- * then decides up to each pool's first job that does not fit; were a lane used up before that, it
- * reads those pools whole and decides again. So a job whose GPUs came back is admitted and queued
+ * of each lane (pool, priority, team) only its first two jobs, then decides up to each pool's first
+ * job that does not fit; were a lane used up before that, it reads deeper (as many per lane as
+ * could start, plus one; then whole) and decides again. So a job whose GPUs came back is admitted and queued
  * in a few reads, whatever the length of the queue. Then, outside the lock, it reads the whole
  * queue and explains every waiting job — places, reasons, estimated starts — and publishes that.
  */
@@ -103,30 +103,36 @@ export async function schedulePass(deps: JobsDeps, opts: PassOptions = {}): Prom
     const open = b.pools.map((p) => ({ pool: p.pool, free: p.gpus - (heldIn.get(p.pool) ?? 0) })).filter((p) => p.free > 0);
     const admit: { jobId: string; reason: string }[] = [...unmanaged];
     if (open.length) {
-      const perLane = Math.max(...open.map((p) => p.free)) + 1;
-      const decideOn = async (rows: (QueuedRow & { laneSize: number })[]) => {
+      const decideOn = (rows: (QueuedRow & { laneSize: number })[]) => {
         const d0 = performance.now();
         const queued = rows.map(toQueued);
         const out = decide({ ...b, queued }, { explain: false });
         decideMs += performance.now() - d0;
         return { rows, queued, out };
       };
-      const pools = open.map((p) => p.pool);
-      let pick = await decideOn(await r.queued({ pools, perLane }));
       // A lane whose every read job was admitted or stood aside, with more behind them unread: its next job might have come next.
-      const seen = new Map<string, number>();
-      for (const q of pick.queued) seen.set(laneOf(q), (seen.get(laneOf(q)) ?? 0) + 1);
-      const used = new Map<string, number>();
-      const byId = new Map(pick.queued.map((q) => [q.id, q]));
-      for (const id of [...pick.out.admit.map((a) => a.jobId), ...pick.out.waiting.map((w) => w.jobId)]) {
-        const q = byId.get(id);
-        if (q) used.set(laneOf(q), (used.get(laneOf(q)) ?? 0) + 1);
+      const shortLanes = (pick: ReturnType<typeof decideOn>) => {
+        const seen = new Map<string, number>();
+        for (const q of pick.queued) seen.set(laneOf(q), (seen.get(laneOf(q)) ?? 0) + 1);
+        const used = new Map<string, number>();
+        const byId = new Map(pick.queued.map((q) => [q.id, q]));
+        for (const id of [...pick.out.admit.map((a) => a.jobId), ...pick.out.waiting.map((w) => w.jobId)]) {
+          const q = byId.get(id);
+          if (q) used.set(laneOf(q), (used.get(laneOf(q)) ?? 0) + 1);
+        }
+        return pick.rows.some((row, i) => {
+          const lane = laneOf(pick.queued[i]!);
+          return row.laneSize > (seen.get(lane) ?? 0) && used.get(lane) === seen.get(lane);
+        });
+      };
+      const pools = open.map((p) => p.pool);
+      // Most passes admit a job or two: two per lane is enough then; deeper (then whole) readings only when a lane ran out.
+      const most = Math.max(...open.map((p) => p.free)) + 1;
+      let pick = decideOn(await r.queued({ pools, perLane: Math.min(2, most) }));
+      for (const perLane of [most, undefined]) {
+        if (!shortLanes(pick)) break;
+        pick = decideOn(await r.queued(perLane === undefined ? { pools } : { pools, perLane }));
       }
-      const short = pick.rows.some((row, i) => {
-        const lane = laneOf(pick.queued[i]!);
-        return row.laneSize > (seen.get(lane) ?? 0) && used.get(lane) === seen.get(lane);
-      });
-      if (short) pick = await decideOn(await r.queued({ pools }));
       for (const q of pick.queued) considered.set(q.id, q);
       const freeAfter = new Map(pick.out.pools.map((p) => [p.pool, p]));
       for (const a of pick.out.admit) {
