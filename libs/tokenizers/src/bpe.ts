@@ -1,3 +1,4 @@
+import { C_DIGIT, C_LETTER, C_NEWLINE, C_SPACE, LLAMA3_PATTERN, Llama3Scanner, codePointClass } from './pretokenize';
 import type { EncodeOptions, IndexedEncoding, SpecialToken } from './types';
 
 /** GPT-2's reversible byte <-> printable-character table, used by byte-level BPE vocabularies. */
@@ -36,6 +37,10 @@ export class U32Builder {
     if (this.length === this.buf.length) this.grow(this.length + 1);
     this.buf[this.length++] = v;
   }
+  /** Makes room for `n` more values. */
+  reserve(n: number): void {
+    if (this.length + n > this.buf.length) this.grow(this.length + n);
+  }
   pushAll(vs: ArrayLike<number>): void {
     const n = vs.length;
     if (this.length + n > this.buf.length) this.grow(this.length + n);
@@ -51,6 +56,14 @@ export class U32Builder {
   }
   toArray(): Uint32Array {
     return this.buf.slice(0, this.length);
+  }
+  /** The values as number[]: a counted loop into a presized array (Array.from walks an iterator, several times slower). */
+  toNumbers(): number[] {
+    const n = this.length;
+    const buf = this.buf;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = buf[i]!;
+    return out;
   }
 }
 
@@ -71,38 +84,6 @@ class I32Builder {
   toArray(): Int32Array {
     return this.buf.slice(0, this.length);
   }
-}
-
-// Code point classes for the pre-tokenizer's cut rules.
-const C_OTHER = 0;
-const C_LETTER = 1;
-const C_DIGIT = 2;
-const C_SPACE = 3; // \s except \r and \n
-const C_NEWLINE = 4; // \r or \n
-
-const RE_L = /^\p{L}$/u;
-const RE_N = /^\p{N}$/u;
-const RE_S = /^\s$/u;
-let bmpClasses: Uint8Array | undefined;
-
-function classifySlow(cp: number): number {
-  if (cp === 0x0a || cp === 0x0d) return C_NEWLINE;
-  const ch = String.fromCodePoint(cp);
-  if (RE_L.test(ch)) return C_LETTER;
-  if (RE_N.test(ch)) return C_DIGIT;
-  if (RE_S.test(ch)) return C_SPACE;
-  return C_OTHER;
-}
-
-export function codePointClass(cp: number): number {
-  if (cp < 0x10000) {
-    if (!bmpClasses) {
-      bmpClasses = new Uint8Array(0x10000);
-      for (let c = 0; c < 0x10000; c++) bmpClasses[c] = c >= 0xd800 && c <= 0xdfff ? C_OTHER : classifySlow(c);
-    }
-    return bmpClasses[cp]!;
-  }
-  return classifySlow(cp);
 }
 
 /**
@@ -138,13 +119,14 @@ export function qwen2IsCutPair(prev: number, next: number): boolean {
   return llama3IsCutPair(prev, next);
 }
 
-function lastCodePoint(s: string): number {
-  const last = s.charCodeAt(s.length - 1);
-  if ((last & 0xfc00) === 0xdc00 && s.length >= 2) return s.codePointAt(s.length - 2)!;
-  return last;
-}
-
-const EMPTY = new Uint32Array(0);
+const NO_MERGE = 0x7fffffff;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const PAIR_MEMO_BITS = 12;
+/** Pieces longer than this (in bytes) go through the heap merge: rare whitespace runs and long Han runs. */
+const SMALL_PIECE = 64;
+/** Bounds of the piece cache: entries, and token ids held for pieces of several tokens. */
+const CACHE_ENTRIES = 1 << 19;
+const POOL_LIMIT = 1 << 22;
 
 export interface ByteLevelBpeConfig {
   /** token id -> its raw bytes, for ordinary tokens */
@@ -152,34 +134,56 @@ export interface ByteLevelBpeConfig {
   /** Ordered merges as pairs of token ids, with the id they produce. */
   merges: { left: number; right: number; result: number }[];
   specials: SpecialToken[];
+  /** The pre-tokenizer; Llama-3's (cl100k's) is run by a hand-written scanner instead of the regex. */
   pattern: RegExp;
   /** HF `ignore_merges`: a piece that is itself in the vocabulary is one token. */
   ignoreMerges: boolean;
 }
 
 /**
- * Byte-level BPE with Hugging Face `tokenizers` semantics: split into pieces by the regex, then
- * per piece apply the lowest-ranked merge first (leftmost on ties) until none applies.
+ * Byte-level BPE with Hugging Face `tokenizers` semantics: split into pieces by the pre-tokenizer,
+ * then per piece apply the lowest-ranked merge first (leftmost on ties) until none applies.
+ *
+ * The hot path allocates nothing per piece: UTF-8 bytes are written straight from the UTF-16
+ * text into a scratch buffer, merges run on scratch typed arrays, and the piece cache maps a
+ * piece to a small integer (its token id, or where its ids sit in a shared Uint32Array pool).
  */
 export class ByteLevelBpe {
   private readonly tokenBytesById: Uint8Array[];
   private readonly textToId = new Map<string, number>();
-  private readonly byteToId = new Uint32Array(256);
-  private readonly mergeLeft: Int32Array;
-  private readonly mergeRight: Int32Array;
-  private readonly mergeRank: Int32Array;
-  private readonly mergeResult: Int32Array;
+  private readonly byteToId = new Int32Array(256);
+  /**
+   * Open-addressing table of merges, one 16-byte record per slot, [left, right, rank, result]
+   * (left -1 when empty): a probe touches one cache line, not four parallel arrays.
+   */
+  private readonly mergeTable: Int32Array;
+  /** Rank and result of the merge of every pair of single-byte tokens, by (byte1 << 8 | byte2); rank NO_MERGE if none. */
+  private readonly bytePairRank = new Int32Array(65536).fill(NO_MERGE);
+  private readonly bytePairResult = new Int32Array(65536);
   private readonly mergeMask: number;
   private readonly mergeShift: number;
+  private readonly scanner: Llama3Scanner | undefined;
   private readonly pattern: RegExp;
   private readonly ignoreMerges: boolean;
   private readonly specialsByText = new Map<string, SpecialToken>();
   private readonly specialsById = new Map<number, SpecialToken>();
-  private cache = new Map<string, number | Uint32Array>();
   private readonly encoder = new TextEncoder();
+  /** piece -> token id (>= 0), or -(1 + offset) of [count, ...ids] in `pool`. */
+  private cache = new Map<string, number>();
+  private pool = new Uint32Array(1 << 16);
+  private poolLength = 0;
+  // Scratch for one piece: its bytes, then its ids, the rank and result of each adjacent pair.
+  private bytes = new Uint8Array(256);
+  private ids = new Int32Array(256);
+  private ranks = new Int32Array(256);
+  private results = new Int32Array(256);
+  private loneSurrogate = false;
+  /** [left, right, rank, result] per entry; left -1 when empty. */
+  private readonly pairMemo = new Int32Array(4 << PAIR_MEMO_BITS).fill(-1);
 
   constructor(cfg: ByteLevelBpeConfig) {
     this.tokenBytesById = cfg.tokenBytes;
+    this.scanner = cfg.pattern.source === LLAMA3_PATTERN ? new Llama3Scanner() : undefined;
     this.pattern = new RegExp(cfg.pattern.source, 'gu');
     this.ignoreMerges = cfg.ignoreMerges;
     const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -195,25 +199,29 @@ export class ByteLevelBpe {
       }
     });
     let bits = 1;
-    while (1 << bits < cfg.merges.length * 3) bits++;
+    while (1 << bits < cfg.merges.length * 1.6) bits++;
     const size = 1 << bits;
     this.mergeMask = size - 1;
     this.mergeShift = 32 - bits;
-    this.mergeLeft = new Int32Array(size).fill(-1);
-    this.mergeRight = new Int32Array(size);
-    this.mergeRank = new Int32Array(size);
-    this.mergeResult = new Int32Array(size);
+    const table = (this.mergeTable = new Int32Array(size * 4));
+    for (let slot = 0; slot < size; slot++) table[slot * 4] = -1;
     cfg.merges.forEach((m, rank) => {
       let slot = this.slotOf(m.left, m.right);
-      while (this.mergeLeft[slot] !== -1) {
-        if (this.mergeLeft[slot] === m.left && this.mergeRight[slot] === m.right) return; // keep the first (lowest) rank
+      while (table[slot * 4] !== -1) {
+        if (table[slot * 4] === m.left && table[slot * 4 + 1] === m.right) return; // keep the first (lowest) rank
         slot = (slot + 1) & this.mergeMask;
       }
-      this.mergeLeft[slot] = m.left;
-      this.mergeRight[slot] = m.right;
-      this.mergeRank[slot] = rank;
-      this.mergeResult[slot] = m.result;
+      table.set([m.left, m.right, rank, m.result], slot * 4);
     });
+    for (let a = 0; a < 256; a++) {
+      for (let b = 0; b < 256; b++) {
+        const slot = this.findMerge(this.byteToId[a]!, this.byteToId[b]!);
+        if (slot >= 0) {
+          this.bytePairRank[(a << 8) | b] = table[slot + 2]!;
+          this.bytePairResult[(a << 8) | b] = table[slot + 3]!;
+        }
+      }
+    }
     for (const s of cfg.specials) {
       this.specialsByText.set(s.text, s);
       this.specialsById.set(s.id, s);
@@ -224,13 +232,15 @@ export class ByteLevelBpe {
     return (Math.imul(a ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b + 0x27d4eb2f, 0x85ebca77)) >>> this.mergeShift;
   }
 
-  /** Slot of the merge (a, b), or -1. */
+  /** Index in mergeTable of the record of the merge (a, b), or -1. */
   private findMerge(a: number, b: number): number {
+    const table = this.mergeTable;
     let slot = this.slotOf(a, b);
     for (;;) {
-      const l = this.mergeLeft[slot]!;
+      const at = slot << 2;
+      const l = table[at]!;
+      if (l === a && table[at + 1] === b) return at;
       if (l === -1) return -1;
-      if (l === a && this.mergeRight[slot] === b) return slot;
       slot = (slot + 1) & this.mergeMask;
     }
   }
@@ -251,65 +261,179 @@ export class ByteLevelBpe {
     throw new RangeError(`token id ${id} is not in the vocabulary`);
   }
 
-
-  private pieceIds(piece: string): number | Uint32Array {
-    const cached = this.cache.get(piece);
-    if (cached !== undefined) return cached;
-    let result: number | Uint32Array;
-    const direct = this.ignoreMerges ? this.textToId.get(piece) : undefined;
-    if (direct !== undefined) result = direct;
-    else {
-      const ids = this.merge(this.encoder.encode(piece));
-      result = ids.length === 1 ? ids[0]! : ids;
+  /** Appends the ids of text[start, end), one pre-tokenizer piece, to `out`. */
+  private encodePiece(text: string, start: number, end: number, out: U32Builder): void {
+    const piece = text.slice(start, end);
+    let v = this.cache.get(piece);
+    if (v === undefined) {
+      v = this.tokenisePiece(piece, text, start, end);
+      if (this.cache.size >= CACHE_ENTRIES) this.resetCache();
+      this.cache.set(piece, v);
     }
-    if (this.cache.size > 400_000) this.cache = new Map();
-    this.cache.set(piece, result);
-    return result;
+    if (v >= 0) {
+      out.push(v);
+      return;
+    }
+    const at = -1 - v;
+    const pool = this.pool;
+    const n = pool[at]!;
+    if (out.length + n > out.buf.length) out.reserve(n);
+    const buf = out.buf;
+    let k = out.length;
+    for (let i = 1; i <= n; i++) buf[k++] = pool[at + i]!;
+    out.length = k;
   }
 
-  private merge(bytes: Uint8Array): Uint32Array {
-    const n = bytes.length;
-    if (n === 0) return EMPTY;
-    const ids = new Int32Array(n);
-    for (let i = 0; i < n; i++) ids[i] = this.byteToId[bytes[i]!]!;
-    if (n === 1) return Uint32Array.from(ids);
-    return n <= 48 ? this.mergeSmall(ids) : this.mergeLarge(ids);
+  private resetCache(): void {
+    this.cache = new Map();
+    this.poolLength = 0;
   }
 
-  /** Quadratic merge loop: fastest for the short pieces that make up almost all text. */
-  private mergeSmall(ids: Int32Array): Uint32Array {
-    let len = ids.length;
-    const slots = new Int32Array(len);
-    for (let i = 0; i < len - 1; i++) slots[i] = this.findMerge(ids[i]!, ids[i + 1]!);
-    slots[len - 1] = -1;
+  /** The cache value of a piece not in the cache: its id, or its ids stored in the pool. */
+  private tokenisePiece(piece: string, text: string, start: number, end: number): number {
+    if (this.ignoreMerges) {
+      const direct = this.textToId.get(piece);
+      if (direct !== undefined) return direct;
+    }
+    const nBytes = this.utf8(text, start, end);
+    if (this.loneSurrogate && this.ignoreMerges) {
+      // Lone surrogates are encoded as U+FFFD, as the reference sees them.
+      const direct = this.textToId.get(piece.replace(LONE_SURROGATE, '\uFFFD'));
+      if (direct !== undefined) return direct;
+    }
+    const n = nBytes <= SMALL_PIECE ? this.mergeSmall(nBytes) : this.mergeLarge(nBytes);
+    const ids = this.ids;
+    if (n === 1) return ids[0]!;
+    if (this.poolLength + n + 1 > this.pool.length) {
+      if (this.pool.length >= POOL_LIMIT) this.resetCache();
+      else {
+        const next = new Uint32Array(Math.min(POOL_LIMIT, Math.max(this.pool.length * 2, n + 1)));
+        next.set(this.pool.subarray(0, this.poolLength));
+        this.pool = next;
+      }
+    }
+    const at = this.poolLength;
+    const pool = this.pool;
+    pool[at] = n;
+    for (let i = 0; i < n; i++) pool[at + 1 + i] = ids[i]!;
+    this.poolLength = at + 1 + n;
+    return -1 - at;
+  }
+
+  /** UTF-8 of text[start, end) into `bytes` (lone surrogates as U+FFFD); returns the byte count. */
+  private utf8(text: string, start: number, end: number): number {
+    if ((end - start) * 3 > this.bytes.length) this.growScratch((end - start) * 3);
+    const bytes = this.bytes;
+    let n = 0;
+    this.loneSurrogate = false;
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
+      if (c < 0x80) bytes[n++] = c;
+      else if (c < 0x800) {
+        bytes[n++] = 0xc0 | (c >> 6);
+        bytes[n++] = 0x80 | (c & 0x3f);
+      } else if ((c & 0xf800) !== 0xd800) {
+        bytes[n++] = 0xe0 | (c >> 12);
+        bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
+        bytes[n++] = 0x80 | (c & 0x3f);
+      } else {
+        const d = i + 1 < end ? text.charCodeAt(i + 1) : 0;
+        if (c < 0xdc00 && (d & 0xfc00) === 0xdc00) {
+          c = 0x10000 + ((c & 0x3ff) << 10) + (d & 0x3ff);
+          i++;
+          bytes[n++] = 0xf0 | (c >> 18);
+          bytes[n++] = 0x80 | ((c >> 12) & 0x3f);
+          bytes[n++] = 0x80 | ((c >> 6) & 0x3f);
+          bytes[n++] = 0x80 | (c & 0x3f);
+        } else {
+          this.loneSurrogate = true;
+          bytes[n++] = 0xef;
+          bytes[n++] = 0xbf;
+          bytes[n++] = 0xbd;
+        }
+      }
+    }
+    return n;
+  }
+
+  private growScratch(min: number): void {
+    let cap = this.bytes.length;
+    while (cap < min) cap *= 2;
+    this.bytes = new Uint8Array(cap);
+    this.ids = new Int32Array(cap);
+    this.ranks = new Int32Array(cap);
+    this.results = new Int32Array(cap);
+  }
+
+  /** Rank and result of the merge of (a, b) into ranks[i] and results[i]. */
+  private setPair(i: number, a: number, b: number): void {
+    // A small direct-mapped memo in front of the merge table: text repeats pairs, and the memo
+    // stays in the CPU's near caches where the full table does not.
+    const memo = this.pairMemo;
+    const m = ((Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> (32 - PAIR_MEMO_BITS)) << 2;
+    if (memo[m] === a && memo[m + 1] === b) {
+      this.ranks[i] = memo[m + 2]!;
+      this.results[i] = memo[m + 3]!;
+      return;
+    }
+    const at = this.findMerge(a, b);
+    const rank = at < 0 ? NO_MERGE : this.mergeTable[at + 2]!;
+    const result = at < 0 ? 0 : this.mergeTable[at + 3]!;
+    memo[m] = a;
+    memo[m + 1] = b;
+    memo[m + 2] = rank;
+    memo[m + 3] = result;
+    this.ranks[i] = rank;
+    this.results[i] = result;
+  }
+
+  /**
+   * Quadratic merge loop over the piece's `n` bytes, leaving its ids in `ids[0, count)` and
+   * returning the count: fastest for the short pieces that make up almost all text.
+   */
+  private mergeSmall(n: number): number {
+    const bytes = this.bytes;
+    const ids = this.ids;
+    const ranks = this.ranks;
+    const results = this.results;
+    const byteToId = this.byteToId;
+    const pairRank = this.bytePairRank;
+    const pairResult = this.bytePairResult;
+    for (let i = 0; i < n; i++) ids[i] = byteToId[bytes[i]!]!;
+    for (let i = 0; i < n - 1; i++) {
+      const k = (bytes[i]! << 8) | bytes[i + 1]!;
+      ranks[i] = pairRank[k]!;
+      results[i] = pairResult[k]!;
+    }
+    let len = n;
     while (len > 1) {
       let best = -1;
-      let bestRank = 0x7fffffff;
+      let bestRank = NO_MERGE;
       for (let i = 0; i < len - 1; i++) {
-        const s = slots[i]!;
-        if (s >= 0) {
-          const r = this.mergeRank[s]!;
-          if (r < bestRank) {
-            bestRank = r;
-            best = i;
-          }
+        const r = ranks[i]!;
+        if (r < bestRank) {
+          bestRank = r;
+          best = i;
         }
       }
       if (best < 0) break;
-      ids[best] = this.mergeResult[slots[best]!]!;
-      ids.copyWithin(best + 1, best + 2, len);
-      slots.copyWithin(best + 1, best + 2, len);
+      ids[best] = results[best]!;
       len--;
-      slots[len - 1] = -1;
-      slots[best] = best < len - 1 ? this.findMerge(ids[best]!, ids[best + 1]!) : -1;
-      if (best > 0) slots[best - 1] = this.findMerge(ids[best - 1]!, ids[best]!);
+      for (let i = best + 1; i < len; i++) {
+        ids[i] = ids[i + 1]!;
+        ranks[i] = ranks[i + 1]!;
+        results[i] = results[i + 1]!;
+      }
+      if (best < len - 1) this.setPair(best, ids[best]!, ids[best + 1]!);
+      if (best > 0) this.setPair(best - 1, ids[best - 1]!, ids[best]!);
     }
-    return Uint32Array.from(ids.subarray(0, len));
+    return len;
   }
 
-  /** Heap + linked list: O(n log n) for long pieces (whitespace runs, long CJK runs). */
-  private mergeLarge(ids: Int32Array): Uint32Array {
-    const n = ids.length;
+  /** Heap + linked list: O(n log n) for long pieces (whitespace runs, long Han runs). */
+  private mergeLarge(n: number): number {
+    const ids = this.ids;
+    for (let i = 0; i < n; i++) ids[i] = this.byteToId[this.bytes[i]!]!;
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     const alive = new Uint8Array(n).fill(1);
@@ -318,27 +442,37 @@ export class ByteLevelBpe {
       prev[i] = i - 1;
     }
     // Heap of (rank, position, leftId, rightId); stale entries are skipped on pop.
-    const hRank: number[] = [];
-    const hPos: number[] = [];
-    const hL: number[] = [];
-    const hR: number[] = [];
+    const cap = 4 * n;
+    const hRank = new Int32Array(cap);
+    const hPos = new Int32Array(cap);
+    const hL = new Int32Array(cap);
+    const hR = new Int32Array(cap);
+    let size = 0;
     const less = (i: number, j: number) => hRank[i]! < hRank[j]! || (hRank[i] === hRank[j] && hPos[i]! < hPos[j]!);
     const swap = (i: number, j: number) => {
-      [hRank[i], hRank[j]] = [hRank[j]!, hRank[i]!];
-      [hPos[i], hPos[j]] = [hPos[j]!, hPos[i]!];
-      [hL[i], hL[j]] = [hL[j]!, hL[i]!];
-      [hR[i], hR[j]] = [hR[j]!, hR[i]!];
+      let t = hRank[i]!;
+      hRank[i] = hRank[j]!;
+      hRank[j] = t;
+      t = hPos[i]!;
+      hPos[i] = hPos[j]!;
+      hPos[j] = t;
+      t = hL[i]!;
+      hL[i] = hL[j]!;
+      hL[j] = t;
+      t = hR[i]!;
+      hR[i] = hR[j]!;
+      hR[j] = t;
     };
     const push = (pos: number) => {
       const nx = next[pos]!;
       if (nx < 0) return;
       const slot = this.findMerge(ids[pos]!, ids[nx]!);
       if (slot < 0) return;
-      hRank.push(this.mergeRank[slot]!);
-      hPos.push(pos);
-      hL.push(ids[pos]!);
-      hR.push(ids[nx]!);
-      let i = hRank.length - 1;
+      hRank[size] = this.mergeTable[slot + 2]!;
+      hPos[size] = pos;
+      hL[size] = ids[pos]!;
+      hR[size] = ids[nx]!;
+      let i = size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
         if (!less(i, p)) break;
@@ -346,59 +480,77 @@ export class ByteLevelBpe {
         i = p;
       }
     };
-    const pop = () => {
-      const last = hRank.length - 1;
-      swap(0, last);
-      const top = { rank: hRank.pop()!, pos: hPos.pop()!, l: hL.pop()!, r: hR.pop()! };
+    const popTop = () => {
+      swap(0, --size);
       let i = 0;
       for (;;) {
         const a = 2 * i + 1;
         const b = a + 1;
         let m = i;
-        if (a < hRank.length && less(a, m)) m = a;
-        if (b < hRank.length && less(b, m)) m = b;
+        if (a < size && less(a, m)) m = a;
+        if (b < size && less(b, m)) m = b;
         if (m === i) break;
         swap(i, m);
         i = m;
       }
-      return top;
     };
+    // At most n - 1 initial entries plus two per merge (n - 1 merges): 3n fits in cap.
     for (let i = 0; i < n - 1; i++) push(i);
-    while (hRank.length > 0) {
-      const t = pop();
-      if (!alive[t.pos]) continue;
-      const nx = next[t.pos]!;
-      if (nx < 0 || ids[t.pos] !== t.l || ids[nx] !== t.r) continue;
-      const slot = this.findMerge(t.l, t.r);
-      ids[t.pos] = this.mergeResult[slot]!;
+    while (size > 0) {
+      popTop();
+      const pos = hPos[size]!;
+      const l = hL[size]!;
+      const r = hR[size]!;
+      if (!alive[pos]) continue;
+      const nx = next[pos]!;
+      if (nx < 0 || ids[pos] !== l || ids[nx] !== r) continue;
+      ids[pos] = this.mergeTable[this.findMerge(l, r) + 3]!;
       alive[nx] = 0;
       const nn = next[nx]!;
-      next[t.pos] = nn;
-      if (nn >= 0) prev[nn] = t.pos;
-      push(t.pos);
-      if (prev[t.pos]! >= 0) push(prev[t.pos]!);
+      next[pos] = nn;
+      if (nn >= 0) prev[nn] = pos;
+      push(pos);
+      if (prev[pos]! >= 0) push(prev[pos]!);
     }
-    const out: number[] = [];
-    for (let i = 0; i >= 0; i = next[i]!) out.push(ids[i]!);
-    return Uint32Array.from(out);
+    let count = 0;
+    for (let i = 0; i >= 0; i = next[i]!) ids[count++] = ids[i]!;
+    return count;
   }
 
   /** Encodes text containing no special tokens; records cut positions when asked. */
-  private encodeOrdinary(text: string, out: U32Builder, cutChars?: I32Builder, cutTokens?: I32Builder, charBase = 0): void {
+  private encodeOrdinary(text: string, out: U32Builder, cutChars?: I32Builder, cutTokens?: I32Builder): void {
+    const end = text.length;
+    const scanner = this.scanner;
+    if (scanner) {
+      let prevLast = -1;
+      for (let i = 0; i < end; ) {
+        const j = scanner.pieceEnd(text, i, end);
+        if (cutChars) {
+          if (prevLast >= 0 && llama3IsCutPair(prevLast, text.codePointAt(i)!)) {
+            cutChars.push(i);
+            cutTokens!.push(out.length);
+          }
+          prevLast = lastCodePointBefore(text, j);
+        }
+        this.encodePiece(text, i, j, out);
+        i = j;
+      }
+      return;
+    }
     const re = this.pattern;
     re.lastIndex = 0;
     let prevLast = -1;
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      const piece = m[0];
-      if (cutChars && prevLast >= 0 && llama3IsCutPair(prevLast, piece.codePointAt(0)!)) {
-        cutChars.push(charBase + m.index);
-        cutTokens!.push(out.length);
+      const j = m.index + m[0].length;
+      if (cutChars) {
+        if (prevLast >= 0 && llama3IsCutPair(prevLast, text.codePointAt(m.index)!)) {
+          cutChars.push(m.index);
+          cutTokens!.push(out.length);
+        }
+        prevLast = lastCodePointBefore(text, j);
       }
-      const r = this.pieceIds(piece);
-      if (typeof r === 'number') out.push(r);
-      else out.pushAll(r);
-      if (cutChars) prevLast = lastCodePoint(piece);
+      this.encodePiece(text, m.index, j, out);
     }
   }
 
@@ -432,4 +584,14 @@ export class ByteLevelBpe {
     this.encodeOrdinary(text, out, cutChars, cutTokens);
     return { ids: out.toArray(), cutChars: cutChars.toArray(), cutTokens: cutTokens.toArray() };
   }
+}
+
+/** The code point that ends at `end` (exclusive) in `s`. */
+function lastCodePointBefore(s: string, end: number): number {
+  const last = s.charCodeAt(end - 1);
+  if ((last & 0xfc00) === 0xdc00 && end >= 2) {
+    const hi = s.charCodeAt(end - 2);
+    if ((hi & 0xfc00) === 0xd800) return 0x10000 + ((hi & 0x3ff) << 10) + (last & 0x3ff);
+  }
+  return last;
 }

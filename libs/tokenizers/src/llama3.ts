@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
+export { LLAMA3_PATTERN } from './pretokenize';
 import { ByteLevelBpe, U32Builder, byteLevelTables, llama3IsCutPair } from './bpe';
 import { ChatTokenizer } from './chat';
+import { LLAMA3_PATTERN } from './pretokenize';
 import { pythonStrip } from './text';
 import type { ChatTemplateOptions, EncodeOptions, IndexedEncoding, SpecialToken, SpecialTokens, TemplatePart, Tokenizer } from './types';
 
-/** The pre-tokenizer regex of Meta's Llama-3 tokenizer.json, verbatim. */
-export const LLAMA3_PATTERN = String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
 
 /** The subset of a Hugging Face tokenizer.json this reader needs. */
 export interface HfTokenizerJson {
@@ -111,7 +111,7 @@ class TemplatedTokenizer extends ChatTokenizer {
     const out = new U32Builder(Math.max(16, text.length >> 2));
     if (opts.addBos) out.push(this.special.bos.id);
     this.bpe.encodeTo(text, out, opts);
-    return Array.from(out.buf.subarray(0, out.length));
+    return out.toNumbers();
   }
 
   count(text: string, opts: EncodeOptions = {}): number {
