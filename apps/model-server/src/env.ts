@@ -12,6 +12,10 @@ const schema = z.object({
   /** RoPE theta to serve it with (default: rope_theta of the directory's config.json). */
   MODEL_SERVER_THETA: z.coerce.number().positive().optional(),
   MODEL_SERVER_MAX_MODEL_LEN: z.coerce.number().int().min(1).default(8192),
+  /** Automatic prefix caching: KV pool size in tokens (vLLM's --enable-prefix-caching with that many cache tokens); 0 = off. */
+  MODEL_SERVER_PREFIX_CACHE_TOKENS: z.coerce.number().int().min(0).default(0),
+  /** Tokens per cached block (vLLM's --block-size). */
+  MODEL_SERVER_PREFIX_CACHE_BLOCK_SIZE: z.coerce.number().int().min(1).max(1024).default(16),
 });
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env) {

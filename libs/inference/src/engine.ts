@@ -123,6 +123,20 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Called with each token as it is decoded (a streamed response sends it on at once). */
   onToken?: (id: number) => void;
+  /** The prompt's leading tokens already computed (prefix caching): the prefill starts after them. */
+  prefix?: PromptPrefix;
+}
+
+/**
+ * K/V of a prompt's first `cachedTokens` tokens (a PrefixKvCache lease): the prefill feeds them as
+ * past_key_values and runs the remaining tokens at positions cachedTokens …, then hands its
+ * present tensors (the whole prompt) to `store`. Must leave at least one token to compute, and
+ * none when prompt logprobs are asked for (a cached token has no logits).
+ */
+export interface PromptPrefix {
+  cachedTokens: number;
+  past(): Record<string, ort.Tensor>;
+  store?(present: Record<string, ort.Tensor>): void;
 }
 
 export interface Generation {
@@ -133,6 +147,8 @@ export interface Generation {
   logprobs?: TokenLogprob[];
   finishReason: 'stop' | 'length';
   promptTokens: number;
+  /** Leading prompt tokens taken from the prefix cache, not prefilled (0 without one). */
+  cachedTokens: number;
   prefillMs: number;
   decodeMs: number;
 }
@@ -152,7 +168,7 @@ function argmaxLast(logits: ort.Tensor, vocab: number): number {
   return best;
 }
 
-/** Prefills the prompt in one pass, then decodes one token at a time from the cache. */
+/** Prefills the prompt (after any cached prefix) in one pass, then decodes one token at a time from the KV cache. */
 export async function generate(s: ort.InferenceSession, card: LabModelCard, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
   const inv = ropeInvFreq(o.theta, card.headDim);
   let past = emptyPast(card);
@@ -167,13 +183,24 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
   let promptLogprobs: Generation['promptLogprobs'];
   const logprobs: TokenLogprob[] | undefined = o.logprobs === undefined ? undefined : [];
   const prefillOnly = o.maxNewTokens <= 0;
-  if (prefillOnly && o.promptLogprobs === undefined) return { ids: out, finishReason, promptTokens: prompt.length, prefillMs: 0, decodeMs: 0 };
+  if (prefillOnly && o.promptLogprobs === undefined) return { ids: out, finishReason, promptTokens: prompt.length, cachedTokens: 0, prefillMs: 0, decodeMs: 0 };
+  const cached = o.prefix?.cachedTokens ?? 0;
+  if (cached > 0) {
+    if (cached >= prompt.length) throw new Error(`a prefix of ${cached} cached tokens leaves nothing of a ${prompt.length}-token prompt to compute`);
+    if (o.promptLogprobs !== undefined) throw new Error('prompt logprobs need the whole prompt computed: do not read the prefix cache for them');
+    past = o.prefix!.past();
+    pos = cached;
+    input = prompt.slice(cached);
+  }
   for (let step = 0; ; step++) {
     if (o.signal?.aborted) throw new Error('aborted');
     const { cos, sin } = rotaryRows(inv, pos, input.length);
     const ids = new ort.Tensor('int64', BigInt64Array.from(input, (x) => BigInt(x)), [1, input.length]);
     const r = await s.run({ input_ids: ids, cos, sin, ...past });
-    if (step === 0) t1 = performance.now();
+    if (step === 0) {
+      t1 = performance.now();
+      o.prefix?.store?.(pastFrom(r, card.numLayers));
+    }
     pos += input.length;
     const data = r.logits!.data as Float32Array;
     if (step === 0 && o.promptLogprobs !== undefined) {
@@ -202,6 +229,7 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
     ids: out,
     finishReason,
     promptTokens: prompt.length,
+    cachedTokens: cached,
     prefillMs: t1 - t0,
     decodeMs: performance.now() - t1,
     ...(promptLogprobs ? { promptLogprobs } : {}),

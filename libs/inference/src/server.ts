@@ -9,6 +9,17 @@
  * `return_token_ids`, and /v1/chat/completions `logprobs` + `top_logprobs` — each the float64
  * log-softmax of the model's float32 logits (engine.ts rowLogprob), the numbers the local
  * perplexity check sums.
+ *
+ * With `prefixCache` the server reuses the K/V of prompt prefixes block by block as vLLM's
+ * automatic prefix caching does (prefix-cache.ts): usage then carries vLLM's
+ * `prompt_tokens_details.cached_tokens` (the prompt tokens not prefilled). `GET /metrics` speaks
+ * Prometheus text with vLLM's counter names where vLLM has one:
+ *   vllm:prompt_tokens_total, vllm:request_success_total,
+ *   vllm:prefix_cache_queries_total / vllm:prefix_cache_hits_total (prompt tokens looked up / found),
+ * and the lab server's own: ctxlab:prefill_tokens_total (prompt tokens computed),
+ * ctxlab:prefill_seconds_total (wall time of the prefill passes), ctxlab:prefix_cache_*
+ * (blocks stored, evicted, cached, pinned, capacity; prompts too long for the pool).
+ * `POST /reset_prefix_cache` empties the pool (refused while requests hold blocks), as vLLM's does.
  */
 import { getTokenizer, type ChatMessage } from '@ctxlab/tokenizers';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,7 +28,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadCard, type LabModelCard } from './card';
-import { generate, releaseSessions, session, type TokenLogprob } from './engine';
+import { generate, releaseSessions, session, type GenerateOptions, type Generation, type TokenLogprob } from './engine';
+import { PrefixKvCache, type PrefixCacheConfig } from './prefix-cache';
 
 export interface ServedModel {
   /** The name clients send as `model`. */
@@ -35,6 +47,8 @@ export interface LabServerOptions {
   cardPath?: string;
   /** Defaults: one model per stage, named lab-stage1, lab-stage2, … */
   models?: ServedModel[];
+  /** Automatic prefix caching over one KV pool shared by the served models; off when absent or 0 tokens. */
+  prefixCache?: PrefixCacheConfig;
 }
 
 /**
@@ -221,6 +235,61 @@ export async function startLabServer(opts: LabServerOptions = {}) {
   const byId = new Map(models.map((m) => [m.id, m]));
   // Create sessions up front, so the first request is not slow and a broken file fails the start.
   await Promise.all(models.map((m) => session(m.file, threads)));
+  const prefixCache = opts.prefixCache && opts.prefixCache.capacityTokens > 0 ? new PrefixKvCache(card, opts.prefixCache) : null;
+  // Blocks are K/V after RoPE: the model file and its theta seed the block hash chain.
+  const cacheNamespace = (m: ServedModel) => `${m.file}\0theta=${m.theta}`;
+  /** Totals over requests that ran the model (monotonic, for /metrics). */
+  const totals = { requests: 0, promptTokens: 0, prefillTokens: 0, prefillSeconds: 0 };
+
+  /**
+   * One generation, through the prefix cache when it is on: the request's blocks are pinned from
+   * admission until it finishes. A request that runs no prefill (echo with max_tokens 0 and no
+   * logprobs) does not touch the cache; one asking for prompt logprobs computes its whole prompt.
+   */
+  const run = async (m: ServedModel, ids: number[], o: Omit<GenerateOptions, 'theta' | 'prefix'>): Promise<Generation> => {
+    const s = await session(m.file, threads);
+    const prefills = o.maxNewTokens > 0 || o.promptLogprobs !== undefined;
+    const lease = prefixCache && prefills ? await prefixCache.acquire(cacheNamespace(m), ids, { read: o.promptLogprobs === undefined }) : null;
+    try {
+      const g = await generate(s, card, ids, { ...o, theta: m.theta, ...(lease ? { prefix: lease } : {}) });
+      if (prefills) {
+        totals.requests++;
+        totals.promptTokens += g.promptTokens;
+        totals.prefillTokens += g.promptTokens - g.cachedTokens;
+        totals.prefillSeconds += g.prefillMs / 1000;
+      }
+      return g;
+    } finally {
+      lease?.release();
+    }
+  };
+  /** OpenAI's usage, with vLLM's prompt_tokens_details when the prefix cache is on. */
+  const usageOf = (g: Generation) => ({
+    prompt_tokens: g.promptTokens,
+    completion_tokens: g.ids.length,
+    total_tokens: g.promptTokens + g.ids.length,
+    ...(prefixCache ? { prompt_tokens_details: { cached_tokens: g.cachedTokens } } : {}),
+  });
+  const metricsText = () => {
+    const lines: string[] = [];
+    const metric = (name: string, type: 'counter' | 'gauge', help: string, value: number) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+    metric('vllm:request_success_total', 'counter', 'Requests that ran the model to completion.', totals.requests);
+    metric('vllm:prompt_tokens_total', 'counter', 'Prompt tokens of those requests.', totals.promptTokens);
+    metric('ctxlab:prefill_tokens_total', 'counter', 'Prompt tokens prefilled (not taken from the prefix cache).', totals.prefillTokens);
+    metric('ctxlab:prefill_seconds_total', 'counter', 'Wall time of the prefill passes.', totals.prefillSeconds);
+    if (prefixCache) {
+      const c = prefixCache.stats;
+      metric('vllm:prefix_cache_queries_total', 'counter', 'Prompt tokens looked up in the prefix cache.', c.queriedTokens);
+      metric('vllm:prefix_cache_hits_total', 'counter', 'Prompt tokens found in the prefix cache.', c.hitTokens);
+      metric('ctxlab:prefix_cache_stored_blocks_total', 'counter', 'Full blocks computed and cached.', c.storedBlocks);
+      metric('ctxlab:prefix_cache_evicted_blocks_total', 'counter', 'Cached blocks evicted (least recently freed first).', c.evictedBlocks);
+      metric('ctxlab:prefix_cache_bypassed_total', 'counter', 'Requests whose prompt is longer than the pool, served without it.', c.bypassed);
+      metric('ctxlab:prefix_cache_capacity_blocks', 'gauge', `Blocks in the KV pool (${prefixCache.blockSize} tokens each).`, prefixCache.capacityBlocks);
+      metric('ctxlab:prefix_cache_cached_blocks', 'gauge', 'Blocks holding cached K/V.', c.cachedBlocks);
+      metric('ctxlab:prefix_cache_pinned_blocks', 'gauge', 'Blocks held by running requests.', c.pinnedBlocks);
+    }
+    return `${lines.join('\n')}\n`;
+  };
 
   /** A token as the logprob shapes name it: its text (a lone byte of a longer character decodes to U+FFFD). */
   const tokenText = (id: number) => tok.decode([id]);
@@ -312,8 +381,7 @@ export async function startLabServer(opts: LabServerOptions = {}) {
       return error(res, 400, `This model's maximum context length is ${m.maxModelLen} tokens. However, you requested ${ids.length + maxTokens} tokens (${ids.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`);
     }
     if (req.stream) return stream(res, m, ids, maxTokens, chat, req.stream_options?.include_usage === true);
-    const g = await generate(await session(m.file, threads), card, ids, {
-      theta: m.theta,
+    const g = await run(m, ids, {
       maxNewTokens: maxTokens,
       stopAtNewline: !chat,
       ...(x.logprobs !== null && maxTokens > 0 ? { logprobs: x.logprobs } : {}),
@@ -322,7 +390,7 @@ export async function startLabServer(opts: LabServerOptions = {}) {
     const text = tok.decode(g.ids);
     // vLLM hands the engine max_tokens 1 for echo with max_tokens 0 and counts that token in its usage;
     // the lab server decodes nothing then, and counts nothing.
-    const usage = { prompt_tokens: g.promptTokens, completion_tokens: g.ids.length, total_tokens: g.promptTokens + g.ids.length };
+    const usage = usageOf(g);
     const created = Math.floor(Date.now() / 1000);
     if (chat) {
       const logprobs = x.logprobs !== null ? chatLogprobs(g.logprobs ?? []) : null;
@@ -378,8 +446,7 @@ export async function startLabServer(opts: LabServerOptions = {}) {
       sent = text;
     };
     try {
-      const g = await generate(await session(m.file, threads), card, ids, {
-        theta: m.theta,
+      const g = await run(m, ids, {
         maxNewTokens: maxTokens,
         stopAtNewline: !chat,
         signal: gone.signal,
@@ -391,7 +458,7 @@ export async function startLabServer(opts: LabServerOptions = {}) {
       flush(true);
       chunk(chat ? null : '', g.finishReason);
       if (includeUsage) {
-        event({ id, object, created, model: m.id, choices: [], usage: { prompt_tokens: g.promptTokens, completion_tokens: g.ids.length, total_tokens: g.promptTokens + g.ids.length } });
+        event({ id, object, created, model: m.id, choices: [], usage: usageOf(g) });
       }
     } catch (e) {
       if (gone.signal.aborted) return;
@@ -405,6 +472,15 @@ export async function startLabServer(opts: LabServerOptions = {}) {
     const path = (req.url ?? '/').split('?')[0];
     try {
       if (req.method === 'GET' && path === '/health') return void res.writeHead(200).end();
+      if (req.method === 'GET' && path === '/metrics') {
+        const text = metricsText();
+        return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) }).end(text);
+      }
+      if (req.method === 'POST' && path === '/reset_prefix_cache') {
+        if (!prefixCache) return error(res, 400, 'the prefix cache is off (start the server with a prefix cache capacity)');
+        if (!prefixCache.reset()) return error(res, 409, 'requests are running: the prefix cache can be reset only when idle', 'ConflictError');
+        return void res.writeHead(200).end();
+      }
       if (req.method === 'GET' && path === '/v1/models') {
         return send(res, 200, { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', owned_by: 'ctxlab', max_model_len: m.maxModelLen })) });
       }
@@ -441,6 +517,8 @@ export async function startLabServer(opts: LabServerOptions = {}) {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     models,
     card,
+    /** The KV pool (null when prefix caching is off). */
+    prefixCache,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       await releaseSessions();

@@ -112,8 +112,13 @@ const NUMBER = re(/^\d+(\.\d+)?(e[+-]?\d+)?$/, 'a number');
 export const TOOL_ENV: Record<ToolId, { settable: Record<string, ValueRule>; rendered: Record<string, ValueRule> }> = {
   vllm: { settable: VLLM, rendered: {} },
   'lab-server': {
-    // onnxruntime's intra-op threads: the one tuning knob of ctxlab's model server.
-    settable: { ORT_THREADS: int(1, 64) },
+    // onnxruntime's intra-op threads and the prefix cache: the tuning knobs of ctxlab's model server.
+    settable: {
+      ORT_THREADS: int(1, 64),
+      // Automatic prefix caching (the lab server's counterpart of vLLM's --enable-prefix-caching).
+      MODEL_SERVER_PREFIX_CACHE_TOKENS: int(0, 100_000_000),
+      MODEL_SERVER_PREFIX_CACHE_BLOCK_SIZE: int(1, 1024),
+    },
     rendered: {
       MODEL_SERVER_MODEL: ABS_PATH,
       MODEL_SERVER_MODEL_NAME: re(/^[A-Za-z0-9][A-Za-z0-9._/:-]{0,199}$/, 'a served model name'),
