@@ -32,7 +32,7 @@ export default async function bench(): Promise<BenchResult[]> {
       return ['succeeded', 'failed'].includes(j.status) ? j : null;
     }, 300_000, 20);
     const seconds = (performance.now() - t0) / 1000;
-    const cells = (await repos.evals.cells(r.evalRun.id, 1, 0)).total;
+    const cells = (await repos.reads.cellsPage(r.evalRun.id, { limit: 1 })).total;
     if (job.status !== 'succeeded') throw new Error(`benchmark run ${job.status}: ${job.error}`);
     const rate = cells / seconds;
     const steady = (job.progress as { cellsPerSecond?: number } | null)?.cellsPerSecond ?? null;

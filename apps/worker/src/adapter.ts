@@ -11,6 +11,8 @@ export function adapter<P, R>(kind: JobKind<P>, processor: (payload: P, ctx: Job
     processor(kind.payload.parse(job.data), {
       attemptsMade: job.attemptsMade,
       attempts: job.opts.attempts ?? 1,
+      queuedAt: job.timestamp,
+      pickedUpAt: job.processedOn,
       progress: (p) => job.updateProgress(p),
     });
 }

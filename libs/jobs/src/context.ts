@@ -7,6 +7,9 @@ export interface JobContext {
   attemptsMade: number;
   /** Tries the queue makes in all: the last one that fails fails the job. */
   attempts: number;
+  /** Epoch ms the queue got the job and a worker took it from the queue, when the queue says (a sweep's stage times). */
+  queuedAt?: number | undefined;
+  pickedUpAt?: number | undefined;
   /** Progress for the queue's own view of the job (the registry gets it from the processor). */
   progress?: (p: object) => Promise<unknown>;
 }

@@ -99,6 +99,8 @@ export interface OpenAIClientOptions {
   /** Longest Retry-After honoured. Default 120 s. */
   retryAfterMaxMs?: number;
   fetch?: typeof fetch;
+  /** Called as each request through the concurrency limit ends, with its elapsed time (retries included): a cheap meter for callers. */
+  onRequestEnd?: (latencyMs: number) => void;
   /** Jitter source and clock, injectable for tests. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -437,6 +439,7 @@ export class OpenAIClient {
         return this.attempt(`${this.apiBase}${path}`, { method: 'POST', body: payload }, signal, parse);
       });
       const latencyMs = performance.now() - t0;
+      this.opts.onRequestEnd?.(latencyMs);
       if (!r.ok) return { ok: false, error: r.error, kind: r.kind, status: r.status, latencyMs, attempts };
       return { ok: true as const, ...r.value.value, usage: toUsage(r.value.usage), latencyMs, attempts };
     });

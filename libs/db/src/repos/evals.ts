@@ -1,7 +1,7 @@
 import { badRequest, canEvalRunTransition, notFound, readEvalRunConfig, readEvalRunSummary, type EvalRunCreateInput, type EvalStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
 import { guard } from '../errors';
-import type { EvalRunEvent as EvalRunEventRow, Prisma } from '../generated/prisma/client';
+import { type EvalRunEvent as EvalRunEventRow, Prisma } from '../generated/prisma/client';
 import { moveAlong } from './machine';
 import { paginate, textSearch, type ListArgs } from './paging';
 
@@ -14,6 +14,9 @@ export const evalRunOut = <R extends { config: unknown; summary: unknown }>(r: R
 const eventOut = (e: EvalRunEventRow) => ({ ...e, id: Number(e.id) });
 
 type Tx = Pick<Db, 'evalRun' | 'evalRunEvent'>;
+
+/** PostgreSQL's clock as the registry stores times (UTC, without a time zone), as Prisma's own writes do. */
+const UTC_NOW = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
 
 /**
  * One move of a run inside the caller's transaction: the update is conditional on the status the
@@ -84,15 +87,6 @@ export function evalsRepo(db: Db) {
       await this.get(id);
       return evalRunOut(await db.evalRun.update({ where: { id }, data: { archivedAt: new Date() } }));
     },
-    async cells(evalRunId: string, limit: number, offset: number) {
-      await this.get(evalRunId);
-      const [items, total] = await Promise.all([
-        db.evalCell.findMany({ where: { evalRunId }, orderBy: [{ task: 'asc' }, { contextLength: 'asc' }, { depth: 'asc' }, { sample: 'asc' }], skip: offset, take: limit }),
-        db.evalCell.count({ where: { evalRunId } }),
-      ]);
-      const next = offset + items.length;
-      return { items, total, nextOffset: next < total ? next : null };
-    },
     /**
      * Scores of a run aggregated per (task, length, depth) in PostgreSQL: sum and count of scored
      * cells, failed requests. One query whatever the run's size.
@@ -112,12 +106,6 @@ export function evalsRepo(db: Db) {
     /** Every cell's task, length and score (null: failed), what a suite's summary is computed from. */
     cellScores: (evalRunId: string) =>
       db.evalCell.findMany({ where: { evalRunId }, select: { task: true, contextLength: true, score: true }, orderBy: [{ task: 'asc' }, { contextLength: 'asc' }, { sample: 'asc' }] }),
-    /** The scored cells of a few runs, only the columns a bootstrap needs. */
-    scoredCells: (evalRunIds: readonly string[]) =>
-      db.evalCell.findMany({
-        where: { evalRunId: { in: [...evalRunIds] }, score: { not: null } },
-        select: { evalRunId: true, task: true, contextLength: true, depth: true, score: true },
-      }) as Promise<ScoredCell[]>,
     /** The models whose latest finished run is newest, newest first. */
     async modelsWithNewestResults(take: number) {
       const rows = await db.evalRun.groupBy({
@@ -155,6 +143,36 @@ export function evalsRepo(db: Db) {
      */
     async storeCells(cells: Prisma.EvalCellCreateManyInput[], tx: Pick<Db, 'evalCell'> = db) {
       return (await tx.evalCell.createMany({ skipDuplicates: true, data: cells })).count;
+    },
+    /**
+     * A sweep's batch of cells and the progress it reached, in one statement: the cells inserted
+     * with one multi-row INSERT (arrays unnested, so the statement has 15 parameters whatever the
+     * batch size; a cell already stored is skipped), the run's cellsDone and summary and the job's
+     * progress set with them — all or nothing, and in the caller's transaction when given one (a
+     * lease-fenced write). Returns how many cells were new.
+     */
+    async storeCellBatch(
+      batch: { evalRunId: string; jobId: string; cells: readonly CellInput[]; cellsDone: number; progress: unknown },
+      tx: Pick<Db, '$queryRaw'> = db,
+    ): Promise<number> {
+      const col = <T>(f: (c: CellInput) => T) => batch.cells.map(f);
+      const progress = JSON.stringify(batch.progress);
+      const rows = await tx.$queryRaw<{ n: number }[]>`
+        WITH cells AS (
+          INSERT INTO "EvalCell" ("id", "evalRunId", "task", "contextLength", "depth", "sample", "promptTokens", "needleToken", "needle", "expected", "response", "score", "latencyMs", "error", "attempts", "createdAt")
+          SELECT gen_random_uuid()::text, ${batch.evalRunId}, c.*, ${UTC_NOW}
+          FROM unnest(
+            ${col((c) => c.task ?? '')}::text[], ${col((c) => c.contextLength)}::int[], ${col((c) => c.depth)}::float8[], ${col((c) => c.sample)}::int[],
+            ${col((c) => c.promptTokens ?? null)}::int[], ${col((c) => c.needleToken ?? null)}::int[], ${col((c) => c.needle ?? null)}::text[], ${col((c) => c.expected ?? null)}::text[],
+            ${col((c) => c.response ?? null)}::text[], ${col((c) => c.score)}::float8[], ${col((c) => c.latencyMs ?? null)}::int[], ${col((c) => c.error ?? null)}::text[], ${col((c) => c.attempts ?? 1)}::int[]
+          ) AS c
+          ON CONFLICT ("evalRunId", "task", "contextLength", "depth", "sample") DO NOTHING
+          RETURNING 1
+        ),
+        run AS (UPDATE "EvalRun" SET "cellsDone" = ${batch.cellsDone}, "summary" = ${progress}::jsonb, "updatedAt" = ${UTC_NOW} WHERE "id" = ${batch.evalRunId} RETURNING 1),
+        job AS (UPDATE "Job" SET "progress" = ${progress}::jsonb, "updatedAt" = ${UTC_NOW} WHERE "id" = ${batch.jobId} RETURNING 1)
+        SELECT (SELECT count(*) FROM cells)::int AS n, (SELECT count(*) FROM run) AS r, (SELECT count(*) FROM job) AS j`;
+      return rows[0]?.n ?? 0;
     },
     /** Drops the run's failed cells, so a resumed run redoes them; in the caller's transaction when given one. */
     async dropFailedCells(evalRunId: string, tx: Pick<Db, 'evalCell'> = db) {
@@ -253,6 +271,8 @@ export interface CellInput {
   depth: number;
   sample: number;
   score: number | null;
+  needleToken?: number | null;
+  needle?: string | null;
   error?: string | null;
   expected?: string | null;
   response?: string | null;

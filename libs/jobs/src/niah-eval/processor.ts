@@ -8,10 +8,11 @@
  * lease held and leaves the job to its holder.
  */
 import type { Repositories } from '@ctxlab/db';
-import { cellId, generateNiahCells, type NiahContext, planNiahCells, resolveNiahSpec, runNiahCells } from '@ctxlab/niah';
+import type { NiahCellResult } from '@ctxlab/contracts';
+import { cellId, generateNiahCells, type NiahCell, type NiahContext, type OpenAIClient, planNiahCells, resolveNiahSpec, toCellResult } from '@ctxlab/niah';
 import { getTokenizer } from '@ctxlab/tokenizers';
 import { corpusByName } from '../suites';
-import { endpointRunProcessor, Sweep, type SweepDeps } from '../sweep';
+import { endpointRunProcessor, type StageClock, Sweep, type SweepDeps } from '../sweep';
 import type { NiahEvalPayload } from './payload';
 
 export type NiahProcessorDeps = SweepDeps;
@@ -35,7 +36,7 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
         idOf: (c) => cellId(c.contextLength, c.depth, c.sample),
         cells: (skip) => generateNiahCells(spec, context, { skip }),
         send: (cells, signal, onResult) =>
-          runNiahCells(cells, client, {
+          sendNiahCells(cells, client, s.clock, {
             mode: config.mode ?? 'chat',
             signal,
             onResult: (r, cell) =>
@@ -58,4 +59,32 @@ export function niahEvalProcessor(deps: NiahProcessorDeps) {
       return s.finish(async () => ({}));
     });
   });
+}
+
+/**
+ * Sends cells as @ctxlab/niah's runNiahCells does — `client.concurrency` at a time, the next cell
+ * (and so its prompt) pulled only when a slot frees up, results in completion order — with each
+ * answer's scoring timed on the sweep's clock (the client times the requests, the sweep the prompts).
+ */
+async function sendNiahCells(
+  cells: Iterable<NiahCell>,
+  client: OpenAIClient,
+  clock: StageClock,
+  opts: { mode: 'chat' | 'completion-ids'; signal: AbortSignal; onResult: (result: NiahCellResult, cell: NiahCell) => void },
+): Promise<void> {
+  const it = cells[Symbol.iterator]();
+  const slot = async () => {
+    while (!opts.signal.aborted) {
+      const next = it.next();
+      if (next.done) return;
+      const cell = next.value;
+      const gen = { maxTokens: cell.maxTokens, temperature: cell.temperature, signal: opts.signal };
+      const outcome = opts.mode === 'completion-ids' ? await client.complete(cell.promptIds, gen) : await client.chat(cell.messages, gen);
+      const t0 = performance.now();
+      const result = toCellResult(cell, outcome);
+      clock.score(performance.now() - t0);
+      opts.onResult(result, cell);
+    }
+  };
+  await Promise.all(Array.from({ length: client.concurrency }, slot));
 }

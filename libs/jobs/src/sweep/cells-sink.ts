@@ -7,6 +7,7 @@
 import { LeaseLostError, type Repositories } from '@ctxlab/db';
 import type { SweepSink } from '@ctxlab/niah';
 import type { JobLease } from '../lease';
+import type { StageClock } from './stages';
 
 /** One cell as a sweep stores it (EvalCell's columns; task '' for NIAH). */
 export interface CellRow {
@@ -31,16 +32,31 @@ export type StoredCellKey = Awaited<ReturnType<Repositories['evals']['cellKeys']
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The cells of `evalRunId` as a sweep sink; `idOf` names a stored cell the way the sweep names its cells. */
-export function cellsSink(repos: Repositories, lease: JobLease, evalRunId: string, idOf: (cell: StoredCellKey) => string): SweepSink<CellRow> {
+/**
+ * The cells of `run` as a sweep sink; `idOf` names a stored cell the way the sweep names its cells.
+ * Each batch goes in one lease-fenced transaction with the progress `progress` reports at that
+ * moment (the run's cellsDone and summary, the job's progress): the cells and the counters that
+ * count them are written together or not at all. `clock` times the writes.
+ */
+export function cellsSink(
+  repos: Repositories,
+  lease: JobLease,
+  run: { evalRunId: string; jobId: string },
+  idOf: (cell: StoredCellKey) => string,
+  progress: () => { done: number; doc: unknown },
+  clock?: StageClock,
+): SweepSink<CellRow> {
   return {
     async finished() {
-      return (await repos.evals.cellKeys(evalRunId)).map((c) => ({ id: idOf(c), score: c.score }));
+      return (await repos.evals.cellKeys(run.evalRunId)).map((c) => ({ id: idOf(c), score: c.score }));
     },
     async write(batch) {
+      const t0 = performance.now();
       for (let attempt = 0; ; attempt++) {
         try {
-          await lease.write((tx) => repos.evals.storeCells([...batch], tx));
+          const p = progress();
+          await lease.write((tx) => repos.evals.storeCellBatch({ evalRunId: run.evalRunId, jobId: run.jobId, cells: batch, cellsDone: p.done, progress: p.doc }, tx));
+          clock?.write(batch.length, performance.now() - t0);
           return true;
         } catch (e) {
           if (e instanceof LeaseLostError) return false;

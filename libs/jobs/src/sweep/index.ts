@@ -1,2 +1,3 @@
 export * from './cells-sink';
 export * from './sweep';
+export * from './stages';

@@ -14,6 +14,7 @@ import type { JobContext } from '../context';
 import { type JobLease, leased } from '../lease';
 import { canStart, canTransition } from '../statuses';
 import { type CellRow, cellsSink, type StoredCellKey } from './cells-sink';
+import { StageClock } from './stages';
 
 export interface SweepDeps {
   repos: Repositories;
@@ -56,6 +57,8 @@ export class Sweep {
   cancelled = false;
   private tally: SweepTally;
   private readonly disposers: (() => void)[] = [];
+  /** Where the sweep's time goes (see stages.ts), written with its progress. */
+  readonly clock: StageClock;
 
   private constructor(
     private readonly deps: SweepDeps,
@@ -66,6 +69,7 @@ export class Sweep {
     readonly total: number,
   ) {
     this.tally = { done: 0, total, failed: 0, averageScore: null, cellsPerSecond: 0, etaSeconds: null };
+    this.clock = new StageClock(ctx);
     const cancel = () => {
       this.cancelled = true;
       this.ctl.abort(new Error('cancelled'));
@@ -121,25 +125,33 @@ export class Sweep {
     cells: (skip: ReadonlySet<string>) => Iterable<C>;
     send: (cells: Iterable<C>, signal: AbortSignal, onResult: (row: CellRow) => void) => Promise<unknown>;
   }): Promise<void> {
+    const sink = cellsSink(this.deps.repos, this.lease, { evalRunId: this.run.id, jobId: this.jobId }, o.idOf, () => ({ done: this.tally.done, doc: this.progressDoc() }), this.clock);
     await runSweep({
-      sink: cellsSink(this.deps.repos, this.lease, this.run.id, o.idOf),
+      sink,
       total: this.total,
-      cells: o.cells,
+      cells: (skip) => this.clock.prompts(o.cells(skip)),
       send: o.send,
       score: (row) => row.score,
       signal: this.ctl.signal,
       hold: this.lease,
       onStart: (t) => void (this.tally = t),
       onResult: (t) => void (this.tally = t),
-      onWritten: (t) => this.progress((this.tally = t)),
+      // The registry got the progress with the batch; the queue's own view follows.
+      onWritten: (t) => this.ctx.progress?.(this.progressDoc((this.tally = t))).catch(() => undefined),
     });
   }
 
+  /** The progress as the job, its run and the queue show it: the tallies and where the time went. */
+  private progressDoc(p: SweepTally = this.tally) {
+    return { ...p, stages: this.clock.snapshot() };
+  }
+
   private async progress(p: SweepTally) {
+    const doc = this.progressDoc(p);
     await Promise.all([
-      this.deps.repos.evals.recordProgress(this.run.id, p.done, p),
-      this.deps.repos.jobs.setProgress(this.jobId, p),
-      this.ctx.progress?.(p).catch(() => undefined),
+      this.deps.repos.evals.recordProgress(this.run.id, p.done, doc),
+      this.deps.repos.jobs.setProgress(this.jobId, doc),
+      this.ctx.progress?.(doc).catch(() => undefined),
     ]);
   }
 
@@ -162,7 +174,9 @@ export class Sweep {
       concurrency,
       timeoutMs: this.deps.requestTimeoutMs,
       maxAttempts: this.deps.requestAttempts,
+      onRequestEnd: (ms) => this.clock.request(ms),
     });
+    this.clock.s.concurrency = concurrency;
     const models = await client.listModels(this.ctl.signal);
     if (!models.ok && !this.stopped()) throw new Error(`endpoint ${endpoint.name} (${endpoint.url}) is unreachable: ${models.error}`);
     return client;
