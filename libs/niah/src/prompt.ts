@@ -394,12 +394,17 @@ function materialise(
   });
   if (o !== chosen.count) throw new Error(`internal: counted ${chosen.count} tokens but wrote ${o}`);
 
+  // The haystack as a rope of corpus slices: concatenation links them in constant time, where
+  // join() would copy megabytes per prompt. Byte for byte the same text; it is flattened only if
+  // and when something reads it whole (a chat request's JSON body), once.
   const parts: string[] = [];
   for (const p of pieces) {
     if (p.kind === 'lit') parts.push(p.text);
     else index.sliceInto(p.from, p.to, parts);
   }
-  const messages = layout.messagesFor(parts.join(''));
+  let haystack = '';
+  for (const part of parts) haystack += part;
+  const messages = layout.messagesFor(haystack);
   if (recipe.verify) {
     const expected = tokenizer.encodeChat(messages);
     if (expected.length !== ids.length || expected.some((v, i) => v !== ids[i])) {
