@@ -24,17 +24,16 @@ async function main() {
   const run = await api.evals.get.query({ id: runId });
   const out = typeof flags.out === 'string' ? createWriteStream(flags.out) : process.stdout;
   if (format === 'csv') out.write(`${COLUMNS.join(',')}\r\n`);
-  let offset = 0;
   let n = 0;
-  for (;;) {
-    const page = await api.evals.cells.query({ evalRunId: run.id, limit: 500, offset });
+  // Keyset pages: each asks for the cells after the previous page's last one.
+  for (let cursor: string | null | undefined = undefined; cursor !== null; ) {
+    const page: Awaited<ReturnType<typeof api.evals.cells.query>> = await api.evals.cells.query({ evalRunId: run.id, limit: 500, ...(cursor ? { cursor } : {}) });
     for (const c of page.items) {
-      const row = Object.fromEntries(COLUMNS.map((k) => [k, (c as Record<string, unknown>)[k] ?? null]));
+      const row = Object.fromEntries(COLUMNS.map((k) => [k, (c as unknown as Record<string, unknown>)[k] ?? null]));
       out.write(format === 'csv' ? `${COLUMNS.map((k) => csv(row[k])).join(',')}\r\n` : `${JSON.stringify(row)}\n`);
       n++;
     }
-    if (page.items.length < 500) break;
-    offset += page.items.length;
+    cursor = page.nextCursor;
   }
   if (out !== process.stdout) await new Promise((ok) => (out as ReturnType<typeof createWriteStream>).end(ok));
   process.stderr.write(`exported ${n} cells of ${run.name} (${run.status})${typeof flags.out === 'string' ? ` to ${flags.out}` : ''}\n`);

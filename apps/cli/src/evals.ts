@@ -101,7 +101,7 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     if (!o.wait) return { data: r, text: head };
     process.stderr.write(`${head}\n`);
     const job = await watchJob(api, r.job.id);
-    const cells = (await api.evals.cells.query({ evalRunId: r.evalRun.id, limit: 500, offset: 0 })).items;
+    const cells = (await api.evals.cells.query({ evalRunId: r.evalRun.id, limit: 500 })).items;
     // The worker's summary has the per-length geometric means and the theta each length ran at.
     const perLength = (((await api.evals.get.query({ id: r.evalRun.id })).summary ?? {}) as { perLength?: { length: number; theta: number; perplexity: number | null }[] }).perLength ?? [];
     const text = arg === 'perplexity'
@@ -122,10 +122,12 @@ export async function evalsCommand(api: Api, sub: string | undefined, arg: strin
     return { data: job, text: ended(job) };
   }
   if (sub === 'list') {
-    const page = await api.evals.list.query({ limit: Number(o.limit ?? 50) });
-    return { data: page, text: table(['id', 'name', 'status', 'cells'], page.items.map((r) => [r.id, r.name, r.status, `${r.cellsDone}/${r.cellsTotal}`])) };
+    // Newest first, a page at a time: --after takes the cursor the previous page printed.
+    const page = await api.evals.list.query({ limit: Number(o.limit ?? 50), ...(typeof o.after === 'string' ? { cursor: o.after } : {}) });
+    const rows = table(['id', 'name', 'status', 'cells'], page.items.map((r) => [r.id, r.name, r.status, `${r.cellsDone}/${r.cellsTotal}`]));
+    return { data: page, text: page.nextCursor ? `${rows}\nmore: ctxlab evals list --after ${page.nextCursor}` : rows };
   }
-  throw new Error('usage: ctxlab evals start --endpoint NAME [grid flags] [--corpus DATASET] [--wait] | evals start --suite ruler|topic --endpoint NAME … | evals watch EVAL_ID | evals list');
+  throw new Error('usage: ctxlab evals start --endpoint NAME [grid flags] [--corpus DATASET] [--wait] | evals start --suite ruler|topic --endpoint NAME … | evals watch EVAL_ID | evals list [--limit N] [--after CURSOR]');
 }
 
 const ints = (flag: string, v: unknown, fallback?: string): number[] => {

@@ -45,6 +45,7 @@ const { positionals, values } = parseArgs({
     suite: { type: 'string' }, tasks: { type: 'string' }, topics: { type: 'string' }, length: { type: 'string' }, question: { type: 'string' }, threshold: { type: 'string' },
     'qa-dataset': { type: 'string' }, 'no-chat-template': { type: 'boolean' }, format: { type: 'string' }, squad: { type: 'string' }, hotpotqa: { type: 'string' },
     limit: { type: 'string', default: '50' },
+    after: { type: 'string' },
     items: { type: 'string' }, 'max-length': { type: 'string' }, shots: { type: 'string' }, subjects: { type: 'string' }, scoring: { type: 'string' },
     license: { type: 'string' }, source: { type: 'string' }, sources: { type: 'string' }, 'dry-run': { type: 'boolean' },
     uri: { type: 'string' }, 'seq-length': { type: 'string' }, packing: { type: 'string' }, 'loss-mask': { type: 'boolean' }, 'keep-short': { type: 'string' },
@@ -70,7 +71,7 @@ const usage = `usage: ctxlab <command> [--json]
   evals start --suite longbench|infinitebench --endpoint NAME --dataset IMPORTED [--tasks a,b] [--max-length TOKENS] [--items N] [--tokenizer …] [--wait]
   evals start --suite mmlu --endpoint NAME --dataset IMPORTED [--subjects a,b] [--shots 0,5] [--scoring auto|logprobs|generate] [--items N] [--wait]
   evals start --suite perplexity --endpoint NAME [--lengths 1024,2048] [--samples N] [--corpus DATASET] [--tokenizer …] [--wait]   through prompt logprobs
-  evals watch EVAL_ID | evals list
+  evals watch EVAL_ID | evals list [--limit N] [--after CURSOR]
   evals export EVAL_ID [--format csv|jsonl] [--output file:///…|s3://…]   the run's cells into the artifact store, with their sha256
   evals check perplexity --model LAB_MODEL [--lengths 256,512,1024,2048] [--samples N] [--rule model|fixed:θ|ntk:TARGET|dynamic-ntk[:α]] [--wait]
   evals check roundtrip --model LAB_MODEL [--samples N] [--wait]   tokenizer and engine round trips on the worker

@@ -1,13 +1,17 @@
 /**
  * The portal's heaviest reads, timed over HTTP (the tRPC endpoint the browser calls, superjson and
- * all) with a registry of 10,000 eval runs and two 1,225-cell heatmaps (35 lengths × 35 depths):
- * the evals table (first and last page), the heatmap, the result page's read model, a page of
- * cells and the compare view; and a model's scorecard against its parent (a 1,225-cell NIAH run and
- * a 1,300-cell RULER run on each side, 2,000 bootstrap resamples per row), the overview with its
- * newest scorecards, and a RULER run's read model. Target: p95 under 150 ms for each.
+ * all) against a registry at scale: 10,000 eval runs holding 5,000,000 cells, loaded with COPY
+ * (400 runs of 100 lengths × 100 depths = 10,000 cells, 400 of 200 and 9,200 of 100), plus two
+ * RULER runs. Timed: the evals table (first page, a deep page by cursor and by offset, search +
+ * filter), the heatmap and result page of a 10,000-cell run (target: p95 under 50 ms), a page of
+ * cells (first and deep, by cursor), the compare view, a model's scorecard against its parent (a
+ * 10,000-cell NIAH run and a 1,300-cell RULER run on each side, 2,000 bootstrap resamples per row),
+ * the overview and a RULER run's read model (target: p95 under 150 ms for each). Also reported: the
+ * seed's time and the cells table's size on disk (heap, TOAST and indexes) per million cells.
  */
 import { createClient } from '@ctxlab/api/client';
-import { closeAllDbs } from '@ctxlab/db';
+import { heatmapSvg } from '@ctxlab/contracts';
+import { closeAllDbs, type SeedCell } from '@ctxlab/db';
 import { RULER_TASK_NAMES } from '@ctxlab/ruler';
 import { insertFinishedRun, rulerCells } from '@ctxlab/api/testing';
 import { time, type BenchResult } from '@ctxlab/bench';
@@ -15,60 +19,105 @@ import { startApiServer } from '@ctxlab/testing/api-server';
 import { resetDb, testRepos, testToken } from '@ctxlab/testing/db';
 
 const RUNS = 10_000;
-const AXIS = 35;
+/** The big runs' grid: 100 lengths × 100 depths. */
+const AXIS = 100;
+/** The small runs' grid: 10 × 10 (one or two samples per cell). */
+const SMALL = 10;
 const TARGET_MS = 150;
+const HEATMAP_TARGET_MS = 50;
+const CELLS = 5_000_000;
 
-const lengths = Array.from({ length: AXIS }, (_, i) => Math.round(1000 + (i * (1_048_576 - 1000)) / (AXIS - 1)));
-const depthPercents = Array.from({ length: AXIS }, (_, i) => Math.round((i * 100) / (AXIS - 1)));
+const axis = (n: number, lo: number, hi: number) => Array.from({ length: n }, (_, i) => Math.round(lo + (i * (hi - lo)) / (n - 1)));
+const lengths = axis(AXIS, 1000, 1_048_576);
+const depthPercents = axis(AXIS, 0, 100);
 const depths = depthPercents.map((p) => p / 100);
-const spec = { variant: 'value', tokenizer: 'llama3', grid: { lengths: { kind: 'list', values: lengths }, depths: { kind: 'list', values: depths }, samples: 1 } };
+const smallLengths = axis(SMALL, 1000, 131_072);
+const smallDepths = axis(SMALL, 0, 100).map((p) => p / 100);
+const gridSpec = (ls: number[], ds: number[], samples: number) => ({ variant: 'value', tokenizer: 'llama3', grid: { lengths: { kind: 'list', values: ls }, depths: { kind: 'list', values: ds }, samples } });
+const spec = gridSpec(lengths, depths, 1);
+
+/** Which of the 10,000 runs is which: the three newest are the heavy pair and the parent's sweep. */
+const HEAVY_A = RUNS - 3;
+const HEAVY_B = RUNS - 2;
+const PARENT = RUNS - 1;
+const isBig = (n: number) => n >= HEAVY_A || (n % 25 === 0 && n <= 9_900);
+const samplesOf = (n: number) => (n % 25 === 1 ? 2 : 1);
+const cellsOf = (n: number) => (isBig(n) ? AXIS * AXIS : SMALL * SMALL * samplesOf(n));
+
+const CITIES = ['Lisbon', 'Oslo', 'Lima', 'Hanoi', 'Quito', 'Perth', 'Dakar', 'Riga'];
+const FAILED = 'http: 500 Internal Server Error (after 5 attempts)';
+const MISS = 'I could not find that number anywhere in the document.';
+
+/** Ids shaped like the registry's (25 characters), increasing in insertion order as cuids do. */
+const salt = Math.random().toString(36).slice(2, 12).padEnd(10, '0');
+const runId = (n: number) => `cr${n.toString(36).padStart(4, '0')}${salt}bench0000`;
+const cellId = (n: number, i: number) => `cc${n.toString(36).padStart(4, '0')}${i.toString(36).padStart(4, '0')}${salt}bnch0`;
+
+/** One run's cells: long contexts miss more often, one request in 97 fails. */
+function runCells(n: number, createdAt: Date): SeedCell[] {
+  const big = isBig(n);
+  const ls = big ? lengths : smallLengths;
+  const ds = big ? depths : smallDepths;
+  const samples = big ? 1 : samplesOf(n);
+  const city = CITIES[n % CITIES.length]!;
+  const out: SeedCell[] = [];
+  let i = 0;
+  for (const [x, l] of ls.entries()) {
+    for (const [y, d] of ds.entries()) {
+      for (let sample = 0; sample < samples; sample++, i++) {
+        const number = String(1_000_000 + ((x * 7919 + y * 104_729 + n * 31 + sample) % 9_000_000));
+        const failed = (i + n) % 97 === 0;
+        // Run B misses a block of long contexts (what the compare view shows); others fall off with length.
+        const miss = n === HEAVY_B ? x > 57 && y > 28 && y < 80 : n !== HEAVY_A && x / ls.length > 0.6 && (x * 3 + y * 7 + n) % 5 < 2;
+        out.push({
+          id: cellId(n, i), evalRunId: runId(n), task: '', contextLength: l, depth: d, sample,
+          promptTokens: l + 64, needleToken: Math.max(0, Math.round(d * l) - (y % 13)),
+          needle: `The special magic ${city} number is: ${number}`, expected: number,
+          response: failed ? null : miss ? MISS : `The special magic ${city} number is: ${number}.`,
+          score: failed ? null : miss ? 0 : 100, latencyMs: 200 + x * 40 + (y % 7), error: failed ? FAILED : null, attempts: failed ? 5 : 1,
+          createdAt: new Date(createdAt.getTime() + i * 50),
+        });
+      }
+    }
+  }
+  return out;
+}
 
 async function seedRegistry() {
   const repos = testRepos();
   const modelId = await repos.seeding.upsertModel({ name: 'bench-70b-1048k', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 3_580_165_449, maxPositionEmbeddings: 1_048_576, tokenizer: 'llama3' });
+  const parentId = await repos.seeding.upsertModel({ name: 'bench-70b-base', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 500_000, maxPositionEmbeddings: 8192, tokenizer: 'llama3' });
+  await repos.models.addLineage({ parentId, childId: modelId, kind: 'context-extension' });
   const endpoint = await repos.endpoints.create({ name: 'bench-vllm', url: 'http://127.0.0.1:9/v1', servedModelName: 'bench', kind: 'vllm', tags: [], modelId });
-  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled', 'running', 'pending'] as const;
-  const t0 = Date.now() - RUNS * 60_000;
+  const statuses = ['succeeded', 'succeeded', 'succeeded', 'failed', 'cancelled', 'running'] as const;
+  const t0 = Date.now() - (RUNS + 60) * 60_000;
+  const createdAt = (n: number) => new Date(t0 + n * 60_000);
   for (let i = 0; i < RUNS; i += 1000) {
     await repos.seeding.insertEvalRuns(
       Array.from({ length: Math.min(1000, RUNS - i) }, (_, k) => {
         const n = i + k;
-        const status = statuses[n % statuses.length]!;
+        const status = n >= HEAVY_A ? 'succeeded' : statuses[n % statuses.length]!;
+        const total = cellsOf(n);
+        const at = createdAt(n);
+        const name = n === HEAVY_A ? 'bench heavy A' : n === HEAVY_B ? 'bench heavy B' : n === PARENT ? 'bench parent sweep' : `sweep ${String(n).padStart(5, '0')} ${n % 3 === 0 ? 'gradient' : 'zhinao'}`;
         return {
-          name: `sweep ${String(n).padStart(5, '0')} ${n % 3 === 0 ? 'gradient' : 'zhinao'}`,
-          kind: 'niah', status, modelId, endpointId: endpoint.id,
-          config: { spec, concurrency: 8 }, cellsTotal: AXIS * AXIS, cellsDone: status === 'succeeded' ? AXIS * AXIS : (n * 37) % (AXIS * AXIS),
-          summary: { done: AXIS * AXIS, total: AXIS * AXIS, failed: n % 5, averageScore: 40 + (n % 60), cellsPerSecond: 3.2, etaSeconds: null },
-          createdAt: new Date(t0 + n * 60_000),
+          id: runId(n), name, kind: 'niah', status, modelId: n === PARENT ? parentId : modelId, endpointId: endpoint.id,
+          config: { spec: isBig(n) ? spec : gridSpec(smallLengths, smallDepths, samplesOf(n)), concurrency: 8 }, cellsTotal: total, cellsDone: total,
+          summary: { done: total, total, failed: Math.floor(total / 97), averageScore: 40 + (n % 60), cellsPerSecond: 3.2, etaSeconds: null },
+          createdAt: at, startedAt: at, finishedAt: status === 'running' ? null : new Date(at.getTime() + 30 * 60_000),
         };
       }),
     );
   }
-  // Two full 35 × 35 runs with cells, newest of all (so they are on the first page).
-  const heavy: string[] = [];
-  for (const [h, name] of ['bench heavy A', 'bench heavy B'].entries()) {
-    const runId = await repos.seeding.insertEvalRun({ name, kind: 'niah', status: 'succeeded', modelId, endpointId: endpoint.id, config: { spec, concurrency: 8 }, cellsTotal: AXIS * AXIS, cellsDone: AXIS * AXIS, summary: { averageScore: 80 } });
-    heavy.push(runId);
-    const cells = lengths.flatMap((l, x) =>
-      depths.map((d, y) => {
-        const miss = h === 1 && x > 20 && y > 10 && y < 28;
-        const failed = (x * AXIS + y) % 97 === 0;
-        const number = String(1_000_000 + ((x * 7919 + y * 104_729) % 9_000_000));
-        return {
-          contextLength: l, depth: d, sample: 0, promptTokens: l,
-          needle: `The special magic Lisbon number is: ${number}`, expected: number,
-          response: failed ? null : miss ? 'I could not find that in the document. '.repeat(3) : `The special magic Lisbon number is: ${number}. It appears in the document exactly once, about ${depthPercents[y]}% of the way in.`,
-          score: failed ? null : miss ? 0 : 100, latencyMs: 200 + x * 40, error: failed ? 'http: 500 Internal Server Error (after 5 attempts)' : null,
-        };
-      }),
-    );
-    await repos.evals.recordCells(runId, cells);
+  const tCopy = performance.now();
+  // Runs in id order, so each index grows at its end; rows are made as COPY reads them.
+  function* batches() {
+    for (let n = 0; n < RUNS; n++) yield runCells(n, createdAt(n));
   }
-  // The model's parent with its own run on the same grid, and a RULER run (13 tasks × 4 lengths × 25 samples) for each.
-  const parentId = await repos.seeding.upsertModel({ name: 'bench-70b-base', numLayers: 80, hiddenSize: 8192, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, intermediateSize: 28672, vocabSize: 128256, ropeTheta: 500_000, maxPositionEmbeddings: 8192, tokenizer: 'llama3' });
-  await repos.models.addLineage({ parentId, childId: modelId, kind: 'context-extension' });
-  const parentGrid = lengths.flatMap((l, x) => depths.map((d, y) => ({ contextLength: l, depth: d, sample: 0, score: x > 10 && (x + y) % 3 === 0 ? 0 : 100 })));
-  await insertFinishedRun(repos, { name: 'bench parent sweep', kind: 'niah', modelId: parentId, spec, cells: parentGrid });
+  const copied = await repos.seeding.copyEvalCells(batches());
+  const copySeconds = (performance.now() - tCopy) / 1000;
+  if (copied !== CELLS) throw new Error(`COPY wrote ${copied} cells, expected ${CELLS}`);
+  // A RULER run (13 tasks × 4 lengths × 25 samples) for the model and its parent.
   const rulerLengths = [4096, 8192, 16384, 32768];
   const rulerSpec = { suite: 'ruler', tasks: [...RULER_TASK_NAMES], lengths: rulerLengths, samples: 25, seed: 1, tokenizer: 'llama3', chatTemplate: true, threshold: 85.6 };
   const ruler: string[] = [];
@@ -77,38 +126,66 @@ async function seedRegistry() {
     ruler.push((await insertFinishedRun(repos, { name: `bench ruler ${m === modelId ? 'extended' : 'base'}`, kind: 'ruler', modelId: m, spec: rulerSpec, cells })).id);
   }
   // The heavy runs finish last: they are the model's newest NIAH results.
-  await repos.seeding.finishEvalRuns(heavy);
+  await repos.seeding.finishEvalRuns([runId(HEAVY_A), runId(HEAVY_B)]);
+  const tAnalyze = performance.now();
   await repos.seeding.analyzeEvalTables();
-  return { heavy, modelId, rulerRun: ruler[1]! };
+  const analyzeSeconds = (performance.now() - tAnalyze) / 1000;
+  const bytes = await repos.seeding.evalCellBytes();
+  return { heavy: [runId(HEAVY_A), runId(HEAVY_B)], modelId, rulerRun: ruler[1]!, copySeconds, analyzeSeconds, bytes };
 }
 
 export default async function bench(): Promise<BenchResult[]> {
   await resetDb();
   const tSeed = performance.now();
-  const { heavy, modelId, rulerRun } = await seedRegistry();
+  const { heavy, modelId, rulerRun, copySeconds, analyzeSeconds, bytes } = await seedRegistry();
   const seedSeconds = (performance.now() - tSeed) / 1000;
   const server = await startApiServer();
   // A viewer's token: the pages' reads, with authentication on every request as in production.
   const api = createClient(server.url, { token: (await testToken('viewer')).token });
   const [a, b] = heavy as [string, string];
-  const out: BenchResult[] = [{ suite: 'portal', name: `seed ${RUNS.toLocaleString('en-US')} runs + 2 × ${AXIS * AXIS} cells`, value: seedSeconds, unit: 's' }];
+  const mb = (n: number) => n / 1024 / 1024;
+  const perMillion = CELLS / 1_000_000;
+  const out: BenchResult[] = [
+    { suite: 'portal', name: `seed ${RUNS.toLocaleString('en-US')} runs + ${CELLS.toLocaleString('en-US')} cells (total)`, value: seedSeconds, unit: 's' },
+    { suite: 'portal', name: 'seed: COPY of the cells', value: copySeconds, unit: 's', note: `${Math.round(CELLS / copySeconds).toLocaleString('en-US')} cells/s` },
+    { suite: 'portal', name: 'seed: ANALYZE', value: analyzeSeconds, unit: 's' },
+    { suite: 'portal', name: 'EvalCell on disk per million cells (heap + TOAST + indexes)', value: mb(bytes.total) / perMillion, unit: 'MB', note: `total ${mb(bytes.total).toFixed(0)} MB for ${CELLS.toLocaleString('en-US')} cells` },
+    { suite: 'portal', name: 'EvalCell indexes per million cells', value: mb(bytes.indexes) / perMillion, unit: 'MB' },
+  ];
   try {
-    const cases: [string, () => Promise<unknown>][] = [
-      ['evals.list, first page (50 of 10,005)', () => api.evals.list.query({ limit: 50 })],
-      ['evals.list, last page (offset 9,950)', () => api.evals.list.query({ limit: 50, offset: 9_950 })],
-      ['portal.evalRuns, first page (the evals table)', () => api.portal.evalRuns.query({ limit: 50 })],
-      ['portal.evalRuns, search + status filter', () => api.portal.evalRuns.query({ limit: 50, search: 'gradient', status: 'succeeded' })],
-      [`evals.heatmap (${AXIS} × ${AXIS} = ${AXIS * AXIS} cells, with SVG)`, () => api.evals.heatmap.query({ id: a })],
-      [`portal.evalResult (${AXIS * AXIS} cells + hover details)`, () => api.portal.evalResult.query({ id: b })],
-      ['evals.cells, a page of 200', () => api.evals.cells.query({ evalRunId: a, limit: 200, offset: 600 })],
-      [`portal.compare (2 runs × ${AXIS * AXIS} cells)`, () => api.portal.compare.query({ ids: [a, b] })],
-      ['models.scorecard (NIAH + RULER against the parent, 2,000 resamples per row)', () => api.models.scorecard.query({ modelId })],
-      ['portal.dashboard (the overview, with its newest scorecards)', () => api.portal.dashboard.query()],
-      ['evals.suiteResults (RULER, 13 tasks × 4 lengths × 25 samples)', () => api.evals.suiteResults.query({ id: rulerRun })],
-    ];
+    const total = RUNS + 2;
     // Sanity: the reads return what the pages show.
     const first = await api.evals.list.query({ limit: 50 });
-    if (first.total !== RUNS + 5) throw new Error(`expected ${RUNS + 5} runs, the API counts ${first.total}`);
+    if (first.total !== total) throw new Error(`expected ${total} runs, the API counts ${first.total}`);
+    // Deep positions: the cursor after row 9,950 of the runs table, after cell 9,600 of a run.
+    const deepList = (await api.evals.list.query({ limit: 50, offset: 9_900 })).nextCursor;
+    const deepRuns = (await api.portal.evalRuns.query({ limit: 50, offset: 9_900 })).nextCursor;
+    const deepCells = (await api.evals.cells.query({ evalRunId: a, limit: 200, offset: 9_400 })).nextCursor;
+    if (!deepList || !deepRuns || !deepCells) throw new Error('a deep page has no nextCursor');
+    const byCursor = await api.evals.list.query({ limit: 50, cursor: deepList });
+    const byOffset = await api.evals.list.query({ limit: 50, offset: 9_950 });
+    if (JSON.stringify(byCursor.items.map((r) => r.id)) !== JSON.stringify(byOffset.items.map((r) => r.id))) throw new Error('the page after a cursor differs from the page at its offset');
+    /** Why a row may miss its target, where the cause is known (the note says it when it does). */
+    const svgWhy =
+      'its answer carries the 100 × 100 picture as 2.4 MB of SVG (a rect with title and data attributes per cell, drawn once and then kept by content): the API serializer, the transfer and the client parse of that string cost more than the read itself; serve the picture as its own image/svg+xml resource to meet 50 ms';
+    const why: Record<string, string> = { [`evals.heatmap (${AXIS} × ${AXIS} = ${(AXIS * AXIS).toLocaleString('en-US')} cells, with SVG)`]: svgWhy };
+    const cases: [string, () => Promise<unknown>, number][] = [
+      [`evals.list, first page (50 of ${total.toLocaleString('en-US')})`, () => api.evals.list.query({ limit: 50 }), TARGET_MS],
+      ['evals.list, deep page by cursor (rows 9,951–10,000)', () => api.evals.list.query({ limit: 50, cursor: deepList }), TARGET_MS],
+      ['evals.list, deep page by offset 9,950 (older clients)', () => api.evals.list.query({ limit: 50, offset: 9_950 }), TARGET_MS],
+      ['portal.evalRuns, first page (the evals table)', () => api.portal.evalRuns.query({ limit: 50 }), TARGET_MS],
+      ['portal.evalRuns, deep page by cursor', () => api.portal.evalRuns.query({ limit: 50, cursor: deepRuns }), TARGET_MS],
+      ['portal.evalRuns, search + status filter', () => api.portal.evalRuns.query({ limit: 50, search: 'gradient', status: 'succeeded' }), TARGET_MS],
+      [`evals.heatmap (${AXIS} × ${AXIS} = ${(AXIS * AXIS).toLocaleString('en-US')} cells, with SVG)`, () => api.evals.heatmap.query({ id: a }), HEATMAP_TARGET_MS],
+      [`portal.evalResult (the result page's heatmap, ${(AXIS * AXIS).toLocaleString('en-US')} cells)`, () => api.portal.evalResult.query({ id: b }), HEATMAP_TARGET_MS],
+      [`portal.evalResultDetails (hover details of ${(AXIS * AXIS).toLocaleString('en-US')} cells, read after the heatmap, parsed)`, async () => JSON.parse((await api.portal.evalResultDetails.query({ id: b })).rows) as unknown, TARGET_MS],
+      ['evals.cells, first page of 200', () => api.evals.cells.query({ evalRunId: a, limit: 200 }), TARGET_MS],
+      ['evals.cells, deep page of 200 by cursor (cells 9,601–9,800)', () => api.evals.cells.query({ evalRunId: a, limit: 200, cursor: deepCells }), TARGET_MS],
+      [`portal.compare (2 runs × ${(AXIS * AXIS).toLocaleString('en-US')} cells)`, () => api.portal.compare.query({ ids: [a, b] }), TARGET_MS],
+      [`models.scorecard (NIAH ${(AXIS * AXIS).toLocaleString('en-US')} cells + RULER against the parent, 2,000 resamples per row)`, () => api.models.scorecard.query({ modelId }), TARGET_MS],
+      ['portal.dashboard (the overview, with its newest scorecards)', () => api.portal.dashboard.query(), TARGET_MS],
+      ['evals.suiteResults (RULER, 13 tasks × 4 lengths × 25 samples)', () => api.evals.suiteResults.query({ id: rulerRun }), TARGET_MS],
+    ];
     // The first read of a scorecard computes every row's bootstrap; later reads reuse the intervals.
     const tCold = performance.now();
     const card = await api.models.scorecard.query({ modelId });
@@ -116,11 +193,18 @@ export default async function bench(): Promise<BenchResult[]> {
     if (card.against?.name !== 'bench-70b-base' || !card.rows.some((r) => r.key === 'ruler:effective' && r.verdict === 'better')) throw new Error(`unexpected scorecard: ${JSON.stringify(card.rows.map((r) => [r.key, r.verdict]))}`);
     const hm = await api.portal.evalResult.query({ id: b });
     if (hm.lengths.length !== AXIS || hm.depths.length !== AXIS) throw new Error(`heatmap is ${hm.lengths.length} × ${hm.depths.length}`);
-    for (const [name, fn] of cases) {
-      const t = await time(fn, { iterations: 100, warmup: 10 });
+    const hd = JSON.parse((await api.portal.evalResultDetails.query({ id: b })).rows) as unknown[];
+    if (hm.details !== null || hd.length !== AXIS * AXIS) throw new Error('a 10,000-cell result should leave its hover details to evalResultDetails, which has every cell');
+    // What the SVG costs when drawn afresh (evals.heatmap keeps pictures by content, so repeated reads below reuse it).
+    const heat = await api.evals.heatmap.query({ id: a });
+    const svgCold = await time(() => heatmapSvg(heat, { name: `cold ${Math.random()}` }), { iterations: 10, warmup: 2 });
+    out.push({ suite: 'portal', name: `heatmapSvg of ${(AXIS * AXIS).toLocaleString('en-US')} cells drawn afresh (in process): p50`, value: svgCold.p50Ms, unit: 'ms', note: `${(heat.svg.length / 1e6).toFixed(1)} MB of markup; evals.heatmap serves repeat reads of the same picture from its content cache` });
+    for (const [name, fn, target] of cases) {
+      const t = await time(fn, { iterations: 40, warmup: 5 });
+      const pass = t.p95Ms < target;
       out.push(
         { suite: 'portal', name: `${name}: p50`, value: t.p50Ms, unit: 'ms' },
-        { suite: 'portal', name: `${name}: p95`, value: t.p95Ms, unit: 'ms', target: `< ${TARGET_MS} ms`, pass: t.p95Ms < TARGET_MS },
+        { suite: 'portal', name: `${name}: p95`, value: t.p95Ms, unit: 'ms', target: `< ${target} ms`, pass, ...(pass ? {} : { note: `missed: p95 ${t.p95Ms.toFixed(1)} ms (p50 ${t.p50Ms.toFixed(1)} ms): ${why[name] ?? 'no cause identified in this run (a loaded machine?); EXPLAIN ANALYZE the read'}` }) },
       );
     }
     return out;

@@ -72,7 +72,16 @@ export const jsonObject = () =>
 
 export const sortDirSchema = z.enum(['asc', 'desc']);
 
-/** Offset pagination: the portal's tables jump to pages; scripts page through with nextOffset. */
+/**
+ * A page position a list answered with (`nextCursor`), sent back as `cursor` for the page after it:
+ * keyset pagination, an index range however deep the page. Opaque to clients.
+ */
+export const cursorSchema = z.string().min(1).max(512).regex(/^[A-Za-z0-9_-]+$/, 'must be a nextCursor this API returned');
+
+/**
+ * Keyset pagination: a client pages through with `cursor` = the previous page's `nextCursor`.
+ * `offset` still works (jumping to a page number), but costs a scan of every row before it.
+ */
 export function listInput<const S extends readonly [string, ...string[]], F extends z.ZodRawShape>(
   sortFields: S,
   filters: F,
@@ -80,6 +89,7 @@ export function listInput<const S extends readonly [string, ...string[]], F exte
   return z.object({
     limit: z.number().int().min(1).max(200).default(50),
     offset: nonNegativeInt.default(0),
+    cursor: cursorSchema.optional(),
     search: text().trim().max(200).optional(),
     includeArchived: z.boolean().default(false),
     sort: z
@@ -92,6 +102,9 @@ export function listInput<const S extends readonly [string, ...string[]], F exte
 export interface Page<T> {
   items: T[];
   total: number;
+  /** The next page's `cursor`; null on the last page. */
+  nextCursor: string | null;
+  /** The next page's `offset` when this one was asked by offset; null on the last page or after a cursor. */
   nextOffset: number | null;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { schedulingFields } from './scheduling';
-import { contextLength, dtypeSchema, idSchema, jsonObject, listInput, nameSchema, nonNegativeInt, positiveInt, tagSchema, tagsSchema, text } from './common';
+import { contextLength, cursorSchema, dtypeSchema, idSchema, jsonObject, listInput, nameSchema, nonNegativeInt, positiveInt, tagSchema, tagsSchema, text } from './common';
 
 /** Fields several entities have: free text, where the artifact lives, its digest and its size. */
 const descriptionText = text().max(10_000);
@@ -141,6 +141,8 @@ export const evalCellsInput = z.object({
   evalRunId: idSchema,
   limit: z.number().int().min(1).max(2000).default(200),
   offset: nonNegativeInt.default(0),
+  /** The previous page's `nextCursor`: the cells after it, in (task, length, depth, sample) order. */
+  cursor: cursorSchema.optional(),
 });
 
 // ---------- jobs ----------

@@ -11,7 +11,7 @@ export { jobsRepo, LeaseLostError, type LeaseHolder } from './repos/jobs';
 export type { ListArgs } from './repos/paging';
 export { accountsRepo } from './repos/accounts';
 export { readsRepo } from './repos/reads';
-export { seedingRepo } from './repos/seeding';
+export { seedingRepo, type SeedCell } from './repos/seeding';
 export { teamsRepo } from './repos/teams';
 export { schedulingRepo, GPU_KINDS, periodStart, type PassBase, type PassReader, type QueuedRow, type HeldRow, type UsageRow } from './repos/scheduling';
 

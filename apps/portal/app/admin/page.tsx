@@ -44,7 +44,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             { header: 'Details', cell: (e) => <span className="mono">{e.detail ? JSON.stringify(e.detail).slice(0, 160) : ''}</span> },
           ]}
         />
-        <Pager total={audit.total} offset={offset} count={audit.items.length} limit={PER_PAGE} href={(o) => hrefWith('/admin', { action, offset: o })} />
+        <Pager total={audit.total} at={offset} count={audit.items.length} limit={PER_PAGE} first={offset > 0 ? hrefWith('/admin', { action }) : null} next={offset + audit.items.length < audit.total ? hrefWith('/admin', { action, offset: offset + PER_PAGE }) : null} />
       </section>
     </>
   );

@@ -1,7 +1,7 @@
 import { DataTable, fmtDate, fmtInt, ProgressBar, StatusBadge } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { FilterForm, FilterSelect, hrefWith, listParams, one, PageHead, Pager, SearchField, type SearchParams } from '../../src/components/EntityList';
+import { cursorLinks, FilterForm, FilterSelect, listParams, one, PageHead, Pager, SearchField, type SearchParams } from '../../src/components/EntityList';
 import { ScoreChip } from '../../src/components/ScoreChip';
 import { api } from '../../src/server/api';
 
@@ -17,7 +17,7 @@ export default async function EvalsPage({ searchParams }: { searchParams: Promis
   const status = (STATUSES as readonly string[]).includes(statusRaw ?? '') ? (statusRaw as (typeof STATUSES)[number]) : undefined;
   const modelId = one(sp.model) || undefined;
   const compareWith = one(sp.compareWith) || undefined;
-  const page = await (await api()).portal.evalRuns({ limit: p.limit, offset: p.offset, search: p.search, status, modelId });
+  const page = await (await api()).portal.evalRuns({ limit: p.limit, offset: p.offset, cursor: p.cursor, search: p.search, status, modelId });
   const filters = { q: p.search, status, model: modelId, compareWith };
   const filtered = Boolean(p.search || status || modelId);
   return (
@@ -62,7 +62,7 @@ export default async function EvalsPage({ searchParams }: { searchParams: Promis
             { header: 'Created', cell: (r) => fmtDate(r.createdAt) },
           ]}
         />
-        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/evals', { ...filters, offset: o })} />
+        <Pager total={page.total} at={p.at} count={page.items.length} limit={p.limit} {...cursorLinks('/evals', filters, p, page)} />
       </form>
     </>
   );

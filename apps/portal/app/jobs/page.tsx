@@ -11,15 +11,15 @@ type Status = (typeof STATUSES)[number];
 
 export default async function JobsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
-  const { offset } = listParams(sp, 25);
+  const { offset, cursor, at } = listParams(sp, 25);
   const s = one(sp.status);
   const status = (STATUSES as readonly string[]).includes(s ?? '') ? (s as Status) : undefined;
   const activeOnly = one(sp.active) === '1';
-  const initial = await (await api()).portal.jobsBoard({ limit: 25, offset, ...(status ? { status } : {}), activeOnly });
+  const initial = await (await api()).portal.jobsBoard({ limit: 25, offset, cursor, ...(status ? { status } : {}), activeOnly });
   return (
     <>
       <PageHead title="Jobs" sub="Work dispatched to workers: evaluations now, training, LoRA extraction and merge, serving next. Updates live." />
-      <JobsBoard initial={initial} filter={{ status: status ?? null, activeOnly, offset, limit: 25 }} />
+      <JobsBoard initial={initial} filter={{ status: status ?? null, activeOnly, offset, cursor, at, limit: 25 }} />
     </>
   );
 }

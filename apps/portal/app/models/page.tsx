@@ -2,7 +2,7 @@ import { contextLabel, fmtInt, Tags } from '@ctxlab/ui';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { HubImport } from '../../src/components/HubImport';
-import { FilterForm, FilterSelect, hrefWith, listParams, ListPanel, one, PageHead, Pager, SearchField, type SearchParams } from '../../src/components/EntityList';
+import { cursorLinks, FilterForm, FilterSelect, listParams, ListPanel, one, PageHead, Pager, SearchField, type SearchParams } from '../../src/components/EntityList';
 import { api } from '../../src/server/api';
 
 export const dynamic = 'force-dynamic';
@@ -55,7 +55,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
           { header: 'Tags', cell: (m) => <Tags tags={m.tags} /> },
         ]}
       >
-        <Pager total={page.total} offset={p.offset} count={page.items.length} limit={p.limit} href={(o) => hrefWith('/models', { ...filters, offset: o })} />
+        <Pager total={page.total} at={p.at} count={page.items.length} limit={p.limit} {...cursorLinks('/models', filters, p, page)} />
       </ListPanel>
       <section className="panel" aria-labelledby="hub-imp-h">
         <h2 id="hub-imp-h">Import from Hugging Face files</h2>

@@ -7,10 +7,28 @@ export type SearchParams = Record<string, string | string[] | undefined>;
 export const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 export const many = (v: string | string[] | undefined) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
 
+const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
+
+/**
+ * A list page's URL parameters: `after` (the previous page's nextCursor: lists page by keyset) with
+ * `at` (how many rows come before this page, for the "51–100 of …" label only), the search `q`,
+ * and `offset` for older links and the lists that still page by offset.
+ */
 export function listParams(sp: SearchParams, limit = 50) {
   const offset = Math.max(0, Math.floor(Number(one(sp.offset) ?? 0)) || 0);
   const search = one(sp.q)?.trim().slice(0, 200) || undefined;
-  return { offset, search, limit };
+  const after = one(sp.after);
+  const cursor = after && CURSOR.test(after) ? after : undefined;
+  const at = cursor ? Math.max(0, Math.floor(Number(one(sp.at) ?? 0)) || 0) : offset;
+  return { offset: cursor ? 0 : offset, cursor, at, search, limit };
+}
+
+/** The first and next links of a keyset list: `params` are its filters, `page` what the API answered. */
+export function cursorLinks(base: string, params: Record<string, string | number | undefined | null>, p: { at: number }, page: { items: readonly unknown[]; nextCursor: string | null }) {
+  return {
+    first: p.at > 0 ? hrefWith(base, params) : null,
+    next: page.nextCursor ? hrefWith(base, { ...params, after: page.nextCursor, at: p.at + page.items.length }) : null,
+  };
 }
 
 /** Builds a list URL keeping the current filters and changing some. */
@@ -38,18 +56,21 @@ export function PageHead({ title, sub, crumbs, actions }: { title: ReactNode; su
   );
 }
 
-export function Pager({ total, offset, count, limit, href }: { total: number; offset: number; count: number; limit: number; href: (offset: number) => string }) {
+/**
+ * Where a page sits (`at` rows before it) and links to the first and the next page (null: none).
+ * Lists page forward by keyset — the next page starts after this one's last row, however deep —
+ * so there is no jump to the last page; the browser's back button goes back.
+ */
+export function Pager({ total, at, count, limit, first, next }: { total: number; at: number; count: number; limit: number; first: string | null; next: string | null }) {
   const pages = Math.max(1, Math.ceil(total / limit));
-  const pageNo = Math.floor(offset / limit) + 1;
+  const pageNo = Math.min(pages, Math.floor(at / limit) + 1);
   return (
     <nav className="pager" aria-label="Pages">
-      <span>{total === 0 ? 'none' : `${(offset + 1).toLocaleString('en-US')}–${(offset + count).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`}</span>
+      <span>{total === 0 ? 'none' : `${(at + 1).toLocaleString('en-US')}–${(at + count).toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`}</span>
       <span className="spacer" />
-      {offset > 0 && <Link href={href(0)} aria-label="First page">« first</Link>}
-      {offset > 0 && <Link href={href(Math.max(0, offset - limit))} rel="prev">← previous</Link>}
+      {first && <Link href={first} aria-label="First page">« first</Link>}
       <span>page {pageNo} of {pages.toLocaleString('en-US')}</span>
-      {offset + count < total && <Link href={href(offset + limit)} rel="next">next →</Link>}
-      {offset + count < total && <Link href={href((pages - 1) * limit)} aria-label="Last page">last »</Link>}
+      {next && <Link href={next} rel="next">next →</Link>}
     </nav>
   );
 }
@@ -122,19 +143,19 @@ export function SearchList<T extends { id: string; name: string }>(p: {
   minWidth: number;
   clear?: boolean;
   caption: string;
-  params: { offset: number; limit: number; search?: string | undefined };
-  page: { items: readonly T[]; total: number };
+  params: { at: number; limit: number; search?: string | undefined };
+  page: { items: readonly T[]; total: number; nextCursor: string | null };
   columns: readonly Column<T>[];
   empty: ReactNode;
 }) {
-  const { offset, limit, search } = p.params;
+  const { at, limit, search } = p.params;
   const name: Column<T> = { header: 'Name', rowHeader: true, cell: (r) => <Link href={`${p.basePath}/${r.id}`}>{r.name}</Link> };
   const noMatch = p.clear ? <>Nothing matches “{search}”. <Link href={p.basePath}>Show all</Link></> : `Nothing matches “${search}”.`;
   return (
     <>
       <SearchForm action={p.basePath} label={p.label} placeholder={p.placeholder} search={search} minWidth={p.minWidth} clear={p.clear} />
       <ListPanel caption={p.caption} rows={p.page.items} columns={[name, ...p.columns]} empty={search ? noMatch : p.empty}>
-        <Pager total={p.page.total} offset={offset} count={p.page.items.length} limit={limit} href={(o) => hrefWith(p.basePath, { q: search, offset: o })} />
+        <Pager total={p.page.total} at={at} count={p.page.items.length} limit={limit} {...cursorLinks(p.basePath, { q: search }, p.params, p.page)} />
       </ListPanel>
     </>
   );

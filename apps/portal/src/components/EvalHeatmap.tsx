@@ -3,7 +3,7 @@
 import { heatmapDrawing, svgMarkup } from '@ctxlab/contracts';
 import { HeatmapExplorer, SCORE_STOP_HEX, type HeatmapCellDetail } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { cellHref } from '../lib/links';
 import { ErrorCallout } from './FormErrors';
@@ -16,7 +16,10 @@ interface Props {
   lengths: number[];
   depths: number[];
   matrix: (number | null)[][];
-  details: (HeatmapCellDetail | null)[][];
+  /** Null for a large grid: read after the heatmap is on screen. */
+  details: (HeatmapCellDetail | null)[][] | null;
+  /** Scored samples per cell (matrix-aligned): what a large grid's hover details are completed with. */
+  counts: number[][];
   average: number | null;
 }
 
@@ -46,6 +49,33 @@ export function EvalHeatmap(p: Props) {
   const router = useRouter();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A large grid's hover details come after its picture; hovering before they arrive shows the score alone.
+  const [details, setDetails] = useState(p.details);
+  useEffect(() => {
+    setDetails(p.details);
+    if (p.details) return;
+    let live = true;
+    browserApi()
+      .portal.evalResultDetails.query({ id: p.runId })
+      .then((d) => {
+        if (!live) return;
+        // [length, depth, prompt tokens, excerpt, error, latency ms] per cell, placed on this heatmap's axes.
+        const rows = JSON.parse(d.rows) as [number, number, number | null, string | null, string | null, number | null][];
+        const xs = new Map(p.lengths.map((l, x) => [l, x]));
+        const ys = new Map(p.depths.map((v, y) => [v, y]));
+        const grid: (HeatmapCellDetail | null)[][] = p.depths.map(() => p.lengths.map(() => null));
+        for (const [l, dep, promptTokens, excerpt, err, latencyMs] of rows) {
+          const x = xs.get(l);
+          const y = ys.get(dep);
+          if (x !== undefined && y !== undefined) grid[y]![x] = { promptTokens, excerpt, error: err, latencyMs, samples: p.counts[y]?.[x] ?? 0 };
+        }
+        setDetails(grid);
+      })
+      .catch((e: unknown) => live && setError(`hover details: ${errorMessage(e)}`));
+    return () => {
+      live = false;
+    };
+  }, [p.runId, p.details, p.lengths, p.depths, p.counts]);
 
   /** The heatmap as a standalone SVG document: the picture on the page, drawn as the CLI's and the API's heatmap.svg are. */
   const svgDocument = () => {
@@ -55,10 +85,10 @@ export function EvalHeatmap(p: Props) {
 
   const allCells = async () => {
     const out: Awaited<ReturnType<ReturnType<typeof browserApi>['evals']['cells']['query']>>['items'] = [];
-    for (let offset: number | null = 0; offset !== null; ) {
-      const page = await browserApi().evals.cells.query({ evalRunId: p.runId, limit: 2000, offset });
+    for (let cursor: string | null | undefined = undefined; cursor !== null; ) {
+      const page: Awaited<ReturnType<ReturnType<typeof browserApi>['evals']['cells']['query']>> = await browserApi().evals.cells.query({ evalRunId: p.runId, limit: 2000, ...(cursor ? { cursor } : {}) });
       out.push(...page.items);
-      offset = page.nextOffset;
+      cursor = page.nextCursor;
     }
     return out;
   };
@@ -150,7 +180,7 @@ export function EvalHeatmap(p: Props) {
           lengths={p.lengths}
           depths={p.depths}
           matrix={p.matrix}
-          details={p.details}
+          details={details ?? undefined}
           average={p.average}
           name={p.titleName}
           label={`NIAH heatmap of ${p.runName}`}

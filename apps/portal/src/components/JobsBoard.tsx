@@ -14,12 +14,13 @@ type Board = Out['portal']['jobsBoard'];
 type Status = NonNullable<Parameters<ReturnType<typeof browserApi>['portal']['jobsBoard']['query']>[0]['status']>;
 const TABS: [string, Status | null, boolean][] = [['all', null, false], ['active', null, true], ['running', 'running', false], ['queued', 'queued', false], ['failed', 'failed', false], ['cancelled', 'cancelled', false], ['succeeded', 'succeeded', false]];
 
-const hrefFor = (status: Status | null, activeOnly: boolean, offset: number) => hrefWith('/jobs', { status, active: activeOnly ? '1' : undefined, offset });
+/** A tab's first page, or the page after `after` (`at` jobs before it). */
+const hrefFor = (status: Status | null, activeOnly: boolean, page?: { after: string; at: number }) => hrefWith('/jobs', { status, active: activeOnly ? '1' : undefined, ...page });
 
 /** The jobs list, refreshed every two seconds: status, progress, ETA, latest event, cancel and retry. */
-export function JobsBoard({ initial, filter }: { initial: Board; filter: { status: Status | null; activeOnly: boolean; offset: number; limit: number } }) {
+export function JobsBoard({ initial, filter }: { initial: Board; filter: { status: Status | null; activeOnly: boolean; offset: number; cursor?: string | undefined; at: number; limit: number } }) {
   const { data, error } = usePoll(
-    () => browserApi().portal.jobsBoard.query({ limit: filter.limit, offset: filter.offset, ...(filter.status ? { status: filter.status } : {}), activeOnly: filter.activeOnly }),
+    () => browserApi().portal.jobsBoard.query({ limit: filter.limit, offset: filter.offset, ...(filter.cursor ? { cursor: filter.cursor } : {}), ...(filter.status ? { status: filter.status } : {}), activeOnly: filter.activeOnly }),
     2000,
     true,
     initial,
@@ -36,7 +37,7 @@ export function JobsBoard({ initial, filter }: { initial: Board; filter: { statu
             const n = label === 'all' ? Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0) : label === 'active' ? active : (counts[label] ?? 0);
             const on = filter.status === status && filter.activeOnly === activeOnly;
             return (
-              <Link key={label} href={hrefFor(status, activeOnly, 0)} aria-current={on ? 'page' : undefined} style={{ padding: '5px 12px', fontSize: 13, borderLeft: label === 'all' ? 0 : '1px solid var(--line-strong)', background: on ? 'var(--accent)' : '#fff', color: on ? '#fff' : 'var(--ink)' }}>
+              <Link key={label} href={hrefFor(status, activeOnly)} aria-current={on ? 'page' : undefined} style={{ padding: '5px 12px', fontSize: 13, borderLeft: label === 'all' ? 0 : '1px solid var(--line-strong)', background: on ? 'var(--accent)' : '#fff', color: on ? '#fff' : 'var(--ink)' }}>
                 {label} <span style={{ opacity: 0.75 }}>{fmtInt(n)}</span>
               </Link>
             );
@@ -86,10 +87,10 @@ export function JobsBoard({ initial, filter }: { initial: Board; filter: { statu
           </div>
         )}
         <nav className="pager" aria-label="Pages">
-          <span>{board.total === 0 ? 'none' : `${fmtInt(filter.offset + 1)}–${fmtInt(filter.offset + board.items.length)} of ${fmtInt(board.total)}`}</span>
+          <span>{board.total === 0 ? 'none' : `${fmtInt(filter.at + 1)}–${fmtInt(filter.at + board.items.length)} of ${fmtInt(board.total)}`}</span>
           <span className="spacer" />
-          {filter.offset > 0 && <Link href={hrefFor(filter.status, filter.activeOnly, Math.max(0, filter.offset - filter.limit))}>← previous</Link>}
-          {board.nextOffset !== null && <Link href={hrefFor(filter.status, filter.activeOnly, board.nextOffset)}>next →</Link>}
+          {filter.at > 0 && <Link href={hrefFor(filter.status, filter.activeOnly)} aria-label="First page">« first</Link>}
+          {board.nextCursor !== null && <Link href={hrefFor(filter.status, filter.activeOnly, { after: board.nextCursor, at: filter.at + board.items.length })} rel="next">next →</Link>}
         </nav>
       </ListPanel>
     </>

@@ -11,7 +11,8 @@ type Live = ComponentProps<typeof SuiteRunLive>;
 export interface SuiteRunProps<R extends { run: Live['run']; failed: number }> {
   r: R;
   cells: Out['evals']['cells'];
-  offset: number;
+  /** How many cells come before this page. */
+  at: number;
   perPage: number;
   job: Live['job'];
 }
@@ -25,7 +26,7 @@ export function SuiteRunFrame<R extends { run: Live['run']; failed: number }>({
   r,
   job,
   cells,
-  offset,
+  at,
   perPage,
   settings,
   cellsCaption,
@@ -43,7 +44,7 @@ export function SuiteRunFrame<R extends { run: Live['run']; failed: number }>({
       <CellsPanel
         runId={r.run.id}
         cells={cells}
-        offset={offset}
+        at={at}
         perPage={perPage}
         caption={cellsCaption}
         columns={[...cellColumns, { header: 'Prompt tokens', numeric: true, cell: (c) => fmtInt(c.promptTokens) }, ...answerColumns]}

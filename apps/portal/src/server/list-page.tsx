@@ -10,7 +10,7 @@ type Api = Awaited<ReturnType<typeof api>>;
  */
 export function listPage<T extends { id: string; name: string }>(
   head: { title: string; subtitle: string; path: string; emptyText: string },
-  load: (a: Api, p: ReturnType<typeof listParams>) => Promise<{ items: T[]; total: number }>,
+  load: (a: Api, p: ReturnType<typeof listParams>) => Promise<{ items: T[]; total: number; nextCursor: string | null }>,
   columns: Column<T>[],
 ) {
   return async function ListPage({ searchParams }: { searchParams: Promise<SearchParams> }) {

@@ -31,7 +31,7 @@ const MATRIX: Record<string, 'public' | 'viewer' | 'member' | 'admin' | 'infra'>
   'scheduler.queue': 'viewer', 'scheduler.setPriority': 'member', 'scheduler.overrideQuota': 'admin', 'scheduler.setQuota': 'admin', 'scheduler.removeQuota': 'admin',
   'scheduler.prices': 'viewer', 'scheduler.setPrice': 'admin', 'scheduler.removePrice': 'admin',
   'costs.report': 'viewer', 'costs.model': 'viewer',
-  'portal.dashboard': 'viewer', 'portal.modelFacets': 'viewer', 'portal.evalRuns': 'viewer', 'portal.evalEstimate': 'viewer', 'portal.evalResult': 'viewer', 'portal.evalCell': 'viewer',
+  'portal.dashboard': 'viewer', 'portal.modelFacets': 'viewer', 'portal.evalRuns': 'viewer', 'portal.evalEstimate': 'viewer', 'portal.evalResult': 'viewer', 'portal.evalResultDetails': 'viewer', 'portal.evalCell': 'viewer',
   'portal.compare': 'viewer', 'portal.jobsBoard': 'viewer', 'portal.job': 'viewer', 'portal.endpointHealth': 'member',
   'auth.changePassword': 'viewer', 'tokens.list': 'viewer', 'tokens.create': 'viewer', 'tokens.revoke': 'viewer',
   'users.list': 'admin', 'users.create': 'admin', 'users.update': 'admin', 'users.resetPassword': 'admin',

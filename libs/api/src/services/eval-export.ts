@@ -17,12 +17,13 @@ export async function exportEvalRun(repos: Repositories, artifacts: Artifacts, i
   const p = parseUri(uri, 'output');
   if (p.scheme === 'hf') throw badRequest('output: exports are written to file:// or s3:// locations, not to the Hub', 'output');
   const rows: SuiteCellRow[] = [];
-  for (let offset: number | null = 0; offset !== null; ) {
-    const page = await repos.evals.cells(run.id, PAGE, offset);
+  // Keyset pages: each is a range of the run's index, whatever the run's size.
+  for (let cursor: string | null | undefined = undefined; cursor !== null; ) {
+    const page: Awaited<ReturnType<Repositories['reads']['cellsPage']>> = await repos.reads.cellsPage(run.id, { limit: PAGE, cursor });
     for (const c of page.items) {
       rows.push({ task: c.task, length: c.contextLength, depth: c.depth, sample: c.sample, promptTokens: c.promptTokens, expected: c.expected, response: c.response, score: c.score, latencyMs: c.latencyMs, attempts: c.attempts, error: c.error });
     }
-    offset = page.nextOffset;
+    cursor = page.nextCursor;
   }
   const body = input.format === 'csv' ? suiteCellsToCsv(rows) : rows.map((r) => JSON.stringify({ run: run.id, ...r })).join('\n') + (rows.length ? '\n' : '');
   const info = await artifacts.write(uri, body);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { badRequest, heatmapMatrix, heatmapSvg, readEvalRunConfig, type NiahGrid } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { gridSize, resolveNiahSpec, type ResolvedNiahSpec } from '@ctxlab/niah';
@@ -88,9 +89,39 @@ export async function runHeatmap(repos: Repositories, run: { id: string; config:
   return { grid, ...heatmapMatrix(cells, grid) };
 }
 
+/**
+ * Rendered heatmaps by their content (name, axes, matrix, average): the SVG is a pure function of
+ * these, so a hit is always current, and a 100 × 100 grid's 2.4 MB of markup is drawn once however
+ * often it is read. Bounded by characters held, oldest dropped first.
+ */
+const SVG_CACHE_CHARS = 32 * 1024 * 1024;
+const svgCache = new Map<string, string>();
+let svgCacheChars = 0;
+
+function cachedHeatmapSvg(heat: { lengths: number[]; depths: number[]; matrix: (number | null)[][]; average: number | null }, name: string): string {
+  const key = createHash('sha256').update(JSON.stringify([name, heat.lengths, heat.depths, heat.matrix, heat.average])).digest('base64');
+  const hit = svgCache.get(key);
+  if (hit !== undefined) {
+    svgCache.delete(key);
+    svgCache.set(key, hit);
+    return hit;
+  }
+  const svg = heatmapSvg(heat, { name });
+  if (svg.length <= SVG_CACHE_CHARS / 4) {
+    svgCache.set(key, svg);
+    svgCacheChars += svg.length;
+    for (const [k, v] of svgCache) {
+      if (svgCacheChars <= SVG_CACHE_CHARS) break;
+      svgCache.delete(k);
+      svgCacheChars -= v.length;
+    }
+  }
+  return svg;
+}
+
 /** The run's heatmap (cells not yet run show as missing) and the same picture as a standalone SVG. */
 export async function evalHeatmap(repos: Repositories, evalRunId: string) {
   const run = await repos.evals.get(evalRunId);
   const { grid: _grid, ...heat } = await runHeatmap(repos, run);
-  return { ...heat, svg: heatmapSvg(heat, { name: run.name }) };
+  return { ...heat, svg: cachedHeatmapSvg(heat, run.name) };
 }

@@ -248,7 +248,7 @@ export async function scorecard(repos: Repositories, modelId: string, opts: Scor
   const mine = newestPerSuite(mineRuns, niahGrids);
   const theirsAll = newestPerSuite(theirRuns, Infinity);
   const theirs = new Map([...theirsAll].filter(([k]) => mine.has(k)));
-  const cells = await repos.evals.scoredCells([...mine.values(), ...theirs.values()].map((e) => e.run.id));
+  const cells = await repos.reads.scoredCells([...mine.values(), ...theirs.values()].map((e) => e.run.id));
   const byRun = new Map<string, ScoredCell[]>();
   for (const c of cells) {
     const list = byRun.get(c.evalRunId);

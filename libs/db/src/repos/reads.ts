@@ -1,6 +1,8 @@
 import type { HeatmapCellScores, JobKind, JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
-import type { EvalStatus, Prisma } from '../generated/prisma/client';
+import { Prisma, type EvalStatus } from '../generated/prisma/client';
+import { badRequest } from '@ctxlab/contracts';
+import type { ScoredCell } from './evals';
 import { newestFirst } from './paging';
 
 /** Job statuses that still hold a place in the queue or a worker. */
@@ -71,6 +73,7 @@ export function readsRepo(db: Db) {
       endpointId?: string | undefined;
       offset: number;
       limit: number;
+      cursor?: string | undefined;
     }) {
       const where = {
         archivedAt: null,
@@ -79,7 +82,7 @@ export function readsRepo(db: Db) {
         ...(a.modelId ? { modelId: a.modelId } : {}),
         ...(a.endpointId ? { endpointId: a.endpointId } : {}),
       };
-      return newestFirst(a, (w) => db.evalRun.findMany({ where, ...w, select: EVAL_RUN_ROW }), () => db.evalRun.count({ where }));
+      return newestFirst(a, ({ after, ...w }) => db.evalRun.findMany({ where: { AND: [where, after] }, ...w, select: EVAL_RUN_ROW }), () => db.evalRun.count({ where }));
     },
     /** An endpoint's name and max model length, or null when there is no such endpoint. */
     endpointLimits: (id: string) => db.endpoint.findUnique({ where: { id }, select: { name: true, maxModelLen: true } }),
@@ -88,15 +91,58 @@ export function readsRepo(db: Db) {
      * of scored samples, failed requests — whatever the run's size. `heatmapMatrix` (@ctxlab/contracts)
      * draws the matrix from these rows.
      */
-    heatmapAggregates: (evalRunId: string) =>
-      db.$queryRaw<Required<HeatmapCellScores>[]>`
-      SELECT "contextLength" AS length, depth, coalesce(sum(score), 0)::float8 AS sum, count(score)::int AS n, count(error)::int AS failed
-      FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} GROUP BY 1, 2`,
+    async heatmapAggregates(evalRunId: string): Promise<Required<HeatmapCellScores>[]> {
+      // Grouped in the run's index order (task, length, depth): a streaming aggregate, no hash table
+      // of 10,000 groups; the tasks of a suite run sharing a (length, depth) are merged here.
+      const rows = await db.$queryRaw<Required<HeatmapCellScores>[]>`
+        SELECT "contextLength" AS length, depth, coalesce(sum(score), 0)::float8 AS sum, count(score)::int AS n, count(error)::int AS failed
+        FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} GROUP BY task, 1, 2 ORDER BY task, 1, 2`;
+      // One task (every NIAH run): (length, depth) only ever increases. Otherwise merge the tasks' rows.
+      const single = rows.every((r, i) => i === 0 || r.length > rows[i - 1]!.length || (r.length === rows[i - 1]!.length && r.depth > rows[i - 1]!.depth));
+      if (single) return rows;
+      const byCell = new Map<string, Required<HeatmapCellScores>>();
+      for (const r of rows) {
+        const k = `${r.length}|${r.depth}`;
+        const c = byCell.get(k);
+        if (c) {
+          c.sum += r.sum;
+          c.n += r.n;
+          c.failed += r.failed;
+        } else byCell.set(k, { ...r });
+      }
+      return [...byCell.values()];
+    },
+    /**
+     * The scored cells of a few runs, only the columns a bootstrap needs: tens of thousands of rows
+     * for 10,000-cell runs, where the generic find's per-row mapping dominates. One raw query per
+     * run, side by side on the pool, each leaving out the run id it would repeat on every row.
+     */
+    async scoredCells(evalRunIds: readonly string[]): Promise<ScoredCell[]> {
+      const perRun = await Promise.all(
+        [...new Set(evalRunIds)].map(async (evalRunId) => {
+          const rows = await db.$queryRaw<{ task: string; contextLength: number; depth: number; score: number }[]>`
+            SELECT task, "contextLength", depth, score FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} AND score IS NOT NULL`;
+          return rows.map((r) => ({ evalRunId, task: r.task, contextLength: r.contextLength, depth: r.depth, score: r.score }));
+        }),
+      );
+      return perRun.flat();
+    },
     /** Sample 0 of each of a run's cells: prompt tokens, the start of its answer, its error and latency. */
     heatmapDetails: (evalRunId: string, excerptChars: number) =>
       db.$queryRaw<HeatmapDetail[]>`
-      SELECT id, "contextLength" AS l, depth AS d, "promptTokens" AS p, left(response, ${excerptChars}) AS r, left(error, 300) AS e, "latencyMs" AS t
+      SELECT "contextLength" AS l, depth AS d, "promptTokens" AS p, left(response, ${excerptChars}) AS r, left(error, 300) AS e, "latencyMs" AS t
       FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} AND sample = 0`,
+    /**
+     * The same as `heatmapDetails`, packed by PostgreSQL into one JSON text: an array of
+     * [length, depth, promptTokens, excerpt, error, latencyMs], one per cell, in no order. A
+     * 10,000-cell run's details pass through as one string instead of 60,000 values.
+     */
+    async heatmapDetailsJson(evalRunId: string, excerptChars: number): Promise<string> {
+      const [r] = await db.$queryRaw<{ j: string }[]>`
+        SELECT coalesce(json_agg(json_build_array("contextLength", depth, "promptTokens", left(response, ${excerptChars}), left(error, 300), "latencyMs")), '[]')::text AS j
+        FROM "EvalCell" WHERE "evalRunId" = ${evalRunId} AND sample = 0`;
+      return r?.j ?? '[]';
+    },
     /** A job's status, progress, error and attempts, or null when there is no such job. */
     jobState: (id: string) => db.job.findUnique({ where: { id }, select: { id: true, status: true, progress: true, error: true, attempts: true, maxAttempts: true } }),
     /** Every sample of one (length, depth) cell of a run, by sample. */
@@ -105,15 +151,45 @@ export function readsRepo(db: Db) {
         where: { evalRunId, contextLength, depth },
         orderBy: { sample: 'asc' },
       }),
+    /**
+     * One page of a run's cells in (task, length, depth, sample) order — the run's unique index —
+     * and how many it has: after a cursor (the last cell's key, a range of that index however deep
+     * the page) or at an offset (older clients). The caller checks the run exists.
+     */
+    async cellsPage(evalRunId: string, a: { limit: number; offset?: number | undefined; cursor?: string | undefined }) {
+      const key = a.cursor ? decodeCellCursor(a.cursor) : null;
+      const [rows, [count]] = await Promise.all([
+        key
+          ? db.$queryRaw<CellRow[]>`
+            SELECT ${CELL_COLUMNS} FROM "EvalCell"
+            WHERE "evalRunId" = ${evalRunId} AND (task, "contextLength", depth, sample) > (${key.task}, ${key.length}::int, ${key.depth}::float8, ${key.sample}::int)
+            ORDER BY task, "contextLength", depth, sample LIMIT ${a.limit + 1}`
+          : db.$queryRaw<CellRow[]>`
+            SELECT ${CELL_COLUMNS} FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}
+            ORDER BY task, "contextLength", depth, sample LIMIT ${a.limit + 1} OFFSET ${a.offset ?? 0}`,
+        db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}`,
+      ]);
+      const total = count?.n ?? 0;
+      const more = rows.length > a.limit;
+      const items = more ? rows.slice(0, a.limit) : rows;
+      const last = items.at(-1);
+      const next = (a.offset ?? 0) + items.length;
+      return {
+        items,
+        total,
+        nextCursor: more && last ? encodeCellCursor(last) : null,
+        nextOffset: key ? null : next < total ? next : null,
+      };
+    },
     /** The distinct (length, depth) pairs a run has cells for. */
     cellAxes: (evalRunId: string) => db.$queryRaw<{ length: number; depth: number }[]>`SELECT DISTINCT "contextLength" AS length, depth FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}`,
     /** One page of jobs (newest first) with the eval run each drives, and how many match. */
-    async jobsPage(a: { kind?: JobKind | undefined; status?: JobStatus | undefined; activeOnly?: boolean | undefined; offset: number; limit: number }) {
+    async jobsPage(a: { kind?: JobKind | undefined; status?: JobStatus | undefined; activeOnly?: boolean | undefined; offset: number; limit: number; cursor?: string | undefined }) {
       const where = {
         ...(a.kind ? { kind: a.kind } : {}),
         ...(a.status ? { status: a.status } : a.activeOnly ? { status: { in: [...ACTIVE_JOB_STATUSES] } } : {}),
       };
-      return newestFirst(a, (w) => db.job.findMany({ where, ...w, select: JOB_ROW }), () => db.job.count({ where }));
+      return newestFirst(a, ({ after, ...w }) => db.job.findMany({ where: { AND: [where, after] }, ...w, select: JOB_ROW }), () => db.job.count({ where }));
     },
     /** The latest event of each of these jobs, in one query (DISTINCT ON uses the (jobId, id) index); none asked, no query. */
     async latestJobEvents(jobIds: string[]) {
@@ -142,9 +218,52 @@ export function readsRepo(db: Db) {
   };
 }
 
+/** Every column of a cell, as the cells page answers it. */
+const CELL_COLUMNS = Prisma.raw(
+  ['id', 'evalRunId', 'task', 'contextLength', 'depth', 'sample', 'promptTokens', 'needleToken', 'needle', 'expected', 'response', 'score', 'latencyMs', 'error', 'attempts', 'createdAt'].map((c) => `"${c}"`).join(', '),
+);
+
+/** A cell row as the cells page answers it. */
+export interface CellRow {
+  id: string;
+  evalRunId: string;
+  task: string;
+  contextLength: number;
+  depth: number;
+  sample: number;
+  promptTokens: number | null;
+  needleToken: number | null;
+  needle: string | null;
+  expected: string | null;
+  response: string | null;
+  score: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  attempts: number;
+  createdAt: Date;
+}
+
+/** A cells page's position: the last cell's (task, length, depth, sample), unique within a run. */
+function encodeCellCursor(c: { task: string; contextLength: number; depth: number; sample: number }) {
+  return Buffer.from(JSON.stringify(['cell', c.task, c.contextLength, c.depth, c.sample])).toString('base64url');
+}
+
+function decodeCellCursor(cursor: string) {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parts = null;
+  }
+  const [kind, task, length, depth, sample] = Array.isArray(parts) ? (parts as unknown[]) : [];
+  if (parts === null || (parts as unknown[]).length !== 5 || kind !== 'cell' || typeof task !== 'string' || !Number.isInteger(length) || typeof depth !== 'number' || !Number.isFinite(depth) || !Number.isInteger(sample)) {
+    throw badRequest('cursor: not a cells cursor this API issued; start again from the first page (no cursor)', 'cursor');
+  }
+  return { task, length: length as number, depth, sample: sample as number };
+}
+
 /** Sample 0 of one cell, what the heatmap's hover card shows. */
 export interface HeatmapDetail {
-  id: string;
   l: number;
   d: number;
   p: number | null;

@@ -42,7 +42,8 @@ export default async function EvalPage({ params, searchParams }: { params: Promi
 }
 
 async function EvalBody({ id, searchParams }: { id: string; searchParams: Promise<SearchParams> }) {
-  const { offset } = listParams(await searchParams, CELLS_PER_PAGE);
+  const { offset, cursor, at } = listParams(await searchParams, CELLS_PER_PAGE);
+  const cellsPage = { evalRunId: id, limit: CELLS_PER_PAGE, offset, cursor };
   const head = await loadRun(id);
   if (!head) notFound();
   const a = await api();
@@ -51,7 +52,7 @@ async function EvalBody({ id, searchParams }: { id: string; searchParams: Promis
     const benchmark = head.kind === 'longbench' || head.kind === 'infinitebench' || head.kind === 'mmlu';
     const [results, cells, job] = await Promise.all([
       benchmark ? a.evals.benchmarkResults({ id }).then((r) => ({ benchmark: r })) : a.evals.suiteResults({ id }).then((r) => ({ suite: r })),
-      a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset }),
+      a.evals.cells(cellsPage),
       head.jobId ? a.portal.job({ id: head.jobId }) : Promise.resolve(null),
     ]);
     const jobState = job ? { status: job.status, error: job.error ?? null } : null;
@@ -70,9 +71,9 @@ async function EvalBody({ id, searchParams }: { id: string; searchParams: Promis
           actions={head.jobId ? <Link className="btn secondary" href={`/jobs/${head.jobId}`}>Job & event log</Link> : null}
         />
         {'benchmark' in results ? (
-          <BenchmarkResult r={results.benchmark} cells={cells} offset={offset} perPage={CELLS_PER_PAGE} job={jobState} />
+          <BenchmarkResult r={results.benchmark} cells={cells} at={at} perPage={CELLS_PER_PAGE} job={jobState} />
         ) : (
-          <SuiteResult r={results.suite} cells={cells} offset={offset} perPage={CELLS_PER_PAGE} job={jobState} />
+          <SuiteResult r={results.suite} cells={cells} at={at} perPage={CELLS_PER_PAGE} job={jobState} />
         )}
       </>
     );
@@ -80,7 +81,7 @@ async function EvalBody({ id, searchParams }: { id: string; searchParams: Promis
   if (head.kind !== 'niah') {
     // Local checks (perplexity, round trips): a curve and a table instead of a heatmap.
     const [cells, job, events] = await Promise.all([
-      a.evals.cells({ evalRunId: id, limit: 500, offset: 0 }),
+      a.evals.cells({ evalRunId: id, limit: 500 }),
       head.jobId ? a.portal.job({ id: head.jobId }) : Promise.resolve(null),
       head.jobId ? a.jobs.events({ jobId: head.jobId }) : Promise.resolve([]),
     ]);
@@ -91,7 +92,7 @@ async function EvalBody({ id, searchParams }: { id: string; searchParams: Promis
       </>
     );
   }
-  const [r, cells] = await Promise.all([loadOr404(() => a.portal.evalResult({ id })), a.evals.cells({ evalRunId: id, limit: CELLS_PER_PAGE, offset })]);
+  const [r, cells] = await Promise.all([loadOr404(() => a.portal.evalResult({ id })), a.evals.cells(cellsPage)]);
   if (!r) notFound();
   const run = r.run;
   const byLength = r.lengths.map((l, x) => {
@@ -132,6 +133,7 @@ async function EvalBody({ id, searchParams }: { id: string; searchParams: Promis
           depths={r.depths}
           matrix={r.matrix}
           details={r.details}
+          counts={r.counts}
           average={r.average}
         />
         <p className="panel-note">
@@ -160,7 +162,7 @@ async function EvalBody({ id, searchParams }: { id: string; searchParams: Promis
       <CellsPanel
         runId={id}
         cells={cells}
-        offset={offset}
+        at={at}
         perPage={CELLS_PER_PAGE}
         caption="Recorded cells by length, depth and sample"
         columns={[

@@ -41,7 +41,11 @@ export const evalsRouter = router({
     }),
   /** Writes the run's cells (CSV or JSON Lines) to an artifact URI (file:// or s3://; default: the store's exports/), with its sha256 and, on S3, a download link. */
   exportTo: memberProcedure.input(evalExportInput).mutation(({ ctx, input }) => exportEvalRun(ctx.repos, ctx.artifacts, input)),
-  cells: viewerProcedure.input(evalCellsInput).query(({ ctx, input }) => ctx.repos.evals.cells(input.evalRunId, input.limit, input.offset)),
+  /** A page of the run's cells in (task, length, depth, sample) order: after `cursor` (keyset), or at `offset`. */
+  cells: viewerProcedure.input(evalCellsInput).query(async ({ ctx, input }) => {
+    await ctx.repos.evals.get(input.evalRunId);
+    return ctx.repos.reads.cellsPage(input.evalRunId, input);
+  }),
   /** A suite run (RULER, topic retrieval) from its cells: per task and length, per-length averages, effective length, heatmap matrices. */
   suiteResults: viewerProcedure.input(getInput).query(({ ctx, input }) => suiteResults(ctx.repos, input.id)),
   /** A LongBench, InfiniteBench or MMLU run from its cells: the official score per task and setting, the suite's averages. */

@@ -12,16 +12,36 @@ import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas'
 /** Characters of each answer the heatmap's hover card shows. */
 export const EXCERPT_CHARS = 160;
 
+/**
+ * Grids up to this many cells carry their hover details in the result itself. Larger ones (a 100 ×
+ * 100 sweep's details are a megabyte) answer `details: null` and the page reads them separately
+ * (`evalResultDetails`) once the heatmap is on screen.
+ */
+export const INLINE_DETAILS_MAX_CELLS = 2_500;
+
+type CellDetail = { promptTokens: number | null; excerpt: string | null; error: string | null; latencyMs: number | null; samples: number } | null;
+
+/** details[y][x]: sample 0 of each grid cell (prompt tokens, the start of its answer, its error, latency) and how many samples it has. */
+function detailsOf(rows: Awaited<ReturnType<Repositories['reads']['heatmapDetails']>>, grid: { lengths: number[]; depths: number[] }, counts: number[][]) {
+  const at = cellIndex(grid);
+  const details: CellDetail[][] = grid.depths.map(() => grid.lengths.map(() => null));
+  for (const r of rows) {
+    const c = at(r.l, r.d);
+    if (!c) continue;
+    details[c.y]![c.x] = { promptTokens: r.p, excerpt: r.r, error: r.e, latencyMs: r.t, samples: counts[c.y]![c.x]! };
+  }
+  return details;
+}
+
 export const summaryOf = (s: unknown): JobProgress => (s && typeof s === 'object' ? (s as JobProgress) : {});
 
 /** A run's headline score from its summary: a NIAH sweep's averageScore, a suite run's (RULER, topic retrieval) average. */
 export const averageOf = (s: unknown): number | null => summaryOf(s).averageScore ?? (s as { average?: number | null } | null)?.average ?? null;
 
 export async function evalRuns(repos: Repositories, input: EvalRunsInput) {
-  const { rows, total } = await repos.reads.evalRunsPage(input);
+  const { rows, total, nextCursor, nextOffset } = await repos.reads.evalRunsPage(input);
   const items = rows.map(({ summary, ...r }) => ({ ...r, averageScore: averageOf(summary), failed: summaryOf(summary).failed ?? 0 }));
-  const next = input.offset + items.length;
-  return { items, total, nextOffset: next < total ? next : null };
+  return { items, total, nextCursor, nextOffset };
 }
 
 /** Cells and prompt tokens a grid will send, from the same axis rules the engine runs. */
@@ -52,25 +72,17 @@ export async function evalEstimate(repos: Repositories, limits: GridLimits, inpu
 
 /**
  * A run with its heatmap on the full grid and, per cell, what the hover card shows (sample 0's
- * prompt tokens, the start of its answer, its error and latency). Three queries for any grid.
+ * prompt tokens, the start of its answer, its error and latency) — inline up to
+ * INLINE_DETAILS_MAX_CELLS grid cells, else null (see `evalResultDetails`). Three queries for any grid.
  */
 export async function evalResult(repos: Repositories, id: string) {
   const run = await repos.evals.get(id);
-  const [heat, detailRows, job] = await Promise.all([
-    runHeatmap(repos, run),
-    repos.reads.heatmapDetails(id, EXCERPT_CHARS),
-    run.jobId ? repos.reads.jobState(run.jobId) : Promise.resolve(null),
-  ]);
+  // A run whose cells fit inline reads its details beside the heatmap (the grid is never larger than its cells).
+  const early = run.cellsTotal <= INLINE_DETAILS_MAX_CELLS ? repos.reads.heatmapDetails(id, EXCERPT_CHARS) : null;
+  const [heat, job, earlyRows] = await Promise.all([runHeatmap(repos, run), run.jobId ? repos.reads.jobState(run.jobId) : Promise.resolve(null), early]);
   const { grid, matrix, counts } = heat;
-  const at = cellIndex(grid);
-  const details: ({ promptTokens: number | null; excerpt: string | null; error: string | null; latencyMs: number | null; samples: number } | null)[][] = grid.depths.map(() =>
-    grid.lengths.map(() => null),
-  );
-  for (const r of detailRows) {
-    const c = at(r.l, r.d);
-    if (!c) continue;
-    details[c.y]![c.x] = { promptTokens: r.p, excerpt: r.r, error: r.e, latencyMs: r.t, samples: counts[c.y]![c.x]! };
-  }
+  const inline = grid.lengths.length * grid.depths.length <= INLINE_DETAILS_MAX_CELLS;
+  const details = inline ? detailsOf(earlyRows ?? (await repos.reads.heatmapDetails(id, EXCERPT_CHARS)), grid, counts) : null;
   const spec = grid.spec;
   return {
     run: {
@@ -89,6 +101,20 @@ export async function evalResult(repos: Repositories, id: string) {
     scoredSamples: heat.scored,
     failed: heat.failed,
   };
+}
+
+/** One cell's hover details in `evalResultDetails`: [length, depth, prompt tokens, answer excerpt, error, latency ms]. */
+export type CellDetailRow = [number, number, number | null, string | null, string | null, number | null];
+
+/**
+ * The hover details of a run's cells (what `evalResult` leaves out for large grids): sample 0 of
+ * each cell as `CellDetailRow`s, packed as one JSON text by PostgreSQL. Sent as a string because
+ * the API's serializer walks every value of a structured answer (tens of milliseconds for 60,000
+ * of them); the page parses it and places each row on its heatmap by (length, depth).
+ */
+export async function evalResultDetails(repos: Repositories, id: string): Promise<{ rows: string }> {
+  await repos.evals.get(id);
+  return { rows: await repos.reads.heatmapDetailsJson(id, EXCERPT_CHARS) };
 }
 
 /** Every sample of one grid cell with the full answer, needle, expected strings and timing. */

@@ -4,13 +4,12 @@ import type { Repositories } from '@ctxlab/db';
 import type { JobsBoardInput } from './schemas';
 
 export async function jobsBoard(repos: Repositories, input: JobsBoardInput) {
-  const [{ rows, total }, byStatus] = await Promise.all([repos.reads.jobsPage(input), repos.reads.jobsByStatus()]);
+  const [{ rows, total, nextCursor, nextOffset }, byStatus] = await Promise.all([repos.reads.jobsPage(input), repos.reads.jobsByStatus()]);
   const latest = await repos.reads.latestJobEvents(rows.map((r) => r.id));
   const lastEvent = new Map(latest.map((e) => [e.jobId, { id: Number(e.id), type: e.type, message: e.message, createdAt: e.createdAt }]));
   const items = rows.map((r) => ({ ...r, progress: (r.progress ?? null) as JobProgress | null, lastEvent: lastEvent.get(r.id) ?? null }));
   const counts = Object.fromEntries(byStatus.map((s) => [s.status, s._count._all])) as Partial<Record<(typeof rows)[number]['status'], number>>;
-  const next = input.offset + items.length;
-  return { items, total, nextOffset: next < total ? next : null, counts };
+  return { items, total, nextCursor, nextOffset, counts };
 }
 
 /** One job with the eval run it drives (if any), for the job page. */

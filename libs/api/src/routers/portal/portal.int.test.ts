@@ -61,12 +61,31 @@ describe('portal read models', () => {
     expect(r.matrix[2]).toEqual([100, 50, null]);
     expect(r.failed).toBe(1);
     expect(r.average).toBeCloseTo((100 * 3 + 50 * 4) / 7, 10);
-    expect(r.details[1]![1]).toMatchObject({ error: 'http: 500 (after 2 attempts)', excerpt: null });
-    expect(r.details[0]![0]!.excerpt).toHaveLength(160);
-    expect(r.details[0]![0]).toMatchObject({ promptTokens: 1000, latencyMs: 12, samples: 1 });
-    expect(r.details[2]![2]).toBeNull();
+    expect(r.details![1]![1]).toMatchObject({ error: 'http: 500 (after 2 attempts)', excerpt: null });
+    expect(r.details![0]![0]!.excerpt).toHaveLength(160);
+    expect(r.details![0]![0]).toMatchObject({ promptTokens: 1000, latencyMs: 12, samples: 1 });
+    expect(r.details![2]![2]).toBeNull();
     expect(r.spec).toMatchObject({ variant: 'value', tokenizer: 'llama3' });
     await expectCode(api().portal.evalResult({ id: 'nope' }), 'NOT_FOUND');
+  });
+
+  it('evalResult of a grid over 2,500 cells leaves its hover details to evalResultDetails', async () => {
+    const axis = Array.from({ length: 60 }, (_, i) => 1000 + i * 100);
+    const depths = axis.map((_, i) => i / 59);
+    const run = await runWith('r-big', axis, depths, (l, d) => (l === 1000 && d === 0 ? null : 100));
+    const r = await api().portal.evalResult({ id: run.id });
+    expect(r.matrix).toHaveLength(60);
+    expect(r.details).toBeNull();
+    // [length, depth, prompt tokens, excerpt, error, latency], one per cell, each on the result's axes.
+    const rows = JSON.parse((await api().portal.evalResultDetails({ id: run.id })).rows) as [number, number, number | null, string | null, string | null, number | null][];
+    expect(rows).toHaveLength(3600);
+    expect(new Set(rows.map(([l, d]) => `${r.lengths.indexOf(l)}|${r.depths.indexOf(d)}`)).size).toBe(3600);
+    expect(rows.every(([l, d]) => r.lengths.includes(l) && r.depths.includes(d))).toBe(true);
+    expect(rows.find(([l, d]) => l === 1000 && d === 0)).toEqual([1000, 0, 1000, null, 'http: 500 (after 2 attempts)', 12]);
+    const last = rows.find(([l, d]) => l === 6900 && d === 1)!;
+    expect(last).toEqual([6900, 1, 6900, expect.stringMatching(/^The number is 1234567\. x+$/), null, 12]);
+    expect(last[3]).toHaveLength(160);
+    await expectCode(api().portal.evalResultDetails({ id: 'nope' }), 'NOT_FOUND');
   });
 
   it('evalCell: every sample of a cell with the full answer, and its neighbours on the grid', async () => {

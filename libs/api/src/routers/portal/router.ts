@@ -3,7 +3,7 @@ import { memberProcedure, router, viewerProcedure } from '../../trpc';
 import { compareRuns } from './compare.handler';
 import { dashboard, modelFacets } from './dashboard.handler';
 import { endpointHealth } from './endpoint-health.handler';
-import { evalCell, evalEstimate, evalResult, evalRuns } from './evals.handler';
+import { evalCell, evalEstimate, evalResult, evalResultDetails, evalRuns } from './evals.handler';
 import { jobDetail, jobsBoard } from './jobs.handler';
 import { compareInput, endpointHealthInput, evalCellInput, evalEstimateInput, evalRunsInput, jobsBoardInput } from './schemas';
 
@@ -17,8 +17,10 @@ export const portalRouter = router({
   evalRuns: viewerProcedure.input(evalRunsInput).query(({ ctx, input }) => evalRuns(ctx.repos, input)),
   /** Cells and prompt tokens a grid costs, before it runs. */
   evalEstimate: viewerProcedure.input(evalEstimateInput).query(({ ctx, input }) => evalEstimate(ctx.repos, ctx.gridLimits, input)),
-  /** A run, its heatmap on the full grid and the hover details of every cell. */
+  /** A run, its heatmap on the full grid and the hover details of every cell (null beyond 2,500 cells: see evalResultDetails). */
   evalResult: viewerProcedure.input(getInput).query(({ ctx, input }) => evalResult(ctx.repos, input.id)),
+  /** The hover details of every grid cell of a run, aligned with its heatmap: what the page loads after a large grid's heatmap. */
+  evalResultDetails: viewerProcedure.input(getInput).query(({ ctx, input }) => evalResultDetails(ctx.repos, input.id)),
   /** Every sample of one grid cell: full answer, needle, expected, timing. */
   evalCell: viewerProcedure.input(evalCellInput).query(({ ctx, input }) => evalCell(ctx.repos, input)),
   /** 2–4 runs on one grid with differences from a baseline. */

@@ -1,8 +1,9 @@
 /** Inputs of the portal's read models. Pages send these; every bound is checked here, not in the page. */
-import { contextLength, endpointUrlSchema, evalStatusSchema, idSchema, jobKindSchema, jobStatusSchema, niahGridSchema, nonNegativeInt, text } from '@ctxlab/contracts';
+import { contextLength, cursorSchema, endpointUrlSchema, evalStatusSchema, idSchema, jobKindSchema, jobStatusSchema, niahGridSchema, nonNegativeInt, text } from '@ctxlab/contracts';
 import { z } from 'zod';
 
-const page = { limit: z.number().int().min(1).max(200).default(50), offset: nonNegativeInt.default(0) };
+/** A page: after `cursor` (the previous page's nextCursor: keyset, however deep), or at `offset` (older clients; cursor wins). */
+const page = { limit: z.number().int().min(1).max(200).default(50), offset: nonNegativeInt.default(0), cursor: cursorSchema.optional() };
 
 /** The evals table: one page of runs with their model, endpoint and score, newest first. */
 export const evalRunsInput = z.object({

@@ -25,12 +25,13 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
     throw e;
   }
   const rows: SuiteCellRow[] = [];
-  for (let offset: number | null = 0; offset !== null; ) {
-    const page = await a.evals.cells({ evalRunId: id, limit: PAGE, offset });
+  // Keyset pages: each starts after the previous page's last cell.
+  for (let cursor: string | null | undefined = undefined; cursor !== null; ) {
+    const page: Awaited<ReturnType<typeof a.evals.cells>> = await a.evals.cells({ evalRunId: id, limit: PAGE, ...(cursor ? { cursor } : {}) });
     for (const c of page.items) {
       rows.push({ task: c.task, length: c.contextLength, depth: c.depth, sample: c.sample, promptTokens: c.promptTokens, expected: c.expected, response: c.response, score: c.score, latencyMs: c.latencyMs, attempts: c.attempts, error: c.error });
     }
-    offset = page.nextOffset;
+    cursor = page.nextCursor;
   }
   const base = slug((benchmark ?? results)!.run.name);
   const headers = (type: string, name: string) => ({ 'content-type': type, 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' });
