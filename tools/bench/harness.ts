@@ -80,3 +80,37 @@ export async function withPeakMemory<T>(fn: () => Promise<T> | T): Promise<{ res
     clearInterval(timer);
   }
 }
+
+/** The median of some measurements (the upper one of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
+export interface Repeated<T> {
+  /** Median wall time of the timed runs. */
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  samplesMs: number[];
+  /** What each timed run returned, in order. */
+  results: T[];
+}
+
+/**
+ * The issue-level rule for a figure: `warmup` untimed runs, then `runs` timed runs (at least 5),
+ * reported as their median. Each run is one call of `fn`; what it returns is kept so a bench can
+ * take the median of its own per-run figures (tokens per second, cells per second) too.
+ */
+export async function repeated<T>(fn: (run: number) => Promise<T> | T, opts: { runs?: number; warmup?: number } = {}): Promise<Repeated<T>> {
+  const runs = Math.max(5, opts.runs ?? 5);
+  for (let i = 0; i < (opts.warmup ?? 1); i++) await fn(-1 - i);
+  const samplesMs: number[] = [];
+  const results: T[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    results.push(await fn(i));
+    samplesMs.push(performance.now() - t0);
+  }
+  return { medianMs: median(samplesMs), minMs: Math.min(...samplesMs), maxMs: Math.max(...samplesMs), samplesMs, results };
+}
