@@ -1,3 +1,4 @@
+import { MISSING, PieceTable, hashChars } from './piece-table';
 import { C_DIGIT, C_LETTER, C_NEWLINE, C_SPACE, LLAMA3_PATTERN, Llama3Scanner, codePointClass } from './pretokenize';
 import type { EncodeOptions, IndexedEncoding, SpecialToken } from './types';
 
@@ -124,9 +125,14 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const PAIR_MEMO_BITS = 12;
 /** Pieces longer than this (in bytes) go through the heap merge: rare whitespace runs and long Han runs. */
 const SMALL_PIECE = 64;
-/** Bounds of the piece cache: entries, and token ids held for pieces of several tokens. */
+/** Bounds of the piece cache: entries, code units of their keys, and token ids held for pieces of several tokens. */
 const CACHE_ENTRIES = 1 << 19;
+const CACHE_KEY_UNITS = 1 << 23;
 const POOL_LIMIT = 1 << 22;
+/** Pieces of more tokens than this (huge whitespace runs) are not cached. */
+const POOL_PIECE_LIMIT = 1 << 12;
+/** The merge filter: 2^17 words (512 KiB), two bits per merge. */
+const FILTER_SHIFT = 15;
 
 export interface ByteLevelBpeConfig {
   /** token id -> its raw bytes, for ordinary tokens */
@@ -140,6 +146,31 @@ export interface ByteLevelBpeConfig {
   ignoreMerges: boolean;
 }
 
+/** The tables of a vocabulary: built once (charIds by the first encoder over them), then only read, by every encoder forked from it. */
+interface BpeTables {
+  tokenBytesById: Uint8Array[];
+  byteToId: Int32Array;
+  mergeTable: Int32Array;
+  mergeMask: number;
+  mergeShift: number;
+  bytePairRank: Int32Array;
+  bytePairResult: Int32Array;
+  mergeFilter: Int32Array;
+  trigrams: Int32Array;
+  charIds: Int32Array;
+  charPool: Uint32Array;
+  /** Ordinary tokens (ids up to the highest) plus special tokens. */
+  vocabSize: number;
+  /** Whether charIds and charPool are filled (by the first encoder over these tables). */
+  charIdsReady: boolean;
+  /** The vocabulary by text (with ignore_merges; else empty): each encoder's piece cache starts as a copy. */
+  vocab: PieceTable;
+  patternSource: string;
+  ignoreMerges: boolean;
+  specialsByText: Map<string, SpecialToken>;
+  specialsById: Map<number, SpecialToken>;
+}
+
 /**
  * Byte-level BPE with Hugging Face `tokenizers` semantics: split into pieces by the pre-tokenizer,
  * then per piece apply the lowest-ranked merge first (leftmost on ties) until none applies.
@@ -149,27 +180,47 @@ export interface ByteLevelBpeConfig {
  * piece to a small integer (its token id, or where its ids sit in a shared Uint32Array pool).
  */
 export class ByteLevelBpe {
+  private readonly tables: BpeTables;
   private readonly tokenBytesById: Uint8Array[];
-  private readonly textToId = new Map<string, number>();
-  private readonly byteToId = new Int32Array(256);
+  private readonly byteToId: Int32Array;
   /**
    * Open-addressing table of merges, one 16-byte record per slot, [left, right, rank, result]
    * (left -1 when empty): a probe touches one cache line, not four parallel arrays.
    */
   private readonly mergeTable: Int32Array;
-  /** Rank and result of the merge of every pair of single-byte tokens, by (byte1 << 8 | byte2); rank NO_MERGE if none. */
-  private readonly bytePairRank = new Int32Array(65536).fill(NO_MERGE);
-  private readonly bytePairResult = new Int32Array(65536);
   private readonly mergeMask: number;
   private readonly mergeShift: number;
+  /** Rank and result of the merge of every pair of single-byte tokens, by (byte1 << 8 | byte2); rank NO_MERGE if none. */
+  private readonly bytePairRank: Int32Array;
+  private readonly bytePairResult: Int32Array;
+  /**
+   * Bloom filter over the merges' (left, right) pairs. Almost every pair a piece forms has no
+   * merge (a Han character's bytes next to its neighbour's), and the filter answers those from
+   * 512 KiB instead of a probe of the multi-megabyte merge table.
+   */
+  private readonly mergeFilter: Int32Array;
+  /** Bit set of every byte trigram inside some token, by (b0 << 16 | b1 << 8 | b2): where tokens can span (see isCut). */
+  private readonly trigrams: Int32Array;
+  /**
+   * Ids of every BMP character from U+0080 encoded on its own: the token id (>= 0), or
+   * -(1 + offset) of [count, ...ids] in `charPool`.
+   */
+  private readonly charIds: Int32Array;
+  private charPool: Uint32Array;
   private readonly scanner: Llama3Scanner | undefined;
   private readonly pattern: RegExp;
   private readonly ignoreMerges: boolean;
-  private readonly specialsByText = new Map<string, SpecialToken>();
-  private readonly specialsById = new Map<number, SpecialToken>();
+  private readonly specialsByText: Map<string, SpecialToken>;
+  private readonly specialsById: Map<number, SpecialToken>;
   private readonly encoder = new TextEncoder();
-  /** piece -> token id (>= 0), or -(1 + offset) of [count, ...ids] in `pool`. */
-  private cache = new Map<string, number>();
+  /**
+   * piece -> token id (>= 0), or -(1 + offset) of [count, ...ids] in `pool`. With ignore_merges
+   * it starts out holding the vocabulary (keys before `vocabMark`): a piece that is a token is one
+   * lookup, as in tiktoken's encoder map. Pieces are added as they are first met in a text.
+   */
+  private readonly cache: PieceTable;
+  private readonly vocabMark: number;
+  private readonly vocabEntries: number;
   private pool = new Uint32Array(1 << 16);
   private poolLength = 0;
   // Scratch for one piece: its bytes, then its ids, the rank and result of each adjacent pair.
@@ -178,64 +229,85 @@ export class ByteLevelBpe {
   private ranks = new Int32Array(256);
   private results = new Int32Array(256);
   private loneSurrogate = false;
+  /**
+   * Whether the piece just encoded is worth a cache entry: not when every character of it came
+   * from `charIds` (most Han text), as redoing that costs about what a cache insert does.
+   */
+  private worthCaching = true;
   /** [left, right, rank, result] per entry; left -1 when empty. */
   private readonly pairMemo = new Int32Array(4 << PAIR_MEMO_BITS).fill(-1);
 
-  constructor(cfg: ByteLevelBpeConfig) {
-    this.tokenBytesById = cfg.tokenBytes;
-    this.scanner = cfg.pattern.source === LLAMA3_PATTERN ? new Llama3Scanner() : undefined;
-    this.pattern = new RegExp(cfg.pattern.source, 'gu');
-    this.ignoreMerges = cfg.ignoreMerges;
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    cfg.tokenBytes.forEach((bytes, id) => {
-      if (!bytes) return;
-      if (bytes.length === 1) this.byteToId[bytes[0]!] = id;
-      try {
-        const s = decoder.decode(bytes);
-        // Only strings whose UTF-8 round-trips may be looked up by text.
-        if (!this.textToId.has(s)) this.textToId.set(s, id);
-      } catch {
-        /* partial UTF-8 sequence: reachable only through merges */
-      }
-    });
-    let bits = 1;
-    while (1 << bits < cfg.merges.length * 1.6) bits++;
-    const size = 1 << bits;
-    this.mergeMask = size - 1;
-    this.mergeShift = 32 - bits;
-    const table = (this.mergeTable = new Int32Array(size * 4));
-    for (let slot = 0; slot < size; slot++) table[slot * 4] = -1;
-    cfg.merges.forEach((m, rank) => {
-      let slot = this.slotOf(m.left, m.right);
-      while (table[slot * 4] !== -1) {
-        if (table[slot * 4] === m.left && table[slot * 4 + 1] === m.right) return; // keep the first (lowest) rank
-        slot = (slot + 1) & this.mergeMask;
-      }
-      table.set([m.left, m.right, rank, m.result], slot * 4);
-    });
-    for (let a = 0; a < 256; a++) {
-      for (let b = 0; b < 256; b++) {
-        const slot = this.findMerge(this.byteToId[a]!, this.byteToId[b]!);
-        if (slot >= 0) {
-          this.bytePairRank[(a << 8) | b] = table[slot + 2]!;
-          this.bytePairResult[(a << 8) | b] = table[slot + 3]!;
-        }
-      }
-    }
-    for (const s of cfg.specials) {
-      this.specialsByText.set(s.text, s);
-      this.specialsById.set(s.id, s);
-    }
+  /** Reads a vocabulary; given an encoder instead, shares its tables (see fork). */
+  constructor(cfg: ByteLevelBpeConfig | ByteLevelBpe) {
+    const t = cfg instanceof ByteLevelBpe ? cfg.tables : buildTables(cfg);
+    this.tables = t;
+    this.tokenBytesById = t.tokenBytesById;
+    this.byteToId = t.byteToId;
+    this.mergeTable = t.mergeTable;
+    this.mergeMask = t.mergeMask;
+    this.mergeShift = t.mergeShift;
+    this.bytePairRank = t.bytePairRank;
+    this.bytePairResult = t.bytePairResult;
+    this.mergeFilter = t.mergeFilter;
+    this.trigrams = t.trigrams;
+    this.charIds = t.charIds;
+    this.charPool = t.charPool;
+    this.scanner = t.patternSource === LLAMA3_PATTERN ? new Llama3Scanner() : undefined;
+    this.pattern = new RegExp(t.patternSource, 'gu');
+    this.ignoreMerges = t.ignoreMerges;
+    this.specialsByText = t.specialsByText;
+    this.specialsById = t.specialsById;
+    this.cache = t.vocab.clone();
+    this.vocabMark = t.vocab.keyUnits;
+    this.vocabEntries = t.vocab.size;
+    if (!t.charIdsReady) this.fillCharIds();
   }
 
-  private slotOf(a: number, b: number): number {
-    return (Math.imul(a ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b + 0x27d4eb2f, 0x85ebca77)) >>> this.mergeShift;
+  /**
+   * A new encoder over the same vocabulary: the tables are shared (they are never written after
+   * they are built), the piece cache and every other piece of state start empty.
+   */
+  fork(): ByteLevelBpe {
+    return new ByteLevelBpe(this);
+  }
+
+  /** Fills `charIds` and `charPool` of newly built tables, with this encoder's own merge loop. */
+  private fillCharIds(): void {
+    const charPool = new U32Builder(1 << 12);
+    for (let cp = 0x80; cp < 0x10000; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const bytes = this.bytes;
+      let n: number;
+      if (cp < 0x800) {
+        bytes[0] = 0xc0 | (cp >> 6);
+        bytes[1] = 0x80 | (cp & 0x3f);
+        n = this.mergeSmall(0, 2, 0);
+      } else {
+        bytes[0] = 0xe0 | (cp >> 12);
+        bytes[1] = 0x80 | ((cp >> 6) & 0x3f);
+        bytes[2] = 0x80 | (cp & 0x3f);
+        n = this.mergeSmall(0, 3, 0);
+      }
+      if (n === 1) this.charIds[cp] = this.ids[0]!;
+      else {
+        this.charIds[cp] = -1 - charPool.length;
+        charPool.push(n);
+        for (let i = 0; i < n; i++) charPool.push(this.ids[i]!);
+      }
+    }
+    this.charPool = this.tables.charPool = charPool.toArray();
+    this.tables.charIdsReady = true;
+    this.pairMemo.fill(-1); // nothing remembered from building the table
   }
 
   /** Index in mergeTable of the record of the merge (a, b), or -1. */
   private findMerge(a: number, b: number): number {
+    const h = pairHash(a, b);
+    const g = filterHash(h);
+    const bits = (1 << (g & 31)) | (1 << ((g >>> 5) & 31));
+    if ((this.mergeFilter[g >>> FILTER_SHIFT]! & bits) !== bits) return -1;
     const table = this.mergeTable;
-    let slot = this.slotOf(a, b);
+    let slot = h >>> this.mergeShift;
     for (;;) {
       const at = slot << 2;
       const l = table[at]!;
@@ -243,6 +315,11 @@ export class ByteLevelBpe {
       if (l === -1) return -1;
       slot = (slot + 1) & this.mergeMask;
     }
+  }
+
+  /** Ordinary tokens (ids up to the highest) plus special tokens. */
+  get vocabSize(): number {
+    return this.tables.vocabSize;
   }
 
   isSpecial(id: number): boolean {
@@ -263,12 +340,20 @@ export class ByteLevelBpe {
 
   /** Appends the ids of text[start, end), one pre-tokenizer piece, to `out`. */
   private encodePiece(text: string, start: number, end: number, out: U32Builder): void {
-    const piece = text.slice(start, end);
-    let v = this.cache.get(piece);
-    if (v === undefined) {
-      v = this.tokenisePiece(piece, text, start, end);
-      if (this.cache.size >= CACHE_ENTRIES) this.resetCache();
-      this.cache.set(piece, v);
+    const h = hashChars(text, start, end);
+    let v = this.cache.get(text, start, end, h);
+    if (v === MISSING) {
+      const count = this.tokenisePiece(text, start, end);
+      if (!this.worthCaching || count > POOL_PIECE_LIMIT) {
+        out.reserve(count);
+        const buf = out.buf;
+        const ids = this.ids;
+        let k = out.length;
+        for (let i = 0; i < count; i++) buf[k++] = ids[i]!;
+        out.length = k;
+        return;
+      }
+      v = this.remember(text, start, end, h, count);
     }
     if (v >= 0) {
       out.push(v);
@@ -277,47 +362,61 @@ export class ByteLevelBpe {
     const at = -1 - v;
     const pool = this.pool;
     const n = pool[at]!;
-    if (out.length + n > out.buf.length) out.reserve(n);
+    out.reserve(n);
     const buf = out.buf;
     let k = out.length;
     for (let i = 1; i <= n; i++) buf[k++] = pool[at + i]!;
     out.length = k;
   }
 
-  private resetCache(): void {
-    this.cache = new Map();
-    this.poolLength = 0;
-  }
-
-  /** The cache value of a piece not in the cache: its id, or its ids stored in the pool. */
-  private tokenisePiece(piece: string, text: string, start: number, end: number): number {
-    if (this.ignoreMerges) {
-      const direct = this.textToId.get(piece);
-      if (direct !== undefined) return direct;
+  /** Caches the piece text[start, end) (hash `h`) whose `count` ids are in `ids`; returns its cache value. */
+  private remember(text: string, start: number, end: number, h: number, count: number): number {
+    const cache = this.cache;
+    // Make room first, so that the value stored below survives.
+    if (cache.size - this.vocabEntries >= CACHE_ENTRIES || cache.keyUnits - this.vocabMark >= CACHE_KEY_UNITS || this.poolLength + count + 1 > POOL_LIMIT) {
+      this.resetCache();
     }
-    const nBytes = this.utf8(text, start, end);
-    if (this.loneSurrogate && this.ignoreMerges) {
-      // Lone surrogates are encoded as U+FFFD, as the reference sees them.
-      const direct = this.textToId.get(piece.replace(LONE_SURROGATE, '\uFFFD'));
-      if (direct !== undefined) return direct;
-    }
-    const n = nBytes <= SMALL_PIECE ? this.mergeSmall(nBytes) : this.mergeLarge(nBytes);
     const ids = this.ids;
-    if (n === 1) return ids[0]!;
-    if (this.poolLength + n + 1 > this.pool.length) {
-      if (this.pool.length >= POOL_LIMIT) this.resetCache();
-      else {
-        const next = new Uint32Array(Math.min(POOL_LIMIT, Math.max(this.pool.length * 2, n + 1)));
+    let v = ids[0]!;
+    if (count > 1) {
+      if (this.poolLength + count + 1 > this.pool.length) {
+        const next = new Uint32Array(Math.min(POOL_LIMIT, Math.max(this.pool.length * 2, this.poolLength + count + 1)));
         next.set(this.pool.subarray(0, this.poolLength));
         this.pool = next;
       }
+      const at = this.poolLength;
+      const pool = this.pool;
+      pool[at] = count;
+      for (let i = 0; i < count; i++) pool[at + 1 + i] = ids[i]!;
+      this.poolLength = at + 1 + count;
+      v = -1 - at;
     }
-    const at = this.poolLength;
-    const pool = this.pool;
-    pool[at] = n;
-    for (let i = 0; i < n; i++) pool[at + 1 + i] = ids[i]!;
-    this.poolLength = at + 1 + n;
-    return -1 - at;
+    cache.set(text, start, end, h, v);
+    return v;
+  }
+
+  /** Forgets the pieces met so far; the vocabulary stays. */
+  private resetCache(): void {
+    this.cache.truncate(this.vocabMark);
+    this.poolLength = 0;
+  }
+
+  /** BPE of a piece not in the cache: leaves its ids in `ids[0, count)` and returns the count. */
+  private tokenisePiece(text: string, start: number, end: number): number {
+    const nBytes = this.utf8(text, start, end);
+    if (this.loneSurrogate && this.ignoreMerges) {
+      // Lone surrogates are encoded as U+FFFD, as the reference sees them.
+      const s = text.slice(start, end).replace(LONE_SURROGATE, '\uFFFD');
+      const direct = this.cache.getBefore(this.vocabMark, s, 0, s.length, hashChars(s, 0, s.length));
+      if (direct !== MISSING) {
+        this.ids[0] = direct;
+        this.worthCaching = true;
+        return 1;
+      }
+    }
+    // Pure ASCII (most of English) goes straight to the merge loop; other text is first cut where no token can span.
+    this.worthCaching = nBytes === end - start;
+    return this.worthCaching ? this.mergeRange(0, nBytes, 0) : this.mergeCuts(nBytes);
   }
 
   /** UTF-8 of text[start, end) into `bytes` (lone surrogates as U+FFFD); returns the byte count. */
@@ -388,10 +487,72 @@ export class ByteLevelBpe {
   }
 
   /**
-   * Quadratic merge loop over the piece's `n` bytes, leaving its ids in `ids[0, count)` and
-   * returning the count: fastest for the short pieces that make up almost all text.
+   * True when no token can span the boundary before byte `b` of the piece's `n` bytes (0 < b < n).
+   * Every token BPE forms is a vocabulary entry occupying bytes[i, j) of the piece; one spanning
+   * b (i < b < j) is either the two bytes around b, which only a merge of those bytes makes, or
+   * holds one of the two byte trigrams around b. When neither can occur, no merge ever crosses b
+   * and the piece's ids are those of its two sides encoded on their own, in any merge order.
    */
-  private mergeSmall(n: number): number {
+  private isCut(b: number, n: number): boolean {
+    const bytes = this.bytes;
+    const z = bytes[b - 1]!;
+    const x = bytes[b]!;
+    if (this.bytePairRank[(z << 8) | x] !== NO_MERGE) return false;
+    const tri = this.trigrams;
+    if (b >= 2) {
+      const k = (bytes[b - 2]! << 16) | (z << 8) | x;
+      if (tri[k >>> 5]! & (1 << (k & 31))) return false;
+    }
+    if (b + 1 < n) {
+      const k = (z << 16) | (x << 8) | bytes[b + 1]!;
+      if (tri[k >>> 5]! & (1 << (k & 31))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Merges a piece of `n` bytes that holds non-ASCII characters: cut at character boundaries no
+   * token can span (see isCut), each part merged on its own. In Han text most characters stand
+   * between two such cuts, and a lone character's ids come from a table built with the vocabulary.
+   * Leaves the ids in `ids[0, count)` and returns the count.
+   */
+  private mergeCuts(n: number): number {
+    const bytes = this.bytes;
+    let o = 0;
+    let s = 0;
+    for (let b = 1; b <= n; b++) {
+      if (b < n && ((bytes[b]! & 0xc0) === 0x80 || !this.isCut(b, n))) continue;
+      const lead = bytes[s]!;
+      const len = b - s;
+      if ((len === 3 && (lead & 0xf0) === 0xe0) || (len === 2 && (lead & 0xe0) === 0xc0)) {
+        const cp = len === 3 ? ((lead & 0x0f) << 12) | ((bytes[s + 1]! & 0x3f) << 6) | (bytes[s + 2]! & 0x3f) : ((lead & 0x1f) << 6) | (bytes[s + 1]! & 0x3f);
+        const v = this.charIds[cp]!;
+        if (v >= 0) this.ids[o++] = v;
+        else {
+          const at = -1 - v;
+          const k = this.charPool[at]!;
+          for (let i = 1; i <= k; i++) this.ids[o++] = this.charPool[at + i]!;
+        }
+      } else {
+        o += this.mergeRange(s, b, o);
+        if (b - s > 3) this.worthCaching = true;
+      }
+      s = b;
+    }
+    return o;
+  }
+
+  /** BPE of bytes[s, e) into ids[o, o + count); returns the count. Needs o <= s. */
+  private mergeRange(s: number, e: number, o: number): number {
+    return e - s <= SMALL_PIECE ? this.mergeSmall(s, e, o) : this.mergeLarge(s, e, o);
+  }
+
+  /**
+   * Quadratic merge loop over bytes[s, e), working in ids/ranks/results from `o` and leaving
+   * the ids in `ids[o, o + count)`; returns the count. Fastest for the short pieces that make
+   * up almost all text.
+   */
+  private mergeSmall(s: number, e: number, o: number): number {
     const bytes = this.bytes;
     const ids = this.ids;
     const ranks = this.ranks;
@@ -399,17 +560,18 @@ export class ByteLevelBpe {
     const byteToId = this.byteToId;
     const pairRank = this.bytePairRank;
     const pairResult = this.bytePairResult;
-    for (let i = 0; i < n; i++) ids[i] = byteToId[bytes[i]!]!;
+    const n = e - s;
+    for (let i = 0; i < n; i++) ids[o + i] = byteToId[bytes[s + i]!]!;
     for (let i = 0; i < n - 1; i++) {
-      const k = (bytes[i]! << 8) | bytes[i + 1]!;
-      ranks[i] = pairRank[k]!;
-      results[i] = pairResult[k]!;
+      const k = (bytes[s + i]! << 8) | bytes[s + i + 1]!;
+      ranks[o + i] = pairRank[k]!;
+      results[o + i] = pairResult[k]!;
     }
-    let len = n;
-    while (len > 1) {
+    let last = o + n - 1; // index of the last id
+    while (last > o) {
       let best = -1;
       let bestRank = NO_MERGE;
-      for (let i = 0; i < len - 1; i++) {
+      for (let i = o; i < last; i++) {
         const r = ranks[i]!;
         if (r < bestRank) {
           bestRank = r;
@@ -418,22 +580,23 @@ export class ByteLevelBpe {
       }
       if (best < 0) break;
       ids[best] = results[best]!;
-      len--;
-      for (let i = best + 1; i < len; i++) {
+      last--;
+      for (let i = best + 1; i <= last; i++) {
         ids[i] = ids[i + 1]!;
         ranks[i] = ranks[i + 1]!;
         results[i] = results[i + 1]!;
       }
-      if (best < len - 1) this.setPair(best, ids[best]!, ids[best + 1]!);
-      if (best > 0) this.setPair(best - 1, ids[best - 1]!, ids[best]!);
+      if (best < last) this.setPair(best, ids[best]!, ids[best + 1]!);
+      if (best > o) this.setPair(best - 1, ids[best - 1]!, ids[best]!);
     }
-    return len;
+    return last - o + 1;
   }
 
-  /** Heap + linked list: O(n log n) for long pieces (whitespace runs, long Han runs). */
-  private mergeLarge(n: number): number {
-    const ids = this.ids;
-    for (let i = 0; i < n; i++) ids[i] = this.byteToId[this.bytes[i]!]!;
+  /** Heap + linked list over bytes[s, e) into ids[o, ...): O(n log n) for long runs (whitespace, long Han runs). */
+  private mergeLarge(s: number, e: number, o: number): number {
+    const n = e - s;
+    const ids = this.ids.subarray(o, o + n);
+    for (let i = 0; i < n; i++) ids[i] = this.byteToId[this.bytes[s + i]!]!;
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     const alive = new Uint8Array(n).fill(1);
@@ -584,6 +747,98 @@ export class ByteLevelBpe {
     this.encodeOrdinary(text, out, cutChars, cutTokens);
     return { ids: out.toArray(), cutChars: cutChars.toArray(), cutTokens: cutTokens.toArray() };
   }
+}
+
+/** The vocabulary tables of `cfg`, all but `charIds`/`charPool`, which the first encoder over them fills. */
+function buildTables(cfg: ByteLevelBpeConfig): BpeTables {
+  const byteToId = new Int32Array(256);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Room for the vocabulary at a quarter load, so the pieces of a long text rarely force a rehash.
+  const vocab = new PieceTable(cfg.ignoreMerges ? cfg.tokenBytes.length * 4 : 1 << 12);
+  const trigrams = new Int32Array(1 << 19);
+  cfg.tokenBytes.forEach((bytes, id) => {
+    if (!bytes) return;
+    if (bytes.length === 1) byteToId[bytes[0]!] = id;
+    for (let i = 0; i + 2 < bytes.length; i++) {
+      const k = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      trigrams[k >>> 5]! |= 1 << (k & 31);
+    }
+    if (!cfg.ignoreMerges || bytes.length === 0) return;
+    let s: string;
+    try {
+      s = decoder.decode(bytes);
+    } catch {
+      return; // partial UTF-8 sequence: reachable only through merges
+    }
+    // Only strings whose UTF-8 round-trips may be looked up by text; the lowest id wins.
+    const h = hashChars(s, 0, s.length);
+    if (vocab.get(s, 0, s.length, h) === MISSING) vocab.set(s, 0, s.length, h, id);
+  });
+  let bits = 1;
+  while (1 << bits < cfg.merges.length * 1.6) bits++;
+  const size = 1 << bits;
+  const mergeMask = size - 1;
+  const mergeShift = 32 - bits;
+  const table = new Int32Array(size * 4);
+  const filter = new Int32Array(1 << (32 - FILTER_SHIFT));
+  for (let slot = 0; slot < size; slot++) table[slot * 4] = -1;
+  cfg.merges.forEach((m, rank) => {
+    const h = pairHash(m.left, m.right);
+    let slot = h >>> mergeShift;
+    while (table[slot * 4] !== -1) {
+      if (table[slot * 4] === m.left && table[slot * 4 + 1] === m.right) return; // keep the first (lowest) rank
+      slot = (slot + 1) & mergeMask;
+    }
+    table.set([m.left, m.right, rank, m.result], slot * 4);
+    const g = filterHash(h);
+    filter[g >>> FILTER_SHIFT]! |= (1 << (g & 31)) | (1 << ((g >>> 5) & 31));
+  });
+  const bytePairRank = new Int32Array(65536).fill(NO_MERGE);
+  const bytePairResult = new Int32Array(65536);
+  for (let a = 0; a < 256; a++) {
+    for (let b = 0; b < 256; b++) {
+      let slot = pairHash(byteToId[a]!, byteToId[b]!) >>> mergeShift;
+      for (;;) {
+        const at = slot << 2;
+        if (table[at] === -1) break;
+        if (table[at] === byteToId[a] && table[at + 1] === byteToId[b]) {
+          bytePairRank[(a << 8) | b] = table[at + 2]!;
+          bytePairResult[(a << 8) | b] = table[at + 3]!;
+          break;
+        }
+        slot = (slot + 1) & mergeMask;
+      }
+    }
+  }
+  return {
+    tokenBytesById: cfg.tokenBytes,
+    byteToId,
+    mergeTable: table,
+    mergeMask,
+    mergeShift,
+    bytePairRank,
+    bytePairResult,
+    mergeFilter: filter,
+    trigrams,
+    charIds: new Int32Array(0x10000),
+    charPool: new Uint32Array(0),
+    vocabSize: cfg.tokenBytes.length + cfg.specials.length,
+    charIdsReady: false,
+    vocab,
+    patternSource: cfg.pattern.source,
+    ignoreMerges: cfg.ignoreMerges,
+    specialsByText: new Map(cfg.specials.map((s) => [s.text, s])),
+    specialsById: new Map(cfg.specials.map((s) => [s.id, s])),
+  };
+}
+
+function pairHash(a: number, b: number): number {
+  return Math.imul(a ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b + 0x27d4eb2f, 0x85ebca77);
+}
+
+/** A second mix of pairHash for the merge filter, so its bits are independent of the table slot. */
+function filterHash(h: number): number {
+  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
 }
 
 /** The code point that ends at `end` (exclusive) in `s`. */

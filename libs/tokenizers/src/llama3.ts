@@ -14,7 +14,58 @@ export interface HfTokenizerJson {
   model: { type: string; ignore_merges?: boolean; vocab: Record<string, number>; merges: (string | [string, string])[] };
 }
 
+/**
+ * An encoder per tokenizer.json object already read (the object is taken to stay as it is), never
+ * used itself: reading a vocabulary takes a second, forking an encoder from it milliseconds.
+ */
+const built = new WeakMap<HfTokenizerJson, ByteLevelBpe>();
+
+/** A Llama-3 tokenizer over `json`; each call gives one with its own, empty piece cache. */
 export function createLlama3Tokenizer(json: HfTokenizerJson): Tokenizer {
+  let proto = built.get(json);
+  if (!proto) {
+    proto = readBpe(json);
+    built.set(json, proto);
+  }
+  const bpe = proto.fork();
+  const sp = (text: string): SpecialToken => {
+    const s = bpe.specialByText(text);
+    if (!s) throw new Error(`tokenizer.json lacks the special token ${text}`);
+    return s;
+  };
+  const special: SpecialTokens = {
+    bos: sp('<|begin_of_text|>'),
+    eos: sp('<|end_of_text|>'),
+    eot: sp('<|eot_id|>'),
+  };
+  const startHeader = sp('<|start_header_id|>');
+  const endHeader = sp('<|end_header_id|>');
+  return new TemplatedTokenizer({
+    name: 'llama3',
+    vocabSize: bpe.vocabSize,
+    special,
+    bpe,
+    normalizeContent: pythonStrip,
+    // Meta-Llama-3-*-Instruct chat_template:
+    //   bos_token, then per message '<|start_header_id|>' + role + '<|end_header_id|>\n\n'
+    //   + content|trim + '<|eot_id|>', then (add_generation_prompt) the assistant header.
+    layout: (roles, addGenerationPrompt) => {
+      const parts: TemplatePart[] = [{ kind: 'special', token: special.bos }];
+      roles.forEach((role, i) => {
+        parts.push({ kind: 'special', token: startHeader }, { kind: 'text', text: role }, { kind: 'special', token: endHeader });
+        parts.push({ kind: 'text', text: '\n\n' }, { kind: 'content', message: i }, { kind: 'special', token: special.eot });
+      });
+      if (addGenerationPrompt) {
+        parts.push({ kind: 'special', token: startHeader }, { kind: 'text', text: 'assistant' }, { kind: 'special', token: endHeader });
+        parts.push({ kind: 'text', text: '\n\n' });
+      }
+      return parts;
+    },
+    isCutPair: llama3IsCutPair,
+  });
+}
+
+function readBpe(json: HfTokenizerJson): ByteLevelBpe {
   if (json.model.type !== 'BPE') throw new Error(`expected a BPE tokenizer.json, got model type ${json.model.type}`);
   const { charToByte } = byteLevelTables();
   const vocab = json.model.vocab;
@@ -37,47 +88,12 @@ export function createLlama3Tokenizer(json: HfTokenizerJson): Tokenizer {
     return { left, right, result };
   });
   const specials: SpecialToken[] = json.added_tokens.filter((t) => t.special).map((t) => ({ id: t.id, text: t.content }));
-  const bpe = new ByteLevelBpe({
+  return new ByteLevelBpe({
     tokenBytes,
     merges,
     specials,
     pattern: new RegExp(LLAMA3_PATTERN, 'u'),
     ignoreMerges: json.model.ignore_merges ?? false,
-  });
-  const sp = (text: string): SpecialToken => {
-    const s = bpe.specialByText(text);
-    if (!s) throw new Error(`tokenizer.json lacks the special token ${text}`);
-    return s;
-  };
-  const special: SpecialTokens = {
-    bos: sp('<|begin_of_text|>'),
-    eos: sp('<|end_of_text|>'),
-    eot: sp('<|eot_id|>'),
-  };
-  const startHeader = sp('<|start_header_id|>');
-  const endHeader = sp('<|end_header_id|>');
-  return new TemplatedTokenizer({
-    name: 'llama3',
-    vocabSize: tokenBytes.length + specials.length,
-    special,
-    bpe,
-    normalizeContent: pythonStrip,
-    // Meta-Llama-3-*-Instruct chat_template:
-    //   bos_token, then per message '<|start_header_id|>' + role + '<|end_header_id|>\n\n'
-    //   + content|trim + '<|eot_id|>', then (add_generation_prompt) the assistant header.
-    layout: (roles, addGenerationPrompt) => {
-      const parts: TemplatePart[] = [{ kind: 'special', token: special.bos }];
-      roles.forEach((role, i) => {
-        parts.push({ kind: 'special', token: startHeader }, { kind: 'text', text: role }, { kind: 'special', token: endHeader });
-        parts.push({ kind: 'text', text: '\n\n' }, { kind: 'content', message: i }, { kind: 'special', token: special.eot });
-      });
-      if (addGenerationPrompt) {
-        parts.push({ kind: 'special', token: startHeader }, { kind: 'text', text: 'assistant' }, { kind: 'special', token: endHeader });
-        parts.push({ kind: 'text', text: '\n\n' });
-      }
-      return parts;
-    },
-    isCutPair: llama3IsCutPair,
   });
 }
 

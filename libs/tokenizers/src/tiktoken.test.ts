@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { Tiktoken } from 'tiktoken/lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLlama3Tokenizer, LLAMA3_PATTERN, type HfTokenizerJson } from './llama3';
@@ -29,6 +30,40 @@ describe('llama3 encoder against tiktoken with Llama-3 ranks', () => {
     ['mixed', 'Hello 世界! Привет мир. مرحبا 안녕하세요 こんにちは 12abc３４ _snake_case camelCase\tTAB'],
   ])('gives identical ids on %s', (_name, text) => {
     expect(ours.encode(text)).toEqual(Array.from(tiktoken.encode_ordinary(text)));
+  });
+
+  it('gives identical ids on random text in many scripts (property)', () => {
+    // Han (common and rare), kana, Hangul, Cyrillic, Greek, Latin-1, Arabic, Devanagari, Thai,
+    // full-width forms, emoji; with ASCII and CJK punctuation and spaces between. Non-ASCII pieces
+    // are cut where no token can span and lone characters come from a table: this checks both.
+    const ranges: [number, number][] = [
+      [0x4e00, 0x4fff], [0x4e00, 0x9fff], [0x3400, 0x4dbf], [0x3040, 0x30ff], [0xac00, 0xd7a3], [0x0400, 0x04ff], [0x0370, 0x03ff],
+      [0x00a0, 0x00ff], [0x0600, 0x06ff], [0x0900, 0x097f], [0x0e00, 0x0e7f], [0xff00, 0xffef], [0x80, 0x7ff], [0x800, 0xffff], [0x1f300, 0x1f64f],
+    ];
+    const common = Array.from('的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文');
+    const char = fc.oneof(
+      { arbitrary: fc.constantFrom(...common), weight: 4 },
+      { arbitrary: fc.constantFrom(...Array.from(' ,.!?\n\t\'"，。！？、：；「」a1')), weight: 2 },
+      { arbitrary: fc.constantFrom(...ranges).chain(([a, b]) => fc.integer({ min: a, max: b })).filter((cp) => cp < 0xd800 || cp > 0xdfff).map((cp) => String.fromCodePoint(cp)), weight: 3 },
+      { arbitrary: fc.constant('\uD800'), weight: 1 }, // a lone surrogate, encoded as U+FFFD by both
+    );
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 60 }), (chars) => {
+        const text = chars.join('');
+        expect(ours.encode(text)).toEqual(Array.from(tiktoken.encode_ordinary(text)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives every tokenizer made from one tokenizer.json its own cache, with the same ids', () => {
+    const text = '床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。 The moon, the frost. '.repeat(50);
+    const warm = createLlama3Tokenizer(json);
+    const first = warm.encode(text);
+    const fresh = createLlama3Tokenizer(json);
+    expect(fresh.encode(text)).toEqual(first);
+    expect(warm.encode(text)).toEqual(first);
+    expect(first).toEqual(Array.from(tiktoken.encode_ordinary(text)));
   });
 
   it('gives identical ids on a long mixed text, chunk by chunk and whole', () => {
