@@ -36,25 +36,26 @@ export function matmulModel(m: number, k: number, n: number): Uint8Array {
   return Uint8Array.from([...int(1, 7), ...str(2, 'ctxlab-bench'), ...bytes(7, graph), ...bytes(8, opset)]);
 }
 
+/** A size³ float32 multiply, ready to run: `run` times one multiply and returns its GFLOP/s (2·size³ FLOPs). */
+export interface Matmul {
+  run(): Promise<number>;
+  release(): Promise<void>;
+}
+
 /**
- * Measured GFLOP/s of an m×k·k×n float32 multiply (2·m·k·n FLOPs) on `threads` intra-op threads:
- * warm-up runs first, then the median of `runs` timed runs.
+ * The matrix multiply on a session created with `options`, the lab models' own (sessionOptions),
+ * so that the ceiling is measured with the same threads, pinning and spinning as the model.
  */
-export async function matmulGflops(threads: number, size = 1024, runs = 7): Promise<number> {
-  const s = await ort.InferenceSession.create(matmulModel(size, size, size), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
-  try {
-    const a = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [size, size]);
-    const b = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), [size, size]);
-    for (let i = 0; i < 2; i++) await s.run({ A: a, B: b });
-    const secs: number[] = [];
-    for (let i = 0; i < runs; i++) {
+export async function openMatmul(options: ort.InferenceSession.SessionOptions, size = 1024): Promise<Matmul> {
+  const s = await ort.InferenceSession.create(matmulModel(size, size, size), options);
+  const a = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [size, size]);
+  const b = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), [size, size]);
+  return {
+    run: async () => {
       const t0 = performance.now();
       await s.run({ A: a, B: b });
-      secs.push((performance.now() - t0) / 1000);
-    }
-    secs.sort((x, y) => x - y);
-    return (2 * size ** 3) / secs[Math.floor(runs / 2)]! / 1e9;
-  } finally {
-    await s.release();
-  }
+      return (2 * size ** 3) / ((performance.now() - t0) / 1000) / 1e9;
+    },
+    release: () => s.release(),
+  };
 }

@@ -1,8 +1,9 @@
 import { getTokenizer } from '@ctxlab/tokenizers';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCard } from './card';
-import { generate, releaseSessions, rotaryTables, session } from './engine';
+import { allowedCpus, generate, intraOpAffinities, passes, releaseSessions, rotaryTables, session, sessionOptions } from './engine';
 import { startLabServer } from './server';
 
 const card = loadCard();
@@ -52,6 +53,56 @@ describe('lab model engine on onnxruntime-node', () => {
     let diff = 0;
     for (let i = la.length - 259; i < la.length; i++) diff = Math.max(diff, Math.abs(la[i]! - lb[i]!));
     expect(diff).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('intra-op thread settings', () => {
+  it('one 1-based CPU per worker thread, none for the calling thread', () => {
+    expect(intraOpAffinities(1, [0, 1])).toBeUndefined();
+    expect(intraOpAffinities(2, [0, 1])).toBe('2');
+    expect(intraOpAffinities(3, [0, 1])).toBe('2;1');
+    expect(intraOpAffinities(4, [4, 5, 6])).toBe('6;7;5');
+  });
+
+  it('session options carry the settings as onnxruntime session config entries', () => {
+    expect(sessionOptions(1).extra).toBeUndefined();
+    expect(sessionOptions(2, { pin: true, spin: false }).extra).toEqual({ session: { intra_op_thread_affinities: intraOpAffinities(2), 'intra_op.allow_spinning': '0' } });
+    expect(sessionOptions(1, { pin: true, spin: true }).extra).toEqual({ session: { 'intra_op.allow_spinning': '1' } });
+  });
+
+  it('onnxruntime reads the affinity entry: a count that does not match the threads is refused', async () => {
+    await expect(ort.InferenceSession.create(file(1), { ...sessionOptions(2), extra: { session: { intra_op_thread_affinities: '1;1' } } })).rejects.toThrow(/affinit/i);
+  });
+
+  it.skipIf(!existsSync('/proc/self/task') || allowedCpus().length < 2)('a pinned session runs its worker thread on the CPU it names', async () => {
+    const tasks = () => new Set(readdirSync('/proc/self/task'));
+    const before = tasks();
+    const s = await ort.InferenceSession.create(file(1), sessionOptions(2, { pin: true, spin: false }));
+    try {
+      const cpuLists = () =>
+        [...tasks()].filter((t) => !before.has(t)).map((t) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${t}/status`, 'utf8'))?.[1]);
+      // The worker sets its own affinity when it starts: give it a moment.
+      for (let i = 0; i < 50 && !cpuLists().includes(String(allowedCpus()[1])); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(cpuLists()).toContain(String(allowedCpus()[1]));
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('pass by pass decoding gives what generate gives', async () => {
+    const s = await session(file(2), 1);
+    const prompt = Array.from({ length: 40 }, (_, i) => 97 + (i % 26));
+    const o = { theta: stage(2).ropeTheta, maxNewTokens: 5, stopIds: [] };
+    const gen = passes(s, card, prompt, o);
+    let steps = 0;
+    let r = await gen.next();
+    while (!r.done) {
+      steps++;
+      r = await gen.next();
+    }
+    // The prefill and 4 decode passes: the last one returns.
+    expect(steps).toBe(4);
+    expect(r.value.ids).toEqual((await generate(s, card, prompt, o)).ids);
   });
 });
 

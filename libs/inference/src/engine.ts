@@ -4,17 +4,89 @@
  * computes is applied here, not baked into the weights.
  */
 import { ropeInvFreq } from '@ctxlab/longctx';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { LabModelCard } from './card';
 
+/** How a session's intra-op thread pool behaves beyond its size. Leaving both out keeps onnxruntime's defaults. */
+export interface ThreadTuning {
+  /**
+   * Pin each intra-op worker thread to one CPU (session.intra_op_thread_affinities). onnxruntime
+   * never pins the calling thread, so with one thread there is nothing to pin.
+   */
+  pin?: boolean;
+  /**
+   * Whether idle intra-op threads spin waiting for the next op (session.intra_op.allow_spinning,
+   * onnxruntime's default true). Spinning saves a wake-up per op but burns a core the other
+   * processes of a small shared machine could use.
+   */
+  spin?: boolean;
+}
+
+/**
+ * What sessions get unless told otherwise: workers that do not spin. On a laptop or a small shared
+ * box (the lab's machines) a spinning worker competes with the calling thread and with everything
+ * else: at 2 threads on a busy 2-core machine, not spinning made a 1K-token prefill 1.3-3.3× faster
+ * than onnxruntime's defaults (the inference bench's "prefill @1024, 2 threads, …" rows). Pinning
+ * stays off: there it helped in one run and hurt in another, and a pinned worker cannot leave a core
+ * another process is busy on. One thread has no pool, so neither setting changes anything.
+ */
+export const DEFAULT_THREAD_TUNING: Readonly<ThreadTuning> = { spin: false };
+
+/** The CPUs this process may run on (0-based), from the kernel's affinity list where there is one. */
+export function allowedCpus(): number[] {
+  try {
+    const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (list) {
+      const cpus = list.split(',').flatMap((part) => {
+        const [a, b] = part.trim().split('-').map(Number);
+        return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+      });
+      if (cpus.length > 0 && cpus.every(Number.isInteger)) return cpus;
+    }
+  } catch {
+    // Not Linux: every CPU the runtime reports.
+  }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+/**
+ * onnxruntime's intra-op affinity string for `threads` threads: one entry per worker thread
+ * (threads − 1; the calling thread is not pinned and its count must match, or session creation is
+ * refused), separated by ';', each a 1-based logical processor id. Worker i takes the allowed CPU
+ * after the i-th, so the first allowed CPU is left to the calling thread when there are enough.
+ * Undefined for one thread (no pool).
+ */
+export function intraOpAffinities(threads: number, cpus: readonly number[] = allowedCpus()): string | undefined {
+  if (threads <= 1 || cpus.length === 0) return undefined;
+  return Array.from({ length: threads - 1 }, (_, i) => String(cpus[(i + 1) % cpus.length]! + 1)).join(';');
+}
+
+/** The session options every lab-model session (and the roofline's matrix multiply) is created with. */
+export function sessionOptions(threads: number, tuning: ThreadTuning = {}): ort.InferenceSession.SessionOptions {
+  const config: Record<string, string> = {};
+  const affinities = tuning.pin ? intraOpAffinities(threads) : undefined;
+  if (affinities) config.intra_op_thread_affinities = affinities;
+  if (tuning.spin !== undefined) config['intra_op.allow_spinning'] = tuning.spin ? '1' : '0';
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    // onnxruntime-node flattens `extra` into session config entries: { session: { k: v } } is "session.k".
+    ...(Object.keys(config).length > 0 ? { extra: { session: config } } : {}),
+  };
+}
+
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-/** One session per model file, created once; a failed creation is forgotten so the next call retries. */
-export function session(path: string, threads: number): Promise<ort.InferenceSession> {
-  const key = `${path}#${threads}`;
+/** One session per model file and thread setting, created once; a failed creation is forgotten so the next call retries. */
+export function session(path: string, threads: number, tuning: ThreadTuning = DEFAULT_THREAD_TUNING): Promise<ort.InferenceSession> {
+  const key = `${path}#${threads}#pin=${tuning.pin ?? false}#spin=${tuning.spin ?? 'default'}`;
   let s = sessions.get(key);
   if (!s) {
-    s = ort.InferenceSession.create(path, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+    s = ort.InferenceSession.create(path, sessionOptions(threads, tuning));
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
   }
@@ -170,6 +242,20 @@ function argmaxLast(logits: ort.Tensor, vocab: number): number {
 
 /** Prefills the prompt (after any cached prefix) in one pass, then decodes one token at a time from the KV cache. */
 export async function generate(s: ort.InferenceSession, card: LabModelCard, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
+  const it = passes(s, card, prompt, o);
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `generate` one model pass at a time: each `next()` runs one pass (the prefill first, then one
+ * decoded token each) and the last one returns the Generation. Whoever drives it may run other work
+ * between passes — two sequences decoded in lock step, say — and that time counts in the
+ * Generation's prefillMs/decodeMs, which are wall time from the first pass.
+ */
+export async function* passes(s: ort.InferenceSession, card: LabModelCard, prompt: readonly number[], o: GenerateOptions): AsyncGenerator<void, Generation, void> {
   const inv = ropeInvFreq(o.theta, card.headDim);
   let past = emptyPast(card);
   const stop = new Set(o.stopIds ?? [card.specialTokens.eos]);
@@ -224,6 +310,7 @@ export async function generate(s: ort.InferenceSession, card: LabModelCard, prom
     if (out.length >= o.maxNewTokens) break;
     past = pastFrom(r, card.numLayers);
     input = [next];
+    yield;
   }
   return {
     ids: out,

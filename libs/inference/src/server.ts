@@ -28,7 +28,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { loadCard, type LabModelCard } from './card';
-import { generate, releaseSessions, session, type GenerateOptions, type Generation, type TokenLogprob } from './engine';
+import { DEFAULT_THREAD_TUNING, generate, releaseSessions, session, type GenerateOptions, type Generation, type ThreadTuning, type TokenLogprob } from './engine';
 import { PrefixKvCache, type PrefixCacheConfig } from './prefix-cache';
 
 export interface ServedModel {
@@ -44,6 +44,8 @@ export interface LabServerOptions {
   port?: number;
   host?: string;
   threads?: number;
+  /** Pinning and spinning of the intra-op threads (engine.ts DEFAULT_THREAD_TUNING when absent). */
+  threadTuning?: ThreadTuning;
   cardPath?: string;
   /** Defaults: one model per stage, named lab-stage1, lab-stage2, … */
   models?: ServedModel[];
@@ -231,10 +233,11 @@ export async function startLabServer(opts: LabServerOptions = {}) {
   const card = loadCard(opts.cardPath);
   const models = opts.models ?? defaultModels(card);
   const threads = opts.threads ?? 1;
+  const tuning = opts.threadTuning ?? DEFAULT_THREAD_TUNING;
   const tok = getTokenizer('byte');
   const byId = new Map(models.map((m) => [m.id, m]));
   // Create sessions up front, so the first request is not slow and a broken file fails the start.
-  await Promise.all(models.map((m) => session(m.file, threads)));
+  await Promise.all(models.map((m) => session(m.file, threads, tuning)));
   const prefixCache = opts.prefixCache && opts.prefixCache.capacityTokens > 0 ? new PrefixKvCache(card, opts.prefixCache) : null;
   // Blocks are K/V after RoPE: the model file and its theta seed the block hash chain.
   const cacheNamespace = (m: ServedModel) => `${m.file}\0theta=${m.theta}`;
@@ -247,7 +250,7 @@ export async function startLabServer(opts: LabServerOptions = {}) {
    * logprobs) does not touch the cache; one asking for prompt logprobs computes its whole prompt.
    */
   const run = async (m: ServedModel, ids: number[], o: Omit<GenerateOptions, 'theta' | 'prefix'>): Promise<Generation> => {
-    const s = await session(m.file, threads);
+    const s = await session(m.file, threads, tuning);
     const prefills = o.maxNewTokens > 0 || o.promptLogprobs !== undefined;
     const lease = prefixCache && prefills ? await prefixCache.acquire(cacheNamespace(m), ids, { read: o.promptLogprobs === undefined }) : null;
     try {
