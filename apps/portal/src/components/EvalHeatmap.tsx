@@ -1,9 +1,9 @@
 'use client';
 
-import { heatmapDrawing, svgMarkup } from '@ctxlab/contracts';
+import { COMPACT_HEATMAP_CELLS, heatmapDrawing, heatmapSvg, svgMarkup } from '@ctxlab/contracts';
 import { HeatmapExplorer, SCORE_STOP_HEX, type HeatmapCellDetail } from '@ctxlab/ui';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { browserApi, errorMessage } from '../lib/client';
 import { cellHref } from '../lib/links';
 import { ErrorCallout } from './FormErrors';
@@ -44,6 +44,10 @@ function csvField(v: unknown): string {
 }
 const pct = (d: number) => Math.round(d * 100_000) / 1000;
 
+const noSubscription = () => () => undefined;
+/** False on the server and while the page hydrates, true from then on. */
+const useHydrated = () => useSyncExternalStore(noSubscription, () => true, () => false);
+
 /** The run's heatmap with hover details, click-through to a cell, and downloads (CSV, JSON, SVG, PNG). */
 export function EvalHeatmap(p: Props) {
   const router = useRouter();
@@ -51,6 +55,15 @@ export function EvalHeatmap(p: Props) {
   const [error, setError] = useState<string | null>(null);
   // A large grid's hover details come after its picture; hovering before they arrive shows the score alone.
   const [details, setDetails] = useState(p.details);
+  // A large grid's interactive heatmap is an element per cell and its title (for 100 × 100, a server
+  // render of hundreds of milliseconds and 2.4 MB of HTML): the server sends the compact picture
+  // (heatmapSvg, 0.17 MB) and the interactive heatmap replaces it once the page runs in the browser.
+  const hydrated = useHydrated();
+  const staticFirst = !hydrated && p.lengths.length * p.depths.length > COMPACT_HEATMAP_CELLS;
+  const picture = useMemo(
+    () => (staticFirst ? heatmapSvg({ lengths: p.lengths, depths: p.depths, matrix: p.matrix, average: p.average }, { name: p.titleName, uid: 'static' }) : null),
+    [staticFirst, p.lengths, p.depths, p.matrix, p.average, p.titleName],
+  );
   useEffect(() => {
     setDetails(p.details);
     if (p.details) return;
@@ -176,20 +189,24 @@ export function EvalHeatmap(p: Props) {
       </div>
       <ErrorCallout message={error} />
       <div className="heatmap-panel" data-testid="heatmap">
-        <HeatmapExplorer
-          lengths={p.lengths}
-          depths={p.depths}
-          matrix={p.matrix}
-          details={details ?? undefined}
-          average={p.average}
-          name={p.titleName}
-          label={`NIAH heatmap of ${p.runName}`}
-          onOpen={(c) => {
-            const l = p.lengths[c.x];
-            const d = p.depths[c.y];
-            if (l !== undefined && d !== undefined) router.push(cellHref(p.runId, l, d));
-          }}
-        />
+        {picture !== null ? (
+          <div className="hm-wrap" dangerouslySetInnerHTML={{ __html: picture }} />
+        ) : (
+          <HeatmapExplorer
+            lengths={p.lengths}
+            depths={p.depths}
+            matrix={p.matrix}
+            details={details ?? undefined}
+            average={p.average}
+            name={p.titleName}
+            label={`NIAH heatmap of ${p.runName}`}
+            onOpen={(c) => {
+              const l = p.lengths[c.x];
+              const d = p.depths[c.y];
+              if (l !== undefined && d !== undefined) router.push(cellHref(p.runId, l, d));
+            }}
+          />
+        )}
       </div>
       <div className="legend" aria-hidden="true">
         {SCORE_STOP_HEX.map(([score, colour]) => <span key={score}><span className="sw" style={{ background: colour }} />{score}</span>)}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { badRequest, heatmapMatrix, heatmapSvg, readEvalRunConfig, type NiahGrid } from '@ctxlab/contracts';
+import { badRequest, heatmapMatrix, heatmapSvg, readEvalRunConfig, type HeatmapCellScores, type NiahGrid } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { gridSize, resolveNiahSpec, type ResolvedNiahSpec } from '@ctxlab/niah';
 
@@ -84,15 +84,19 @@ export function gridOf(config: unknown, cells: readonly { length: number; depth:
  * same aggregate per run.
  */
 export async function runHeatmap(repos: Repositories, run: { id: string; config: unknown }) {
-  const cells = await repos.reads.heatmapAggregates(run.id);
-  const grid = gridOf(run.config, cells);
+  return heatmapOf(run.config, await repos.reads.heatmapAggregates(run.id));
+}
+
+/** The heatmap read model from a run's config and its heatmap aggregate. */
+export function heatmapOf(config: unknown, cells: readonly HeatmapCellScores[]) {
+  const grid = gridOf(config, cells);
   return { grid, ...heatmapMatrix(cells, grid) };
 }
 
 /**
  * Rendered heatmaps by their content (name, axes, matrix, average): the SVG is a pure function of
- * these, so a hit is always current, and a 100 × 100 grid's 2.4 MB of markup is drawn once however
- * often it is read. Bounded by characters held, oldest dropped first.
+ * these, so a hit is always current, and a picture is drawn once however often it is read.
+ * Bounded by characters held, oldest dropped first.
  */
 const SVG_CACHE_CHARS = 32 * 1024 * 1024;
 const svgCache = new Map<string, string>();
@@ -121,7 +125,8 @@ function cachedHeatmapSvg(heat: { lengths: number[]; depths: number[]; matrix: (
 
 /** The run's heatmap (cells not yet run show as missing) and the same picture as a standalone SVG. */
 export async function evalHeatmap(repos: Repositories, evalRunId: string) {
-  const run = await repos.evals.get(evalRunId);
-  const { grid: _grid, ...heat } = await runHeatmap(repos, run);
+  // The aggregate needs only the id: it is read beside the run, not after it.
+  const [run, cells] = await Promise.all([repos.evals.get(evalRunId), repos.reads.heatmapAggregates(evalRunId)]);
+  const { grid: _grid, ...heat } = heatmapOf(run.config, cells);
   return { ...heat, svg: cachedHeatmapSvg(heat, run.name) };
 }

@@ -69,9 +69,13 @@ export function seedingRepo(db: Db) {
       const counts = await Promise.all(Array.from({ length: Math.max(1, opts.streams ?? 2) }, one));
       return counts.reduce((a, n) => a + n, 0);
     },
-    /** Fresh planner statistics for the eval tables after a bulk load. */
+    /**
+     * After a bulk load: fresh planner statistics and a visibility map for the eval tables, so reads
+     * timed next neither race autovacuum nor miss index-only scans. One statement per table: VACUUM
+     * refuses to run inside the implicit transaction of a multi-statement query.
+     */
     async analyzeEvalTables() {
-      await db.$executeRawUnsafe('ANALYZE "EvalRun"; ANALYZE "EvalCell"');
+      for (const table of ['EvalRun', 'EvalCell']) await db.$executeRawUnsafe(`VACUUM (ANALYZE) "${table}"`);
     },
     /** Bytes on disk of the cells table: heap, TOAST and every index. */
     async evalCellBytes(): Promise<{ total: number; indexes: number }> {

@@ -6,7 +6,7 @@
 import { badRequest, cellIndex, meanOf, notFound, type JobProgress } from '@ctxlab/contracts';
 import type { Repositories } from '@ctxlab/db';
 import { resolveGrid } from '@ctxlab/niah';
-import { assertGridWithin, gridOf, runHeatmap, type GridLimits } from '../../services/evals';
+import { assertGridWithin, gridOf, heatmapOf, type GridLimits } from '../../services/evals';
 import type { EvalCellInput, EvalEstimateInput, EvalRunsInput } from './schemas';
 
 /** Characters of each answer the heatmap's hover card shows. */
@@ -76,10 +76,16 @@ export async function evalEstimate(repos: Repositories, limits: GridLimits, inpu
  * INLINE_DETAILS_MAX_CELLS grid cells, else null (see `evalResultDetails`). Three queries for any grid.
  */
 export async function evalResult(repos: Repositories, id: string) {
-  const run = await repos.evals.get(id);
-  // A run whose cells fit inline reads its details beside the heatmap (the grid is never larger than its cells).
-  const early = run.cellsTotal <= INLINE_DETAILS_MAX_CELLS ? repos.reads.heatmapDetails(id, EXCERPT_CHARS) : null;
-  const [heat, job, earlyRows] = await Promise.all([runHeatmap(repos, run), run.jobId ? repos.reads.jobState(run.jobId) : Promise.resolve(null), early]);
+  // The heatmap's aggregate needs only the id, so it is read beside the run; the job and, for a run
+  // whose cells fit inline, the details follow the run (the grid is never larger than its cells).
+  const running = repos.evals.get(id);
+  const [run, cells, job, earlyRows] = await Promise.all([
+    running,
+    repos.reads.heatmapAggregates(id),
+    running.then((r) => (r.jobId ? repos.reads.jobState(r.jobId) : null)),
+    running.then((r) => (r.cellsTotal <= INLINE_DETAILS_MAX_CELLS ? repos.reads.heatmapDetails(id, EXCERPT_CHARS) : null)),
+  ]);
+  const heat = heatmapOf(run.config, cells);
   const { grid, matrix, counts } = heat;
   const inline = grid.lengths.length * grid.depths.length <= INLINE_DETAILS_MAX_CELLS;
   const details = inline ? detailsOf(earlyRows ?? (await repos.reads.heatmapDetails(id, EXCERPT_CHARS)), grid, counts) : null;

@@ -1,4 +1,5 @@
 import { startOpenAITestServer, type OpenAITestServer } from '@ctxlab/niah/testing';
+import { heatmapLayout, heatmapSvg, scoreColor } from '@ctxlab/contracts';
 import { TRPCError } from '@trpc/server';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -86,6 +87,36 @@ describe('portal read models', () => {
     expect(last).toEqual([6900, 1, 6900, expect.stringMatching(/^The number is 1234567\. x+$/), null, 12]);
     expect(last[3]).toHaveLength(160);
     await expectCode(api().portal.evalResultDetails({ id: 'nope' }), 'NOT_FOUND');
+  });
+
+  it('the heatmap of a grid over 2,500 cells is served as the compact picture: every cell drawn, in its colour, on its place', async () => {
+    const axis = Array.from({ length: 60 }, (_, i) => 1000 + i * 100);
+    const depths = axis.map((_, i) => i / 59);
+    // Failed on a diagonal, missed beyond 4,000 tokens in the lower half, found elsewhere.
+    const run = await runWith('r-svg', axis, depths, (l, d) => (Math.round(d * 59) === (l - 1000) / 100 ? null : l > 4000 && d > 0.5 ? 0 : 100));
+    const [heat, result] = await Promise.all([api().evals.heatmap({ id: run.id }), api().portal.evalResult({ id: run.id })]);
+    expect(heat.matrix).toEqual(result.matrix);
+    expect(heat.counts).toEqual(result.counts);
+    expect(heat.failed).toBe(60);
+    expect(heat.svg).toContain(`Avg score ${heat.average!.toFixed(2)}`);
+    expect(heat.svg).not.toContain('<title>');
+    expect(heat.svg.length).toBeLessThan(heatmapSvg(heat, { compact: false }).length / 8);
+    // One path per colour, one closed square per cell; walking its moves gives back every cell's place.
+    const L = heatmapLayout(60, 60);
+    const drawn = new Map<string, string>();
+    for (const [, fill, d] of heat.svg.matchAll(/<path fill="([^"]+)" d="([^"]+)"/g)) {
+      let x = 0;
+      let y = 0;
+      for (const [, abs, dx, dy] of d!.matchAll(/([Mm])(-?\d+) (-?\d+)h\d+v\d+h-\d+z/g)) {
+        x = abs === 'M' ? Number(dx) : x + Number(dx);
+        y = abs === 'M' ? Number(dy) : y + Number(dy);
+        drawn.set(`${(x - L.left) / L.cellWidth},${(y - L.top) / L.cellHeight}`, fill!);
+      }
+    }
+    expect(drawn.size).toBe(3600);
+    for (const [y, row] of heat.matrix.entries()) {
+      for (const [x, v] of row.entries()) expect(drawn.get(`${x},${y}`)).toBe(v === null ? 'url(#hm-missing-svg)' : scoreColor(v));
+    }
   });
 
   it('evalCell: every sample of a cell with the full answer, and its neighbours on the grid', async () => {
