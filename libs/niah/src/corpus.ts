@@ -76,22 +76,78 @@ export function loadCorpusFromTexts(name: string, documents: readonly CorpusDocu
   };
 }
 
-const sentenceCache = new WeakMap<Corpus, Int32Array>();
+const SENTENCE_END = /[.!?。！？…][”’"'」』）)\]]*(?=\s|$|\p{Script=Han})/gu;
+
+/**
+ * Sentence ends of a corpus, found only as far as asked: a grid that uses half the corpus scans
+ * half of it. The regex runs over the whole text from where it stopped, so its look-ahead sees
+ * the real next character and the ends are the same as one scan of everything.
+ */
+export class SentenceEndIndex {
+  private ends = new Int32Array(1 << 12);
+  private count = 0;
+  private readonly re = new RegExp(SENTENCE_END.source, SENTENCE_END.flags);
+  /** Every end below this position is known. */
+  private scanned = 0;
+  private done = false;
+
+  constructor(private readonly text: string) {}
+
+  /** Scans until an end beyond x is known, or the text is exhausted. */
+  private ensure(x: number): void {
+    const re = this.re;
+    while (!this.done && this.scanned <= x) {
+      const m = re.exec(this.text);
+      if (m === null) {
+        this.done = true;
+        this.scanned = this.text.length + 1;
+        return;
+      }
+      const end = m.index + m[0].length;
+      if (this.count === this.ends.length) {
+        const next = new Int32Array(this.ends.length * 2);
+        next.set(this.ends);
+        this.ends = next;
+      }
+      this.ends[this.count++] = end;
+      this.scanned = end;
+    }
+  }
+
+  /** The last end at or below x (a position in one cycle of the text), or -1. */
+  atOrBelow(x: number): number {
+    this.ensure(x);
+    const i = lastAtOrBelow(this.ends, this.count, x);
+    return i >= 0 ? this.ends[i]! : -1;
+  }
+
+  /** The last end of the whole text, or -1. */
+  last(): number {
+    this.ensure(Infinity);
+    return this.count > 0 ? this.ends[this.count - 1]! : -1;
+  }
+
+  all(): Int32Array {
+    this.ensure(Infinity);
+    return this.ends.slice(0, this.count);
+  }
+}
+
+const sentenceCache = new WeakMap<Corpus, SentenceEndIndex>();
+
+/** The corpus' sentence-end index, created once and extended lazily. */
+export function sentenceEndIndex(corpus: Corpus): SentenceEndIndex {
+  let cached = sentenceCache.get(corpus);
+  if (!cached) sentenceCache.set(corpus, (cached = new SentenceEndIndex(corpus.text)));
+  return cached;
+}
 
 /**
  * Positions right after a sentence end (., !, ?, 。, ！, ？, … plus closing quotes/brackets) that
  * are followed by whitespace, a Han character or the end of a document: where a needle may go.
  */
 export function sentenceEnds(corpus: Corpus): Int32Array {
-  let cached = sentenceCache.get(corpus);
-  if (!cached) {
-    const out: number[] = [];
-    const re = /[.!?。！？…][”’"'」』）)\]]*(?=\s|$|\p{Script=Han})/gu;
-    for (const m of corpus.text.matchAll(re)) out.push(m.index + m[0].length);
-    cached = Int32Array.from(out);
-    sentenceCache.set(corpus, cached);
-  }
-  return cached;
+  return sentenceEndIndex(corpus).all();
 }
 
 /** Largest i with arr[i] <= x (arr sorted ascending), or -1. */
@@ -109,29 +165,6 @@ export function lastAtOrBelow(arr: ArrayLike<number>, n: number, x: number): num
   return ans;
 }
 
-class Growable<T extends Uint32Array | Int32Array> {
-  buf: T;
-  length = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.buf = make(1 << 16);
-  }
-  append(src: ArrayLike<number>, offset: number): void {
-    const need = this.length + src.length;
-    if (need > this.buf.length) {
-      let cap = this.buf.length * 2;
-      while (cap < need) cap *= 2;
-      const next = this.make(cap);
-      next.set(this.buf.subarray(0, this.length) as never);
-      this.buf = next;
-    }
-    for (let i = 0; i < src.length; i++) this.buf[this.length + i] = src[i]! + offset;
-    this.length = need;
-  }
-  push(v: number): void {
-    this.append([v], 0);
-  }
-}
-
 export interface Cut {
   /** Virtual character position (cycle k covers [k·chars, (k+1)·chars)). */
   char: number;
@@ -139,22 +172,35 @@ export interface Cut {
   tok: number;
 }
 
+/** One document's encoding, in its own coordinates (the document's start is char 0, token 0). */
+interface DocTokens {
+  ids: Uint32Array;
+  cutChars: Int32Array;
+  cutTokens: Int32Array;
+}
+
 /**
  * A corpus tokenised once for one tokenizer, document by document and only as far as asked,
  * addressed in "virtual" coordinates over the infinitely repeated haystack.
+ *
+ * Each document's encoding is kept as the tokenizer returns it: appending it to corpus-wide
+ * arrays would copy every id and cut again (and again on each growth), which costs as much
+ * garbage as the tokenisation itself. Lookups find the document first (its start char or first
+ * token), then the cut inside it; a document start is itself a cut.
  */
 export class CorpusIndex {
   readonly corpus: Corpus;
   readonly tokenizer: Tokenizer;
-  private readonly ids = new Growable((n) => new Uint32Array(n));
-  private readonly cutChar = new Growable((n) => new Int32Array(n));
-  private readonly cutTok = new Growable((n) => new Int32Array(n));
+  private readonly docs: DocTokens[] = [];
+  /** First token of each document tokenised so far, then the running total. */
+  private readonly docTok: Int32Array;
   private nextDoc = 0;
   private charsDone = 0;
 
   constructor(corpus: Corpus, tokenizer: Tokenizer) {
     this.corpus = corpus;
     this.tokenizer = tokenizer;
+    this.docTok = new Int32Array(corpus.documents.length + 1);
   }
 
   get chars(): number {
@@ -166,13 +212,13 @@ export class CorpusIndex {
   }
 
   get tokensDone(): number {
-    return this.ids.length;
+    return this.docTok[this.nextDoc]!;
   }
 
   /** Tokens in one cycle of the haystack (tokenises the whole corpus). */
   get cycleTokens(): number {
     this.ensureComplete();
-    return this.ids.length;
+    return this.tokensDone;
   }
 
   ensureComplete(): void {
@@ -189,28 +235,24 @@ export class CorpusIndex {
 
   private tokenizeNext(): void {
     const i = this.nextDoc;
-    const doc = this.corpus.documents[i]!;
     const start = this.corpus.docStarts[i]!;
-    const unit = doc.text + DOC_SEPARATOR;
-    if (i > 0 || this.cutChar.length === 0) {
-      const first = unit.codePointAt(0)!;
-      if (!this.tokenizer.isCutPair(DOC_SEPARATOR.charCodeAt(DOC_SEPARATOR.length - 1), first)) {
-        throw new Error(`tokenizer ${this.tokenizer.name} does not split at document starts; cannot tokenise "${this.corpus.name}" per document`);
-      }
-      this.cutChar.push(start);
-      this.cutTok.push(this.ids.length);
+    const end = i + 1 < this.corpus.documents.length ? this.corpus.docStarts[i + 1]! : this.corpus.text.length;
+    // Documents are tokenised apart, so each start must be a cut; the first one too, since the
+    // haystack wraps around from the last document's separator to it.
+    const first = this.corpus.text.codePointAt(start)!;
+    if (!this.tokenizer.isCutPair(DOC_SEPARATOR.charCodeAt(DOC_SEPARATOR.length - 1), first)) {
+      throw new Error(`tokenizer ${this.tokenizer.name} does not split at document starts; cannot tokenise "${this.corpus.name}" per document`);
     }
-    const enc = this.tokenizer.encodeIndexed(unit);
-    this.cutChar.append(enc.cutChars, start);
-    this.cutTok.append(enc.cutTokens, this.ids.length);
-    this.ids.append(enc.ids, 0);
-    this.charsDone = start + unit.length;
+    const enc = this.tokenizer.encodeIndexed(this.corpus.text.slice(start, end));
+    this.docs.push(enc);
+    this.docTok[i + 1] = this.docTok[i]! + enc.ids.length;
+    this.charsDone = end;
     this.nextDoc++;
   }
 
   /** Tokenises until virtual token `t` exists (local tokens) or the corpus is complete. */
   ensureTokens(t: number): void {
-    while (!this.complete && this.ids.length <= t) this.tokenizeNext();
+    while (!this.complete && this.tokensDone <= t) this.tokenizeNext();
   }
 
   private ensureLocalChars(x: number): void {
@@ -227,6 +269,15 @@ export class CorpusIndex {
     return k === 0 ? 0 : k * this.cycleTokens;
   }
 
+  /** The last cut at or below local char x (tokenised that far). */
+  private cutAtOrBelowChar(x: number): { char: number; tok: number } {
+    const d = lastAtOrBelow(this.corpus.docStarts, this.nextDoc, x);
+    const doc = this.docs[d]!;
+    const base = this.corpus.docStarts[d]!;
+    const i = lastAtOrBelow(doc.cutChars, doc.cutChars.length, x - base);
+    return i < 0 ? { char: base, tok: this.docTok[d]! } : { char: base + doc.cutChars[i]!, tok: this.docTok[d]! + doc.cutTokens[i]! };
+  }
+
   /** The last cut strictly before virtual char X (X > 0). */
   lastCutBelow(X: number): Cut {
     let { k, x } = this.split(X);
@@ -235,9 +286,8 @@ export class CorpusIndex {
       x = this.chars;
       this.ensureComplete();
     } else this.ensureLocalChars(x);
-    const i = lastAtOrBelow(this.cutChar.buf, this.cutChar.length, x - 1);
-    const L = this.chars;
-    return { char: k * L + this.cutChar.buf[i]!, tok: this.cycleTok(k) + this.cutTok.buf[i]! };
+    const c = this.cutAtOrBelowChar(x - 1);
+    return { char: k * this.chars + c.char, tok: this.cycleTok(k) + c.tok };
   }
 
   /** The first cut strictly after virtual char X. */
@@ -246,8 +296,13 @@ export class CorpusIndex {
     const L = this.chars;
     this.ensureLocalChars(x + 1);
     for (;;) {
-      const i = lastAtOrBelow(this.cutChar.buf, this.cutChar.length, x) + 1;
-      if (i < this.cutChar.length) return { char: k * L + this.cutChar.buf[i]!, tok: this.cycleTok(k) + this.cutTok.buf[i]! };
+      const d = lastAtOrBelow(this.corpus.docStarts, this.nextDoc, x);
+      const doc = this.docs[d]!;
+      const base = this.corpus.docStarts[d]!;
+      const i = lastAtOrBelow(doc.cutChars, doc.cutChars.length, x - base) + 1;
+      if (i < doc.cutChars.length) return { char: k * L + base + doc.cutChars[i]!, tok: this.cycleTok(k) + this.docTok[d]! + doc.cutTokens[i]! };
+      // Past the document's last inner cut: the next document's start.
+      if (d + 1 < this.nextDoc) return { char: k * L + this.corpus.docStarts[d + 1]!, tok: this.cycleTok(k) + this.docTok[d + 1]! };
       if (this.complete) return { char: (k + 1) * L, tok: this.cycleTok(k + 1) };
       this.tokenizeNext();
     }
@@ -258,12 +313,16 @@ export class CorpusIndex {
     this.ensureTokens(t + 1);
     let k = 0;
     let tl = t;
-    if (this.complete && t >= this.ids.length) {
-      k = Math.floor(t / this.ids.length);
-      tl = t - k * this.ids.length;
+    const T = this.tokensDone;
+    if (this.complete && t >= T) {
+      k = Math.floor(t / T);
+      tl = t - k * T;
     }
-    const i = lastAtOrBelow(this.cutTok.buf, this.cutTok.length, tl);
-    return { char: k * this.chars + this.cutChar.buf[i]!, tok: this.cycleTok(k) + this.cutTok.buf[i]! };
+    const d = lastAtOrBelow(this.docTok, this.nextDoc, tl);
+    const doc = this.docs[d]!;
+    const i = lastAtOrBelow(doc.cutTokens, doc.cutTokens.length, tl - this.docTok[d]!);
+    const c = i < 0 ? { char: this.corpus.docStarts[d]!, tok: this.docTok[d]! } : { char: this.corpus.docStarts[d]! + doc.cutChars[i]!, tok: this.docTok[d]! + doc.cutTokens[i]! };
+    return { char: k * this.chars + c.char, tok: this.cycleTok(k) + c.tok };
   }
 
   /** Haystack text between virtual chars [X, Y). */
@@ -295,10 +354,14 @@ export class CorpusIndex {
     if (t1 > t0) this.ensureTokens(t1 - 1);
     while (t0 < t1) {
       // Beyond the first cycle the corpus is complete (ensureTokens saw to it).
-      const T = this.complete ? this.ids.length : Infinity;
-      const local = t0 >= this.ids.length ? t0 % T : t0;
-      const n = Math.min(t1 - t0, T - local);
-      out.set(this.ids.buf.subarray(local, local + n), offset);
+      const T = this.tokensDone;
+      const k = t0 >= T ? Math.floor(t0 / T) : 0;
+      const local = t0 - k * T;
+      const d = lastAtOrBelow(this.docTok, this.nextDoc, local);
+      const from = local - this.docTok[d]!;
+      const ids = this.docs[d]!.ids;
+      const n = Math.min(t1 - t0, ids.length - from);
+      out.set(ids.subarray(from, from + n), offset);
       offset += n;
       t0 += n;
     }

@@ -5,7 +5,7 @@ import { NiahError } from './errors';
 import { CITIES_EN, ORIGINAL_NEEDLE } from './needles';
 import { loadDefaultCorpus } from './node/default-corpora';
 import { loadNiahContext } from './node/context';
-import { simulatePrefill } from './prefix-cache';
+import { prefillLowerBound, simulatePrefill } from './prefix-cache';
 
 describe('spec resolution', () => {
   it('applies presets and per-variant defaults', () => {
@@ -127,5 +127,22 @@ describe('sweep order', () => {
     const bound = Math.max(...cells.map((c) => c.needleTokenPositions[0]!)) + cells.reduce((s, c) => s + (c.promptTokens - c.needleTokenPositions[0]!), 0);
     const roomy = simulatePrefill(ours, { blockSize: 16, capacityTokens: 1_000_000 });
     expect(roomy.prefillTokens).toBeLessThanOrEqual(bound + 16 * cells.length * 2);
+  });
+
+  it('reaches the optimum (every distinct full block once) with a cache of 1.1× the longest prompt', () => {
+    // 360Zhinao's layout and 21 depths on shorter lengths: depth-1 cells that no end fits take a
+    // gap near their end instead of a new start, so every cell shares the trunk.
+    const spec = resolveNiahSpec({
+      variant: 'value',
+      tokenizer: 'llama3',
+      grid: { preset: '360zhinao', lengths: { kind: 'linspace', min: 2000, max: 20_000, count: 6 } },
+    });
+    const ctx = { corpus: loadDefaultCorpus('sotu-en'), tokenizer: getTokenizer('llama3') };
+    const ours = [...generateNiahCells(spec, ctx)].map((c) => c.promptIds);
+    const optimum = prefillLowerBound(ours);
+    expect(simulatePrefill(ours, { blockSize: 16, capacityTokens: 22_000 }).prefillTokens).toBe(optimum);
+    const naive = [...generateNiahCells(spec, ctx, { cells: naiveCellOrder(spec) })].map((c) => c.promptIds);
+    expect(prefillLowerBound(naive)).toBe(optimum);
+    expect(simulatePrefill(naive, { blockSize: 16, capacityTokens: 22_000 }).prefillTokens).toBeGreaterThan(optimum);
   });
 });

@@ -45,7 +45,7 @@ export {
   sampleStartDocument,
   scoreNiahCell,
 } from './engine';
-export { PrefixCacheSimulator, simulatePrefill, type PrefixCacheOptions, type PrefixCacheReport, type RequestCacheStats } from './prefix-cache';
+export { PrefixCacheSimulator, prefillLowerBound, simulatePrefill, type PrefixCacheOptions, type PrefixCacheReport, type RequestCacheStats } from './prefix-cache';
 export {
   type CompletionOutcome,
   DEFAULT_REQUEST_TIMEOUT_MS,

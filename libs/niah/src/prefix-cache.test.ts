@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrefixCacheSimulator, simulatePrefill } from './prefix-cache';
+import { PrefixCacheSimulator, prefillLowerBound, simulatePrefill } from './prefix-cache';
 
 const seq = (from: number, n: number) => Array.from({ length: n }, (_v, i) => from + i);
 
@@ -25,6 +25,18 @@ describe('prefix-cache simulator', () => {
     sim.process(seq(100, 8)); // needs 2 blocks: evicts D then C (tail first)
     expect(sim.process(seq(0, 9)).cachedTokens).toBe(8); // A B survive
     expect(() => sim.process(seq(0, 20))).toThrow(/does not fit/);
+  });
+
+  it('bounds the prefill of any order by the distinct full blocks plus every partial block', () => {
+    const prompts = [seq(0, 40), [...seq(0, 20), ...seq(500, 9)], [...seq(0, 33), 7], seq(1000, 16), [...seq(0, 20), ...seq(600, 3)]];
+    const bound = prefillLowerBound(prompts, 8);
+    // Blocks of 8: 0…39's five (the others' leading blocks among them), the block 16…19 500…503,
+    // 1000…1015's two; then the partial blocks of 29, 34 and 23 tokens.
+    expect(bound).toBe(8 * 8 + 5 + 2 + 7);
+    for (const order of [prompts, [...prompts].reverse()]) {
+      expect(simulatePrefill(order, { blockSize: 8, capacityTokens: 10_000 }).prefillTokens).toBe(bound);
+      expect(simulatePrefill(order, { blockSize: 8, capacityTokens: 48 }).prefillTokens).toBeGreaterThanOrEqual(bound);
+    }
   });
 
   it('sums a run', () => {

@@ -164,3 +164,27 @@ export function simulatePrefill(prompts: Iterable<ArrayLike<number>>, opts: Pref
     perRequest,
   };
 }
+
+/**
+ * The fewest prompt tokens any order of `prompts` can prefill, under any cache size: every
+ * distinct full block (identified, as in the cache, by its whole prefix) is computed at least
+ * once — the cache only ever holds what some request computed — and every partial last block
+ * is computed by its own request, since partial blocks are never cached. An unbounded cache
+ * reaches it in every order (a block seen before is a hit, and so are all blocks before it,
+ * whose hashes it chains), except that a block-aligned prompt whose every block was seen before
+ * recomputes its last one; NIAH prompts all end differently, so for their grids it is exact.
+ */
+export function prefillLowerBound(prompts: Iterable<ArrayLike<number>>, blockSize = 16): number {
+  const seen = new Set<number>();
+  let tokens = 0;
+  for (const ids of prompts) {
+    const keys = blockKeys(ids, blockSize);
+    for (const k of keys) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      tokens += blockSize;
+    }
+    tokens += ids.length - keys.length * blockSize;
+  }
+  return tokens;
+}
