@@ -79,6 +79,20 @@ export type CompletionOutcome =
 /** A request's time limit unless told otherwise: a 1M-token prefill takes minutes. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
+/** The parts of an HTTP response the client reads. A fetch Response is one. */
+export interface HttpResponse {
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/**
+ * How the client sends a request: fetch's call shape, so `fetch` itself (or a guarded one) is a
+ * transport, as is any lighter client that answers with the few response fields above.
+ */
+export type HttpTransport = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<HttpResponse>;
+
 export interface OpenAIClientOptions {
   /** Server root or its /v1 URL, e.g. http://127.0.0.1:8000 */
   baseUrl: string;
@@ -98,7 +112,7 @@ export interface OpenAIClientOptions {
   backoffMaxMs?: number;
   /** Longest Retry-After honoured. Default 120 s. */
   retryAfterMaxMs?: number;
-  fetch?: typeof fetch;
+  fetch?: HttpTransport;
   /** Called as each request through the concurrency limit ends, with its elapsed time (retries included): a cheap meter for callers. */
   onRequestEnd?: (latencyMs: number) => void;
   /** Jitter source and clock, injectable for tests. */
@@ -267,7 +281,13 @@ export class OpenAIClient {
   private readonly opts: Required<Pick<OpenAIClientOptions, 'timeoutMs' | 'maxAttempts' | 'backoffBaseMs' | 'backoffMaxMs' | 'retryAfterMaxMs'>> &
     OpenAIClientOptions;
   private readonly sem: Semaphore;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: HttpTransport;
+  private readonly requestHeaders: Record<string, string>;
+  /**
+   * The requests in flight under each caller's signal. One abort listener per signal, not one per
+   * request: a sweep's 64 requests share its signal, and EventTarget scans its listeners on every add.
+   */
+  private readonly underSignal = new WeakMap<AbortSignal, Set<AbortController>>();
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -280,6 +300,8 @@ export class OpenAIClient {
     this.opts = { timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, maxAttempts: 5, backoffBaseMs: 500, backoffMaxMs: 30_000, retryAfterMaxMs: 120_000, ...opts };
     this.sem = new Semaphore(this.concurrency);
     this.fetchImpl = opts.fetch ?? fetch;
+    // One object for every request (transports copy it, never change it): frozen, so one that tried would fail loudly.
+    this.requestHeaders = Object.freeze({ 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) });
     this.random = opts.random ?? Math.random;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
@@ -402,22 +424,35 @@ export class OpenAIClient {
     const t0 = performance.now();
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), Math.min(this.opts.timeoutMs, 10_000));
-    const onAbort = () => ctl.abort();
-    signal?.addEventListener('abort', onAbort);
+    const unfollow = this.follow(signal, ctl);
     try {
-      const res = await this.fetchImpl(`${this.root}/health`, { method: 'GET', headers: this.headers(), signal: ctl.signal });
-      await res.arrayBuffer().catch(() => undefined);
+      const res = await this.fetchImpl(`${this.root}/health`, { method: 'GET', headers: this.requestHeaders, signal: ctl.signal });
+      await res.text().catch(() => undefined);
       return { ok: res.ok, status: res.status, latencyMs: performance.now() - t0 };
     } catch (e) {
       return { ok: false, error: (e as Error).message, latencyMs: performance.now() - t0 };
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unfollow();
     }
   }
 
-  private headers(): Record<string, string> {
-    return { 'content-type': 'application/json', ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}) };
+  /** Aborts `ctl` when the caller's `signal` aborts, until the returned function is called. */
+  private follow(signal: AbortSignal | undefined, ctl: AbortController): () => void {
+    if (!signal) return () => undefined;
+    if (signal.aborted) {
+      ctl.abort();
+      return () => undefined;
+    }
+    let set = this.underSignal.get(signal);
+    if (!set) {
+      const inFlight = (set = new Set());
+      this.underSignal.set(signal, inFlight);
+      signal.addEventListener('abort', () => inFlight.forEach((c) => c.abort()), { once: true });
+    }
+    const own = set;
+    own.add(ctl);
+    return () => void own.delete(ctl);
   }
 
   /**
@@ -467,10 +502,9 @@ export class OpenAIClient {
       timedOut = true;
       ctl.abort();
     }, this.opts.timeoutMs);
-    const onAbort = () => ctl.abort();
-    signal?.addEventListener('abort', onAbort);
+    const unfollow = this.follow(signal, ctl);
     try {
-      const res = await this.fetchImpl(url, { ...init, headers: this.headers(), signal: ctl.signal });
+      const res = await this.fetchImpl(url, { ...init, headers: this.requestHeaders, signal: ctl.signal });
       const text = await res.text();
       if (!res.ok) {
         let detail = text.slice(0, 500);
@@ -507,7 +541,7 @@ export class OpenAIClient {
       return { ok: false, kind: 'network', error: `network error: ${why}`, retryable: true };
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unfollow();
     }
   }
 }

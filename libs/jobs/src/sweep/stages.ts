@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /**
  * Where a sweep's time goes, kept as it runs (a few additions per cell, no per-cell log) and written
  * with its progress, so the portal, the CLI and the benchmark read the same figures:
@@ -9,7 +11,10 @@
  *   request slots were occupied;
  * - scoring: scoring answers on the worker's thread;
  * - writes: PostgreSQL batches (cell inserts with the run's and job's progress, in one lease-fenced
- *   transaction), one at a time, overlapping the requests.
+ *   transaction), one at a time, overlapping the requests;
+ * - cpu and event loop: the worker process's CPU time and its event loop's busy share since the
+ *   sweep began — a loop near 100 % busy is the bottleneck, whatever the stages say. Both are the
+ *   process's, so sweeps running side by side on one worker count one another's work too.
  * Epoch times let a reader place the stages on its own clock (same host or synced clocks).
  */
 export interface SweepStages {
@@ -28,11 +33,16 @@ export interface SweepStages {
   scoreMs: number;
   writes: number;
   writeMs: number;
+  /** Filled in by `snapshot`: CPU ms of the process, and its event loop's busy share (0–1), since the sweep began. */
+  cpuMs: number;
+  eventLoopBusy: number;
 }
 
 /** A sweep's stage clock: accumulators, and wrappers that time what they run. */
 export class StageClock {
   readonly s: SweepStages;
+  private readonly cpu0 = process.cpuUsage();
+  private readonly loop0 = performance.eventLoopUtilization();
 
   constructor(at: { queuedAt?: number | undefined; pickedUpAt?: number | undefined }) {
     this.s = {
@@ -49,6 +59,8 @@ export class StageClock {
       scoreMs: 0,
       writes: 0,
       writeMs: 0,
+      cpuMs: 0,
+      eventLoopBusy: 0,
     };
   }
 
@@ -86,6 +98,15 @@ export class StageClock {
   /** The figures, to a tenth of a millisecond (JSON for the job's progress). */
   snapshot(): SweepStages {
     const r = (x: number) => Math.round(x * 10) / 10;
-    return { ...this.s, promptMs: r(this.s.promptMs), requestMs: r(this.s.requestMs), scoreMs: r(this.s.scoreMs), writeMs: r(this.s.writeMs) };
+    const cpu = process.cpuUsage(this.cpu0);
+    return {
+      ...this.s,
+      promptMs: r(this.s.promptMs),
+      requestMs: r(this.s.requestMs),
+      scoreMs: r(this.s.scoreMs),
+      writeMs: r(this.s.writeMs),
+      cpuMs: r((cpu.user + cpu.system) / 1000),
+      eventLoopBusy: Math.round(performance.eventLoopUtilization(this.loop0).utilization * 1000) / 1000,
+    };
   }
 }
