@@ -1,9 +1,10 @@
 import type { HeatmapCellScores, JobKind, JobStatus } from '@ctxlab/contracts';
 import type { Db } from '../client';
-import { Prisma, type EvalStatus } from '../generated/prisma/client';
+import { Prisma, type EvalCell, type EvalStatus } from '../generated/prisma/client';
 import { badRequest } from '@ctxlab/contracts';
 import type { ScoredCell } from './evals';
 import { newestFirst } from './paging';
+import { EVAL_CELL_COLUMNS } from './seeding';
 
 /** Job statuses that still hold a place in the queue or a worker. */
 const ACTIVE_JOB_STATUSES = ['queued', 'running', 'retrying'] as const;
@@ -160,11 +161,11 @@ export function readsRepo(db: Db) {
       const key = a.cursor ? decodeCellCursor(a.cursor) : null;
       const [rows, [count]] = await Promise.all([
         key
-          ? db.$queryRaw<CellRow[]>`
+          ? db.$queryRaw<EvalCell[]>`
             SELECT ${CELL_COLUMNS} FROM "EvalCell"
             WHERE "evalRunId" = ${evalRunId} AND (task, "contextLength", depth, sample) > (${key.task}, ${key.length}::int, ${key.depth}::float8, ${key.sample}::int)
             ORDER BY task, "contextLength", depth, sample LIMIT ${a.limit + 1}`
-          : db.$queryRaw<CellRow[]>`
+          : db.$queryRaw<EvalCell[]>`
             SELECT ${CELL_COLUMNS} FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}
             ORDER BY task, "contextLength", depth, sample LIMIT ${a.limit + 1} OFFSET ${a.offset ?? 0}`,
         db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "EvalCell" WHERE "evalRunId" = ${evalRunId}`,
@@ -219,29 +220,7 @@ export function readsRepo(db: Db) {
 }
 
 /** Every column of a cell, as the cells page answers it. */
-const CELL_COLUMNS = Prisma.raw(
-  ['id', 'evalRunId', 'task', 'contextLength', 'depth', 'sample', 'promptTokens', 'needleToken', 'needle', 'expected', 'response', 'score', 'latencyMs', 'error', 'attempts', 'createdAt'].map((c) => `"${c}"`).join(', '),
-);
-
-/** A cell row as the cells page answers it. */
-export interface CellRow {
-  id: string;
-  evalRunId: string;
-  task: string;
-  contextLength: number;
-  depth: number;
-  sample: number;
-  promptTokens: number | null;
-  needleToken: number | null;
-  needle: string | null;
-  expected: string | null;
-  response: string | null;
-  score: number | null;
-  latencyMs: number | null;
-  error: string | null;
-  attempts: number;
-  createdAt: Date;
-}
+const CELL_COLUMNS = Prisma.raw(EVAL_CELL_COLUMNS.map((c) => `"${c}"`).join(', '));
 
 /** A cells page's position: the last cell's (task, length, depth, sample), unique within a run. */
 function encodeCellCursor(c: { task: string; contextLength: number; depth: number; sample: number }) {

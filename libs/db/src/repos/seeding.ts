@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import pg from 'pg';
-import type { Prisma } from '../generated/prisma/client';
+import type { EvalCell, Prisma } from '../generated/prisma/client';
 import { databaseUrlOf, type Db } from '../client';
 
 type LineageKind = Prisma.LineageEdgeCreateInput['kind'];
@@ -61,7 +61,7 @@ export function seedingRepo(db: Db) {
         try {
           // A bulk load of rows nobody reads yet: no need to wait for each WAL flush.
           await client.query('SET synchronous_commit = off');
-          return await client.query(new CopyIn(`COPY "EvalCell" (${CELL_COLUMNS.map((c) => `"${c}"`).join(', ')}) FROM STDIN`, copyText(it))).done;
+          return await client.query(new CopyIn(`COPY "EvalCell" (${EVAL_CELL_COLUMNS.map((c) => `"${c}"`).join(', ')}) FROM STDIN`, copyText(it))).done;
         } finally {
           await client.end();
         }
@@ -86,27 +86,11 @@ export function seedingRepo(db: Db) {
   };
 }
 
-/** One eval cell as a bulk load writes it (every column given, as COPY wants). */
-export interface SeedCell {
-  id: string;
-  evalRunId: string;
-  task: string;
-  contextLength: number;
-  depth: number;
-  sample: number;
-  promptTokens: number | null;
-  needleToken: number | null;
-  needle: string | null;
-  expected: string | null;
-  response: string | null;
-  score: number | null;
-  latencyMs: number | null;
-  error: string | null;
-  attempts: number;
-  createdAt: Date;
-}
+/** One eval cell as a bulk load writes it: every column given, as COPY wants (Prisma's row type). */
+export type SeedCell = EvalCell;
 
-const CELL_COLUMNS = ['id', 'evalRunId', 'task', 'contextLength', 'depth', 'sample', 'promptTokens', 'needleToken', 'needle', 'expected', 'response', 'score', 'latencyMs', 'error', 'attempts', 'createdAt'] as const satisfies readonly (keyof SeedCell)[];
+/** Every column of EvalCell, in one order: what COPY writes and what raw cell reads select. */
+export const EVAL_CELL_COLUMNS = ['id', 'evalRunId', 'task', 'contextLength', 'depth', 'sample', 'promptTokens', 'needleToken', 'needle', 'expected', 'response', 'score', 'latencyMs', 'error', 'attempts', 'createdAt'] as const satisfies readonly (keyof SeedCell)[];
 
 /** A value in COPY's text format: \N for null, and backslash, tab, newline and carriage return escaped. */
 function copyValue(v: string | number | Date | null): string {
@@ -120,7 +104,7 @@ function copyValue(v: string | number | Date | null): string {
 function* copyText(batches: Iterator<readonly SeedCell[]>): Generator<string> {
   for (let b = batches.next(); !b.done; b = batches.next()) {
     let chunk = '';
-    for (const c of b.value) chunk += CELL_COLUMNS.map((k) => copyValue(c[k])).join('\t') + '\n';
+    for (const c of b.value) chunk += EVAL_CELL_COLUMNS.map((k) => copyValue(c[k])).join('\t') + '\n';
     yield chunk;
   }
 }
